@@ -1,0 +1,309 @@
+/**
+ * The wire contract between the API (apps/api), the vision worker (apps/vision) and the dashboard
+ * (apps/web). Everything that crosses a process boundary is described here once, with zod, so that
+ * each side validates the same shapes and the OpenAPI document is generated from them.
+ *
+ * Geometry is in normalised image coordinates (0..1 on both axes, origin top-left) so that a camera's
+ * lines and zones survive a change of stream resolution. Ground coordinates are metres.
+ */
+import { z } from 'zod';
+
+export const VEHICLE_CLASSES = ['car', 'bus', 'truck', 'motorcycle', 'bicycle', 'person'] as const;
+export const VehicleClass = z.enum(VEHICLE_CLASSES);
+export type VehicleClass = z.infer<typeof VehicleClass>;
+
+/** Which way an object crossed a count line: `forward` is left-to-right when looking from `a` to `b`. */
+export const CrossingDirection = z.enum(['forward', 'reverse']);
+export type CrossingDirection = z.infer<typeof CrossingDirection>;
+
+const unit = z.number().min(0).max(1);
+export const ImagePoint = z.object({ x: unit, y: unit }).strict();
+export type ImagePoint = z.infer<typeof ImagePoint>;
+export const GroundPoint = z.object({ x: z.number().finite(), y: z.number().finite() }).strict();
+export type GroundPoint = z.infer<typeof GroundPoint>;
+
+const slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, "-" or "_" (e.g. "northbound-1")');
+
+export const CountLine = z
+  .object({
+    id: slug,
+    name: z.string().min(1).max(120),
+    a: ImagePoint,
+    b: ImagePoint,
+    lane: z.string().min(1).max(64),
+    /** Which crossings count: only forward, only reverse, or both (each tagged with its direction). */
+    direction: z.enum(['forward', 'reverse', 'both']).default('both'),
+  })
+  .strict()
+  .refine((l) => l.a.x !== l.b.x || l.a.y !== l.b.y, { message: 'a and b must differ', path: ['b'] });
+export type CountLine = z.infer<typeof CountLine>;
+
+export const Zone = z
+  .object({
+    id: slug,
+    name: z.string().min(1).max(120),
+    polygon: z.array(ImagePoint).min(3).max(64),
+    lane: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+export type Zone = z.infer<typeof Zone>;
+
+/** Four image points and the ground points (metres) they correspond to; defines a homography. */
+export const SpeedCalibration = z
+  .object({
+    imagePoints: z.array(ImagePoint).length(4),
+    groundPoints: z.array(GroundPoint).length(4),
+  })
+  .strict();
+export type SpeedCalibration = z.infer<typeof SpeedCalibration>;
+
+export const Location = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict();
+
+export const CameraStatusState = z.enum(['unknown', 'starting', 'online', 'offline']);
+export type CameraStatusState = z.infer<typeof CameraStatusState>;
+
+export const CameraInput = z
+  .object({
+    name: z.string().min(1).max(120),
+    streamUrl: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^(rtsp|rtsps|http|https|file):\/\//, 'use an rtsp://, http(s):// or file:// URL'),
+    location: Location,
+    lines: z.array(CountLine).max(32).default([]),
+    zones: z.array(Zone).max(32).default([]),
+    calibration: SpeedCalibration.nullable().default(null),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const dup = (ids: string[], path: string) => {
+      const seen = new Set<string>();
+      ids.forEach((id, i) => {
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"`, path: [path, i, 'id'] });
+        seen.add(id);
+      });
+    };
+    dup(
+      c.lines.map((l) => l.id),
+      'lines',
+    );
+    dup(
+      c.zones.map((z) => z.id),
+      'zones',
+    );
+  });
+export type CameraInput = z.input<typeof CameraInput>;
+
+export const CameraPatch = z
+  .object({
+    name: z.string().min(1).max(120),
+    streamUrl: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^(rtsp|rtsps|http|https|file):\/\//, 'use an rtsp://, http(s):// or file:// URL'),
+    location: Location,
+    lines: z.array(CountLine).max(32),
+    zones: z.array(Zone).max(32),
+    calibration: SpeedCalibration.nullable(),
+    enabled: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type CameraPatch = z.infer<typeof CameraPatch>;
+
+export const Camera = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  streamUrl: z.string(),
+  location: Location,
+  lines: z.array(CountLine),
+  zones: z.array(Zone),
+  calibration: SpeedCalibration.nullable(),
+  enabled: z.boolean(),
+  status: z.object({
+    state: CameraStatusState,
+    reason: z.string().nullable(),
+    lastSeenAt: z.string().datetime().nullable(),
+  }),
+  createdAt: z.string().datetime(),
+  updatedAt: z.string().datetime(),
+});
+export type Camera = z.infer<typeof Camera>;
+
+export const Page = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** One object crossing one count line. `id` is chosen by the worker so a retried batch is a no-op. */
+export const CrossingEvent = z
+  .object({
+    id: z.string().uuid(),
+    cameraId: z.string().uuid(),
+    lineId: slug,
+    lane: z.string().min(1).max(64),
+    class: VehicleClass,
+    direction: CrossingDirection,
+    ts: z.string().datetime(),
+    speedKmh: z.number().min(0).max(400).nullable().default(null),
+    trackId: z.string().max(64).nullable().default(null),
+  })
+  .strict();
+export type CrossingEvent = z.infer<typeof CrossingEvent>;
+
+export const CrossingEventBatch = z.object({ events: z.array(CrossingEvent).min(1).max(5000) }).strict();
+export type CrossingEventBatch = z.input<typeof CrossingEventBatch>;
+
+/**
+ * A 60-second interval aggregate (NTCIP 1209 style) for one camera × lane × class.
+ * Ingestion upserts on (cameraId, intervalStart, lane, class): a retried batch replaces, never adds.
+ */
+export const IntervalAggregate = z
+  .object({
+    cameraId: z.string().uuid(),
+    intervalStart: z
+      .string()
+      .datetime()
+      .refine((s) => new Date(s).getTime() % 60_000 === 0, 'must be aligned to a whole minute'),
+    lane: z.string().min(1).max(64),
+    class: VehicleClass,
+    volume: z.number().int().min(0).max(100_000),
+    occupancyPct: z.number().min(0).max(100),
+    meanSpeedKmh: z.number().min(0).max(400).nullable(),
+    p85SpeedKmh: z.number().min(0).max(400).nullable(),
+  })
+  .strict();
+export type IntervalAggregate = z.infer<typeof IntervalAggregate>;
+
+export const AggregateBatch = z.object({ aggregates: z.array(IntervalAggregate).min(1).max(5000) }).strict();
+export type AggregateBatch = z.infer<typeof AggregateBatch>;
+
+/** Worker heartbeat: what it sees of each camera it serves. */
+export const CameraStatusReport = z
+  .object({
+    cameras: z
+      .array(
+        z
+          .object({
+            cameraId: z.string().uuid(),
+            state: CameraStatusState,
+            reason: z.string().max(500).nullable().default(null),
+            fps: z.number().min(0).max(1000).nullable().default(null),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500),
+  })
+  .strict();
+export type CameraStatusReport = z.input<typeof CameraStatusReport>;
+
+export const IngestResult = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
+export type IngestResult = z.infer<typeof IngestResult>;
+
+export const BUCKETS = ['1m', '15m', '1h', '1d'] as const;
+export const Bucket = z.enum(BUCKETS);
+export type Bucket = z.infer<typeof Bucket>;
+export const BUCKET_SECONDS: Record<Bucket, number> = { '1m': 60, '15m': 900, '1h': 3600, '1d': 86_400 };
+
+export const AggregateQuery = z
+  .object({
+    cameraId: z.string().uuid().optional(),
+    lane: z.string().min(1).max(64).optional(),
+    class: VehicleClass.optional(),
+    from: z.string().datetime(),
+    to: z.string().datetime(),
+    bucket: Bucket.default('15m'),
+    /** Split each bucket by these dimensions; by default buckets sum over all of them. */
+    groupBy: z
+      .string()
+      .regex(/^(lane|class|camera)(,(lane|class|camera))*$/, 'a comma-separated list of lane, class, camera')
+      .optional(),
+  })
+  .refine((q) => new Date(q.from) < new Date(q.to), { message: 'must be before "to"', path: ['from'] });
+export type AggregateQuery = z.input<typeof AggregateQuery>;
+
+export const AggregateBucket = z.object({
+  start: z.string().datetime(),
+  cameraId: z.string().uuid().optional(),
+  lane: z.string().optional(),
+  class: VehicleClass.optional(),
+  volume: z.number().int(),
+  /** Mean of the intervals' occupancy over the bucket. */
+  occupancyPct: z.number(),
+  /** Volume-weighted mean speed. */
+  meanSpeedKmh: z.number().nullable(),
+  /** Volume-weighted mean of the intervals' 85th percentiles (an approximation, documented as such). */
+  p85SpeedKmh: z.number().nullable(),
+});
+export type AggregateBucket = z.infer<typeof AggregateBucket>;
+export const AggregateSeries = z.object({ bucket: Bucket, from: z.string(), to: z.string(), buckets: z.array(AggregateBucket) });
+export type AggregateSeries = z.infer<typeof AggregateSeries>;
+
+/** Live events on `GET /api/v1/stream` (Server-Sent Events); the SSE `event:` field is `type`. */
+export const LiveEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('crossing'), data: CrossingEvent }),
+  z.object({ type: z.literal('aggregate'), data: IntervalAggregate }),
+  z.object({
+    type: z.literal('camera-status'),
+    data: z.object({ cameraId: z.string().uuid(), state: CameraStatusState, reason: z.string().nullable() }),
+  }),
+]);
+export type LiveEvent = z.infer<typeof LiveEvent>;
+
+export const Detection = z.object({
+  class: VehicleClass,
+  score: z.number().min(0).max(1),
+  /** Normalised box: x, y top-left, w, h. */
+  box: z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }),
+});
+export type Detection = z.infer<typeof Detection>;
+
+export const HealthCheckEntry = z.object({
+  name: z.string(),
+  status: z.enum(['ok', 'fail', 'skipped']),
+  durationMs: z.number(),
+  reason: z.string().nullable(),
+});
+export const ReadinessReport = z.object({
+  status: z.enum(['ok', 'fail']),
+  version: z.string(),
+  checks: z.array(HealthCheckEntry),
+});
+export type ReadinessReport = z.infer<typeof ReadinessReport>;
+
+export const ErrorBody = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  reqId: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The API's routes, named once so clients never spell them twice. */
+export const API_ROUTES = {
+  health: '/health',
+  ready: '/health/ready',
+  metrics: '/metrics',
+  cameras: '/api/v1/cameras',
+  camera: (id: string) => `/api/v1/cameras/${encodeURIComponent(id)}`,
+  ingestEvents: '/api/v1/ingest/events',
+  ingestAggregates: '/api/v1/ingest/aggregates',
+  ingestStatus: '/api/v1/ingest/status',
+  aggregates: '/api/v1/aggregates',
+  latestCounts: '/api/v1/counts/latest',
+  totals: '/api/v1/totals',
+  stream: '/api/v1/stream',
+  detect: '/api/v1/detect',
+  apiKeys: '/api/v1/admin/api-keys',
+} as const;
