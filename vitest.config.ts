@@ -19,7 +19,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary', 'lcov'],
       reportsDirectory: 'coverage',
       include: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
-      exclude: ['**/*.test.ts', '**/*.d.ts', '**/src/bin/**', '**/src/server.ts', 'apps/web/src/client/**'],
+      exclude: ['**/*.test.ts', '**/*.d.ts', '**/src/bin/**', '**/src/server.ts', 'apps/web/src/client/**', 'packages/testkit/**'],
       thresholds: { lines: 90 },
     },
   },
