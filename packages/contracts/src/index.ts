@@ -307,3 +307,78 @@ export const API_ROUTES = {
   detect: '/api/v1/detect',
   apiKeys: '/api/v1/admin/api-keys',
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Additions for the API's read models (additive; added by the API engineer).
+
+/** `GET /health` (liveness). */
+export const HealthStatus = z.object({ status: z.literal('ok'), version: z.string(), uptimeS: z.number() });
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+/** `GET /api/v1/counts/latest`: each camera's most recent stored interval, split by lane × class. */
+export const LatestCountsQuery = z.object({ cameraId: z.string().uuid().optional() });
+export type LatestCountsQuery = z.input<typeof LatestCountsQuery>;
+export const LaneClassCount = z.object({
+  lane: z.string(),
+  class: VehicleClass,
+  volume: z.number().int(),
+  occupancyPct: z.number(),
+  meanSpeedKmh: z.number().nullable(),
+  p85SpeedKmh: z.number().nullable(),
+});
+export type LaneClassCount = z.infer<typeof LaneClassCount>;
+export const CameraLatestCounts = z.object({
+  cameraId: z.string().uuid(),
+  /** Start of the camera's latest stored interval; null when nothing was ingested yet. */
+  intervalStart: z.string().datetime().nullable(),
+  /** Sum of `counts[].volume`. */
+  volume: z.number().int(),
+  counts: z.array(LaneClassCount),
+});
+export type CameraLatestCounts = z.infer<typeof CameraLatestCounts>;
+export const LatestCounts = z.object({ items: z.array(CameraLatestCounts) });
+export type LatestCounts = z.infer<typeof LatestCounts>;
+
+/** `GET /api/v1/totals`: sums over stored intervals and crossings, optionally within [from, to). */
+export const TotalsQuery = z
+  .object({
+    cameraId: z.string().uuid().optional(),
+    from: z.string().datetime().optional(),
+    to: z.string().datetime().optional(),
+  })
+  .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), { message: 'must be before "to"', path: ['from'] });
+export type TotalsQuery = z.input<typeof TotalsQuery>;
+export const Totals = z.object({
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  /** Cameras configured (or 1/0 when filtered by cameraId). */
+  cameras: z.number().int(),
+  /** Sum of interval volumes. */
+  volume: z.number().int(),
+  /** Number of stored interval aggregates. */
+  intervals: z.number().int(),
+  /** Number of stored crossing events. */
+  crossings: z.number().int(),
+  byClass: z.array(z.object({ class: VehicleClass, volume: z.number().int() })),
+});
+export type Totals = z.infer<typeof Totals>;
+
+/** `GET /api/v1/stream` query. */
+export const StreamQuery = z.object({ cameraId: z.string().uuid().optional() });
+
+/** `POST /api/v1/admin/api-keys` (Authorization: Bearer <ADMIN_TOKEN>). */
+export const ApiKeyCreate = z.object({ name: z.string().min(1).max(120) }).strict();
+export type ApiKeyCreate = z.input<typeof ApiKeyCreate>;
+export const ApiKeyCreated = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  prefix: z.string(),
+  /** The secret; shown once, stored only as a SHA-256 hash. */
+  key: z.string(),
+  createdAt: z.string().datetime(),
+});
+export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
+
+/** `POST /api/v1/detect` (body: image/jpeg). */
+export const DetectResult = z.object({ detections: z.array(Detection), durationMs: z.number() });
+export type DetectResult = z.infer<typeof DetectResult>;
