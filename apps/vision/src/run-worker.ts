@@ -1,0 +1,87 @@
+/**
+ * Wires the worker from its config: detector, analytics, API client, disk buffer, outbox, metrics and
+ * the status server. Returns a handle whose stop() shuts everything down in order.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDetector, type Detector } from '@its/vision/detector';
+import { loadDefaultAnalyticsFactory, type AnalyticsFactory } from './analytics.js';
+import { createApiClient } from './api-client.js';
+import type { WorkerConfig } from './config.js';
+import { openDiskBuffer } from './disk-buffer.js';
+import { createStatusServer } from './http-server.js';
+import { createWorkerMetrics } from './metrics.js';
+import { createOutbox } from './outbox.js';
+import { captureSnapshot } from './snapshot.js';
+import { createWorker, type Worker } from './worker.js';
+
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+
+export interface RunningWorker {
+  worker: Worker;
+  metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface RunWorkerOverrides {
+  detector?: Pick<Detector, 'detect' | 'close'>;
+  createAnalytics?: AnalyticsFactory;
+  log?: LogFn;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+export function consoleLogger(minLevel: WorkerConfig['LOG_LEVEL']): LogFn {
+  const min = minLevel === 'silent' ? Infinity : LEVELS.indexOf(minLevel as (typeof LEVELS)[number]);
+  return (level, message) => {
+    if (LEVELS.indexOf(level) < min) return;
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message })}\n`);
+  };
+}
+
+export async function runWorker(config: WorkerConfig, overrides: RunWorkerOverrides = {}): Promise<RunningWorker> {
+  const log = overrides.log ?? consoleLogger(config.LOG_LEVEL);
+  const detector =
+    overrides.detector ??
+    (await createDetector({ provider: config.DETECTOR_PROVIDER, threads: config.DETECTOR_THREADS, inputSize: config.INPUT_SIZE }));
+  const createAnalytics = overrides.createAnalytics ?? (await loadDefaultAnalyticsFactory());
+  const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
+  const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
+  const outbox = createOutbox({ buffer, client, log });
+  const metrics = createWorkerMetrics({ defaultMetrics: true });
+  const worker = createWorker(
+    {
+      width: config.INPUT_SIZE.width,
+      height: config.INPUT_SIZE.height,
+      fps: config.TARGET_FPS,
+      realtime: config.FILE_REALTIME,
+      queueCapacity: config.QUEUE_CAPACITY,
+      motionThreshold: config.MOTION_THRESHOLD,
+      cameraIds: config.CAMERA_IDS,
+      cameraRefreshMs: config.CAMERA_REFRESH_MS,
+      heartbeatMs: config.HEARTBEAT_MS,
+    },
+    { client, detector, createAnalytics, outbox, metrics, log },
+  );
+  const server: Server = createStatusServer({ registry: metrics.registry, worker, snapshot: (url) => captureSnapshot(url) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.METRICS_PORT, config.METRICS_HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await worker.start();
+  log('info', `vision worker serving ${worker.pipelines().size} camera(s); metrics on http://${config.METRICS_HOST}:${port}/metrics`);
+  let stopped: Promise<void> | null = null;
+  return {
+    worker,
+    metricsUrl: `http://${config.METRICS_HOST}:${port}/metrics`,
+    stop() {
+      stopped ??= (async () => {
+        await worker.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await detector.close();
+      })();
+      return stopped;
+    },
+  };
+}
