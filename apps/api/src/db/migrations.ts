@@ -1,0 +1,130 @@
+/**
+ * Versioned, forward-only migrations, the same for PostgreSQL and PGlite.
+ *
+ * The expand/contract rule (see README): a migration released with version N must keep release N-1
+ * working against the new schema, because during a rolling or blue-green deployment both run at once.
+ * So a migration only *expands*: add tables, add nullable (or defaulted) columns, add indexes. Renames,
+ * drops and NOT NULL without a default are done in two releases: N expands and writes both shapes,
+ * N+1 (once nothing reads the old shape) contracts. Never edit a released migration; add a new one.
+ */
+import type { Db, Queryable } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'cameras, crossing events, interval aggregates',
+    statements: [
+      `CREATE TABLE cameras (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        stream_url text NOT NULL,
+        lat double precision NOT NULL,
+        lon double precision NOT NULL,
+        geometry jsonb NOT NULL,
+        enabled boolean NOT NULL DEFAULT true,
+        status_state text NOT NULL DEFAULT 'unknown',
+        status_reason text,
+        status_fps double precision,
+        last_seen_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`,
+      `CREATE INDEX cameras_created_at_idx ON cameras (created_at, id)`,
+      `CREATE TABLE crossing_events (
+        id uuid PRIMARY KEY,
+        camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+        line_id text NOT NULL,
+        lane text NOT NULL,
+        class text NOT NULL,
+        direction text NOT NULL,
+        ts timestamptz NOT NULL,
+        speed_kmh double precision,
+        track_id text,
+        received_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX crossing_events_camera_ts_idx ON crossing_events (camera_id, ts)`,
+      `CREATE INDEX crossing_events_ts_idx ON crossing_events (ts)`,
+      // The primary key is also the idempotency key of ingestion and, led by camera_id and
+      // interval_start, the index behind per-camera range queries.
+      `CREATE TABLE interval_aggregates (
+        camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+        interval_start timestamptz NOT NULL,
+        lane text NOT NULL,
+        class text NOT NULL,
+        volume integer NOT NULL,
+        occupancy_pct double precision NOT NULL,
+        mean_speed_kmh double precision,
+        p85_speed_kmh double precision,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (camera_id, interval_start, lane, class)
+      )`,
+      // Range queries over all cameras (dashboard overview, totals).
+      `CREATE INDEX interval_aggregates_start_idx ON interval_aggregates (interval_start)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'api keys',
+    statements: [
+      `CREATE TABLE api_keys (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        prefix text NOT NULL UNIQUE,
+        key_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz,
+        revoked boolean NOT NULL DEFAULT false
+      )`,
+    ],
+  },
+];
+
+export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Pure: which migrations still need to run, in order. */
+export function planMigrations(applied: readonly number[], all: readonly Migration[] = MIGRATIONS): Migration[] {
+  const done = new Set(applied);
+  return [...all].filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
+}
+
+const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+// Any constant; serialises concurrent migrators (two replicas starting at once).
+const LOCK_KEY = 727_274_001;
+
+async function readApplied(q: Queryable): Promise<number[]> {
+  const res = await q.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  return res.rows.map((r) => Number(r.version));
+}
+
+/** Applies pending migrations in one transaction; returns the versions it applied. */
+export async function runMigrations(db: Db, all: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await tx.query(CREATE_LEDGER);
+    const pending = planMigrations(await readApplied(tx), all);
+    for (const m of pending) {
+      for (const sql of m.statements) await tx.query(sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+    return pending.map((m) => m.version);
+  });
+}
+
+/** The highest applied version, or 0 when the ledger does not exist yet. */
+export async function readSchemaVersion(db: Queryable): Promise<number> {
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (!exists.rows[0]?.t) return 0;
+  const res = await db.query<{ v: number | null }>('SELECT max(version)::int AS v FROM schema_migrations');
+  return res.rows[0]?.v ?? 0;
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { API_ROUTES, Camera, CameraInput, CameraPatch, ErrorBody, Page, PageQuery } from '@its/contracts';
+import { z } from 'zod';
+import { notFound } from '../errors.js';
+import type { RouteContext, ZodApp } from '../context.js';
+import type { NewCamera } from '../store/repository.js';
+
+const IdParams = z.object({ id: z.string().uuid() });
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+const missing = (id: string) => notFound(`params/id: camera "${id}" not found`);
+
+export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
+  const { repo } = ctx.store;
+  const tags = ['cameras'];
+
+  app.post(
+    API_ROUTES.cameras,
+    {
+      preHandler: ctx.guards.writer,
+      schema: { tags, summary: 'Create a camera', body: CameraInput, response: { 201: Camera, ...errors } },
+    },
+    async (req, reply) => {
+      const camera = await repo.createCamera(randomUUID(), req.body as NewCamera, ctx.clock());
+      reply.status(201).header('location', API_ROUTES.camera(camera.id));
+      return camera;
+    },
+  );
+
+  app.get(
+    API_ROUTES.cameras,
+    {
+      preHandler: ctx.guards.read,
+      schema: { tags, summary: 'List cameras (paginated)', querystring: PageQuery, response: { 200: Page(Camera), ...errors } },
+    },
+    async (req) => {
+      const { items, total } = await repo.listCameras(req.query);
+      return { items, total, limit: req.query.limit, offset: req.query.offset };
+    },
+  );
+
+  app.get(
+    `${API_ROUTES.cameras}/:id`,
+    {
+      preHandler: ctx.guards.read,
+      schema: { tags, summary: 'Get a camera', params: IdParams, response: { 200: Camera, ...errors } },
+    },
+    async (req) => {
+      const camera = await repo.getCamera(req.params.id);
+      if (!camera) throw missing(req.params.id);
+      return camera;
+    },
+  );
+
+  app.patch(
+    `${API_ROUTES.cameras}/:id`,
+    {
+      preHandler: ctx.guards.writer,
+      schema: {
+        tags,
+        summary: 'Update some of a camera’s fields',
+        params: IdParams,
+        body: CameraPatch,
+        response: { 200: Camera, ...errors },
+      },
+    },
+    async (req) => {
+      const camera = await repo.updateCamera(req.params.id, req.body, ctx.clock());
+      if (!camera) throw missing(req.params.id);
+      return camera;
+    },
+  );
+
+  app.delete(
+    `${API_ROUTES.cameras}/:id`,
+    {
+      preHandler: ctx.guards.writer,
+      schema: {
+        tags,
+        summary: 'Delete a camera and its data',
+        params: IdParams,
+        response: { 204: z.null().describe('Deleted'), ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!(await repo.deleteCamera(req.params.id))) throw missing(req.params.id);
+      reply.status(204);
+      return null;
+    },
+  );
+}

@@ -1,0 +1,95 @@
+import {
+  AggregateBatch,
+  API_ROUTES,
+  CameraStatusReport,
+  CrossingEventBatch,
+  ErrorBody,
+  IngestResult,
+  type LiveEvent,
+} from '@its/contracts';
+import type { RouteContext, ZodApp } from '../context.js';
+import type { StatusUpdate } from '../store/repository.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 503: ErrorBody };
+
+/**
+ * Ingestion from the vision worker. Each batch is committed in one transaction before the 2xx, so an
+ * accepted batch is never lost; live events are published only after the commit.
+ * `accepted` counts items newly stored; `duplicates` counts items whose key was already stored
+ * (ignored for events, replaced for aggregates), so `accepted + duplicates` is the batch size.
+ */
+export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
+  const { repo } = ctx.store;
+  const tags = ['ingestion'];
+  const publishAll = async (events: LiveEvent[]) => {
+    await Promise.all(events.map((e) => ctx.bus.publish(e)));
+  };
+
+  app.post(
+    API_ROUTES.ingestEvents,
+    {
+      preHandler: ctx.guards.apiKey,
+      schema: {
+        tags,
+        summary: 'Ingest line-crossing events (idempotent on event id)',
+        security: [{ bearer: [] }, { apiKey: [] }],
+        body: CrossingEventBatch,
+        response: { 200: IngestResult, ...errors },
+      },
+    },
+    async (req) => {
+      const result = await repo.insertEvents(req.body.events);
+      ctx.metrics.countIngest('events', result.accepted, result.duplicates);
+      await publishAll(result.stored.map((data) => ({ type: 'crossing', data })));
+      return { accepted: result.accepted, duplicates: result.duplicates };
+    },
+  );
+
+  app.post(
+    API_ROUTES.ingestAggregates,
+    {
+      preHandler: ctx.guards.apiKey,
+      schema: {
+        tags,
+        summary: 'Ingest 60-second interval aggregates (upsert on camera, interval, lane, class)',
+        security: [{ bearer: [] }, { apiKey: [] }],
+        body: AggregateBatch,
+        response: { 200: IngestResult, ...errors },
+      },
+    },
+    async (req) => {
+      const result = await repo.upsertAggregates(req.body.aggregates, ctx.clock());
+      ctx.metrics.countIngest('aggregates', result.accepted, result.duplicates);
+      await publishAll(result.stored.map((data) => ({ type: 'aggregate', data })));
+      return { accepted: result.accepted, duplicates: result.duplicates };
+    },
+  );
+
+  app.post(
+    API_ROUTES.ingestStatus,
+    {
+      preHandler: ctx.guards.apiKey,
+      schema: {
+        tags,
+        summary: 'Report camera status (worker heartbeat)',
+        security: [{ bearer: [] }, { apiKey: [] }],
+        body: CameraStatusReport,
+        response: { 200: IngestResult, ...errors },
+      },
+    },
+    async (req) => {
+      const updates: StatusUpdate[] = req.body.cameras.map((c) => ({
+        cameraId: c.cameraId,
+        state: c.state,
+        reason: c.reason ?? null,
+        fps: c.fps ?? null,
+      }));
+      const stored = await repo.updateStatuses(updates, ctx.clock());
+      ctx.metrics.countIngest('status', stored.length, updates.length - stored.length);
+      await publishAll(
+        stored.map((u) => ({ type: 'camera-status', data: { cameraId: u.cameraId, state: u.state, reason: u.reason } })),
+      );
+      return { accepted: stored.length, duplicates: updates.length - stored.length };
+    },
+  );
+}

@@ -1,0 +1,90 @@
+import {
+  AggregateQuery,
+  AggregateSeries,
+  API_ROUTES,
+  ErrorBody,
+  LatestCounts,
+  LatestCountsQuery,
+  Totals,
+  TotalsQuery,
+} from '@its/contracts';
+import { notFound } from '../errors.js';
+import type { RouteContext, ZodApp } from '../context.js';
+import { parseGroupBy } from '../store/aggregate-query.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+
+export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
+  const { repo } = ctx.store;
+  const tags = ['queries'];
+  const assertCamera = async (cameraId: string | undefined) => {
+    if (cameraId && !(await repo.cameraExists(cameraId))) {
+      throw notFound(`querystring/cameraId: camera "${cameraId}" not found`);
+    }
+  };
+
+  app.get(
+    API_ROUTES.aggregates,
+    {
+      preHandler: ctx.guards.read,
+      schema: {
+        tags,
+        summary: 'Interval aggregates bucketed by 1m, 15m, 1h or 1d over [from, to)',
+        description:
+          'Buckets are aligned to UTC (epoch). volume is summed; occupancyPct is the mean of the intervals; ' +
+          'meanSpeedKmh and p85SpeedKmh are volume-weighted means of the intervals’ values (p85 is therefore ' +
+          'an approximation of the true 85th percentile).',
+        querystring: AggregateQuery,
+        response: { 200: AggregateSeries, ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      await assertCamera(q.cameraId);
+      const buckets = await repo.queryAggregates({
+        cameraId: q.cameraId,
+        lane: q.lane,
+        class: q.class,
+        from: q.from,
+        to: q.to,
+        bucket: q.bucket,
+        groupBy: parseGroupBy(q.groupBy),
+      });
+      return { bucket: q.bucket, from: q.from, to: q.to, buckets };
+    },
+  );
+
+  app.get(
+    API_ROUTES.latestCounts,
+    {
+      preHandler: ctx.guards.read,
+      schema: {
+        tags,
+        summary: 'Each camera’s latest stored interval, by lane and class',
+        querystring: LatestCountsQuery,
+        response: { 200: LatestCounts, ...errors },
+      },
+    },
+    async (req) => {
+      await assertCamera(req.query.cameraId);
+      return { items: await repo.latestCounts(req.query.cameraId) };
+    },
+  );
+
+  app.get(
+    API_ROUTES.totals,
+    {
+      preHandler: ctx.guards.read,
+      schema: {
+        tags,
+        summary: 'Totals over stored intervals and crossings, optionally within [from, to)',
+        querystring: TotalsQuery,
+        response: { 200: Totals, ...errors },
+      },
+    },
+    async (req) => {
+      await assertCamera(req.query.cameraId);
+      return repo.totals(req.query);
+    },
+  );
+}

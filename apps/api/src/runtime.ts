@@ -1,0 +1,65 @@
+/**
+ * Wires config → store (migrated) → events bus → app. server.ts and startApi() both use it, so the
+ * process a deployment runs and the one a test starts are assembled the same way.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { describeConfig } from './config.js';
+import type { Detector } from './context.js';
+import { createMemoryBus, createRedisBus, type EventBus } from './events/bus.js';
+import { createLogger } from './logger.js';
+import { createStore, type Store } from './store/create-store.js';
+
+export interface Runtime {
+  app: FastifyInstance;
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  /** Closes the app (ending live streams, waiting for in-flight requests), then the bus and the store. */
+  close(): Promise<void>;
+}
+
+export async function createRuntime(
+  config: Config,
+  opts: { detector?: Detector | undefined; logger?: Logger; clock?: () => Date } = {},
+): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const store = await createStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
+  let bus: EventBus | undefined;
+  try {
+    const applied = await store.migrate();
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
+    const app = await buildApp({
+      config,
+      store,
+      bus,
+      detector: opts.detector,
+      logger,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    const closeBus = bus;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      bus,
+      logger,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await closeBus.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await bus?.close();
+    await store.close();
+    throw err;
+  }
+}
