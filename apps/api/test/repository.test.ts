@@ -1,0 +1,4 @@
+import { describeRepository } from './repository-cases.js';
+import { openStore } from './fixtures.js';
+
+describeRepository('the embedded store (PGlite)', () => openStore());
