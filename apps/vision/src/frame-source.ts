@@ -69,8 +69,11 @@ export function createFrameSource(options: FrameSourceOptions): FrameSource {
   let lastTsMs = -Infinity;
   let exited: Promise<void> = Promise.resolve();
 
+  let reportedFailures = 0;
   const setStatus = (state: SourceState, reason: string | null) => {
-    if (status.state === state && status.reason === reason) return;
+    // Each failed attempt is reported (the failure count is news), repeats of other states are not.
+    if (status.state === state && status.reason === reason && status.failures === reportedFailures) return;
+    reportedFailures = status.failures;
     status.state = state;
     status.reason = reason;
     options.onStatus?.({ ...status });
