@@ -1,0 +1,8 @@
+import type { CommandModule } from '../io.js';
+import { releaseCommand } from './release.js';
+import { tagsCommand } from './tags.js';
+import { versionCommand } from './version.js';
+import { workflowsCommand } from './workflows.js';
+
+/** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
+export const commands: readonly CommandModule[] = [tagsCommand, versionCommand, releaseCommand, workflowsCommand];
