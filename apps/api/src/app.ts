@@ -18,7 +18,7 @@ import type { ErrorBody } from '@its/contracts';
 import { createGuards } from './auth/guards.js';
 import type { AppDeps, RouteContext, ZodApp } from './context.js';
 import { isConnectionError } from './db/db.js';
-import { ApiError } from './errors.js';
+import { ApiError, DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -41,8 +41,11 @@ export function toErrorBody(err: unknown, reqId: string | undefined, bodyLimit: 
       .join('; ');
     return body(400, 'Bad Request', message);
   }
+  // The cause (host, port, driver message) goes to the log and /health/ready, not to API clients.
+  if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
+    return body(503, 'Service Unavailable', 'database unavailable; retry later');
+  }
   if (err instanceof ApiError) return body(err.statusCode, err.error, err.message);
-  if (isConnectionError(err)) return body(503, 'Service Unavailable', 'database unavailable');
   const e = err as Partial<FastifyError> & Error;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
