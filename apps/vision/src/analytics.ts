@@ -15,7 +15,9 @@ export interface CameraAnalytics {
   readonly tracksAlive: number;
 }
 
-export type AnalyticsCamera = Pick<Camera, 'id' | 'lines' | 'zones' | 'calibration'> & { frameAspect?: number };
+export type AnalyticsCamera = Pick<Camera, 'id' | 'lines' | 'zones' | 'calibration'> & {
+  frameAspect?: number;
+};
 export type AnalyticsFactory = (camera: AnalyticsCamera) => CameraAnalytics;
 
 /** Loads the real analytics from @its/vision. */

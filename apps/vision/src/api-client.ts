@@ -66,8 +66,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     async listCameras() {
       const cameras: Camera[] = [];
-      for (let offset = 0; ; ) {
-        const page = CameraPage.parse(await request('GET', `${API_ROUTES.cameras}?limit=500&offset=${offset}`));
+      for (let offset = 0; ;) {
+        const page = CameraPage.parse(
+          await request('GET', `${API_ROUTES.cameras}?limit=500&offset=${offset}`),
+        );
         cameras.push(...(page.items as Camera[]));
         offset += page.items.length;
         if (page.items.length === 0 || offset >= page.total) return cameras;

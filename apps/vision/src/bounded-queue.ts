@@ -10,7 +10,8 @@ export class BoundedQueue<T> {
   dropped = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity}: must be a positive integer`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity ${capacity}: must be a positive integer`);
     this.items = new Array<T | undefined>(capacity);
   }
 

@@ -5,7 +5,13 @@
 import type { Camera, CameraStatusState, CrossingEvent, Detection } from '@its/contracts';
 import type { AnalyticsFactory, CameraAnalytics } from './analytics.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { createFrameSource, type Frame, type FrameSource, type SourceStatus, type SpawnFn } from './frame-source.js';
+import {
+  createFrameSource,
+  type Frame,
+  type FrameSource,
+  type SourceStatus,
+  type SpawnFn,
+} from './frame-source.js';
 import type { WorkerMetrics } from './metrics.js';
 import { createMotionGate } from './motion-gate.js';
 import type { Outbox } from './outbox.js';
@@ -54,10 +60,17 @@ export interface CameraPipeline {
   idle(): Promise<void>;
 }
 
-export function createCameraPipeline(camera: Camera, settings: PipelineSettings, deps: PipelineDeps): CameraPipeline {
+export function createCameraPipeline(
+  camera: Camera,
+  settings: PipelineSettings,
+  deps: PipelineDeps,
+): CameraPipeline {
   const now = deps.now ?? Date.now;
   const label = { camera: camera.id };
-  const analytics: CameraAnalytics = deps.createAnalytics({ ...camera, frameAspect: settings.width / settings.height });
+  const analytics: CameraAnalytics = deps.createAnalytics({
+    ...camera,
+    frameAspect: settings.width / settings.height,
+  });
   const queue = new BoundedQueue<Frame>(settings.queueCapacity);
   const gate = createMotionGate({ threshold: settings.motionThreshold });
   let lastDetections: Detection[] = [];
@@ -182,7 +195,12 @@ export function createCameraPipeline(camera: Camera, settings: PipelineSettings,
       lastReportAt = t;
       const state: CameraStatusState = s.state === 'ended' || s.state === 'stopped' ? 'offline' : s.state;
       const reason = s.state === 'ended' ? 'end of file' : s.state === 'stopped' ? 'stopped' : s.reason;
-      return { cameraId: camera.id, state, reason: reason?.slice(0, 500) ?? null, fps: fps === null ? null : Math.round(fps * 100) / 100 };
+      return {
+        cameraId: camera.id,
+        state,
+        reason: reason?.slice(0, 500) ?? null,
+        fps: fps === null ? null : Math.round(fps * 100) / 100,
+      };
     },
     source: () => source.status(),
     async idle() {

@@ -29,9 +29,13 @@ export const WorkerEnv = z.object({
     .optional()
     .transform((v, ctx) => {
       if (!v) return null;
-      const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const ids = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       ids.forEach((id, i) => {
-        if (!uuid.safeParse(id).success) ctx.addIssue({ code: 'custom', message: `item ${i} "${id}" is not a UUID` });
+        if (!uuid.safeParse(id).success)
+          ctx.addIssue({ code: 'custom', message: `item ${i} "${id}" is not a UUID` });
       });
       return ids;
     }),
@@ -52,7 +56,11 @@ export const WorkerEnv = z.object({
       }
     }),
   /** Frames per second decoded per camera. 5: enough for 60 s counts at urban speeds, cheap on CPU. */
-  TARGET_FPS: z.coerce.number({ message: 'must be a number' }).min(0.2, 'must be between 0.2 and 60').max(60, 'must be between 0.2 and 60').default(5),
+  TARGET_FPS: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0.2, 'must be between 0.2 and 60')
+    .max(60, 'must be between 0.2 and 60')
+    .default(5),
   /** Where undelivered batches wait while the API is down. */
   BUFFER_DIR: z.string().min(1).default('./data/vision-buffer'),
   /** 64 MiB: about a day of aggregates for 20 cameras; beyond it the oldest batches are dropped (and counted). */

@@ -68,7 +68,11 @@ export function buildSnapshotArgs(url: string, options: { maxWidth: number; ioTi
   const kind = classifyUrl(url);
   const timeoutUs = String(Math.round(options.ioTimeoutMs * 1000));
   const input =
-    kind === 'rtsp' ? ['-rtsp_transport', 'tcp', '-timeout', timeoutUs] : kind === 'http' ? ['-rw_timeout', timeoutUs] : [];
+    kind === 'rtsp'
+      ? ['-rtsp_transport', 'tcp', '-timeout', timeoutUs]
+      : kind === 'http'
+        ? ['-rw_timeout', timeoutUs]
+        : [];
   return [
     '-hide_banner',
     '-nostdin',

@@ -125,7 +125,12 @@ export function createFrameSource(options: FrameSourceOptions): FrameSource {
           status.failures = 0;
           setStatus('online', null);
           armStall();
-          options.onFrame({ data: new Uint8Array(pending.buffer, pending.byteOffset, frameBytes), width: options.width, height: options.height, tsMs });
+          options.onFrame({
+            data: new Uint8Array(pending.buffer, pending.byteOffset, frameBytes),
+            width: options.width,
+            height: options.height,
+            tsMs,
+          });
           pending = Buffer.alloc(frameBytes);
           filled = 0;
         }
@@ -152,7 +157,11 @@ export function createFrameSource(options: FrameSourceOptions): FrameSource {
         const reason =
           spawnError?.message ??
           stallReason ??
-          (lastLine ? lastLine.slice(0, 300) : code === 0 ? 'stream ended without frames' : `ffmpeg exited with code ${code}`);
+          (lastLine
+            ? lastLine.slice(0, 300)
+            : code === 0
+              ? 'stream ended without frames'
+              : `ffmpeg exited with code ${code}`);
         setStatus('offline', reason);
         scheduleRetry();
       };

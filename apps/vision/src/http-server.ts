@@ -25,7 +25,10 @@ export function createStatusServer(deps: StatusServerDeps): Server {
       return;
     }
     if (url.pathname === '/health') {
-      const cameras = [...deps.worker.pipelines().values()].map((p) => ({ cameraId: p.camera.id, ...p.source() }));
+      const cameras = [...deps.worker.pipelines().values()].map((p) => ({
+        cameraId: p.camera.id,
+        ...p.source(),
+      }));
       return send(200, 'application/json', JSON.stringify({ status: 'ok', cameras }));
     }
     const snap = /^\/snapshot\/([0-9a-f-]{36})$/.exec(url.pathname);

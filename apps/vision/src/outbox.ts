@@ -10,7 +10,8 @@ import type { ApiClient } from './api-client.js';
 import type { DiskBuffer } from './disk-buffer.js';
 import { ApiRejectedError } from './errors.js';
 
-export type OutboxBatch = { kind: 'events'; body: CrossingEventBatch } | { kind: 'aggregates'; body: AggregateBatch };
+export type OutboxBatch =
+  { kind: 'events'; body: CrossingEventBatch } | { kind: 'aggregates'; body: AggregateBatch };
 
 export interface OutboxStats {
   delivered: number;
@@ -43,7 +44,11 @@ export function splitBatch(batch: OutboxBatch): OutboxBatch[] {
   const out: OutboxBatch[] = [];
   for (let i = 0; i < items.length; i += MAX_BATCH_ITEMS) {
     const part = items.slice(i, i + MAX_BATCH_ITEMS);
-    out.push(batch.kind === 'events' ? { kind: 'events', body: { events: part as CrossingEventBatch['events'] } } : { kind: 'aggregates', body: { aggregates: part as AggregateBatch['aggregates'] } });
+    out.push(
+      batch.kind === 'events'
+        ? { kind: 'events', body: { events: part as CrossingEventBatch['events'] } }
+        : { kind: 'aggregates', body: { aggregates: part as AggregateBatch['aggregates'] } },
+    );
   }
   return out;
 }
@@ -91,7 +96,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
           }
           stats.failures++;
           stats.lastError = (err as Error).message;
-          options.log?.('warn', `delivery of ${batch.kind} batch ${batch.seq} failed, retrying: ${stats.lastError}`);
+          options.log?.(
+            'warn',
+            `delivery of ${batch.kind} batch ${batch.seq} failed, retrying: ${stats.lastError}`,
+          );
           await sleep(backoffDelay(attempt++, backoff));
         }
       }

@@ -39,11 +39,18 @@ export function consoleLogger(minLevel: WorkerConfig['LOG_LEVEL']): LogFn {
   };
 }
 
-export async function runWorker(config: WorkerConfig, overrides: RunWorkerOverrides = {}): Promise<RunningWorker> {
+export async function runWorker(
+  config: WorkerConfig,
+  overrides: RunWorkerOverrides = {},
+): Promise<RunningWorker> {
   const log = overrides.log ?? consoleLogger(config.LOG_LEVEL);
   const detector =
     overrides.detector ??
-    (await createDetector({ provider: config.DETECTOR_PROVIDER, threads: config.DETECTOR_THREADS, inputSize: config.INPUT_SIZE }));
+    (await createDetector({
+      provider: config.DETECTOR_PROVIDER,
+      threads: config.DETECTOR_THREADS,
+      inputSize: config.INPUT_SIZE,
+    }));
   const createAnalytics = overrides.createAnalytics ?? (await loadDefaultAnalyticsFactory());
   const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
   const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
@@ -63,14 +70,21 @@ export async function runWorker(config: WorkerConfig, overrides: RunWorkerOverri
     },
     { client, detector, createAnalytics, outbox, metrics, log },
   );
-  const server: Server = createStatusServer({ registry: metrics.registry, worker, snapshot: (url) => captureSnapshot(url) });
+  const server: Server = createStatusServer({
+    registry: metrics.registry,
+    worker,
+    snapshot: (url) => captureSnapshot(url),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.METRICS_PORT, config.METRICS_HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   await worker.start();
-  log('info', `vision worker serving ${worker.pipelines().size} camera(s); metrics on http://${config.METRICS_HOST}:${port}/metrics`);
+  log(
+    'info',
+    `vision worker serving ${worker.pipelines().size} camera(s); metrics on http://${config.METRICS_HOST}:${port}/metrics`,
+  );
   let stopped: Promise<void> | null = null;
   return {
     worker,

@@ -13,7 +13,9 @@ export function captureSnapshot(
 ): Promise<Buffer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const args = buildSnapshotArgs(url, { maxWidth: options.maxWidth ?? 1280, ioTimeoutMs: timeoutMs });
-  const proc = (options.spawn ?? (nodeSpawn as SpawnFn))(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = (options.spawn ?? (nodeSpawn as SpawnFn))(options.ffmpegPath ?? 'ffmpeg', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     let err = '';

@@ -6,8 +6,12 @@
 import type { Camera } from '@its/contracts';
 import type { AnalyticsFactory } from './analytics.js';
 import type { ApiClient } from './api-client.js';
-import type { BackoffPolicy } from './backoff.js';
-import { createCameraPipeline, type CameraPipeline, type PipelineDeps, type PipelineSettings } from './camera-pipeline.js';
+import {
+  createCameraPipeline,
+  type CameraPipeline,
+  type PipelineDeps,
+  type PipelineSettings,
+} from './camera-pipeline.js';
 import type { SpawnFn } from './frame-source.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
@@ -51,7 +55,9 @@ export function planCameraChanges(
   listed: readonly Camera[],
   cameraIds: readonly string[] | null,
 ): { start: Camera[]; stop: string[]; restart: Camera[] } {
-  const wanted = new Map(listed.filter((c) => c.enabled && (!cameraIds || cameraIds.includes(c.id))).map((c) => [c.id, c]));
+  const wanted = new Map(
+    listed.filter((c) => c.enabled && (!cameraIds || cameraIds.includes(c.id))).map((c) => [c.id, c]),
+  );
   const start: Camera[] = [];
   const restart: Camera[] = [];
   const stop: string[] = [];
@@ -139,11 +145,19 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
       await Promise.all(all.map((p) => p.stop()));
       if (all.length) {
         await deps.client
-          .postStatus({ cameras: all.map((p) => ({ cameraId: p.camera.id, state: 'offline', reason: 'worker stopped', fps: null })) })
+          .postStatus({
+            cameras: all.map((p) => ({
+              cameraId: p.camera.id,
+              state: 'offline',
+              reason: 'worker stopped',
+              fps: null,
+            })),
+          })
           .catch(() => undefined);
       }
       const drained = await deps.outbox.drain(options.drainTimeoutMs ?? 5000);
-      if (!drained) deps.log('warn', `${deps.outbox.buffer.depth} batches stay buffered on disk for the next start`);
+      if (!drained)
+        deps.log('warn', `${deps.outbox.buffer.depth} batches stay buffered on disk for the next start`);
       deps.outbox.stop();
       updateBufferMetrics();
       pipelines.clear();

@@ -10,12 +10,28 @@ export function makeTempDir(prefix = 'its-vision-'): string {
 }
 
 /** A testsrc clip: `seconds` long at `fps`, `size` WxH, H.264 in MP4. */
-export function makeTestVideo(dir: string, name: string, opts: { seconds: number; fps: number; size?: string }): string {
+export function makeTestVideo(
+  dir: string,
+  name: string,
+  opts: { seconds: number; fps: number; size?: string },
+): string {
   const file = join(dir, name);
   execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=${opts.size ?? '320x180'}:rate=${opts.fps}:duration=${opts.seconds}`,
-    '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${opts.size ?? '320x180'}:rate=${opts.fps}:duration=${opts.seconds}`,
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    file,
   ]);
   return file;
 }
@@ -42,14 +58,38 @@ export async function closedPort(): Promise<number> {
  */
 export function makeWalkingPersonVideo(dir: string, photo: string, opts: { seconds?: number } = {}): string {
   const crop = join(dir, 'person.png');
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', photo, '-vf', 'crop=260:340:715:240', crop]);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    photo,
+    '-vf',
+    'crop=260:340:715:240',
+    crop,
+  ]);
   const file = join(dir, 'walk.mp4');
   execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `color=c=0x707070:s=640x360:r=10:d=${opts.seconds ?? 6}`,
-    '-i', crop,
-    '-filter_complex', "[1:v]scale=-1:220[m];[0:v][m]overlay=x='-120+t*130':y=110",
-    '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x707070:s=640x360:r=10:d=${opts.seconds ?? 6}`,
+    '-i',
+    crop,
+    '-filter_complex',
+    "[1:v]scale=-1:220[m];[0:v][m]overlay=x='-120+t*130':y=110",
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    file,
   ]);
   return file;
 }

@@ -15,7 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const FAST_BACKOFF = { initialMs: 50, maxMs: 200, factor: 2 };
 
 /** Runs a source until `until(status)` holds; collects frames and every status. */
-function runSource(url: string, until: (s: SourceStatus, all: SourceStatus[]) => boolean, over: { fps?: number; loop?: boolean } = {}) {
+function runSource(
+  url: string,
+  until: (s: SourceStatus, all: SourceStatus[]) => boolean,
+  over: { fps?: number; loop?: boolean } = {},
+) {
   const frames: Frame[] = [];
   const statuses: SourceStatus[] = [];
   const frameWaiters: Array<{ n: number; resolve: () => void }> = [];
@@ -51,7 +55,9 @@ describe('frame source (real ffmpeg)', () => {
     await run.done;
     expect(run.frames.length).toBeGreaterThanOrEqual(19);
     expect(run.frames.length).toBeLessThanOrEqual(21);
-    expect(run.frames.every((f) => f.data.length === 64 * 32 * 3 && f.width === 64 && f.height === 32)).toBe(true);
+    expect(run.frames.every((f) => f.data.length === 64 * 32 * 3 && f.width === 64 && f.height === 32)).toBe(
+      true,
+    );
     // Media time: 100 ms apart at 10 fps, from the connect time.
     expect(run.frames.slice(0, 3).map((f) => f.tsMs - 1_700_000_000_000)).toEqual([0, 100, 200]);
     expect(run.statuses.map((s) => s.state)).toEqual(['starting', 'online', 'ended']);
@@ -67,7 +73,10 @@ describe('frame source (real ffmpeg)', () => {
 
   it('marks a corrupt file offline with ffmpeg’s reason and keeps retrying with back-off', async () => {
     const corrupt = makeCorruptVideo(dir);
-    const run = runSource(`file://${corrupt}`, (_s, all) => all.filter((x) => x.state === 'offline').length >= 1 && _s.failures >= 3);
+    const run = runSource(
+      `file://${corrupt}`,
+      (_s, all) => all.filter((x) => x.state === 'offline').length >= 1 && _s.failures >= 3,
+    );
     await run.done;
     await run.source.stop();
     const offline = run.statuses.find((s) => s.state === 'offline')!;
@@ -91,7 +100,13 @@ describe('frame source (real ffmpeg)', () => {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const source = createFrameSource({
-      url: `file://${clip}`, width: 64, height: 32, fps: 10, realtime: false, loop: false, backoff: FAST_BACKOFF,
+      url: `file://${clip}`,
+      width: 64,
+      height: 32,
+      fps: 10,
+      realtime: false,
+      loop: false,
+      backoff: FAST_BACKOFF,
       ffmpegPath: '/nonexistent/ffmpeg',
       onFrame: () => undefined,
       onStatus: (s) => {
@@ -125,9 +140,13 @@ describe('captureSnapshot (real ffmpeg)', () => {
   });
   it('fails with ffmpeg’s reason for an unreachable stream', async () => {
     const port = await closedPort();
-    await expect(captureSnapshot(`http://127.0.0.1:${port}/x.jpg`, { timeoutMs: 2000 })).rejects.toThrow(SnapshotError);
+    await expect(captureSnapshot(`http://127.0.0.1:${port}/x.jpg`, { timeoutMs: 2000 })).rejects.toThrow(
+      SnapshotError,
+    );
   });
   it('fails with a typed error when ffmpeg is missing', async () => {
-    await expect(captureSnapshot(`file://${clip}`, { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(/cannot start ffmpeg/);
+    await expect(captureSnapshot(`file://${clip}`, { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(
+      /cannot start ffmpeg/,
+    );
   });
 });

@@ -86,7 +86,11 @@ describe('disk buffer', () => {
 describe('outbox against an API that goes down and comes back', () => {
   it('buffers while the API is down and delivers every batch once, in order, when it returns', async () => {
     const buffer = await openDiskBuffer({ dir, maxBytes: 1e6 });
-    const outbox = createOutbox({ buffer, client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 1000 }), backoff: FAST });
+    const outbox = createOutbox({
+      buffer,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 1000 }),
+      backoff: FAST,
+    });
     await outbox.enqueue({ kind: 'events', body: { events: [event(1)] } });
     expect(await outbox.drain(2000)).toBe(true);
     await api.down();
@@ -99,8 +103,15 @@ describe('outbox against an API that goes down and comes back', () => {
     await api.up();
     expect(await outbox.drain(5000)).toBe(true);
     outbox.stop();
-    expect(api.received.map((r) => r.path.split('/').pop())).toEqual(['events', 'events', 'aggregates', 'events']);
-    const ids = api.received.flatMap((r) => ((r.body as { events?: CrossingEvent[] }).events ?? []).map((e) => e.trackId));
+    expect(api.received.map((r) => r.path.split('/').pop())).toEqual([
+      'events',
+      'events',
+      'aggregates',
+      'events',
+    ]);
+    const ids = api.received.flatMap((r) =>
+      ((r.body as { events?: CrossingEvent[] }).events ?? []).map((e) => e.trackId),
+    );
     expect(ids).toEqual(['1', '2', '3', '4']);
     expect(api.events.size).toBe(4);
     expect(buffer.depth).toBe(0);
@@ -109,12 +120,20 @@ describe('outbox against an API that goes down and comes back', () => {
   it('survives a worker restart: a new outbox on the same directory delivers what the old one buffered', async () => {
     await api.down();
     const b1 = await openDiskBuffer({ dir, maxBytes: 1e6 });
-    const o1 = createOutbox({ buffer: b1, client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 500 }), backoff: FAST });
+    const o1 = createOutbox({
+      buffer: b1,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 500 }),
+      backoff: FAST,
+    });
     await o1.enqueue({ kind: 'aggregates', body: { aggregates: [aggregate(0, 5), aggregate(1, 7)] } });
     o1.stop();
     await api.up();
     const b2 = await openDiskBuffer({ dir, maxBytes: 1e6 });
-    const o2 = createOutbox({ buffer: b2, client: createApiClient({ baseUrl: api.url, apiKey: KEY }), backoff: FAST });
+    const o2 = createOutbox({
+      buffer: b2,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY }),
+      backoff: FAST,
+    });
     expect(await o2.drain(5000)).toBe(true);
     o2.stop();
     expect([...api.aggregates.values()].map((a) => a.volume)).toEqual([5, 7]);
@@ -122,7 +141,11 @@ describe('outbox against an API that goes down and comes back', () => {
 
   it('retries 5xx and 429 and delivers the same batch afterwards; a retry after a lost reply counts nothing twice', async () => {
     const buffer = await openDiskBuffer({ dir, maxBytes: 1e6 });
-    const outbox = createOutbox({ buffer, client: createApiClient({ baseUrl: api.url, apiKey: KEY }), backoff: FAST });
+    const outbox = createOutbox({
+      buffer,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY }),
+      backoff: FAST,
+    });
     api.failNext(2, 503);
     await outbox.enqueue({ kind: 'events', body: { events: [event(1), event(2)] } });
     expect(await outbox.drain(3000)).toBe(true);
@@ -138,7 +161,12 @@ describe('outbox against an API that goes down and comes back', () => {
   it('drops a batch the API rejects for good (400) and delivers the next one', async () => {
     const buffer = await openDiskBuffer({ dir, maxBytes: 1e6 });
     const logs: string[] = [];
-    const outbox = createOutbox({ buffer, client: createApiClient({ baseUrl: api.url, apiKey: KEY }), backoff: FAST, log: (_l, m) => logs.push(m) });
+    const outbox = createOutbox({
+      buffer,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY }),
+      backoff: FAST,
+      log: (_l, m) => logs.push(m),
+    });
     api.failNext(1, 400);
     await outbox.enqueue({ kind: 'events', body: { events: [event(1)] } });
     await outbox.enqueue({ kind: 'events', body: { events: [event(2)] } });
@@ -152,14 +180,20 @@ describe('outbox against an API that goes down and comes back', () => {
   it('bounds what waits on disk during a long outage (oldest dropped, newest delivered)', async () => {
     await api.down();
     const buffer = await openDiskBuffer({ dir, maxBytes: 2000 });
-    const outbox = createOutbox({ buffer, client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 500 }), backoff: FAST });
+    const outbox = createOutbox({
+      buffer,
+      client: createApiClient({ baseUrl: api.url, apiKey: KEY, timeoutMs: 500 }),
+      backoff: FAST,
+    });
     for (let i = 1; i <= 40; i++) await outbox.enqueue({ kind: 'events', body: { events: [event(i)] } });
     expect(buffer.bytes).toBeLessThanOrEqual(2000);
     expect(buffer.dropped).toBeGreaterThan(0);
     await api.up();
     expect(await outbox.drain(5000)).toBe(true);
     outbox.stop();
-    const delivered = api.received.flatMap((r) => (r.body as { events: CrossingEvent[] }).events.map((e) => Number(e.trackId)));
+    const delivered = api.received.flatMap((r) =>
+      (r.body as { events: CrossingEvent[] }).events.map((e) => Number(e.trackId)),
+    );
     expect(delivered.at(-1)).toBe(40);
     expect(delivered).toEqual([...delivered].sort((a, b) => a - b));
     expect(delivered.length + buffer.dropped).toBe(40);
@@ -167,7 +201,11 @@ describe('outbox against an API that goes down and comes back', () => {
 
   it('splits batches above the contract’s 5000-item cap', () => {
     const events = Array.from({ length: 12_001 }, (_, i) => event(i));
-    expect(splitBatch({ kind: 'events', body: { events } }).map((b) => (b.kind === 'events' ? b.body.events.length : 0))).toEqual([5000, 5000, 2001]);
+    expect(
+      splitBatch({ kind: 'events', body: { events } }).map((b) =>
+        b.kind === 'events' ? b.body.events.length : 0,
+      ),
+    ).toEqual([5000, 5000, 2001]);
   });
 });
 
@@ -182,15 +220,21 @@ describe('API client', () => {
     [422, ApiRejectedError],
   ])('classifies HTTP %i', async (status, type) => {
     api.failNext(1, status);
-    await expect(createApiClient({ baseUrl: api.url, apiKey: KEY }).postEvents({ events: [event(1)] })).rejects.toBeInstanceOf(type);
+    await expect(
+      createApiClient({ baseUrl: api.url, apiKey: KEY }).postEvents({ events: [event(1)] }),
+    ).rejects.toBeInstanceOf(type);
   });
   it('treats a refused connection as unavailable, naming the cause', async () => {
     const port = await closedPort();
-    await expect(createApiClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY }).postStatus({ cameras: [{ cameraId: CAM, state: 'online' }] })).rejects.toThrow(
-      /ECONNREFUSED/,
-    );
+    await expect(
+      createApiClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY }).postStatus({
+        cameras: [{ cameraId: CAM, state: 'online' }],
+      }),
+    ).rejects.toThrow(/ECONNREFUSED/);
   });
   it('sends the key as a bearer token (a wrong key is refused)', async () => {
-    await expect(createApiClient({ baseUrl: api.url, apiKey: 'wrong' }).listCameras()).rejects.toThrow(/HTTP 401 bad key/);
+    await expect(createApiClient({ baseUrl: api.url, apiKey: 'wrong' }).listCameras()).rejects.toThrow(
+      /HTTP 401 bad key/,
+    );
   });
 });

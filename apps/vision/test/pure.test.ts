@@ -39,19 +39,37 @@ describe('parseWorkerConfig', () => {
     });
     expect(c.CAMERA_IDS).toHaveLength(2);
     expect(c.INPUT_SIZE).toEqual({ width: 320, height: 192 });
-    expect(c).toMatchObject({ DETECTOR_PROVIDER: 'webgpu', DETECTOR_THREADS: 1, TARGET_FPS: 2.5, FILE_REALTIME: false });
+    expect(c).toMatchObject({
+      DETECTOR_PROVIDER: 'webgpu',
+      DETECTOR_THREADS: 1,
+      TARGET_FPS: 2.5,
+      FILE_REALTIME: false,
+    });
   });
   it('treats empty strings as unset', () => {
     expect(parseWorkerConfig({ ...KEY, CAMERA_IDS: '', METRICS_PORT: '' }).METRICS_PORT).toBe(9464);
   });
   it('reports every bad variable together, each by name', () => {
     try {
-      parseWorkerConfig({ API_URL: 'ftp://x', INPUT_SIZE: '500x288', DETECTOR_PROVIDER: 'cuda', CAMERA_IDS: 'abc', TARGET_FPS: '0' });
+      parseWorkerConfig({
+        API_URL: 'ftp://x',
+        INPUT_SIZE: '500x288',
+        DETECTOR_PROVIDER: 'cuda',
+        CAMERA_IDS: 'abc',
+        TARGET_FPS: '0',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['API_URL', 'API_KEY', 'INPUT_SIZE', 'DETECTOR_PROVIDER', 'CAMERA_IDS', 'TARGET_FPS']) {
+      for (const name of [
+        'API_URL',
+        'API_KEY',
+        'INPUT_SIZE',
+        'DETECTOR_PROVIDER',
+        'CAMERA_IDS',
+        'TARGET_FPS',
+      ]) {
         expect(problems).toMatch(new RegExp(`^${name}: `, 'm'));
       }
       expect(problems).toMatch(/INPUT_SIZE: .*multiple of 32/);
@@ -64,13 +82,36 @@ describe('parseWorkerConfig', () => {
 
 describe('ffmpeg arguments', () => {
   const plan = { width: 512, height: 288, fps: 5, realtime: false, loop: false, ioTimeoutMs: 5000 };
-  const tail = ['-an', '-sn', '-dn', '-vf', 'fps=5,scale=512:288:flags=bilinear', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  const tail = [
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    'fps=5,scale=512:288:flags=bilinear',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
   const head = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   it.each([
     ['a file, fast', { url: 'file:///v/a%20b.mp4' }, ['-i', '/v/a b.mp4']],
-    ['a file, live-like', { url: 'file:///v/a.mp4', realtime: true, loop: true }, ['-re', '-stream_loop', '-1', '-i', '/v/a.mp4']],
-    ['RTSP over TCP', { url: 'rtsp://cam/stream' }, ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', 'rtsp://cam/stream']],
-    ['HTTP', { url: 'http://cam/mjpeg' }, ['-rw_timeout', '5000000', '-reconnect', '0', '-i', 'http://cam/mjpeg']],
+    [
+      'a file, live-like',
+      { url: 'file:///v/a.mp4', realtime: true, loop: true },
+      ['-re', '-stream_loop', '-1', '-i', '/v/a.mp4'],
+    ],
+    [
+      'RTSP over TCP',
+      { url: 'rtsp://cam/stream' },
+      ['-rtsp_transport', 'tcp', '-timeout', '5000000', '-i', 'rtsp://cam/stream'],
+    ],
+    [
+      'HTTP',
+      { url: 'http://cam/mjpeg' },
+      ['-rw_timeout', '5000000', '-reconnect', '0', '-i', 'http://cam/mjpeg'],
+    ],
   ])('decodes %s', (_n, over, input) => {
     expect(buildDecodeArgs({ ...plan, ...over })).toEqual([...head, ...input, ...tail]);
   });
@@ -80,18 +121,38 @@ describe('ffmpeg arguments', () => {
   });
   it('builds a one-frame JPEG snapshot', () => {
     expect(buildSnapshotArgs('rtsp://cam/s', { maxWidth: 1280, ioTimeoutMs: 2000 })).toEqual([
-      ...head, '-rtsp_transport', 'tcp', '-timeout', '2000000', '-i', 'rtsp://cam/s',
-      '-frames:v', '1', '-vf', "scale='min(1280,iw)':-2", '-q:v', '4', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1',
+      ...head,
+      '-rtsp_transport',
+      'tcp',
+      '-timeout',
+      '2000000',
+      '-i',
+      'rtsp://cam/s',
+      '-frames:v',
+      '1',
+      '-vf',
+      "scale='min(1280,iw)':-2",
+      '-q:v',
+      '4',
+      '-f',
+      'image2',
+      '-c:v',
+      'mjpeg',
+      'pipe:1',
     ]);
     expect(buildSnapshotArgs('https://cam/s', { maxWidth: 640, ioTimeoutMs: 1000 })).toContain('-rw_timeout');
-    expect(buildSnapshotArgs('file:///a.mp4', { maxWidth: 640, ioTimeoutMs: 1000 }).slice(4, 6)).toEqual(['-i', '/a.mp4']);
+    expect(buildSnapshotArgs('file:///a.mp4', { maxWidth: 640, ioTimeoutMs: 1000 }).slice(4, 6)).toEqual([
+      '-i',
+      '/a.mp4',
+    ]);
   });
   it.each([
     ['file:///a', 'file'],
     ['rtsps://a', 'rtsp'],
     ['https://a', 'http'],
   ] as const)('classifies %s as %s', (url, kind) => expect(classifyUrl(url)).toBe(kind));
-  it('passes stream URLs through unchanged', () => expect(inputPath('rtsp://u:p@cam/1')).toBe('rtsp://u:p@cam/1'));
+  it('passes stream URLs through unchanged', () =>
+    expect(inputPath('rtsp://u:p@cam/1')).toBe('rtsp://u:p@cam/1'));
 });
 
 describe('backoffDelay', () => {
@@ -130,7 +191,10 @@ describe('motion gate', () => {
   const H = 36;
   const frame = (v: number, patch?: { x: number; w: number; v: number }) => {
     const f = new Uint8Array(W * H * 3).fill(v);
-    if (patch) for (let y = 0; y < H; y++) for (let x = patch.x; x < patch.x + patch.w; x++) f.fill(patch.v, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    if (patch)
+      for (let y = 0; y < H; y++)
+        for (let x = patch.x; x < patch.x + patch.w; x++)
+          f.fill(patch.v, (y * W + x) * 3, (y * W + x) * 3 + 3);
     return f;
   };
   it('infers the first frame, skips identical ones, infers on movement', () => {
@@ -178,14 +242,42 @@ describe('planCameraChanges', () => {
   const B = '00000000-0000-4000-8000-00000000000b';
   const C = '00000000-0000-4000-8000-00000000000c';
   it.each([
-    ['starts new enabled cameras', [], [cam(A), cam(B, { enabled: false })], null, { start: [A], stop: [], restart: [] }],
+    [
+      'starts new enabled cameras',
+      [],
+      [cam(A), cam(B, { enabled: false })],
+      null,
+      { start: [A], stop: [], restart: [] },
+    ],
     ['stops cameras gone from the list', [cam(A)], [], null, { start: [], stop: [A], restart: [] }],
-    ['stops cameras that were disabled', [cam(A)], [cam(A, { enabled: false })], null, { start: [], stop: [A], restart: [] }],
-    ['restarts a camera whose stream changed', [cam(A)], [cam(A, { streamUrl: 'rtsp://x' })], null, { start: [], stop: [], restart: [A] }],
-    ['ignores changes that do not affect the pipeline', [cam(A)], [cam(A, { name: 'renamed' })], null, { start: [], stop: [], restart: [] }],
+    [
+      'stops cameras that were disabled',
+      [cam(A)],
+      [cam(A, { enabled: false })],
+      null,
+      { start: [], stop: [A], restart: [] },
+    ],
+    [
+      'restarts a camera whose stream changed',
+      [cam(A)],
+      [cam(A, { streamUrl: 'rtsp://x' })],
+      null,
+      { start: [], stop: [], restart: [A] },
+    ],
+    [
+      'ignores changes that do not affect the pipeline',
+      [cam(A)],
+      [cam(A, { name: 'renamed' })],
+      null,
+      { start: [], stop: [], restart: [] },
+    ],
     ['honours CAMERA_IDS', [], [cam(A), cam(B), cam(C)], [B, C], { start: [B, C], stop: [], restart: [] }],
   ])('%s', (_n, running, listed, ids, expected) => {
     const plan = planCameraChanges(new Map(running.map((c) => [c.id, c])), listed, ids);
-    expect({ start: plan.start.map((c) => c.id), stop: plan.stop, restart: plan.restart.map((c) => c.id) }).toEqual(expected);
+    expect({
+      start: plan.start.map((c) => c.id),
+      stop: plan.stop,
+      restart: plan.restart.map((c) => c.id),
+    }).toEqual(expected);
   });
 });

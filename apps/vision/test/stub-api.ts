@@ -49,24 +49,34 @@ export async function startStubApi(apiKey: string): Promise<StubApi> {
             res.writeHead(status, { 'content-type': 'application/json' });
             res.end(JSON.stringify(json));
           };
-          if (req.headers.authorization !== `Bearer ${apiKey}`) return reply(401, { statusCode: 401, error: 'Unauthorized', message: 'bad key' });
+          if (req.headers.authorization !== `Bearer ${apiKey}`)
+            return reply(401, { statusCode: 401, error: 'Unauthorized', message: 'bad key' });
           const path = (req.url ?? '').split('?')[0]!;
           if (req.method === 'GET' && path === '/api/v1/cameras') {
             return reply(200, { items: api.cameras, total: api.cameras.length, limit: 500, offset: 0 });
           }
           if (failures.n > 0) {
             failures.n--;
-            return reply(failures.status, { statusCode: failures.status, error: 'Injected', message: 'injected failure' });
+            return reply(failures.status, {
+              statusCode: failures.status,
+              error: 'Injected',
+              message: 'injected failure',
+            });
           }
           const parsed = JSON.parse(body) as Record<string, unknown>;
           api.received.push({ path, body: parsed });
           if (path === '/api/v1/ingest/events') {
             let accepted = 0;
-            for (const e of parsed.events as CrossingEvent[]) if (!api.events.has(e.id)) (api.events.set(e.id, e), accepted++);
+            for (const e of parsed.events as CrossingEvent[]) {
+              if (api.events.has(e.id)) continue;
+              api.events.set(e.id, e);
+              accepted++;
+            }
             return reply(200, { accepted, duplicates: (parsed.events as unknown[]).length - accepted });
           }
           if (path === '/api/v1/ingest/aggregates') {
-            for (const a of parsed.aggregates as IntervalAggregate[]) api.aggregates.set(`${a.cameraId}|${a.intervalStart}|${a.lane}|${a.class}`, a);
+            for (const a of parsed.aggregates as IntervalAggregate[])
+              api.aggregates.set(`${a.cameraId}|${a.intervalStart}|${a.lane}|${a.class}`, a);
             return reply(200, { accepted: (parsed.aggregates as unknown[]).length, duplicates: 0 });
           }
           if (path === '/api/v1/ingest/status') {

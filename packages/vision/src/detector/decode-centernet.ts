@@ -36,7 +36,8 @@ export function decodeCenterNet(
     for (let y = 0; y < gridHeight; y++) {
       for (let x = 0; x < gridWidth; x++) {
         const v = heatmap[base + y * gridWidth + x]!;
-        if (v < options.scoreThreshold || !isLocalMax(heatmap, base, gridWidth, gridHeight, x, y, v)) continue;
+        if (v < options.scoreThreshold || !isLocalMax(heatmap, base, gridWidth, gridHeight, x, y, v))
+          continue;
         const k = y * gridWidth + x;
         const cx = x * CENTERNET_STRIDE;
         const cy = y * CENTERNET_STRIDE;
@@ -54,7 +55,15 @@ export function decodeCenterNet(
 }
 
 /** A 3×3 max-pool peak: no neighbour is larger (ties keep the first, as TF's Equal(x, maxpool(x)) keeps all). */
-function isLocalMax(hm: Float32Array, base: number, w: number, h: number, x: number, y: number, v: number): boolean {
+function isLocalMax(
+  hm: Float32Array,
+  base: number,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+  v: number,
+): boolean {
   for (let dy = -1; dy <= 1; dy++) {
     const yy = y + dy;
     if (yy < 0 || yy >= h) continue;

@@ -37,7 +37,16 @@ describe('rgbToChw', () => {
 function maps(w: number, h: number) {
   return { hm: new Float32Array(80 * w * h), wh: new Float32Array(4 * w * h) };
 }
-function setPeak(m: ReturnType<typeof maps>, w: number, h: number, ch: number, x: number, y: number, v: number, ltrb: number[]) {
+function setPeak(
+  m: ReturnType<typeof maps>,
+  w: number,
+  h: number,
+  ch: number,
+  x: number,
+  y: number,
+  v: number,
+  ltrb: number[],
+) {
   m.hm[ch * w * h + y * w + x] = v;
   ltrb.forEach((d, k) => (m.wh[k * w * h + y * w + x] = d));
 }
@@ -70,7 +79,12 @@ describe('decodeCenterNet', () => {
     const m = maps(32, 8);
     [0, 1, 2, 3, 5, 7].forEach((ch, i) => setPeak(m, 32, 8, ch, 2 + i * 4, 4, 0.9 - i * 0.01, [2, 2, 2, 2]));
     expect(decodeCenterNet(m.hm, m.wh, 32, 8, { ...opts, inputWidth: 128 }).map((d) => d.class)).toEqual([
-      'person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck',
+      'person',
+      'bicycle',
+      'car',
+      'motorcycle',
+      'bus',
+      'truck',
     ]);
   });
   it('clamps boxes to the frame and drops degenerate ones', () => {
@@ -84,11 +98,17 @@ describe('decodeCenterNet', () => {
   it('caps candidates at maxCandidates, best first', () => {
     const m = maps(16, 8);
     for (let i = 0; i < 5; i++) setPeak(m, 16, 8, 0, i * 3, 4, 0.5 + i * 0.1, [2, 2, 2, 2]);
-    expect(decodeCenterNet(m.hm, m.wh, 16, 8, { ...opts, maxCandidates: 2 }).map((d) => d.score.toFixed(1))).toEqual(['0.9', '0.8']);
+    expect(
+      decodeCenterNet(m.hm, m.wh, 16, 8, { ...opts, maxCandidates: 2 }).map((d) => d.score.toFixed(1)),
+    ).toEqual(['0.9', '0.8']);
   });
 });
 
-const det = (cls: Detection['class'], score: number, x: number, y = 0.1, w = 0.2, h = 0.2): Detection => ({ class: cls, score, box: { x, y, w, h } });
+const det = (cls: Detection['class'], score: number, x: number, y = 0.1, w = 0.2, h = 0.2): Detection => ({
+  class: cls,
+  score,
+  box: { x, y, w, h },
+});
 
 describe('iou', () => {
   it.each([
@@ -102,10 +122,14 @@ describe('iou', () => {
 describe('suppressOverlaps', () => {
   const o = { iouThreshold: 0.5, maxDetections: 10 };
   it('keeps the higher score of two overlapping boxes of one class', () => {
-    expect(suppressOverlaps([det('car', 0.6, 0.11), det('car', 0.9, 0.1)], o)).toEqual([det('car', 0.9, 0.1)]);
+    expect(suppressOverlaps([det('car', 0.6, 0.11), det('car', 0.9, 0.1)], o)).toEqual([
+      det('car', 0.9, 0.1),
+    ]);
   });
   it('suppresses car against truck on the same vehicle (one vehicle, one count)', () => {
-    expect(suppressOverlaps([det('truck', 0.5, 0.1), det('car', 0.7, 0.1)], o).map((d) => d.class)).toEqual(['car']);
+    expect(suppressOverlaps([det('truck', 0.5, 0.1), det('car', 0.7, 0.1)], o).map((d) => d.class)).toEqual([
+      'car',
+    ]);
   });
   it('keeps a rider and the bicycle beneath', () => {
     expect(suppressOverlaps([det('person', 0.8, 0.1), det('bicycle', 0.7, 0.1)], o)).toHaveLength(2);

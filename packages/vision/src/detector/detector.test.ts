@@ -30,11 +30,17 @@ afterAll(async () => {
 });
 
 describe('createDetector on the real CenterNet model', () => {
-  it.each(GOLDEN.map((g, i) => [i, g] as const))('finds golden box %i (class and IoU ≥ 0.5)', async (_i, golden) => {
-    const found = await detector.detectJpeg(readFileSync(STREET_PHOTO));
-    const best = Math.max(0, ...found.filter((d) => d.class === golden.class).map((d) => iou(d.box, golden.box)));
-    expect(best).toBeGreaterThanOrEqual(0.5);
-  });
+  it.each(GOLDEN.map((g, i) => [i, g] as const))(
+    'finds golden box %i (class and IoU ≥ 0.5)',
+    async (_i, golden) => {
+      const found = await detector.detectJpeg(readFileSync(STREET_PHOTO));
+      const best = Math.max(
+        0,
+        ...found.filter((d) => d.class === golden.class).map((d) => iou(d.box, golden.box)),
+      );
+      expect(best).toBeGreaterThanOrEqual(0.5);
+    },
+  );
 
   it('reports no car, bus or truck in a street photo that has none', async () => {
     const found = await detector.detectJpeg(readFileSync(STREET_PHOTO));
@@ -43,7 +49,11 @@ describe('createDetector on the real CenterNet model', () => {
 
   it('gives the same boxes for the raw RGB path as for the JPEG path', async () => {
     const { width, height } = detector.inputSize;
-    const rgb = await sharp(readFileSync(STREET_PHOTO)).removeAlpha().resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    const rgb = await sharp(readFileSync(STREET_PHOTO))
+      .removeAlpha()
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
     const fromRgb = await detector.detect(new Uint8Array(rgb), width, height);
     const fromJpeg = await detector.detectJpeg(readFileSync(STREET_PHOTO));
     expect(fromRgb).toEqual(fromJpeg);
@@ -73,7 +83,9 @@ describe('createDetector on the real CenterNet model', () => {
 
 describe('createDetector errors', () => {
   it('names the model path when it cannot load', async () => {
-    await expect(createDetector({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/\/nonexistent\/model\.onnx/);
+    await expect(createDetector({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(
+      /\/nonexistent\/model\.onnx/,
+    );
   });
 
   it('refuses calls after close', async () => {

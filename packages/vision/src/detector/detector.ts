@@ -60,7 +60,9 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new DetectorError(`detector: cannot load ${modelPath} with provider ${provider}: ${(err as Error).message}`);
+    throw new DetectorError(
+      `detector: cannot load ${modelPath} with provider ${provider}: ${(err as Error).message}`,
+    );
   }
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;

@@ -31,7 +31,8 @@ export function suppressOverlaps(detections: readonly Detection[], options: NmsO
   for (const d of sorted) {
     if (kept.length >= options.maxDetections) break;
     const overlaps = kept.some(
-      (k) => suppressionGroup(k.class) === suppressionGroup(d.class) && iou(k.box, d.box) > options.iouThreshold,
+      (k) =>
+        suppressionGroup(k.class) === suppressionGroup(d.class) && iou(k.box, d.box) > options.iouThreshold,
     );
     if (!overlaps) kept.push(d);
   }
