@@ -3,6 +3,9 @@ import { releaseCommand } from './release.js';
 import { tagsCommand } from './tags.js';
 import { versionCommand } from './version.js';
 import { workflowsCommand } from './workflows.js';
+import { promoteCommand, recordCommand } from '../../promotion/promotion-commands.js';
+import { publishCommand, registryCommand } from '../../registry/registry-commands.js';
+import { sbomCommand, signCommand } from '../../supply-chain/supply-chain-commands.js';
 
 /** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
-export const commands: readonly CommandModule[] = [tagsCommand, versionCommand, releaseCommand, workflowsCommand];
+export const commands: readonly CommandModule[] = [tagsCommand, versionCommand, releaseCommand, workflowsCommand, publishCommand, promoteCommand, recordCommand, registryCommand, signCommand, sbomCommand];
