@@ -1,0 +1,62 @@
+/** Display formatting. Pure; `nowMs` is passed in so relative times are testable. */
+
+const numberFmt = new Intl.NumberFormat('en-GB');
+const compactFmt = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 });
+
+export const formatCount = (n: number): string => numberFmt.format(Math.round(n));
+export const formatCompact = (n: number): string => (Math.abs(n) < 10_000 ? formatCount(n) : compactFmt.format(n));
+export const formatSpeed = (kmh: number | null): string => (kmh === null ? '—' : `${kmh.toFixed(0)} km/h`);
+export const formatPct = (pct: number | null): string => (pct === null ? '—' : `${pct.toFixed(1)} %`);
+
+export function formatRelative(iso: string | null, nowMs: number): string {
+  if (!iso) return 'never';
+  const diffS = Math.round((nowMs - Date.parse(iso)) / 1000);
+  if (diffS < 0) return 'just now';
+  if (diffS < 45) return 'just now';
+  if (diffS < 90) return '1 min ago';
+  const min = Math.round(diffS / 60);
+  if (min < 60) return `${min} min ago`;
+  const h = Math.round(min / 60);
+  if (h < 36) return `${h} h ago`;
+  return `${Math.round(h / 24)} d ago`;
+}
+
+export function formatClock(ms: number, withSeconds = false): string {
+  const d = new Date(ms);
+  const hh = String(d.getHours()).padStart(2, '0');
+  const mm = String(d.getMinutes()).padStart(2, '0');
+  const ss = String(d.getSeconds()).padStart(2, '0');
+  return withSeconds ? `${hh}:${mm}:${ss}` : `${hh}:${mm}`;
+}
+
+export function formatDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${formatClock(ms)}`;
+}
+
+/** Axis label for a bucket start, in the granularity that suits the range. */
+export function formatAxisTime(ms: number, bucketMs: number): string {
+  if (bucketMs >= 3_600_000) {
+    const d = new Date(ms);
+    return d.getHours() === 0
+      ? d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric' })
+      : formatClock(ms);
+  }
+  return formatClock(ms);
+}
+
+export function titleCase(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** "Nice" axis maximum and tick step for values up to `max` (1, 2, 2.5, 5 × 10^n). */
+export function planAxis(max: number, targetTicks = 4): { max: number; step: number; ticks: number[] } {
+  if (!(max > 0)) return { max: 1, step: 1, ticks: [0, 1] };
+  const raw = max / targetTicks;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  const top = Math.ceil(max / step) * step;
+  const ticks: number[] = [];
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toFixed(6)));
+  return { max: top, step, ticks };
+}
