@@ -16,3 +16,5 @@ export { createOutbox } from './outbox.js';
 export { createApiClient } from './api-client.js';
 export { createWorkerMetrics } from './metrics.js';
 export { ConfigError, ApiRejectedError, ApiUnavailableError } from './errors.js';
+export { loadDefaultAnalyticsFactory } from './analytics.js';
+export type { AnalyticsFactory, CameraAnalytics, FrameDetections } from './analytics.js';
