@@ -404,7 +404,11 @@ export class RegistryClient {
     const realm = new URL(challenge.params.realm!);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     const scopes = new Set(scopeStrings(options.scopes));
-    if (challenge.params.scope) for (const s of challenge.params.scope.split(' ')) scopes.add(s);
+    // The challenge's scope matters only for resources we did not name (ours already cover our repositories).
+    const named = [...scopes].map((s) => s.slice(0, s.lastIndexOf(':')));
+    for (const s of (challenge.params.scope ?? '').split(' ').filter(Boolean)) {
+      if (!named.includes(s.slice(0, s.lastIndexOf(':')))) scopes.add(s);
+    }
     for (const s of scopes) realm.searchParams.append('scope', s);
     const headers: Record<string, string> = {};
     if (this.#credentials) headers.authorization = basicAuthorization(this.#credentials);

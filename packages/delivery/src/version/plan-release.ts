@@ -46,7 +46,8 @@ export function planRelease(input: ReleaseInput): ReleasePlan {
       { kind: 'git', args: ['add', '--', input.changelogPath] },
       { kind: 'git', args: ['commit', '--message', `chore(release): ${plan.tag}`, '--', input.changelogPath] },
       // An annotated tag carries the release notes, its date and author: `git describe` and GitHub use it.
-      { kind: 'git', args: ['tag', '--annotate', plan.tag, '--message', `${plan.tag}\n\n${section}`] },
+      // --cleanup=verbatim keeps the notes' "### Features" headings, which git would strip as comments.
+      { kind: 'git', args: ['tag', '--annotate', '--cleanup=verbatim', plan.tag, '--message', `${plan.tag}\n\n${section}`] },
     ],
     pushHint: `git push --atomic origin HEAD refs/tags/${plan.tag}`,
   };
