@@ -3,6 +3,7 @@
  * speed, aggregation live there; the worker only feeds frames and forwards results).
  */
 import type { Camera, CrossingEvent, Detection, IntervalAggregate } from '@its/contracts';
+import { createCameraAnalytics } from '@its/vision';
 
 export interface FrameDetections {
   tsMs: number;
@@ -20,12 +21,5 @@ export type AnalyticsCamera = Pick<Camera, 'id' | 'lines' | 'zones' | 'calibrati
 };
 export type AnalyticsFactory = (camera: AnalyticsCamera) => CameraAnalytics;
 
-/** Loads the real analytics from @its/vision. */
-export async function loadDefaultAnalyticsFactory(): Promise<AnalyticsFactory> {
-  const mod = (await import('@its/vision')) as unknown as { createCameraAnalytics?: AnalyticsFactory };
-  if (typeof mod.createCameraAnalytics !== 'function') {
-    throw new Error('@its/vision does not export createCameraAnalytics');
-  }
-  const create = mod.createCameraAnalytics;
-  return (camera) => create(camera);
-}
+/** The real analytics from @its/vision, with its documented defaults. */
+export const createDefaultAnalytics: AnalyticsFactory = (camera) => createCameraAnalytics(camera);

@@ -13,7 +13,8 @@ import {
   type SpawnFn,
 } from './frame-source.js';
 import type { WorkerMetrics } from './metrics.js';
-import { createMotionGate } from './motion-gate.js';
+import { createMotionGate } from '@its/vision';
+import { rgbToLuma } from './luma.js';
 import type { Outbox } from './outbox.js';
 import type { BackoffPolicy } from './backoff.js';
 
@@ -23,7 +24,10 @@ export interface PipelineSettings {
   fps: number;
   realtime: boolean;
   queueCapacity: number;
+  /** Fraction of pixels (luma change > 25) that counts as motion; 0 infers every frame. */
   motionThreshold: number;
+  /** Longest time between inferences on a static scene, ms. Default 1000 (the gate's default). */
+  motionMaxSkipMs?: number;
   /** Crossing events are sent at most this often (ms), as one batch. 1 s: live enough for the dashboard. */
   eventFlushMs?: number;
   ioTimeoutMs?: number;
@@ -72,7 +76,11 @@ export function createCameraPipeline(
     frameAspect: settings.width / settings.height,
   });
   const queue = new BoundedQueue<Frame>(settings.queueCapacity);
-  const gate = createMotionGate({ threshold: settings.motionThreshold });
+  const gate = createMotionGate({
+    minChangedFraction: settings.motionThreshold,
+    maxSkipMs: settings.motionMaxSkipMs ?? 1000,
+  });
+  let luma: Uint8Array | undefined;
   let lastDetections: Detection[] = [];
   let pendingEvents: CrossingEvent[] = [];
   let pumping: Promise<void> | null = null;
@@ -99,7 +107,8 @@ export function createCameraPipeline(
   };
 
   const processOne = async (frame: Frame) => {
-    const gated = gate.check(frame.data, frame.width, frame.height);
+    luma = rgbToLuma(frame.data, frame.width, frame.height, luma);
+    const gated = gate.decide(luma, frame.width, frame.height, frame.tsMs);
     if (gated.infer) {
       const t0 = performance.now();
       try {

@@ -75,8 +75,15 @@ export const WorkerEnv = z.object({
   HEARTBEAT_MS: int(500, 600_000).default(10_000),
   /** Frames waiting per camera before the oldest is dropped. 8: under 2 s at 5 fps; older frames are stale. */
   QUEUE_CAPACITY: int(1, 1000).default(8),
-  /** Mean absolute grey-level change (0..1) below which a frame is not run through the model. */
-  MOTION_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0).max(1).default(0.004),
+  /**
+   * Fraction of pixels whose grey level changes by more than 25 (against the last inferred frame) that
+   * counts as motion. 0.002: a small far vehicle covers about that much of a frame; 0 infers every frame.
+   */
+  MOTION_THRESHOLD: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0, 'must be between 0 and 1')
+    .max(1, 'must be between 0 and 1')
+    .default(0.002),
   /** Play file:// cameras at their own frame rate and loop them, like a live camera (false: as fast as possible, once). */
   FILE_REALTIME: z
     .enum(['true', 'false', '1', '0'], { message: 'use true or false' })

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDetector, type Detector } from '@its/vision/detector';
-import { loadDefaultAnalyticsFactory, type AnalyticsFactory } from './analytics.js';
+import { createDefaultAnalytics, type AnalyticsFactory } from './analytics.js';
 import { createApiClient } from './api-client.js';
 import type { WorkerConfig } from './config.js';
 import { openDiskBuffer } from './disk-buffer.js';
@@ -51,7 +51,7 @@ export async function runWorker(
       threads: config.DETECTOR_THREADS,
       inputSize: config.INPUT_SIZE,
     }));
-  const createAnalytics = overrides.createAnalytics ?? (await loadDefaultAnalyticsFactory());
+  const createAnalytics = overrides.createAnalytics ?? createDefaultAnalytics;
   const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
   const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
   const outbox = createOutbox({ buffer, client, log });

@@ -5,7 +5,7 @@ import { ConfigError } from '../src/errors.js';
 import { buildDecodeArgs, buildSnapshotArgs, classifyUrl, inputPath } from '../src/ffmpeg-args.js';
 import { backoffDelay } from '../src/backoff.js';
 import { BoundedQueue } from '../src/bounded-queue.js';
-import { createMotionGate, thumbnail } from '../src/motion-gate.js';
+import { rgbToLuma } from '../src/luma.js';
 import { planCameraChanges } from '../src/worker.js';
 
 const KEY = { API_KEY: 'its_0123456789ab_secretsecretsecretsecretsecret12' };
@@ -24,6 +24,7 @@ describe('parseWorkerConfig', () => {
       METRICS_PORT: 9464,
       METRICS_HOST: '127.0.0.1',
       FILE_REALTIME: true,
+      MOTION_THRESHOLD: 0.002,
     });
   });
   it('parses every variable it is given', () => {
@@ -186,39 +187,19 @@ describe('BoundedQueue', () => {
   it.each([0, -1, 1.5])('rejects capacity %s', (c) => expect(() => new BoundedQueue(c)).toThrow(RangeError));
 });
 
-describe('motion gate', () => {
-  const W = 64;
-  const H = 36;
-  const frame = (v: number, patch?: { x: number; w: number; v: number }) => {
-    const f = new Uint8Array(W * H * 3).fill(v);
-    if (patch)
-      for (let y = 0; y < H; y++)
-        for (let x = patch.x; x < patch.x + patch.w; x++)
-          f.fill(patch.v, (y * W + x) * 3, (y * W + x) * 3 + 3);
-    return f;
-  };
-  it('infers the first frame, skips identical ones, infers on movement', () => {
-    const g = createMotionGate({ threshold: 0.01, step: 4 });
-    expect(g.check(frame(100), W, H).infer).toBe(true);
-    expect(g.check(frame(100), W, H)).toEqual({ infer: false, difference: 0 });
-    expect(g.check(frame(100, { x: 0, w: 16, v: 200 }), W, H).infer).toBe(true);
-  });
-  it('compares with the last inferred frame, so slow drift eventually triggers', () => {
-    const g = createMotionGate({ threshold: 0.02, step: 4 });
-    g.check(frame(100), W, H);
-    expect(g.check(frame(102), W, H).infer).toBe(false); // 2/255 < 0.02
-    expect(g.check(frame(104), W, H).infer).toBe(false);
-    expect(g.check(frame(106), W, H).infer).toBe(true); // 6/255 ≥ 0.02 against frame(100)
-  });
-  it('forces inference after maxSkippedFrames static frames', () => {
-    const g = createMotionGate({ threshold: 0.5, step: 4, maxSkippedFrames: 3 });
-    const results = Array.from({ length: 6 }, () => g.check(frame(50), W, H).infer);
-    expect(results).toEqual([true, false, false, false, true, false]);
-  });
-  it('thumbnails by sampling every step-th pixel as luma', () => {
-    const t = thumbnail(frame(255), W, H, 8);
-    expect(t.length).toBe(8 * 5);
-    expect(t[0]).toBe(255);
+describe('rgbToLuma', () => {
+  it.each([
+    [[255, 255, 255], 255],
+    [[0, 0, 0], 0],
+    [[255, 0, 0], 76],
+    [[0, 255, 0], 149],
+    [[0, 0, 255], 28],
+  ])('maps RGB %j to grey %i', (rgb, grey) =>
+    expect(Array.from(rgbToLuma(new Uint8Array(rgb), 1, 1))).toEqual([grey]),
+  );
+  it('reuses the output buffer', () => {
+    const out = new Uint8Array(4);
+    expect(rgbToLuma(new Uint8Array(12).fill(10), 2, 2, out)).toBe(out);
   });
 });
 

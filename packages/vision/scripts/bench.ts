@@ -108,20 +108,9 @@ function renderClip(dir: string): string {
 
 async function benchPipeline(clip: string, cameras: number, dir: string) {
   // The worker app is a dev-time dependency of this script only (packages never import apps at run time).
-  const worker = (await import('@its/vision-worker')) as typeof import('@its/vision-worker');
+  const worker = await import('@its/vision-worker');
   const detector = await createDetector({ provider, threads, inputSize });
-  let createAnalytics;
-  let analyticsKind = 'real';
-  try {
-    createAnalytics = await worker.loadDefaultAnalyticsFactory();
-  } catch {
-    analyticsKind = 'none (not exported yet)';
-    createAnalytics = () => ({
-      processFrame: () => ({ crossings: [], closed: [] }),
-      flush: () => [],
-      tracksAlive: 0,
-    });
-  }
+  const createAnalytics = worker.createDefaultAnalytics;
   const list: Camera[] = Array.from({ length: cameras }, (_, i) => ({
     id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
     name: `bench-${i + 1}`,
@@ -182,7 +171,6 @@ async function benchPipeline(clip: string, cameras: number, dir: string) {
   await detector.close();
   return {
     cameras,
-    analytics: analyticsKind,
     wallSeconds: round(wallS),
     framesIn,
     framesProcessed: processed,
@@ -226,7 +214,6 @@ async function main() {
         `${String(p.cameras).padStart(7)} | ${String(p.fpsPerCamera).padStart(10)} | ${String(p.fpsTotal).padStart(9)} | ${String(p.framesIn).padStart(9)} | ${String(p.framesProcessed).padStart(9)} | ${String(p.framesDropped).padStart(7)} | ${String(p.wallSeconds).padStart(6)}`,
       );
     }
-    console.log(`\nanalytics: ${pipeline[0]?.analytics}`);
     const json = JSON.stringify(result);
     console.log(`\nJSON ${json}`);
     const out = flag('json', '');
