@@ -2,8 +2,7 @@ import { nextEnvironment, previousEnvironment, type Environment } from './enviro
 import type { GateRecord } from './record-store.js';
 
 export type PromotionVerdict =
-  | { allowed: true; evidence: GateRecord[] }
-  | { allowed: false; reasons: string[]; fix: string };
+  { allowed: true; evidence: GateRecord[] } | { allowed: false; reasons: string[]; fix: string };
 
 /**
  * Whether `digest` may enter `to` coming from `from`: environments are passed in order, and the image

@@ -59,11 +59,20 @@ describe('promotion through every environment', () => {
     const image = await pushTestImage(client, dev, 'v1.2.3', {
       files: [
         { path: 'var/lib/dpkg/status', data: dpkgStatus },
-        { path: 'app/node_modules/fastify/package.json', data: '{"name":"fastify","version":"5.1.0","license":"MIT"}' },
-        { path: 'app/node_modules/@its/contracts/package.json', data: '{"name":"@its/contracts","version":"0.1.0"}' },
+        {
+          path: 'app/node_modules/fastify/package.json',
+          data: '{"name":"fastify","version":"5.1.0","license":"MIT"}',
+        },
+        {
+          path: 'app/node_modules/@its/contracts/package.json',
+          data: '{"name":"@its/contracts","version":"0.1.0"}',
+        },
       ],
     });
-    const [sbom] = await attachSbom(client, dev, image.digest, { now: NOW, serialNumber: () => '00000000-0000-4000-8000-000000000000' });
+    const [sbom] = await attachSbom(client, dev, image.digest, {
+      now: NOW,
+      serialNumber: () => '00000000-0000-4000-8000-000000000000',
+    });
     expect(sbom!.components).toBe(3);
     const keys = generateSigningKeyPair();
     await signImage(client, dev, image.digest, keys.privateKeyPem);
@@ -88,7 +97,11 @@ describe('promotion through every environment', () => {
       const copiedSbom = await readSbom(client, repo, image.digest);
       expect(copiedSbom?.serialNumber).toBe('urn:uuid:00000000-0000-4000-8000-000000000000');
       const names = (copiedSbom?.components as Array<{ purl: string }>).map((c) => c.purl);
-      expect(names).toEqual(['pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&upstream=glibc', 'pkg:npm/%40its/contracts@0.1.0', 'pkg:npm/fastify@5.1.0']);
+      expect(names).toEqual([
+        'pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&upstream=glibc',
+        'pkg:npm/%40its/contracts@0.1.0',
+        'pkg:npm/fastify@5.1.0',
+      ]);
       const verified = await verifyImageSignature(client, repo, 'v1.2.3', [keys.publicKeyPem], {
         allowedRepositories: ENVIRONMENTS.map((e) => environmentRepository(IMAGE, e)),
       });
@@ -97,13 +110,20 @@ describe('promotion through every environment', () => {
     }
     expect((await client.headManifest(IMAGE, 'latest'))?.digest).toBe(image.digest);
     const history = await store.list({ digest: image.digest });
-    expect(history.filter((r) => r.kind === 'promotion').map((r) => r.environment)).toEqual(['staging', 'production', 'release']);
+    expect(history.filter((r) => r.kind === 'promotion').map((r) => r.environment)).toEqual([
+      'staging',
+      'production',
+      'release',
+    ]);
   });
 
   it('refuses an ungated digest, says why and how to record a pass, and writes no tag', async () => {
     const dev = environmentRepository(IMAGE, 'development');
     const image = await pushTestImage(client, dev, 'v2.0.0', { files: [{ path: 'etc/ungated', data: 'x' }] });
-    const attempt = promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] }, { source: client, target: client, store, now: NOW });
+    const attempt = promoteImage(
+      { image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] },
+      { source: client, target: client, store, now: NOW },
+    );
     await expect(attempt).rejects.toThrow(StepFailedError);
     await expect(attempt).rejects.toThrow(/refused: .*has no passing gate or deploy record in development/);
     const error = (await attempt.catch((e: unknown) => e)) as StepFailedError;
@@ -112,12 +132,33 @@ describe('promotion through every environment', () => {
 
     // A failed gate blocks even beside a passing one; a later pass of the same gate clears it.
     await pass(image.digest, 'development', 'unit');
-    await store.append({ digest: image.digest, environment: 'development', kind: 'gate', name: 'e2e', result: 'fail', at: '2026-11-26T01:00:00Z', detail: '3 tests failed' });
+    await store.append({
+      digest: image.digest,
+      environment: 'development',
+      kind: 'gate',
+      name: 'e2e',
+      result: 'fail',
+      at: '2026-11-26T01:00:00Z',
+      detail: '3 tests failed',
+    });
     await expect(
-      promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] }, { source: client, target: client, store, now: NOW }),
+      promoteImage(
+        { image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] },
+        { source: client, target: client, store, now: NOW },
+      ),
     ).rejects.toThrow(/gate e2e failed in development .*3 tests failed/);
-    await store.append({ digest: image.digest, environment: 'development', kind: 'gate', name: 'e2e', result: 'pass', at: '2026-11-26T01:05:00Z' });
-    const ok = await promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] }, { source: client, target: client, store, now: NOW });
+    await store.append({
+      digest: image.digest,
+      environment: 'development',
+      kind: 'gate',
+      name: 'e2e',
+      result: 'pass',
+      at: '2026-11-26T01:05:00Z',
+    });
+    const ok = await promoteImage(
+      { image: IMAGE, from: 'development', to: 'staging', tags: ['v2.0.0'] },
+      { source: client, target: client, store, now: NOW },
+    );
     expect(ok.digest).toBe(image.digest);
   });
 
@@ -126,7 +167,10 @@ describe('promotion through every environment', () => {
     const image = await pushTestImage(client, dev, 'v2.1.0', { files: [{ path: 'etc/skip', data: 'y' }] });
     await pass(image.digest, 'development');
     await expect(
-      promoteImage({ image: IMAGE, from: 'development', to: 'production', tags: ['v2.1.0'] }, { source: client, target: client, store, now: NOW }),
+      promoteImage(
+        { image: IMAGE, from: 'development', to: 'production', tags: ['v2.1.0'] },
+        { source: client, target: client, store, now: NOW },
+      ),
     ).rejects.toThrow(/production takes images from staging, not from development/);
   });
 });
@@ -134,17 +178,29 @@ describe('promotion through every environment', () => {
 describe('multi-architecture index', () => {
   it('assembles linux/amd64 + linux/arm64 and promotes it byte for byte, children and SBOMs included', async () => {
     const dev = environmentRepository(IMAGE, 'development');
-    const amd = await pushTestImage(client, dev, 'v3.0.0-amd64', { architecture: 'amd64', files: [{ path: 'etc/arch', data: 'amd64' }] });
-    const arm = await pushTestImage(client, dev, 'v3.0.0-arm64', { architecture: 'arm64', files: [{ path: 'etc/arch', data: 'arm64' }] });
+    const amd = await pushTestImage(client, dev, 'v3.0.0-amd64', {
+      architecture: 'amd64',
+      files: [{ path: 'etc/arch', data: 'amd64' }],
+    });
+    const arm = await pushTestImage(client, dev, 'v3.0.0-arm64', {
+      architecture: 'arm64',
+      files: [{ path: 'etc/arch', data: 'arm64' }],
+    });
     const index = await assembleIndex(client, dev, ['v3.0.0-amd64', arm.digest], 'v3.0.0');
     expect(index.mediaType).toBe(OCI_INDEX);
-    expect(index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`)).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
     expect(index.manifests.map((m) => m.digest)).toEqual([amd.digest, arm.digest]);
     const sboms = await attachSbom(client, dev, index.digest, { now: NOW });
     expect(sboms.map((s) => s.platform)).toEqual(['linux/amd64', 'linux/arm64']);
 
     await pass(index.digest, 'development');
-    const result = await promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v3.0.0'] }, { source: client, target: client, store, now: NOW });
+    const result = await promoteImage(
+      { image: IMAGE, from: 'development', to: 'staging', tags: ['v3.0.0'] },
+      { source: client, target: client, store, now: NOW },
+    );
     const staging = environmentRepository(IMAGE, 'staging');
     const copied = await client.getManifest(staging, 'v3.0.0');
     expect(copied.digest).toBe(index.digest);
@@ -159,8 +215,14 @@ describe('multi-architecture index', () => {
 describe('an interrupted promotion', () => {
   it('leaves no tag in the target, and a rerun completes it', async () => {
     const dev = environmentRepository(IMAGE, 'development');
-    await pushTestImage(client, dev, 'v4.0.0-amd64', { architecture: 'amd64', files: [{ path: 'etc/i', data: '1' }] });
-    await pushTestImage(client, dev, 'v4.0.0-arm64', { architecture: 'arm64', files: [{ path: 'etc/i', data: '2' }] });
+    await pushTestImage(client, dev, 'v4.0.0-amd64', {
+      architecture: 'amd64',
+      files: [{ path: 'etc/i', data: '1' }],
+    });
+    await pushTestImage(client, dev, 'v4.0.0-arm64', {
+      architecture: 'arm64',
+      files: [{ path: 'etc/i', data: '2' }],
+    });
     const index = await assembleIndex(client, dev, ['v4.0.0-amd64', 'v4.0.0-arm64'], 'v4.0.0');
     await pass(index.digest, 'development');
 
@@ -169,21 +231,30 @@ describe('an interrupted promotion', () => {
     const flaky: FetchLike = async (url, init) => {
       if (init?.method === 'PUT' && String(url).includes('/staging/manifests/')) {
         manifestPuts++;
-        if (manifestPuts === 2) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+        if (manifestPuts === 2)
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+          });
       }
       return fetch(url, init);
     };
     const interrupted = new RegistryClient({ registry: registry.host, fetch: flaky });
     const staging = environmentRepository(IMAGE, 'staging');
     await expect(
-      promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v4.0.0'] }, { source: client, target: interrupted, store, now: NOW }),
+      promoteImage(
+        { image: IMAGE, from: 'development', to: 'staging', tags: ['v4.0.0'] },
+        { source: client, target: interrupted, store, now: NOW },
+      ),
     ).rejects.toThrow(/unreachable.*ECONNRESET/);
     expect(manifestPuts).toBe(2);
     expect(await client.headManifest(staging, 'v4.0.0')).toBeUndefined();
     expect(await client.listTags(staging)).not.toContain('v4.0.0');
     expect(await client.headManifest(staging, index.digest)).toBeUndefined();
 
-    const rerun = await promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['v4.0.0'] }, { source: client, target: client, store, now: NOW });
+    const rerun = await promoteImage(
+      { image: IMAGE, from: 'development', to: 'staging', tags: ['v4.0.0'] },
+      { source: client, target: client, store, now: NOW },
+    );
     expect(rerun.stats.manifestsPresent).toBe(1);
     expect((await client.headManifest(staging, 'v4.0.0'))?.digest).toBe(index.digest);
   });
@@ -196,32 +267,48 @@ describe('signature verification', () => {
     const theirs = generateSigningKeyPair();
     const image = await pushTestImage(client, dev, 'v5.0.0', { files: [{ path: 'etc/ours', data: 'ours' }] });
     await signImage(client, dev, image.digest, ours.privateKeyPem);
-    expect((await verifyImageSignature(client, dev, 'v5.0.0', [ours.publicKeyPem])).digest).toBe(image.digest);
+    expect((await verifyImageSignature(client, dev, 'v5.0.0', [ours.publicKeyPem])).digest).toBe(
+      image.digest,
+    );
 
     // A foreign image, signed by its own publisher, retagged into our repository with its signature.
-    const foreign = await pushTestImage(client, 'foreign/app', 'latest', { files: [{ path: 'etc/evil', data: 'evil' }] });
+    const foreign = await pushTestImage(client, 'foreign/app', 'latest', {
+      files: [{ path: 'etc/evil', data: 'evil' }],
+    });
     await signImage(client, 'foreign/app', foreign.digest, theirs.privateKeyPem);
     const src = { client, repository: 'foreign/app' };
     await copyManifestTree(src, { client, repository: dev }, foreign.digest);
     await copyReferrers(src, { client, repository: dev }, foreign.digest);
     await client.putManifest(dev, 'v5.0.0', foreign.bytes, foreign.mediaType);
-    await expect(verifyImageSignature(client, dev, 'v5.0.0', [ours.publicKeyPem])).rejects.toThrow(/not made by a trusted key/);
+    await expect(verifyImageSignature(client, dev, 'v5.0.0', [ours.publicKeyPem])).rejects.toThrow(
+      /not made by a trusted key/,
+    );
 
     // Our valid signature manifest copied onto the foreign digest's .sig tag: covers another digest.
     const ourSig = await client.getManifest(dev, signatureTag(image.digest));
     await client.putManifest(dev, signatureTag(foreign.digest), ourSig.bytes, ourSig.mediaType);
-    await expect(verifyImageSignature(client, dev, foreign.digest, [ours.publicKeyPem])).rejects.toThrow(/covers sha256:.*not this image's/);
+    await expect(verifyImageSignature(client, dev, foreign.digest, [ours.publicKeyPem])).rejects.toThrow(
+      /covers sha256:.*not this image's/,
+    );
 
     // An unsigned image.
-    const unsigned = await pushTestImage(client, dev, 'v5.0.1', { files: [{ path: 'etc/unsigned', data: 'u' }] });
-    await expect(verifyImageSignature(client, dev, unsigned.digest, [ours.publicKeyPem])).rejects.toThrow(/is not signed/);
+    const unsigned = await pushTestImage(client, dev, 'v5.0.1', {
+      files: [{ path: 'etc/unsigned', data: 'u' }],
+    });
+    await expect(verifyImageSignature(client, dev, unsigned.digest, [ours.publicKeyPem])).rejects.toThrow(
+      /is not signed/,
+    );
 
     // Tampering with the stored manifest bytes: the registry serves them under the old digest.
     const hex = image.digest.slice('sha256:'.length);
     const blobPath = join(registry.dataDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
-    const tampered = Buffer.from(image.bytes.toString('utf8').replace('"schemaVersion": 2', '"schemaVersion":  2'));
+    const tampered = Buffer.from(
+      image.bytes.toString('utf8').replace('"schemaVersion": 2', '"schemaVersion":  2'),
+    );
     await writeFile(blobPath, tampered);
-    await expect(verifyImageSignature(client, dev, image.digest, [ours.publicKeyPem])).rejects.toThrow(/bytes hash to/);
+    await expect(verifyImageSignature(client, dev, image.digest, [ours.publicKeyPem])).rejects.toThrow(
+      /bytes hash to/,
+    );
     expect(referrersFallbackTag(image.digest)).toBe(`sha256-${hex}`);
   });
 });

@@ -45,10 +45,13 @@ export async function promoteImage(request: PromoteRequest, deps: PromoteDeps): 
   const { image, from, to } = request;
   const targetTags = [...request.tags, ...(request.extraTags ?? [])];
   const problems: string[] = [];
-  if (targetTags.length === 0) problems.push('--tag: give at least one tag to write in the target environment');
+  if (targetTags.length === 0)
+    problems.push('--tag: give at least one tag to write in the target environment');
   for (const t of targetTags) if (!isValidTag(t)) problems.push(`--tag ${t}: not a valid tag`);
-  if (request.digest !== undefined && !isDigest(request.digest)) problems.push(`--digest ${request.digest}: should be sha256:<64 hex>`);
-  if (request.digest === undefined && request.tags.length === 0) problems.push('--tag or --digest: say what to promote');
+  if (request.digest !== undefined && !isDigest(request.digest))
+    problems.push(`--digest ${request.digest}: should be sha256:<64 hex>`);
+  if (request.digest === undefined && request.tags.length === 0)
+    problems.push('--tag or --digest: say what to promote');
   if (problems.length) throw new UsageError(problems.join('; '), { fix: 'see `itsctl promote --help`' });
 
   const src = { client: deps.source, repository: environmentRepository(image, from) };
@@ -64,9 +67,12 @@ export async function promoteImage(request: PromoteRequest, deps: PromoteDeps): 
 
   const verdict = assessPromotion({ digest, from, to, records: await deps.store.list({ digest }) });
   if (!verdict.allowed) {
-    throw new StepFailedError(`promotion of ${digest} from ${from} to ${to} refused: ${verdict.reasons.join('; ')}`, {
-      fix: verdict.fix,
-    });
+    throw new StepFailedError(
+      `promotion of ${digest} from ${from} to ${to} refused: ${verdict.reasons.join('; ')}`,
+      {
+        fix: verdict.fix,
+      },
+    );
   }
 
   const stats = emptyCopyStats();
@@ -81,9 +87,12 @@ export async function promoteImage(request: PromoteRequest, deps: PromoteDeps): 
   for (const tag of targetTags) {
     const landed = await dst.client.headManifest(dst.repository, tag);
     if (landed?.digest !== digest) {
-      throw new StepFailedError(`${dst.repository}:${tag} points at ${landed?.digest ?? 'nothing'} after promotion, not ${digest}`, {
-        fix: 'another promotion raced this one; check the tag and promote again',
-      });
+      throw new StepFailedError(
+        `${dst.repository}:${tag} points at ${landed?.digest ?? 'nothing'} after promotion, not ${digest}`,
+        {
+          fix: 'another promotion raced this one; check the tag and promote again',
+        },
+      );
     }
   }
   await deps.store.append({

@@ -29,7 +29,9 @@ export const promoteCommand: CommandModule = {
   register(program, io) {
     program
       .command('promote')
-      .summary('copy an image by digest into the next environment (development → staging → production → release)')
+      .summary(
+        'copy an image by digest into the next environment (development → staging → production → release)',
+      )
       .description(
         `Copies an image from one environment's repository to the next without rebuilding: the manifest
 (or multi-arch index) is PUT byte for byte, blobs are mounted across repositories, SBOMs and
@@ -39,9 +41,17 @@ Repositories: $IMAGE_NAME/development, $IMAGE_NAME/staging, $IMAGE_NAME/producti
       )
       .addOption(environmentOption('--from <env>', 'source environment'))
       .addOption(environmentOption('--to <env>', 'target environment (the next one)'))
-      .option('--tag <tag>', 'tag to promote (resolved in the source) and to write in the target (repeatable)', collect)
+      .option(
+        '--tag <tag>',
+        'tag to promote (resolved in the source) and to write in the target (repeatable)',
+        collect,
+      )
       .option('--digest <digest>', 'promote this digest; --tag then names the target tags only')
-      .option('--extra-tag <tag>', 'tag written only in the target, e.g. latest on release (repeatable)', collect)
+      .option(
+        '--extra-tag <tag>',
+        'tag written only in the target, e.g. latest on release (repeatable)',
+        collect,
+      )
       .option('--target-registry <host>', 'registry of the target environment (default: DOCKER_REGISTRY)')
       .option('--records <path>', 'gate record file (default: $ITS_STATE_DIR/delivery/records.json)')
       .addHelpText(
@@ -54,7 +64,9 @@ Examples:
       )
       .action(async (options: PromoteOptions, command) => {
         const source = await openRegistry(io.env);
-        const target = options.targetRegistry ? await openRegistry(io.env, { registry: options.targetRegistry }) : source;
+        const target = options.targetRegistry
+          ? await openRegistry(io.env, { registry: options.targetRegistry })
+          : source;
         await source.client.ping();
         if (target !== source) await target.client.ping();
         const result = await promoteImage(
@@ -104,7 +116,9 @@ export const recordCommand: CommandModule = {
       .summary('record a gate or deploy result for an image digest (the evidence promotion asks for)')
       .option('--env <env>', `environment the result is about (${ENVIRONMENTS.join(', ')})`)
       .option('--digest <digest>', 'image digest, sha256:…')
-      .addOption(new Option('--kind <kind>', 'what produced the result').choices(['gate', 'deploy']).default('gate'))
+      .addOption(
+        new Option('--kind <kind>', 'what produced the result').choices(['gate', 'deploy']).default('gate'),
+      )
       .option('--name <name>', 'gate or deployment name, e.g. e2e, smoke, rolling')
       .addOption(new Option('--result <result>', 'the result').choices(['pass', 'fail']))
       .option('--detail <text>', 'free text, e.g. a report URL')
@@ -124,12 +138,25 @@ Examples:
             ...(options.digest ? { digest: options.digest } : {}),
             ...(options.env ? { environment: options.env } : {}),
           });
-          writeResult(io, command, { records }, records.map((r) => `${r.at} ${r.environment} ${r.kind} ${r.name} ${r.result} ${r.digest}`).join('\n'));
+          writeResult(
+            io,
+            command,
+            { records },
+            records
+              .map((r) => `${r.at} ${r.environment} ${r.kind} ${r.name} ${r.result} ${r.digest}`)
+              .join('\n'),
+          );
           return;
         }
-        const missing = (['env', 'digest', 'name', 'result'] as const).filter((k) => !options[k]).map((k) => `--${k}`);
-        if (missing.length) throw new UsageError(`${missing.join(', ')}: required to record a result`, { fix: 'see `itsctl record --help`' });
-        if (!isEnvironment(options.env!)) throw new UsageError(`--env ${options.env}: should be one of ${ENVIRONMENTS.join(', ')}`);
+        const missing = (['env', 'digest', 'name', 'result'] as const)
+          .filter((k) => !options[k])
+          .map((k) => `--${k}`);
+        if (missing.length)
+          throw new UsageError(`${missing.join(', ')}: required to record a result`, {
+            fix: 'see `itsctl record --help`',
+          });
+        if (!isEnvironment(options.env!))
+          throw new UsageError(`--env ${options.env}: should be one of ${ENVIRONMENTS.join(', ')}`);
         const record = {
           digest: options.digest!,
           environment: options.env,
@@ -145,7 +172,12 @@ Examples:
           throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
         }
         await store.append(parsed.data);
-        writeResult(io, command, { record: parsed.data, store: store.path }, `recorded ${record.kind} ${record.name} ${record.result} for ${record.digest} in ${record.environment}`);
+        writeResult(
+          io,
+          command,
+          { record: parsed.data, store: store.path },
+          `recorded ${record.kind} ${record.name} ${record.result} for ${record.digest} in ${record.environment}`,
+        );
       });
   },
 };

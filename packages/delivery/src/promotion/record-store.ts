@@ -51,12 +51,16 @@ export function openRecordStore(path: string): RecordStore {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ConfigError(`${path}: not valid JSON`, { fix: 'restore it from a backup or remove it (records are lost)' });
+      throw new ConfigError(`${path}: not valid JSON`, {
+        fix: 'restore it from a backup or remove it (records are lost)',
+      });
     }
     const parsed = fileSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ConfigError(`${path}: ${issue.path.join('.')}: ${issue.message}`, { fix: 'repair the record file' });
+      throw new ConfigError(`${path}: ${issue.path.join('.')}: ${issue.message}`, {
+        fix: 'repair the record file',
+      });
     }
     return parsed.data.records;
   }

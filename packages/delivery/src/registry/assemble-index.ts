@@ -3,12 +3,7 @@
  * each entry is read from its image config (what the image says it is), not from a flag.
  */
 import { StepFailedError, UsageError } from '../errors.js';
-import {
-  DOCKER_MANIFEST,
-  DOCKER_MANIFEST_LIST,
-  OCI_INDEX,
-  isImageManifestMediaType,
-} from './media-types.js';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, isImageManifestMediaType } from './media-types.js';
 import type { Descriptor, Platform, RegistryClient } from './registry-client.js';
 
 export interface AssembledIndex {
@@ -19,7 +14,10 @@ export interface AssembledIndex {
 }
 
 /** Builds the index bytes (pure): Docker's list type when every child is a Docker manifest, else OCI. */
-export function buildIndex(children: Descriptor[], annotations?: Record<string, string>): { bytes: Buffer; mediaType: string } {
+export function buildIndex(
+  children: Descriptor[],
+  annotations?: Record<string, string>,
+): { bytes: Buffer; mediaType: string } {
   const platforms = children.map((c) => platformKey(c.platform));
   const dup = platforms.find((p, i) => platforms.indexOf(p) !== i);
   if (dup) throw new UsageError(`two images claim platform ${dup}`, { fix: 'give one image per platform' });
@@ -46,9 +44,12 @@ export async function assembleIndex(
   for (const reference of references) {
     const manifest = await client.getManifest(repository, reference);
     if (!isImageManifestMediaType(manifest.mediaType)) {
-      throw new StepFailedError(`${repository}:${reference} is ${manifest.mediaType || 'untyped'}, not a single-platform image manifest`, {
-        fix: 'assemble an index from per-platform images only',
-      });
+      throw new StepFailedError(
+        `${repository}:${reference} is ${manifest.mediaType || 'untyped'}, not a single-platform image manifest`,
+        {
+          fix: 'assemble an index from per-platform images only',
+        },
+      );
     }
     const body = JSON.parse(manifest.bytes.toString('utf8')) as { config: Descriptor };
     const config = JSON.parse((await client.getBlob(repository, body.config.digest)).toString('utf8')) as {
@@ -61,7 +62,12 @@ export async function assembleIndex(
     }
     const platform: Platform = { architecture: config.architecture, os: config.os };
     if (config.variant) platform.variant = config.variant;
-    children.push({ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length, platform });
+    children.push({
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.bytes.length,
+      platform,
+    });
   }
   const { bytes, mediaType } = buildIndex(children, annotations);
   const { digest } = await client.putManifest(repository, tag, bytes, mediaType);

@@ -23,7 +23,14 @@ export interface CopyStats {
 }
 
 export function emptyCopyStats(): CopyStats {
-  return { manifests: 0, manifestsPresent: 0, blobsMounted: 0, blobsCopied: 0, blobsPresent: 0, referrers: 0 };
+  return {
+    manifests: 0,
+    manifestsPresent: 0,
+    blobsMounted: 0,
+    blobsCopied: 0,
+    blobsPresent: 0,
+    referrers: 0,
+  };
 }
 
 interface ManifestShape {
@@ -62,7 +69,12 @@ export async function copyManifestTree(
 }
 
 /** Mounts a blob across repositories of one registry; copies the bytes when that is declined. */
-export async function copyBlob(src: RepositoryRef, dst: RepositoryRef, digest: string, stats: CopyStats): Promise<void> {
+export async function copyBlob(
+  src: RepositoryRef,
+  dst: RepositoryRef,
+  digest: string,
+  stats: CopyStats,
+): Promise<void> {
   if (await dst.client.hasBlob(dst.repository, digest)) {
     stats.blobsPresent++;
     return;
@@ -92,7 +104,12 @@ export async function copyReferrers(
   const referrers = await src.client.listReferrers(src.repository, digest);
   for (const referrer of referrers) {
     const copied = await copyManifestTree(src, dst, referrer.digest, stats);
-    const { subjectHandled } = await dst.client.putManifest(dst.repository, referrer.digest, copied.bytes, copied.mediaType);
+    const { subjectHandled } = await dst.client.putManifest(
+      dst.repository,
+      referrer.digest,
+      copied.bytes,
+      copied.mediaType,
+    );
     if (!subjectHandled && !(await dst.client.supportsReferrersApi(dst.repository, digest))) {
       await dst.client.addToFallbackIndex(dst.repository, digest, referrer);
     }

@@ -48,7 +48,10 @@ export type DockerConfig = z.infer<typeof dockerConfigSchema>;
 
 /** `https://ghcr.io/v1/` and `ghcr.io` name the same registry in ~/.docker/config.json. */
 function normalizeHost(key: string): string {
-  return key.replace(/^https?:\/\//, '').replace(/\/.*$/, '').toLowerCase();
+  return key
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 /**
@@ -64,7 +67,11 @@ export function resolveCredentials(input: {
   const { registry, env } = input;
   const configured = env.DOCKER_REGISTRY ? normalizeHost(env.DOCKER_REGISTRY) : '127.0.0.1:5000';
   if (env.REGISTRY_USERNAME && env.REGISTRY_PASSWORD && normalizeHost(registry) === configured) {
-    return { username: env.REGISTRY_USERNAME, password: new Secret(env.REGISTRY_PASSWORD), source: 'REGISTRY_USERNAME/REGISTRY_PASSWORD' };
+    return {
+      username: env.REGISTRY_USERNAME,
+      password: new Secret(env.REGISTRY_PASSWORD),
+      source: 'REGISTRY_USERNAME/REGISTRY_PASSWORD',
+    };
   }
   const auths = input.dockerConfig?.auths ?? {};
   for (const [key, entry] of Object.entries(auths)) {
@@ -81,14 +88,20 @@ export function resolveCredentials(input: {
       }
     }
     if (entry.username && entry.password) {
-      return { username: entry.username, password: new Secret(entry.password), source: `Docker config auths["${key}"]` };
+      return {
+        username: entry.username,
+        password: new Secret(entry.password),
+        source: `Docker config auths["${key}"]`,
+      };
     }
   }
   return undefined;
 }
 
 /** Reads $DOCKER_CONFIG/config.json or ~/.docker/config.json; absent is fine, malformed is an error. */
-export async function readDockerConfig(env: Record<string, string | undefined>): Promise<DockerConfig | undefined> {
+export async function readDockerConfig(
+  env: Record<string, string | undefined>,
+): Promise<DockerConfig | undefined> {
   const path = join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
   let text: string;
   try {
@@ -100,12 +113,16 @@ export async function readDockerConfig(env: Record<string, string | undefined>):
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ConfigError(`${path}: not valid JSON`, { fix: 'repair the file or remove it and run `docker login` again' });
+    throw new ConfigError(`${path}: not valid JSON`, {
+      fix: 'repair the file or remove it and run `docker login` again',
+    });
   }
   const parsed = dockerConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${path}: ${issue.path.join('.')}: ${issue.message}`, { fix: 'repair the file or run `docker login` again' });
+    throw new ConfigError(`${path}: ${issue.path.join('.')}: ${issue.message}`, {
+      fix: 'repair the file or run `docker login` again',
+    });
   }
   return parsed.data;
 }

@@ -42,11 +42,14 @@ export async function startAuthProxy(options: {
       const scopes = url.searchParams.getAll('scope');
       tokens.set(token, scopes);
       issued.push({ scopes });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token, expires_in: 300 }));
       return;
     }
     const repo = url.pathname.match(/^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\//)?.[1];
-    const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : req.method === 'DELETE' ? 'delete' : 'push';
+    const action =
+      req.method === 'GET' || req.method === 'HEAD' ? 'pull' : req.method === 'DELETE' ? 'delete' : 'push';
     const auth = req.headers.authorization ?? '';
     let allowed: boolean;
     if (options.scheme === 'basic') allowed = auth === basic;
@@ -54,21 +57,27 @@ export async function startAuthProxy(options: {
       const scopes = tokens.get(auth.replace(/^Bearer /, ''));
       allowed =
         scopes !== undefined &&
-        (repo === undefined || scopes.some((s) => s.startsWith(`repository:${repo}:`) && s.split(':')[2]!.split(',').includes(action)));
+        (repo === undefined ||
+          scopes.some(
+            (s) => s.startsWith(`repository:${repo}:`) && s.split(':')[2]!.split(',').includes(action),
+          ));
     }
     if (!allowed) {
       const challenge =
         options.scheme === 'basic'
           ? 'Basic realm="ghcr stand-in"'
           : `Bearer realm="http://${host}/token",service="ghcr-stand-in"${repo ? `,scope="repository:${repo}:${action}"` : ''}`;
-      res.writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      res
+        .writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
       return;
     }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (k !== 'authorization' && k !== 'host' && k !== 'connection' && typeof v === 'string') headers[k] = v;
+      if (k !== 'authorization' && k !== 'host' && k !== 'connection' && typeof v === 'string')
+        headers[k] = v;
     }
     const init: RequestInit = { method: req.method ?? 'GET', headers, redirect: 'manual' };
     if (chunks.length) init.body = Buffer.concat(chunks);
@@ -80,7 +89,8 @@ export async function startAuthProxy(options: {
     });
     const body = Buffer.from(await upstream.arrayBuffer());
     if (req.method !== 'HEAD') out['content-length'] = String(body.length);
-    else if (upstream.headers.get('content-length')) out['content-length'] = upstream.headers.get('content-length')!;
+    else if (upstream.headers.get('content-length'))
+      out['content-length'] = upstream.headers.get('content-length')!;
     res.writeHead(upstream.status, out).end(req.method === 'HEAD' ? undefined : body);
   }
 

@@ -4,7 +4,14 @@
  */
 import { gzipSync } from 'node:zlib';
 import { computeDigest } from './digest.js';
-import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST } from './media-types.js';
+import {
+  DOCKER_CONFIG,
+  DOCKER_LAYER_GZIP,
+  DOCKER_MANIFEST,
+  OCI_CONFIG,
+  OCI_LAYER_GZIP,
+  OCI_MANIFEST,
+} from './media-types.js';
 import type { Descriptor, RegistryClient } from './registry-client.js';
 
 export interface TarFile {
@@ -46,7 +53,11 @@ export function buildTar(files: TarFile[]): Buffer {
       const name = Buffer.from(`${f.path}\0`);
       blocks.push(header('././@LongLink', name.length, 'L', 0o644), name, pad(name.length));
     }
-    blocks.push(header(f.path, data.length, f.type ?? '0', f.mode ?? (f.type === '5' ? 0o755 : 0o644)), data, pad(data.length));
+    blocks.push(
+      header(f.path, data.length, f.type ?? '0', f.mode ?? (f.type === '5' ? 0o755 : 0o644)),
+      data,
+      pad(data.length),
+    );
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
@@ -102,12 +113,22 @@ export async function pushTestImage(
   client: RegistryClient,
   repository: string,
   tag: string,
-  options: { files: TarFile[]; architecture?: string; format?: 'oci' | 'docker'; entrypoint?: string[]; created?: string },
+  options: {
+    files: TarFile[];
+    architecture?: string;
+    format?: 'oci' | 'docker';
+    entrypoint?: string[];
+    created?: string;
+  },
 ): Promise<PushedImage> {
   const format = options.format ?? 'oci';
   const tar = buildTar(options.files);
   const gz = gzipSync(tar);
-  const layer = await client.uploadBlob(repository, gz, format === 'oci' ? OCI_LAYER_GZIP : DOCKER_LAYER_GZIP);
+  const layer = await client.uploadBlob(
+    repository,
+    gz,
+    format === 'oci' ? OCI_LAYER_GZIP : DOCKER_LAYER_GZIP,
+  );
   const config = {
     architecture: options.architecture ?? 'amd64',
     os: 'linux',
@@ -116,7 +137,11 @@ export async function pushTestImage(
     rootfs: { type: 'layers', diff_ids: [computeDigest(tar)] },
     history: [{ created: options.created ?? '2026-01-01T00:00:00Z', created_by: 'its test fixture' }],
   };
-  const configDesc = await client.uploadBlob(repository, Buffer.from(JSON.stringify(config)), format === 'oci' ? OCI_CONFIG : DOCKER_CONFIG);
+  const configDesc = await client.uploadBlob(
+    repository,
+    Buffer.from(JSON.stringify(config)),
+    format === 'oci' ? OCI_CONFIG : DOCKER_CONFIG,
+  );
   const mediaType = format === 'oci' ? OCI_MANIFEST : DOCKER_MANIFEST;
   const manifest = { schemaVersion: 2, mediaType, config: configDesc, layers: [layer] };
   const bytes = Buffer.from(JSON.stringify(manifest, null, 3));

@@ -31,10 +31,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalRegistry(options: { bin?: string; port?: number } = {}): Promise<LocalRegistry> {
+export async function startLocalRegistry(
+  options: { bin?: string; port?: number } = {},
+): Promise<LocalRegistry> {
   const bin = options.bin ?? process.env.REGISTRY_BIN ?? '/usr/bin/docker-registry';
   if (!existsSync(bin)) {
-    throw new ConfigError(`${bin} not found`, { fix: 'apt-get install -y docker-registry (or set REGISTRY_BIN)' });
+    throw new ConfigError(`${bin} not found`, {
+      fix: 'apt-get install -y docker-registry (or set REGISTRY_BIN)',
+    });
   }
   const dir = await mkdtemp(join(tmpdir(), 'its-registry-'));
   const dataDir = join(dir, 'data');
@@ -69,7 +73,8 @@ export async function startLocalRegistry(options: { bin?: string; port?: number 
           () => false,
         );
         if (ok) return;
-        if (Date.now() > deadline) throw new StepFailedError(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr.trim()}`);
+        if (Date.now() > deadline)
+          throw new StepFailedError(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr.trim()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -15,6 +15,10 @@ export async function openRegistry(
   const settings = readRegistrySettings(env);
   const registry = options.registry ?? settings.registry;
   const credentials = resolveCredentials({ registry, env, dockerConfig: await readDockerConfig(env) });
-  const client = new RegistryClient({ registry, credentials, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const client = new RegistryClient({
+    registry,
+    credentials,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   return { client, settings: { ...settings, registry } };
 }

@@ -28,7 +28,11 @@ export interface PrunePlan {
   remove: PruneDecision[];
 }
 
-export function planPrune(input: { images: RepositoryImage[]; keep: number; running: Iterable<string> }): PrunePlan {
+export function planPrune(input: {
+  images: RepositoryImage[];
+  keep: number;
+  running: Iterable<string>;
+}): PrunePlan {
   const running = new Set(input.running);
   const byRepo = new Map<string, RepositoryImage[]>();
   for (const image of input.images) {
@@ -47,9 +51,15 @@ export function planPrune(input: { images: RepositoryImage[]; keep: number; runn
     ranked.slice(0, Math.max(0, input.keep)).forEach((i) => kept.set(i.digest, 'newest'));
     for (const i of ordered) if (!kept.has(i.digest) && running.has(i.digest)) kept.set(i.digest, 'running');
     // Children of kept indexes stay even when they also carry tags of their own.
-    for (const i of ordered) if (kept.has(i.digest)) for (const c of i.children) if (!kept.has(c)) kept.set(c, 'index-child');
+    for (const i of ordered)
+      if (kept.has(i.digest)) for (const c of i.children) if (!kept.has(c)) kept.set(c, 'index-child');
     for (const i of ordered) {
-      const decision: PruneDecision = { repository, digest: i.digest, tags: [...i.tags].sort(), created: i.created };
+      const decision: PruneDecision = {
+        repository,
+        digest: i.digest,
+        tags: [...i.tags].sort(),
+        created: i.created,
+      };
       const reason = kept.get(i.digest);
       if (reason) keep.push({ ...decision, reason });
       else remove.push(decision);

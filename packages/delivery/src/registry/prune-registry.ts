@@ -17,7 +17,10 @@ export function runningDigests(records: GateRecord[]): Map<Environment, string> 
   return new Map([...latest].map(([env, r]) => [env, r.digest]));
 }
 
-export async function readRepositoryImages(client: RegistryClient, repository: string): Promise<RepositoryImage[]> {
+export async function readRepositoryImages(
+  client: RegistryClient,
+  repository: string,
+): Promise<RepositoryImage[]> {
   const byDigest = new Map<string, RepositoryImage>();
   for (const tag of await client.listTags(repository)) {
     if (isMetadataTag(tag)) continue; // SBOM/signature indexes go with their subject
@@ -29,7 +32,10 @@ export async function readRepositoryImages(client: RegistryClient, repository: s
       continue;
     }
     const manifest = await client.getManifest(repository, head.digest);
-    const body = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor };
+    const body = JSON.parse(manifest.bytes.toString('utf8')) as {
+      manifests?: Descriptor[];
+      config?: Descriptor;
+    };
     const children = isIndexMediaType(manifest.mediaType) ? (body.manifests ?? []).map((m) => m.digest) : [];
     let created: string | undefined;
     for (const d of children.length ? children : [head.digest]) {
@@ -41,11 +47,17 @@ export async function readRepositoryImages(client: RegistryClient, repository: s
   return [...byDigest.values()];
 }
 
-async function readCreated(client: RegistryClient, repository: string, digest: string): Promise<string | undefined> {
+async function readCreated(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<string | undefined> {
   const manifest = await client.getManifest(repository, digest);
   const body = JSON.parse(manifest.bytes.toString('utf8')) as { config?: Descriptor };
   if (!body.config) return undefined;
-  const config = JSON.parse((await client.getBlob(repository, body.config.digest)).toString('utf8')) as { created?: string };
+  const config = JSON.parse((await client.getBlob(repository, body.config.digest)).toString('utf8')) as {
+    created?: string;
+  };
   return typeof config.created === 'string' ? config.created : undefined;
 }
 
@@ -54,7 +66,8 @@ export async function planRegistryPrune(
   input: { image: string; keep: number; running: Iterable<string>; environments?: readonly Environment[] },
 ): Promise<PrunePlan> {
   const images: RepositoryImage[] = [];
-  for (const env of input.environments ?? ENVIRONMENTS) images.push(...(await readRepositoryImages(client, environmentRepository(input.image, env))));
+  for (const env of input.environments ?? ENVIRONMENTS)
+    images.push(...(await readRepositoryImages(client, environmentRepository(input.image, env))));
   return planPrune({ images, keep: input.keep, running: input.running });
 }
 
@@ -63,7 +76,8 @@ export async function applyPrune(client: RegistryClient, plan: PrunePlan): Promi
   let deleted = 0;
   for (const item of plan.remove) {
     const { repository, digest } = item;
-    for (const r of await client.listReferrers(repository, digest)) await client.deleteManifest(repository, r.digest);
+    for (const r of await client.listReferrers(repository, digest))
+      await client.deleteManifest(repository, r.digest);
     for (const tag of [signatureTag(digest), referrersFallbackTag(digest)]) {
       const head = await client.headManifest(repository, tag);
       if (head) await client.deleteManifest(repository, head.digest);

@@ -15,7 +15,12 @@ export interface PublishPlan {
   commands: string[][];
 }
 
-export function planPublish(input: { localRef: string; registry: string; image: string; tags: string[] }): PublishPlan {
+export function planPublish(input: {
+  localRef: string;
+  registry: string;
+  image: string;
+  tags: string[];
+}): PublishPlan {
   const bad = input.tags.filter((t) => !isValidTag(t));
   if (input.tags.length === 0 || bad.length) {
     throw new UsageError(
@@ -44,7 +49,11 @@ export function createDockerRunner(bin = process.env.DOCKER_BIN ?? '/usr/bin/doc
     new Promise((resolve) => {
       execFile(bin, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr || (error && !stderr ? error.message : '')) });
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr || (error && !stderr ? error.message : '')),
+        });
       });
     });
 }
@@ -61,9 +70,15 @@ export async function publishImage(
       if (/connection refused|no such host|i\/o timeout|dial tcp/i.test(text)) {
         throw new RegistryUnreachableError(deps.registry, new Error(text.split('\n').pop()));
       }
-      throw new StepFailedError(`docker ${args.join(' ')} failed (exit ${res.code}): ${text.split('\n').slice(-3).join(' ')}`, {
-        fix: args[0] === 'tag' ? 'check that the local image exists: /usr/bin/docker images' : 'check the registry and credentials (docker login)',
-      });
+      throw new StepFailedError(
+        `docker ${args.join(' ')} failed (exit ${res.code}): ${text.split('\n').slice(-3).join(' ')}`,
+        {
+          fix:
+            args[0] === 'tag'
+              ? 'check that the local image exists: /usr/bin/docker images'
+              : 'check the registry and credentials (docker login)',
+        },
+      );
     }
     if (args[0] === 'push') {
       const digest = parsePushDigest(res.stdout);
@@ -71,7 +86,8 @@ export async function publishImage(
       digests.add(digest);
     }
   }
-  if (digests.size !== 1) throw new StepFailedError(`pushes returned different digests: ${[...digests].join(', ')}`);
+  if (digests.size !== 1)
+    throw new StepFailedError(`pushes returned different digests: ${[...digests].join(', ')}`);
   const digest = [...digests][0]!;
   const repository = plan.targets[0]!.replace(/:[^:/]+$/, '');
   return { digest, references: [...plan.targets, `${repository}@${digest}`] };

@@ -22,7 +22,11 @@ import { RegistryClient } from './registry-client.js';
 import { RegistryAuthError } from './registry-errors.js';
 
 const PASSWORD = 'pw-that-must-never-be-printed';
-const creds = (password = PASSWORD): Credentials => ({ username: 'ci-bot', password: new Secret(password), source: 'test' });
+const creds = (password = PASSWORD): Credentials => ({
+  username: 'ci-bot',
+  password: new Secret(password),
+  source: 'test',
+});
 let registry: LocalRegistry;
 let bearer: AuthProxy;
 let basic: AuthProxy;
@@ -30,8 +34,18 @@ let dir: string;
 
 beforeAll(async () => {
   registry = await startLocalRegistry();
-  bearer = await startAuthProxy({ upstream: registry.host, username: 'ci-bot', password: PASSWORD, scheme: 'bearer' });
-  basic = await startAuthProxy({ upstream: registry.host, username: 'ci-bot', password: PASSWORD, scheme: 'basic' });
+  bearer = await startAuthProxy({
+    upstream: registry.host,
+    username: 'ci-bot',
+    password: PASSWORD,
+    scheme: 'bearer',
+  });
+  basic = await startAuthProxy({
+    upstream: registry.host,
+    username: 'ci-bot',
+    password: PASSWORD,
+    scheme: 'basic',
+  });
   dir = await mkdtemp(join(tmpdir(), 'its-auth-'));
 });
 afterAll(async () => {
@@ -50,7 +64,10 @@ describe('bearer-token challenge (the flow ghcr.io uses)', () => {
     expect(await client.listTags('acme/app')).toEqual(['v1']);
     expect(await client.mountBlob('acme/other', image.layers[0]!.digest, 'acme/app')).toBe(true);
     expect(bearer.issued.map((t) => t.scopes.join(' '))).toEqual(
-      expect.arrayContaining(['repository:acme/app:pull,push', 'repository:acme/other:pull,push repository:acme/app:pull']),
+      expect.arrayContaining([
+        'repository:acme/app:pull,push',
+        'repository:acme/other:pull,push repository:acme/app:pull',
+      ]),
     );
   });
 
@@ -75,7 +92,12 @@ describe('bearer-token challenge (the flow ghcr.io uses)', () => {
     const viaProxy = new RegistryClient({ registry: bearer.host, credentials: creds() });
     const image = await pushTestImage(direct, 'its/dev', 'v9', { files: [{ path: 'g', data: 'cross' }] });
     const stats = emptyCopyStats();
-    await copyManifestTree({ client: direct, repository: 'its/dev' }, { client: viaProxy, repository: 'mirror/app' }, image.digest, stats);
+    await copyManifestTree(
+      { client: direct, repository: 'its/dev' },
+      { client: viaProxy, repository: 'mirror/app' },
+      image.digest,
+      stats,
+    );
     expect(stats.blobsCopied).toBe(2);
     expect(stats.blobsMounted).toBe(0);
     expect((await direct.getManifest('mirror/app', image.digest)).bytes.equals(image.bytes)).toBe(true);
@@ -91,7 +113,9 @@ describe('basic auth', () => {
 
   it('says credentials are needed when there are none', async () => {
     const client = new RegistryClient({ registry: basic.host });
-    await expect(client.listTags('basic/app')).rejects.toThrow(/wants a username and password and none is configured/);
+    await expect(client.listTags('basic/app')).rejects.toThrow(
+      /wants a username and password and none is configured/,
+    );
   });
 
   it('reports refused basic credentials after one retry', async () => {
@@ -102,7 +126,12 @@ describe('basic auth', () => {
 
 describe('credentials from the environment and from Docker config', () => {
   it('uses REGISTRY_USERNAME/REGISTRY_PASSWORD for DOCKER_REGISTRY', async () => {
-    const { client } = await openRegistry({ DOCKER_REGISTRY: bearer.host, REGISTRY_USERNAME: 'ci-bot', REGISTRY_PASSWORD: PASSWORD, DOCKER_CONFIG: dir });
+    const { client } = await openRegistry({
+      DOCKER_REGISTRY: bearer.host,
+      REGISTRY_USERNAME: 'ci-bot',
+      REGISTRY_PASSWORD: PASSWORD,
+      DOCKER_CONFIG: dir,
+    });
     await expect(client.listTags('acme/app')).resolves.toEqual(['v1']);
   });
 
@@ -110,7 +139,10 @@ describe('credentials from the environment and from Docker config', () => {
     const config = join(dir, 'dockercfg');
     await mkdir(config);
     const auth = Buffer.from(`ci-bot:${PASSWORD}`).toString('base64');
-    await writeFile(join(config, 'config.json'), JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }));
+    await writeFile(
+      join(config, 'config.json'),
+      JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }),
+    );
     const { client } = await openRegistry({ DOCKER_REGISTRY: basic.host, DOCKER_CONFIG: config });
     await expect(client.listTags('basic/app')).resolves.toEqual(['v1']);
   });
@@ -120,7 +152,13 @@ describe('credentials from the environment and from Docker config', () => {
     const code = await runCli(['registry', 'status'], {
       stdout: (t) => (out += t),
       stderr: (t) => (out += t),
-      env: { DOCKER_REGISTRY: basic.host, REGISTRY_USERNAME: 'ci-bot', REGISTRY_PASSWORD: 'leaky-secret', DOCKER_CONFIG: dir, ITS_STATE_DIR: dir },
+      env: {
+        DOCKER_REGISTRY: basic.host,
+        REGISTRY_USERNAME: 'ci-bot',
+        REGISTRY_PASSWORD: 'leaky-secret',
+        DOCKER_CONFIG: dir,
+        ITS_STATE_DIR: dir,
+      },
       cwd: dir,
       now: () => new Date(),
     });
@@ -133,9 +171,18 @@ describe('credentials from the environment and from Docker config', () => {
   it('promotes into a registry that needs a token', async () => {
     const direct = new RegistryClient({ registry: registry.host });
     const target = new RegistryClient({ registry: bearer.host, credentials: creds() });
-    const image = await pushTestImage(direct, 'its/production', 'v7', { files: [{ path: 'k', data: 'release' }] });
+    const image = await pushTestImage(direct, 'its/production', 'v7', {
+      files: [{ path: 'k', data: 'release' }],
+    });
     const store = openRecordStore(join(dir, 'records.json'));
-    await store.append({ digest: image.digest, environment: 'production', kind: 'deploy', name: 'blue-green', result: 'pass', at: '2026-11-26T00:00:00Z' });
+    await store.append({
+      digest: image.digest,
+      environment: 'production',
+      kind: 'deploy',
+      name: 'blue-green',
+      result: 'pass',
+      at: '2026-11-26T00:00:00Z',
+    });
     const result = await promoteImage(
       { image: 'its', from: 'production', to: 'release', tags: ['v7'] },
       { source: direct, target, store, now: () => new Date('2026-11-26T01:00:00Z') },

@@ -25,7 +25,10 @@ let state: string;
 let localRef: string;
 const toRemove: string[] = [];
 
-async function itsctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function itsctl(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -49,7 +52,9 @@ async function itsctl(args: string[], env: Record<string, string> = {}): Promise
 /** `docker import` reads the rootfs tar from stdin. */
 async function dockerImport(tar: Buffer, ref: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(DOCKER, ['import', '-c', 'ENTRYPOINT ["/hello"]', '-', ref], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(DOCKER, ['import', '-c', 'ENTRYPOINT ["/hello"]', '-', ref], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker import: ${err}`))));
@@ -86,20 +91,64 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
     expect(refused.stderr).toContain('has no passing gate or deploy record in development');
     expect(refused.stderr).toContain(`itsctl record --env development --digest ${digest}`);
 
-    await expect(itsctl(['sign', 'keygen', '--out', join(state, 'keys')])).resolves.toMatchObject({ code: 0 });
-    const signed = await itsctl(['sign', 'image', '--tag', 'v1.0.0', '--key', join(state, 'keys', 'cosign.key')]);
+    await expect(itsctl(['sign', 'keygen', '--out', join(state, 'keys')])).resolves.toMatchObject({
+      code: 0,
+    });
+    const signed = await itsctl([
+      'sign',
+      'image',
+      '--tag',
+      'v1.0.0',
+      '--key',
+      join(state, 'keys', 'cosign.key'),
+    ]);
     expect(signed.code).toBe(0);
 
     for (let i = 1; i < ENVIRONMENTS.length; i++) {
       const from = ENVIRONMENTS[i - 1]!;
       const to = ENVIRONMENTS[i]!;
-      const recorded = await itsctl(['record', '--env', from, '--digest', digest, '--kind', 'deploy', '--name', 'rolling', '--result', 'pass']);
+      const recorded = await itsctl([
+        'record',
+        '--env',
+        from,
+        '--digest',
+        digest,
+        '--kind',
+        'deploy',
+        '--name',
+        'rolling',
+        '--result',
+        'pass',
+      ]);
       expect(recorded.code).toBe(0);
       const extra = to === 'release' ? ['--extra-tag', 'latest'] : [];
-      const promoted = await itsctl(['promote', '--from', from, '--to', to, '--tag', 'v1.0.0', ...extra, '--json']);
+      const promoted = await itsctl([
+        'promote',
+        '--from',
+        from,
+        '--to',
+        to,
+        '--tag',
+        'v1.0.0',
+        ...extra,
+        '--json',
+      ]);
       expect(promoted.code).toBe(0);
-      expect(JSON.parse(promoted.stdout)).toMatchObject({ digest, to: { repository: environmentRepository(IMAGE, to) } });
-      const verified = await itsctl(['sign', 'verify', '--env', to, '--tag', 'v1.0.0', '--key', join(state, 'keys', 'cosign.pub'), '--json']);
+      expect(JSON.parse(promoted.stdout)).toMatchObject({
+        digest,
+        to: { repository: environmentRepository(IMAGE, to) },
+      });
+      const verified = await itsctl([
+        'sign',
+        'verify',
+        '--env',
+        to,
+        '--tag',
+        'v1.0.0',
+        '--key',
+        join(state, 'keys', 'cosign.pub'),
+        '--json',
+      ]);
       expect(verified.code).toBe(0);
       expect(JSON.parse(verified.stdout).digest).toBe(digest);
       const sbom = await itsctl(['sbom', '--env', to, '--tag', 'v1.0.0', '--show']);
@@ -110,7 +159,9 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
     toRemove.push(released);
     await run(DOCKER, ['rmi', '-f', localRef, ...references.filter((r) => !r.includes('@'))]);
     await run(DOCKER, ['pull', released]);
-    const repoDigests = (await run(DOCKER, ['image', 'inspect', '--format', '{{json .RepoDigests}}', released])).stdout;
+    const repoDigests = (
+      await run(DOCKER, ['image', 'inspect', '--format', '{{json .RepoDigests}}', released])
+    ).stdout;
     expect(repoDigests).toContain(digest);
     const ran = await run(DOCKER, ['run', '--rm', released]);
     expect(ran.stdout).toBe(MARKER);
@@ -118,9 +169,18 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
 
   it('refuses a tampered public key path and an unsigned image', async () => {
     const client = new RegistryClient({ registry: registry.host });
-    await pushTestImage(client, environmentRepository(IMAGE, 'development'), 'unsigned', { files: [{ path: 'x', data: 'x' }] });
+    await pushTestImage(client, environmentRepository(IMAGE, 'development'), 'unsigned', {
+      files: [{ path: 'x', data: 'x' }],
+    });
     await itsctl(['sign', 'keygen', '--out', join(state, 'keys2')]);
-    const unsigned = await itsctl(['sign', 'verify', '--tag', 'unsigned', '--key', join(state, 'keys2', 'cosign.pub')]);
+    const unsigned = await itsctl([
+      'sign',
+      'verify',
+      '--tag',
+      'unsigned',
+      '--key',
+      join(state, 'keys2', 'cosign.pub'),
+    ]);
     expect(unsigned.code).toBe(1);
     expect(unsigned.stderr).toMatch(/is not signed/);
     const noKey = await itsctl(['sign', 'verify', '--tag', 'unsigned', '--key', join(state, 'missing.pub')]);
@@ -128,7 +188,9 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
     const again = await itsctl(['sign', 'keygen', '--out', join(state, 'keys2')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('refusing to overwrite');
-    expect((await readFile(join(state, 'keys2', 'cosign.key'), 'utf8')).startsWith('-----BEGIN PRIVATE KEY-----')).toBe(true);
+    expect(
+      (await readFile(join(state, 'keys2', 'cosign.key'), 'utf8')).startsWith('-----BEGIN PRIVATE KEY-----'),
+    ).toBe(true);
   });
 });
 
@@ -136,20 +198,61 @@ describe('itsctl registry', () => {
   it('assembles an index, prunes as a dry run, then applies, keeping what runs', async () => {
     const client = new RegistryClient({ registry: registry.host });
     const repo = environmentRepository(IMAGE, 'staging');
-    const old1 = await pushTestImage(client, repo, 'v0.1.0', { files: [{ path: 'a', data: '1' }], created: '2026-01-01T00:00:00Z' });
-    const old2 = await pushTestImage(client, repo, 'v0.2.0', { files: [{ path: 'a', data: '2' }], created: '2026-02-01T00:00:00Z' });
-    const amd = await pushTestImage(client, repo, 'v0.3.0-amd64', { files: [{ path: 'a', data: '3' }], created: '2026-03-01T00:00:00Z' });
-    await pushTestImage(client, repo, 'v0.3.0-arm64', { architecture: 'arm64', files: [{ path: 'a', data: '4' }], created: '2026-03-01T00:00:00Z' });
-    const index = await itsctl(['registry', 'index', '--env', 'staging', '--tag', 'v0.3.0', '--from', 'v0.3.0-amd64', '--from', 'v0.3.0-arm64', '--json']);
+    const old1 = await pushTestImage(client, repo, 'v0.1.0', {
+      files: [{ path: 'a', data: '1' }],
+      created: '2026-01-01T00:00:00Z',
+    });
+    const old2 = await pushTestImage(client, repo, 'v0.2.0', {
+      files: [{ path: 'a', data: '2' }],
+      created: '2026-02-01T00:00:00Z',
+    });
+    const amd = await pushTestImage(client, repo, 'v0.3.0-amd64', {
+      files: [{ path: 'a', data: '3' }],
+      created: '2026-03-01T00:00:00Z',
+    });
+    await pushTestImage(client, repo, 'v0.3.0-arm64', {
+      architecture: 'arm64',
+      files: [{ path: 'a', data: '4' }],
+      created: '2026-03-01T00:00:00Z',
+    });
+    const index = await itsctl([
+      'registry',
+      'index',
+      '--env',
+      'staging',
+      '--tag',
+      'v0.3.0',
+      '--from',
+      'v0.3.0-amd64',
+      '--from',
+      'v0.3.0-arm64',
+      '--json',
+    ]);
     expect(index.code).toBe(0);
     const indexDigest = (JSON.parse(index.stdout) as { digest: string }).digest;
     // staging "runs" old1, by a deploy record.
-    await itsctl(['record', '--env', 'staging', '--digest', old1.digest, '--kind', 'deploy', '--name', 'rolling', '--result', 'pass']);
+    await itsctl([
+      'record',
+      '--env',
+      'staging',
+      '--digest',
+      old1.digest,
+      '--kind',
+      'deploy',
+      '--name',
+      'rolling',
+      '--result',
+      'pass',
+    ]);
 
     // keep 2: the newest two per repository (staging also holds v1.0.0 from the test above).
     const dry = await itsctl(['registry', 'prune', '--keep', '2', '--json']);
     expect(dry.code).toBe(0);
-    const plan = JSON.parse(dry.stdout) as { dryRun: boolean; remove: Array<{ repository: string; digest: string }>; keep: Array<{ digest: string; reason: string }> };
+    const plan = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      remove: Array<{ repository: string; digest: string }>;
+      keep: Array<{ digest: string; reason: string }>;
+    };
     expect(plan.dryRun).toBe(true);
     expect(plan.remove.map((r) => `${r.repository}@${r.digest}`)).toEqual([`${repo}@${old2.digest}`]);
     expect(plan.keep.find((k) => k.digest === old1.digest)?.reason).toBe('running');
@@ -165,7 +268,9 @@ describe('itsctl registry', () => {
     expect((await client.headManifest(repo, 'v0.3.0'))?.digest).toBe(indexDigest);
 
     const status = await itsctl(['registry', 'status', '--json']);
-    expect(JSON.parse(status.stdout).repositories[repo]).toEqual(expect.arrayContaining(['v0.1.0', 'v0.3.0']));
+    expect(JSON.parse(status.stdout).repositories[repo]).toEqual(
+      expect.arrayContaining(['v0.1.0', 'v0.3.0']),
+    );
   });
 
   it('names the registry and what to check when it is unreachable', async () => {

@@ -9,7 +9,12 @@ import { basicAuthorization, type Credentials } from './credentials.js';
 import { computeDigest, isDigest, referrersFallbackTag } from './digest.js';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { registryBaseUrl } from './reference.js';
-import { DigestMismatchError, RegistryAuthError, RegistryRequestError, RegistryUnreachableError } from './registry-errors.js';
+import {
+  DigestMismatchError,
+  RegistryAuthError,
+  RegistryRequestError,
+  RegistryUnreachableError,
+} from './registry-errors.js';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate.js';
 
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -91,7 +96,8 @@ export class RegistryClient {
     if (expected && expected !== digest) {
       throw new DigestMismatchError(this.registry, expected, digest, `manifest ${repository}@${reference}`);
     }
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || mediaTypeFromBody(bytes);
+    const mediaType =
+      (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || mediaTypeFromBody(bytes);
     return { bytes, mediaType, digest };
   }
 
@@ -138,7 +144,12 @@ export class RegistryClient {
     });
     const answered = res.headers.get('docker-content-digest');
     if (answered && answered !== digest) {
-      throw new DigestMismatchError(this.registry, digest, answered, `manifest stored as ${repository}:${reference}`);
+      throw new DigestMismatchError(
+        this.registry,
+        digest,
+        answered,
+        `manifest stored as ${repository}:${reference}`,
+      );
     }
     return { digest, subjectHandled: res.headers.has('oci-subject') };
   }
@@ -187,7 +198,8 @@ export class RegistryClient {
     });
     const bytes = Buffer.from(await res.arrayBuffer());
     const actual = computeDigest(bytes);
-    if (actual !== digest) throw new DigestMismatchError(this.registry, digest, actual, `blob ${repository}@${digest}`);
+    if (actual !== digest)
+      throw new DigestMismatchError(this.registry, digest, actual, `blob ${repository}@${digest}`);
     return bytes;
   }
 
@@ -206,11 +218,16 @@ export class RegistryClient {
       }
     }
     const actual = `sha256:${hash.digest('hex')}`;
-    if (actual !== digest) throw new DigestMismatchError(this.registry, digest, actual, `blob ${repository}@${digest}`);
+    if (actual !== digest)
+      throw new DigestMismatchError(this.registry, digest, actual, `blob ${repository}@${digest}`);
   }
 
   /** Monolithic upload (POST then PUT with the digest); returns the blob's descriptor. */
-  async uploadBlob(repository: string, bytes: Buffer, mediaType = 'application/octet-stream'): Promise<Descriptor> {
+  async uploadBlob(
+    repository: string,
+    bytes: Buffer,
+    mediaType = 'application/octet-stream',
+  ): Promise<Descriptor> {
     const digest = computeDigest(bytes);
     if (await this.hasBlob(repository, digest)) return { mediaType, digest, size: bytes.length };
     const start = await this.#send('POST', `/v2/${repository}/blobs/uploads/`, {
@@ -255,7 +272,12 @@ export class RegistryClient {
 
   async #finishUpload(repository: string, start: Response, bytes: Buffer, digest: string): Promise<void> {
     const location = start.headers.get('location');
-    if (!location) throw new RegistryRequestError(this.registry, start.status, `blob upload to ${repository}: no Location header`);
+    if (!location)
+      throw new RegistryRequestError(
+        this.registry,
+        start.status,
+        `blob upload to ${repository}: no Location header`,
+      );
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', digest);
     await this.#send('PUT', url.toString(), {
@@ -335,7 +357,12 @@ export class RegistryClient {
     const current = await this.#readFallbackIndex(repository, subjectDigest);
     if (current.manifests.some((m) => m.digest === descriptor.digest)) return;
     const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current.manifests, descriptor] };
-    await this.putManifest(repository, referrersFallbackTag(subjectDigest), Buffer.from(JSON.stringify(index)), OCI_INDEX);
+    await this.putManifest(
+      repository,
+      referrersFallbackTag(subjectDigest),
+      Buffer.from(JSON.stringify(index)),
+      OCI_INDEX,
+    );
   }
 
   async #send(method: string, pathOrUrl: string, options: SendOptions): Promise<Response> {
@@ -346,7 +373,8 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...options.headers };
       const token = this.#tokens.get(scopeKey);
       if (token) headers.authorization = `Bearer ${token}`;
-      else if (this.#useBasic && this.#credentials) headers.authorization = basicAuthorization(this.#credentials);
+      else if (this.#useBasic && this.#credentials)
+        headers.authorization = basicAuthorization(this.#credentials);
       let res: Response;
       try {
         const init: RequestInit = { method, headers, redirect: 'follow' };
@@ -363,8 +391,13 @@ export class RegistryClient {
       }
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
-        const who = this.#credentials ? `the credentials from ${this.#credentials.source}` : 'anonymous access';
-        throw new RegistryAuthError(this.registry, `${options.what}: ${method} answered ${res.status}; ${who} was refused`);
+        const who = this.#credentials
+          ? `the credentials from ${this.#credentials.source}`
+          : 'anonymous access';
+        throw new RegistryAuthError(
+          this.registry,
+          `${options.what}: ${method} answered ${res.status}; ${who} was refused`,
+        );
       }
       if (!options.accept.includes(res.status)) {
         const detail = method === 'HEAD' ? '' : await errorDetail(res);
@@ -387,7 +420,10 @@ export class RegistryClient {
     const challenge: AuthChallenge = parseWwwAuthenticate(header ?? '');
     if (challenge.scheme === 'basic') {
       if (!this.#credentials) {
-        throw new RegistryAuthError(this.registry, `${options.what}: the registry wants a username and password and none is configured`);
+        throw new RegistryAuthError(
+          this.registry,
+          `${options.what}: the registry wants a username and password and none is configured`,
+        );
       }
       this.#useBasic = true;
       return;
@@ -396,7 +432,10 @@ export class RegistryClient {
       this.#tokens.set(scopeKey, await this.#fetchToken(challenge, options));
       return;
     }
-    throw new RegistryAuthError(this.registry, `${options.what}: unsupported challenge ${JSON.stringify(header ?? '')}`);
+    throw new RegistryAuthError(
+      this.registry,
+      `${options.what}: unsupported challenge ${JSON.stringify(header ?? '')}`,
+    );
   }
 
   /** Docker token protocol: GET realm?service=…&scope=… (basic creds when we have them). */
@@ -420,8 +459,13 @@ export class RegistryClient {
     }
     if (res.status !== 200) {
       await res.body?.cancel();
-      const who = this.#credentials ? `the credentials from ${this.#credentials.source}` : 'an anonymous token request';
-      throw new RegistryAuthError(this.registry, `token service ${realm.origin}${realm.pathname} answered ${res.status} to ${who}`);
+      const who = this.#credentials
+        ? `the credentials from ${this.#credentials.source}`
+        : 'an anonymous token request';
+      throw new RegistryAuthError(
+        this.registry,
+        `token service ${realm.origin}${realm.pathname} answered ${res.status} to ${who}`,
+      );
     }
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;

@@ -39,23 +39,41 @@ Examples:
       )
       .action(async (options: PublishOptions, command) => {
         const { client, settings } = await openRegistry(io.env);
-        const plan = planPublish({ localRef: options.image, registry: settings.registry, image: settings.image, tags: options.tag ?? [] });
+        const plan = planPublish({
+          localRef: options.image,
+          registry: settings.registry,
+          image: settings.image,
+          tags: options.tag ?? [],
+        });
         if (options.dryRun) {
           writeResult(io, command, plan, plan.commands.map((c) => `docker ${c.join(' ')}`).join('\n'));
           return;
         }
         await client.ping();
-        const result = await publishImage(plan, { docker: createDockerRunner(io.env.DOCKER_BIN), registry: settings.registry });
+        const result = await publishImage(plan, {
+          docker: createDockerRunner(io.env.DOCKER_BIN),
+          registry: settings.registry,
+        });
         log(io, `pushed ${result.digest}`);
         const repository = environmentRepository(settings.image, 'development');
         const extras: Record<string, unknown> = {};
         if (options.sbom) {
           const sboms = await attachSbom(client, repository, result.digest, { now: io.now });
-          extras.sbom = sboms.map((s) => ({ subject: s.subject, platform: s.platform, components: s.components, referrer: s.referrer.digest }));
+          extras.sbom = sboms.map((s) => ({
+            subject: s.subject,
+            platform: s.platform,
+            components: s.components,
+            referrer: s.referrer.digest,
+          }));
           log(io, `attached SBOM (${sboms.map((s) => s.components).join('+')} components)`);
         }
         if (options.signKey) {
-          const signed = await signImage(client, repository, result.digest, await readFile(options.signKey, 'utf8'));
+          const signed = await signImage(
+            client,
+            repository,
+            result.digest,
+            await readFile(options.signKey, 'utf8'),
+          );
           extras.signature = { tag: signed.tag, manifest: signed.signatureManifest.digest };
           log(io, `signed ${result.digest}`);
         }
@@ -74,7 +92,9 @@ interface PruneOptions {
 
 export const registryCommand: CommandModule = {
   register(program, io) {
-    const registry = program.command('registry').summary('the image registry: status, multi-arch indexes, retention');
+    const registry = program
+      .command('registry')
+      .summary('the image registry: status, multi-arch indexes, retention');
 
     registry
       .command('status')
@@ -83,22 +103,35 @@ export const registryCommand: CommandModule = {
         const { client, settings } = await openRegistry(io.env);
         await client.ping();
         const repositories: Record<string, string[]> = {};
-        for (const env of ENVIRONMENTS) repositories[environmentRepository(settings.image, env)] = await client.listTags(environmentRepository(settings.image, env));
+        for (const env of ENVIRONMENTS)
+          repositories[environmentRepository(settings.image, env)] = await client.listTags(
+            environmentRepository(settings.image, env),
+          );
         writeResult(
           io,
           command,
           { registry: settings.registry, repositories },
-          [`registry ${settings.registry}: up`, ...Object.entries(repositories).map(([r, t]) => `${r}: ${t.length} tags`)].join('\n'),
+          [
+            `registry ${settings.registry}: up`,
+            ...Object.entries(repositories).map(([r, t]) => `${r}: ${t.length} tags`),
+          ].join('\n'),
         );
       });
 
     registry
       .command('index')
       .summary('assemble a multi-architecture index from per-platform images already in the registry')
-      .addOption(new Option('--env <env>', 'environment repository holding the images').choices([...ENVIRONMENTS]).default('development'))
+      .addOption(
+        new Option('--env <env>', 'environment repository holding the images')
+          .choices([...ENVIRONMENTS])
+          .default('development'),
+      )
       .requiredOption('--tag <tag>', 'tag for the index')
       .requiredOption('--from <ref>', 'per-platform image tag or digest (repeatable)', collect)
-      .addHelpText('after', '\nExample:\n  $ itsctl registry index --tag v1.2.3 --from v1.2.3-amd64 --from v1.2.3-arm64')
+      .addHelpText(
+        'after',
+        '\nExample:\n  $ itsctl registry index --tag v1.2.3 --from v1.2.3-amd64 --from v1.2.3-arm64',
+      )
       .action(async (options: { env: Environment; tag: string; from: string[] }, command) => {
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
@@ -113,10 +146,16 @@ export const registryCommand: CommandModule = {
 
     registry
       .command('prune')
-      .summary('delete old images: keep the newest N per environment and everything running (dry run unless --apply)')
+      .summary(
+        'delete old images: keep the newest N per environment and everything running (dry run unless --apply)',
+      )
       .option('--keep <n>', 'images to keep per environment repository', '10')
       .option('--apply', 'delete (without it, only print what would be deleted)')
-      .option('--running <digest>', 'digest some environment runs now, in addition to the deploy records (repeatable)', collect)
+      .option(
+        '--running <digest>',
+        'digest some environment runs now, in addition to the deploy records (repeatable)',
+        collect,
+      )
       .option('--records <path>', 'gate record file (default: $ITS_STATE_DIR/delivery/records.json)')
       .addHelpText(
         'after',
@@ -128,7 +167,8 @@ Examples:
       )
       .action(async (options: PruneOptions, command) => {
         const keep = Number(options.keep);
-        if (!Number.isInteger(keep) || keep < 0) throw new UsageError(`--keep ${options.keep}: should be a whole number ≥ 0`);
+        if (!Number.isInteger(keep) || keep < 0)
+          throw new UsageError(`--keep ${options.keep}: should be a whole number ≥ 0`);
         const { client, settings } = await openRegistry(io.env);
         await client.ping();
         const fromRecords = runningDigests(await storeFor(io, options.records).list());
@@ -136,9 +176,18 @@ Examples:
         const plan = await planRegistryPrune(client, { image: settings.image, keep, running });
         const outcome = options.apply ? await applyPrune(client, plan) : undefined;
         const verb = options.apply ? 'deleted' : 'would delete';
-        const lines = plan.remove.map((r) => `${verb} ${r.repository}@${r.digest} (${r.tags.join(', ') || 'untagged'})`);
-        lines.push(`${plan.keep.length} kept, ${plan.remove.length} ${verb}${options.apply ? '' : ' (dry run; --apply deletes)'}`);
-        writeResult(io, command, { dryRun: !options.apply, keep: plan.keep, remove: plan.remove, deleted: outcome?.deleted ?? 0 }, lines.join('\n'));
+        const lines = plan.remove.map(
+          (r) => `${verb} ${r.repository}@${r.digest} (${r.tags.join(', ') || 'untagged'})`,
+        );
+        lines.push(
+          `${plan.keep.length} kept, ${plan.remove.length} ${verb}${options.apply ? '' : ' (dry run; --apply deletes)'}`,
+        );
+        writeResult(
+          io,
+          command,
+          { dryRun: !options.apply, keep: plan.keep, remove: plan.remove, deleted: outcome?.deleted ?? 0 },
+          lines.join('\n'),
+        );
       });
   },
 };

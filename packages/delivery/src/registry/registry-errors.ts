@@ -14,7 +14,10 @@ export class RegistryUnreachableError extends StepFailedError {
     readonly registry: string,
     cause: unknown,
   ) {
-    super(`registry ${registry} is unreachable: ${describeCause(cause)}`, { fix: unreachableFix(registry), cause });
+    super(`registry ${registry} is unreachable: ${describeCause(cause)}`, {
+      fix: unreachableFix(registry),
+      cause,
+    });
   }
 }
 
@@ -61,7 +64,8 @@ export class DigestMismatchError extends StepFailedError {
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const inner = (cause as Error & { cause?: unknown }).cause;
-    if (inner instanceof Error) return `${cause.message} (${(inner as Error & { code?: string }).code ?? inner.message})`;
+    if (inner instanceof Error)
+      return `${cause.message} (${(inner as Error & { code?: string }).code ?? inner.message})`;
     return cause.message;
   }
   return String(cause);

@@ -8,7 +8,13 @@ import { isIndexMediaType, OCI_EMPTY, OCI_MANIFEST } from '../registry/media-typ
 import type { Descriptor, RegistryClient } from '../registry/registry-client.js';
 import { platformKey } from '../registry/assemble-index.js';
 import { buildCycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from './cyclonedx.js';
-import { isInventoryPath, isWhiteout, LayerInventory, type DebianPackage, type NpmPackage } from './inventory.js';
+import {
+  isInventoryPath,
+  isWhiteout,
+  LayerInventory,
+  type DebianPackage,
+  type NpmPackage,
+} from './inventory.js';
 import { maybeGunzip, readTarEntries } from './tar-reader.js';
 
 export interface ImageInventory {
@@ -18,14 +24,21 @@ export interface ImageInventory {
 }
 
 /** Streams each layer of one image manifest and collects its packages. */
-export async function inventoryImage(client: RegistryClient, repository: string, digest: string): Promise<ImageInventory> {
+export async function inventoryImage(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<ImageInventory> {
   const manifest = await client.getManifest(repository, digest);
   const body = JSON.parse(manifest.bytes.toString('utf8')) as { layers?: Descriptor[] };
   const inventory = new LayerInventory();
   for (const layer of body.layers ?? []) {
     if (!/tar/.test(layer.mediaType)) continue; // not a filesystem layer (or zstd we cannot read yet)
     const files: Array<{ path: string; data: Buffer }> = [];
-    for await (const entry of readTarEntries(maybeGunzip(client.streamBlob(repository, layer.digest)), isInventoryPath)) {
+    for await (const entry of readTarEntries(
+      maybeGunzip(client.streamBlob(repository, layer.digest)),
+      isInventoryPath,
+    )) {
       // Whiteouts hide lower layers' files; the layer's own files are added after them.
       if (isWhiteout(entry.path)) inventory.addWhiteout(entry.path);
       else if (entry.data) files.push({ path: entry.path, data: entry.data });
@@ -82,23 +95,41 @@ export async function attachSbom(
     annotations: { 'org.opencontainers.image.created': deps.now().toISOString() },
   };
   const referrer = await client.putReferrer(repository, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
-  const result: AttachedSbom = { subject: digest, referrer, components: (sbom.components as unknown[]).length, sbom };
+  const result: AttachedSbom = {
+    subject: digest,
+    referrer,
+    components: (sbom.components as unknown[]).length,
+    sbom,
+  };
   if (config) result.platform = config;
   return [result];
 }
 
 /** The SBOM attached to an image (the newest when there are several), or undefined. */
-export async function readSbom(client: RegistryClient, repository: string, digest: string): Promise<Record<string, unknown> | undefined> {
+export async function readSbom(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<Record<string, unknown> | undefined> {
   const referrers = await client.listReferrers(repository, digest, CYCLONEDX_MEDIA_TYPE);
   const newest = referrers.at(-1);
   if (!newest) return undefined;
-  const manifest = JSON.parse((await client.getManifest(repository, newest.digest)).bytes.toString('utf8')) as { layers: Descriptor[] };
+  const manifest = JSON.parse(
+    (await client.getManifest(repository, newest.digest)).bytes.toString('utf8'),
+  ) as { layers: Descriptor[] };
   const layer = manifest.layers.find((l) => l.mediaType === CYCLONEDX_MEDIA_TYPE);
   if (!layer) return undefined;
-  return JSON.parse((await client.getBlob(repository, layer.digest)).toString('utf8')) as Record<string, unknown>;
+  return JSON.parse((await client.getBlob(repository, layer.digest)).toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
-async function readPlatform(client: RegistryClient, repository: string, manifestBytes: Buffer): Promise<string | undefined> {
+async function readPlatform(
+  client: RegistryClient,
+  repository: string,
+  manifestBytes: Buffer,
+): Promise<string | undefined> {
   const body = JSON.parse(manifestBytes.toString('utf8')) as { config?: Descriptor };
   if (!body.config) return undefined;
   try {
@@ -108,7 +139,11 @@ async function readPlatform(client: RegistryClient, repository: string, manifest
       variant?: string;
     };
     if (!config.os || !config.architecture) return undefined;
-    return platformKey({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    return platformKey({
+      os: config.os,
+      architecture: config.architecture,
+      ...(config.variant ? { variant: config.variant } : {}),
+    });
   } catch {
     return undefined;
   }

@@ -17,7 +17,10 @@ export function npmPurl(name: string, version: string): string {
 }
 
 export function debianPurl(pkg: DebianPackage): string {
-  const qualifiers = [pkg.architecture ? `arch=${pkg.architecture}` : '', pkg.source ? `upstream=${encodeURIComponent(pkg.source)}` : '']
+  const qualifiers = [
+    pkg.architecture ? `arch=${pkg.architecture}` : '',
+    pkg.source ? `upstream=${encodeURIComponent(pkg.source)}` : '',
+  ]
     .filter(Boolean)
     .join('&');
   return `pkg:deb/debian/${pkg.name}@${encodeURIComponent(pkg.version)}${qualifiers ? `?${qualifiers}` : ''}`;
@@ -57,7 +60,9 @@ export function buildCycloneDxSbom(input: {
     if (components.has(purl)) continue;
     components.set(purl, { type: 'library', 'bom-ref': purl, name: pkg.name, version: pkg.version, purl });
   }
-  const sorted = [...components.values()].sort((a, b) => String(a['bom-ref']).localeCompare(String(b['bom-ref'])));
+  const sorted = [...components.values()].sort((a, b) =>
+    String(a['bom-ref']).localeCompare(String(b['bom-ref'])),
+  );
   const imagePurl = ociPurl(input.subject);
   return {
     bomFormat: 'CycloneDX',
@@ -73,7 +78,9 @@ export function buildCycloneDxSbom(input: {
         name: `${input.subject.registry}/${input.subject.repository}`,
         version: input.subject.digest,
         purl: imagePurl,
-        ...(input.subject.platform ? { properties: [{ name: 'its:platform', value: input.subject.platform }] } : {}),
+        ...(input.subject.platform
+          ? { properties: [{ name: 'its:platform', value: input.subject.platform }] }
+          : {}),
       },
     },
     components: sorted,

@@ -50,13 +50,11 @@ export function parseDpkgStatus(text: string): DebianPackage[] {
   const out: DebianPackage[] = [];
   for (const stanza of text.split(/\n\s*\n/)) {
     const fields: Record<string, string> = {};
-    let last = '';
     for (const line of stanza.split('\n')) {
       if (/^\s/.test(line)) continue; // continuation lines (Description, Conffiles) are not needed
       const colon = line.indexOf(':');
       if (colon <= 0) continue;
-      last = line.slice(0, colon).toLowerCase();
-      fields[last] = line.slice(colon + 1).trim();
+      fields[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
     }
     if (!fields.package || !fields.version) continue;
     if (fields.status && !fields.status.endsWith(' installed')) continue;
@@ -92,11 +90,15 @@ export class LayerInventory {
     const base = path.slice(slash + 1);
     const removed = base === '.wh..wh..opq' ? dir : `${dir}${base.slice(4)}`;
     for (const key of [...this.#npm.keys()]) {
-      if (key === removed || key.startsWith(removed.endsWith('/') || removed === '' ? removed : `${removed}/`)) {
+      if (
+        key === removed ||
+        key.startsWith(removed.endsWith('/') || removed === '' ? removed : `${removed}/`)
+      ) {
         this.#npm.delete(key);
       }
     }
-    if (DPKG_STATUS_PATH === removed || DPKG_STATUS_PATH.startsWith(`${removed.replace(/\/$/, '')}/`)) this.#dpkg = [];
+    if (DPKG_STATUS_PATH === removed || DPKG_STATUS_PATH.startsWith(`${removed.replace(/\/$/, '')}/`))
+      this.#dpkg = [];
   }
 
   result(): { npm: NpmPackage[]; debian: DebianPackage[] } {

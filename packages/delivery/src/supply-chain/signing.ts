@@ -4,7 +4,14 @@
  * signature in the `dev.cosignproject.cosign/signature` annotation. The same manifest carries a
  * `subject`, so it is also an OCI referrer of the image and travels with it on promotion.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, createHash } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  createHash,
+} from 'node:crypto';
 import { ConfigError, StepFailedError } from '../errors.js';
 import { isDigest, signatureTag } from '../registry/digest.js';
 import { OCI_CONFIG, OCI_MANIFEST } from '../registry/media-types.js';
@@ -66,7 +73,10 @@ export function signPayload(privateKeyPem: string, payload: Buffer): string {
       cause: error,
     });
   }
-  if (key.asymmetricKeyType !== 'ec') throw new ConfigError('the signing key is not an ECDSA key', { fix: 'use a P-256 key from `itsctl sign keygen`' });
+  if (key.asymmetricKeyType !== 'ec')
+    throw new ConfigError('the signing key is not an ECDSA key', {
+      fix: 'use a P-256 key from `itsctl sign keygen`',
+    });
   return sign('sha256', payload, key).toString('base64');
 }
 
@@ -100,8 +110,12 @@ export async function signImage(
   const tag = signatureTag(digest);
   const layers: Descriptor[] = [];
   if (await client.headManifest(repository, tag)) {
-    const existing = JSON.parse((await client.getManifest(repository, tag)).bytes.toString('utf8')) as { layers?: Descriptor[] };
-    layers.push(...(existing.layers ?? []).filter((l) => l.annotations?.[COSIGN_SIGNATURE_ANNOTATION] !== signature));
+    const existing = JSON.parse((await client.getManifest(repository, tag)).bytes.toString('utf8')) as {
+      layers?: Descriptor[];
+    };
+    layers.push(
+      ...(existing.layers ?? []).filter((l) => l.annotations?.[COSIGN_SIGNATURE_ANNOTATION] !== signature),
+    );
   }
   layers.push(layer);
   const config = {
@@ -160,7 +174,8 @@ export async function verifyImageSignature(
   options: { allowedRepositories?: string[] } = {},
 ): Promise<VerifiedSignature> {
   const where = `${client.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-  if (publicKeyPems.length === 0) throw new SignatureVerificationError(where, ['no public key given to verify with']);
+  if (publicKeyPems.length === 0)
+    throw new SignatureVerificationError(where, ['no public key given to verify with']);
   let digest: string;
   try {
     // getManifest checks the bytes against the digest the registry announces (and a requested digest).
@@ -173,13 +188,19 @@ export async function verifyImageSignature(
   const candidates = new Map<string, Descriptor>();
   const sig = await client.headManifest(repository, signatureTag(digest));
   if (sig) candidates.set(sig.digest, sig);
-  for (const r of await client.listReferrers(repository, digest, COSIGN_SIGNATURE_ARTIFACT_TYPE)) candidates.set(r.digest, r);
-  if (candidates.size === 0) throw new SignatureVerificationError(where, [`${digest} is not signed (no ${signatureTag(digest)} and no signature referrer)`]);
+  for (const r of await client.listReferrers(repository, digest, COSIGN_SIGNATURE_ARTIFACT_TYPE))
+    candidates.set(r.digest, r);
+  if (candidates.size === 0)
+    throw new SignatureVerificationError(where, [
+      `${digest} is not signed (no ${signatureTag(digest)} and no signature referrer)`,
+    ]);
 
   const reasons: string[] = [];
   const keys = publicKeyPems.map((pem) => ({ key: createPublicKey(pem), fingerprint: keyFingerprint(pem) }));
   for (const candidate of candidates.values()) {
-    const manifest = JSON.parse((await client.getManifest(repository, candidate.digest)).bytes.toString('utf8')) as { layers?: Descriptor[] };
+    const manifest = JSON.parse(
+      (await client.getManifest(repository, candidate.digest)).bytes.toString('utf8'),
+    ) as { layers?: Descriptor[] };
     for (const layer of manifest.layers ?? []) {
       if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
       const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
@@ -196,10 +217,18 @@ export async function verifyImageSignature(
       }
       const signer = keys.find((k) => verify('sha256', payload, k.key, Buffer.from(signature, 'base64')));
       if (!signer) {
-        reasons.push(`signature ${layer.digest.slice(0, 19)}… was not made by a trusted key over this payload`);
+        reasons.push(
+          `signature ${layer.digest.slice(0, 19)}… was not made by a trusted key over this payload`,
+        );
         continue;
       }
-      let claims: { critical?: { identity?: { 'docker-reference'?: string }; image?: { 'docker-manifest-digest'?: string }; type?: string } };
+      let claims: {
+        critical?: {
+          identity?: { 'docker-reference'?: string };
+          image?: { 'docker-manifest-digest'?: string };
+          type?: string;
+        };
+      };
       try {
         claims = JSON.parse(payload.toString('utf8')) as typeof claims;
       } catch {
@@ -209,20 +238,31 @@ export async function verifyImageSignature(
       const signedDigest = claims.critical?.image?.['docker-manifest-digest'];
       const identity = claims.critical?.identity?.['docker-reference'] ?? '';
       if (claims.critical?.type !== SIMPLE_SIGNING_TYPE) {
-        reasons.push(`signed payload type is ${JSON.stringify(claims.critical?.type)}, not "${SIMPLE_SIGNING_TYPE}"`);
+        reasons.push(
+          `signed payload type is ${JSON.stringify(claims.critical?.type)}, not "${SIMPLE_SIGNING_TYPE}"`,
+        );
         continue;
       }
       if (signedDigest !== digest) {
-        reasons.push(`a trusted signature covers ${signedDigest}, not this image's ${digest} (a foreign image under our tag?)`);
+        reasons.push(
+          `a trusted signature covers ${signedDigest}, not this image's ${digest} (a foreign image under our tag?)`,
+        );
         continue;
       }
-      const identityRepo = identity.includes('/') ? identity.slice(identity.indexOf('/') + 1).replace(/[:@].*$/, '') : identity;
+      const identityRepo = identity.includes('/')
+        ? identity.slice(identity.indexOf('/') + 1).replace(/[:@].*$/, '')
+        : identity;
       if (!allowed.includes(identityRepo)) {
-        reasons.push(`signature identity ${identity} is not one of the allowed repositories (${allowed.join(', ')})`);
+        reasons.push(
+          `signature identity ${identity} is not one of the allowed repositories (${allowed.join(', ')})`,
+        );
         continue;
       }
       return { digest, identity, keyFingerprint: signer.fingerprint };
     }
   }
-  throw new SignatureVerificationError(where, reasons.length ? reasons : ['no simple-signing layer found in the signature manifests']);
+  throw new SignatureVerificationError(
+    where,
+    reasons.length ? reasons : ['no simple-signing layer found in the signature manifests'],
+  );
 }

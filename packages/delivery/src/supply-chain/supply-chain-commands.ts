@@ -16,7 +16,9 @@ async function readKey(path: string | undefined, envName: string, io: CliIo, wha
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${what} ${file}: ${(error as Error).message}`, { fix: 'generate a pair with `itsctl sign keygen --out <dir>`' });
+    throw new ConfigError(`cannot read ${what} ${file}: ${(error as Error).message}`, {
+      fix: 'generate a pair with `itsctl sign keygen --out <dir>`',
+    });
   }
 }
 
@@ -29,11 +31,13 @@ interface TargetOptions {
 function reference(options: TargetOptions): string {
   const ref = options.digest ?? options.tag;
   if (!ref) throw new UsageError('--tag or --digest: say which image');
-  if (options.digest && !isDigest(options.digest)) throw new UsageError(`--digest ${options.digest}: should be sha256:<64 hex>`);
+  if (options.digest && !isDigest(options.digest))
+    throw new UsageError(`--digest ${options.digest}: should be sha256:<64 hex>`);
   return ref;
 }
 
-const envOption = () => new Option('--env <env>', 'environment repository').choices([...ENVIRONMENTS]).default('development');
+const envOption = () =>
+  new Option('--env <env>', 'environment repository').choices([...ENVIRONMENTS]).default('development');
 
 export const signCommand: CommandModule = {
   register(program, io) {
@@ -48,13 +52,23 @@ export const signCommand: CommandModule = {
         await mkdir(options.out, { recursive: true });
         const privatePath = join(options.out, 'cosign.key');
         const publicPath = join(options.out, 'cosign.pub');
-        await writeFile(privatePath, pair.privateKeyPem, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'EEXIST') throw new UsageError(`${privatePath} exists; refusing to overwrite a key`, { fix: 'choose another --out directory' });
-          throw error;
-        });
+        await writeFile(privatePath, pair.privateKeyPem, { mode: 0o600, flag: 'wx' }).catch(
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === 'EEXIST')
+              throw new UsageError(`${privatePath} exists; refusing to overwrite a key`, {
+                fix: 'choose another --out directory',
+              });
+            throw error;
+          },
+        );
         await writeFile(publicPath, pair.publicKeyPem, { mode: 0o644 });
         const fingerprint = keyFingerprint(pair.publicKeyPem);
-        writeResult(io, command, { privateKey: privatePath, publicKey: publicPath, fingerprint }, `${privatePath}\n${publicPath}\nfingerprint ${fingerprint}`);
+        writeResult(
+          io,
+          command,
+          { privateKey: privatePath, publicKey: publicPath, fingerprint },
+          `${privatePath}\n${publicPath}\nfingerprint ${fingerprint}`,
+        );
       });
 
     sign
@@ -87,7 +101,12 @@ export const signCommand: CommandModule = {
         const verified = await verifyImageSignature(client, repository, reference(options), [key], {
           allowedRepositories: ENVIRONMENTS.map((e) => environmentRepository(settings.image, e)),
         });
-        writeResult(io, command, verified, `verified ${repository}@${verified.digest}: signed by ${verified.keyFingerprint} as ${verified.identity}`);
+        writeResult(
+          io,
+          command,
+          verified,
+          `verified ${repository}@${verified.digest}: signed by ${verified.keyFingerprint} as ${verified.identity}`,
+        );
       });
   },
 };
@@ -96,7 +115,9 @@ export const sbomCommand: CommandModule = {
   register(program, io) {
     program
       .command('sbom')
-      .summary('generate a CycloneDX 1.5 SBOM from an image in the registry and attach it (or print the attached one)')
+      .summary(
+        'generate a CycloneDX 1.5 SBOM from an image in the registry and attach it (or print the attached one)',
+      )
       .addOption(envOption())
       .option('--tag <tag>', 'tag of the image')
       .option('--digest <digest>', 'digest of the image')
@@ -107,7 +128,10 @@ export const sbomCommand: CommandModule = {
         const digest = (await client.getManifest(repository, reference(options))).digest;
         if (options.show) {
           const sbom = await readSbom(client, repository, digest);
-          if (!sbom) throw new UsageError(`${repository}@${digest} has no SBOM attached`, { fix: 'generate one with `itsctl sbom` (without --show)' });
+          if (!sbom)
+            throw new UsageError(`${repository}@${digest} has no SBOM attached`, {
+              fix: 'generate one with `itsctl sbom` (without --show)',
+            });
           io.stdout(`${JSON.stringify(sbom, null, 2)}\n`);
           return;
         }
@@ -116,8 +140,15 @@ export const sbomCommand: CommandModule = {
         writeResult(
           io,
           command,
-          attached.map((a) => ({ subject: a.subject, platform: a.platform, components: a.components, referrer: a.referrer.digest })),
-          attached.map((a) => `${a.subject} ${a.platform ?? ''} ${a.components} components → ${a.referrer.digest}`).join('\n'),
+          attached.map((a) => ({
+            subject: a.subject,
+            platform: a.platform,
+            components: a.components,
+            referrer: a.referrer.digest,
+          })),
+          attached
+            .map((a) => `${a.subject} ${a.platform ?? ''} ${a.components} components → ${a.referrer.digest}`)
+            .join('\n'),
         );
       });
   },
