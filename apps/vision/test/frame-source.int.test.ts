@@ -95,6 +95,45 @@ describe('frame source (real ffmpeg)', () => {
     await bad.source.stop();
   });
 
+  it('kills and reconnects a stream that connects but sends no frames', async () => {
+    // An HTTP server that answers with headers and then goes silent, like a frozen camera.
+    const { createServer } = await import('node:http');
+    let connections = 0;
+    const server = createServer((_req, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      res.flushHeaders();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const statuses: SourceStatus[] = [];
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const source = createFrameSource({
+      url: `http://127.0.0.1:${port}/live.ts`,
+      width: 64,
+      height: 32,
+      fps: 10,
+      realtime: false,
+      loop: false,
+      backoff: FAST_BACKOFF,
+      ioTimeoutMs: 30_000,
+      stallTimeoutMs: 1000,
+      onFrame: () => undefined,
+      onStatus: (s) => {
+        statuses.push(s);
+        if (s.failures >= 2) resolve();
+      },
+    });
+    source.start();
+    await done;
+    await source.stop();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(statuses.find((s) => s.state === 'offline')!.reason).toBe('no frames for 1 s');
+    expect(connections).toBeGreaterThanOrEqual(2);
+  });
+
   it('reports a missing ffmpeg binary as offline, not as a crash', async () => {
     const statuses: SourceStatus[] = [];
     let resolve!: () => void;
