@@ -3,24 +3,11 @@
  * pixel width (no viewBox stretching), so text stays crisp from a phone to a wide monitor.
  */
 import { useState } from 'preact/hooks';
-import { formatAxisTime, formatCount, formatDateTime, planAxis, titleCase } from '../lib/format.js';
+import { formatAxisTime, formatCount, formatDateTime, planAxis, planTimeTicks, titleCase } from '../lib/format.js';
 import { useElementWidth } from '../lib/hooks.js';
 import { classColor } from './ui.js';
 
 const M = { top: 12, right: 12, bottom: 28, left: 44 };
-const TICK_STEPS_MS = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880].map((m) => m * 60_000);
-
-/** Bucket starts that get an x-axis label: aligned to local clock steps, at most `maxLabels` of them. */
-export function planTimeTicks(starts: number[], bucketMs: number, maxLabels: number): number[] {
-  if (starts.length === 0) return [];
-  const span = starts.length * bucketMs;
-  const step = TICK_STEPS_MS.find((s) => s >= bucketMs && span / s <= maxLabels) ?? TICK_STEPS_MS[TICK_STEPS_MS.length - 1]!;
-  return starts.filter((t) => {
-    const local = t - new Date(t).getTimezoneOffset() * 60_000;
-    return local % step === 0;
-  });
-}
-
 type Frame = { width: number; height: number; plotW: number; plotH: number; band: number; n: number };
 
 function frameFor(width: number, height: number, n: number): Frame {

@@ -60,3 +60,16 @@ export function planAxis(max: number, targetTicks = 4): { max: number; step: num
   for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toFixed(6)));
   return { max: top, step, ticks };
 }
+
+const TICK_STEPS_MS = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880].map((m) => m * 60_000);
+
+/** Bucket starts that get an x-axis label: aligned to local clock steps, at most `maxLabels` of them. */
+export function planTimeTicks(starts: number[], bucketMs: number, maxLabels: number): number[] {
+  if (starts.length === 0) return [];
+  const span = starts.length * bucketMs;
+  const step = TICK_STEPS_MS.find((s) => s >= bucketMs && span / s <= maxLabels) ?? TICK_STEPS_MS[TICK_STEPS_MS.length - 1]!;
+  return starts.filter((t) => {
+    const local = t - new Date(t).getTimezoneOffset() * 60_000;
+    return local % step === 0;
+  });
+}

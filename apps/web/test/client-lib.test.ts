@@ -1,0 +1,248 @@
+/** The dashboard's pure logic (ranges, live counts, formatting, wire parsing), tested without a browser. */
+import { describe, expect, it } from 'vitest';
+import type { AggregateBucket, CrossingEvent, IntervalAggregate } from '@its/contracts';
+import { ApiError, createApiClient, toQuery } from '../src/client/lib/api-client.js';
+import { formatRelative, planAxis, planTimeTicks } from '../src/client/lib/format.js';
+import { parseLiveMessage } from '../src/client/lib/live-hub.js';
+import { applyLiveEvent, reseedLiveCounts, seedLiveCounts, summarizeLiveCounts } from '../src/client/lib/live-counts.js';
+import { fillSeries, parseRangeId, pivotVolume, planRangeWindow, summarizeSeries } from '../src/client/lib/ranges.js';
+import { matchRoute } from '../src/client/lib/router.js';
+
+const CAM = '6c1f0b7e-1111-4000-8000-000000000001';
+const OTHER = '6c1f0b7e-2222-4000-8000-000000000002';
+const T0 = Date.parse('2026-11-25T10:00:00.000Z');
+const MIN = 60_000;
+
+const bucket = (startMs: number, lane: string, cls: AggregateBucket['class'], volume: number): AggregateBucket => ({
+  start: new Date(startMs).toISOString(),
+  lane,
+  class: cls,
+  volume,
+  occupancyPct: 1,
+  meanSpeedKmh: 50,
+  p85SpeedKmh: 58,
+});
+const crossing = (id: number, tsMs: number, lane = 'NB-1', cls: CrossingEvent['class'] = 'car', cameraId = CAM): CrossingEvent => ({
+  id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+  cameraId,
+  lineId: 'l1',
+  lane,
+  class: cls,
+  direction: 'forward',
+  ts: new Date(tsMs).toISOString(),
+  speedKmh: null,
+  trackId: null,
+});
+const aggregate = (startMs: number, lane: string, cls: IntervalAggregate['class'], volume: number, cameraId = CAM): IntervalAggregate => ({
+  cameraId,
+  intervalStart: new Date(startMs).toISOString(),
+  lane,
+  class: cls,
+  volume,
+  occupancyPct: 2,
+  meanSpeedKmh: 40,
+  p85SpeedKmh: 48,
+});
+
+describe('live counts', () => {
+  const seeded = seedLiveCounts(CAM, [bucket(T0 - 2 * MIN, 'NB-1', 'car', 5), bucket(T0 - MIN, 'NB-1', 'car', 3), bucket(T0 - MIN, 'NB-2', 'truck', 1)]);
+  const cell = (s: typeof seeded, now: number, key: string) => summarizeLiveCounts(s, now, 60 * MIN).cells.get(key) ?? 0;
+
+  it('seeds from minute aggregates and sets the watermark to the end of the newest minute', () => {
+    expect(seeded.watermarkMs).toBe(T0);
+    expect(cell(seeded, T0 + 10_000, 'NB-1|car')).toBe(8);
+    expect(cell(seeded, T0 + 10_000, 'NB-2|truck')).toBe(1);
+  });
+
+  it('adds a crossing after the watermark once, however often it is delivered', () => {
+    let s = applyLiveEvent(seeded, { type: 'crossing', data: crossing(1, T0 + 5_000) });
+    s = applyLiveEvent(s, { type: 'crossing', data: crossing(1, T0 + 5_000) });
+    expect(cell(s, T0 + 10_000, 'NB-1|car')).toBe(9);
+  });
+
+  it('ignores crossings already covered by an aggregate and other cameras’ events', () => {
+    const s1 = applyLiveEvent(seeded, { type: 'crossing', data: crossing(2, T0 - 30_000) });
+    const s2 = applyLiveEvent(s1, { type: 'crossing', data: crossing(3, T0 + 1_000, 'NB-1', 'car', OTHER) });
+    const s3 = applyLiveEvent(s2, { type: 'aggregate', data: aggregate(T0, 'NB-1', 'car', 99, OTHER) });
+    const s4 = applyLiveEvent(s3, { type: 'camera-status', data: { cameraId: CAM, state: 'offline', reason: 'x' } });
+    expect(s4).toBe(seeded);
+  });
+
+  it('replaces pending crossings with the minute’s aggregate, so nothing is counted twice', () => {
+    let s = applyLiveEvent(seeded, { type: 'crossing', data: crossing(4, T0 + 5_000) });
+    s = applyLiveEvent(s, { type: 'crossing', data: crossing(5, T0 + 20_000) });
+    s = applyLiveEvent(s, { type: 'crossing', data: crossing(6, T0 + MIN + 1_000) });
+    expect(cell(s, T0 + MIN + 2_000, 'NB-1|car')).toBe(11);
+    s = applyLiveEvent(s, { type: 'aggregate', data: aggregate(T0, 'NB-1', 'car', 2) });
+    expect(s.watermarkMs).toBe(T0 + MIN);
+    expect(s.pending.size).toBe(1);
+    expect(cell(s, T0 + MIN + 2_000, 'NB-1|car')).toBe(8 + 2 + 1);
+  });
+
+  it('a re-sent aggregate replaces its interval instead of adding', () => {
+    let s = applyLiveEvent(seeded, { type: 'aggregate', data: aggregate(T0 - MIN, 'NB-1', 'car', 4) });
+    s = applyLiveEvent(s, { type: 'aggregate', data: aggregate(T0 - MIN, 'NB-1', 'car', 4) });
+    expect(cell(s, T0 + 1_000, 'NB-1|car')).toBe(5 + 4);
+  });
+
+  it('drops intervals that have left the rolling window', () => {
+    expect(cell(seeded, T0 + 59 * MIN, 'NB-1|car')).toBe(3);
+    expect(cell(seeded, T0 + 60 * MIN, 'NB-1|car')).toBe(0);
+  });
+
+  it('re-seeding keeps crossings that no aggregate covers yet, and replays early events', () => {
+    const s = applyLiveEvent(seeded, { type: 'crossing', data: crossing(7, T0 + 5_000) });
+    const re = reseedLiveCounts(CAM, [bucket(T0 - MIN, 'NB-1', 'car', 3)], s, [{ type: 'crossing', data: crossing(8, T0 + 6_000, 'NB-3') }]);
+    expect(re.pending.size).toBe(2);
+    expect(reseedLiveCounts(OTHER, [], s).pending.size).toBe(0);
+  });
+
+  it('summarises with known lanes first-class, classes in the given order, and totals', () => {
+    const sum = summarizeLiveCounts(seeded, T0, 60 * MIN, ['NB-3', 'NB-10'], ['truck', 'car']);
+    expect(sum.lanes).toEqual(['NB-1', 'NB-2', 'NB-3', 'NB-10']);
+    expect(sum.classes).toEqual(['truck', 'car']);
+    expect(sum.laneTotals.get('NB-1')).toBe(8);
+    expect(sum.classTotals.get('truck')).toBe(1);
+    expect(sum.total).toBe(9);
+  });
+});
+
+describe('ranges', () => {
+  it('maps each range to its bucket and a window that ends with the current bucket', () => {
+    const now = Date.parse('2026-11-25T10:07:30.000Z');
+    const h = planRangeWindow('1h', now);
+    expect(h).toMatchObject({ bucket: '1m', from: '2026-11-25T09:08:00.000Z', to: '2026-11-25T10:08:00.000Z' });
+    expect(h.starts).toHaveLength(60);
+    const d = planRangeWindow('24h', now);
+    expect(d).toMatchObject({ bucket: '15m', from: '2026-11-24T10:15:00.000Z', to: '2026-11-25T10:15:00.000Z' });
+    expect(d.starts).toHaveLength(96);
+    const w = planRangeWindow('7d', now);
+    expect(w).toMatchObject({ bucket: '1h', to: '2026-11-25T11:00:00.000Z' });
+    expect(w.starts).toHaveLength(168);
+  });
+
+  it('parses a range from the URL, falling back to 24 h', () => {
+    expect(parseRangeId('7d')).toBe('7d');
+    expect(parseRangeId('1y')).toBe('24h');
+    expect(parseRangeId(null)).toBe('24h');
+  });
+
+  it('fills missing buckets with zero volume and no speed', () => {
+    const pts = fillSeries([bucket(T0 + MIN, 'x', 'car', 4)], [T0, T0 + MIN]);
+    expect(pts).toEqual([
+      { start: T0, volume: 0, meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: 0 },
+      { start: T0 + MIN, volume: 4, meanSpeedKmh: 50, p85SpeedKmh: 58, occupancyPct: 1 },
+    ]);
+  });
+
+  it('pivots volume by key', () => {
+    const p = pivotVolume([bucket(T0, 'a', 'car', 2), bucket(T0, 'a', 'bus', 1), bucket(T0 + MIN, 'a', 'car', 5)], [T0, T0 + MIN], (b) => b.class);
+    expect(p.keys).toEqual(['bus', 'car']);
+    expect(p.rows).toEqual([
+      { start: T0, values: { car: 2, bus: 1 } },
+      { start: T0 + MIN, values: { car: 5 } },
+    ]);
+  });
+
+  it('summarises volume-weighted speeds and ignores empty buckets for speed', () => {
+    const s = summarizeSeries([
+      { ...bucket(T0, 'a', 'car', 3), meanSpeedKmh: 40, p85SpeedKmh: 50, occupancyPct: 2 },
+      { ...bucket(T0, 'a', 'car', 1), meanSpeedKmh: 80, p85SpeedKmh: 90, occupancyPct: 4 },
+      { ...bucket(T0, 'a', 'car', 0), meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: 0 },
+    ]);
+    expect(s).toEqual({ volume: 4, meanSpeedKmh: 50, p85SpeedKmh: 60, occupancyPct: 2 });
+    expect(summarizeSeries([])).toEqual({ volume: 0, meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: null });
+  });
+});
+
+describe('formatting', () => {
+  it.each([
+    [null, 'never'],
+    ['2026-11-25T09:59:40.000Z', 'just now'],
+    ['2026-11-25T09:58:50.000Z', '1 min ago'],
+    ['2026-11-25T09:40:00.000Z', '20 min ago'],
+    ['2026-11-25T05:00:00.000Z', '5 h ago'],
+    ['2026-11-20T10:00:00.000Z', '5 d ago'],
+  ])('formatRelative(%s) → %s', (iso, expected) => {
+    expect(formatRelative(iso, T0)).toBe(expected);
+  });
+
+  it('plans nice axes', () => {
+    expect(planAxis(0)).toEqual({ max: 1, step: 1, ticks: [0, 1] });
+    expect(planAxis(7)).toMatchObject({ max: 8, step: 2, ticks: [0, 2, 4, 6, 8] });
+    expect(planAxis(173)).toMatchObject({ max: 200, step: 50 });
+  });
+
+  it('labels the time axis on clock-aligned steps, within the label budget', () => {
+    const starts = Array.from({ length: 60 }, (_, i) => T0 + i * MIN);
+    const ticks = planTimeTicks(starts, MIN, 7);
+    expect(ticks.length).toBeGreaterThan(0);
+    expect(ticks.length).toBeLessThanOrEqual(7);
+    const steps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+    expect(new Set(steps).size).toBe(1);
+    expect(planTimeTicks([], MIN, 5)).toEqual([]);
+  });
+});
+
+describe('parseLiveMessage', () => {
+  const data = crossing(9, T0);
+  it('accepts the payload framing the API sends (event name = type)', () => {
+    expect(parseLiveMessage('crossing', JSON.stringify(data))).toEqual({ type: 'crossing', data });
+  });
+  it('accepts a whole LiveEvent as the data', () => {
+    expect(parseLiveMessage('message', JSON.stringify({ type: 'crossing', data }))).toEqual({ type: 'crossing', data });
+  });
+  it('rejects what does not match the contract', () => {
+    expect(parseLiveMessage('crossing', '{"id":"nope"}')).toBeNull();
+    expect(parseLiveMessage('crossing', 'not json')).toBeNull();
+    expect(parseLiveMessage('surprise', JSON.stringify(data))).toBeNull();
+  });
+});
+
+describe('api client', () => {
+  const respond = (status: number, body: unknown) => async () =>
+    new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('builds query strings from defined parameters only', () => {
+    expect(toQuery({ a: 1, b: undefined, c: 'x y' })).toBe('a=1&c=x+y');
+  });
+
+  it('returns a readiness report on 503 (a report, not a failure)', async () => {
+    const report = { status: 'fail', version: '1', checks: [{ name: 'database', status: 'fail', durationMs: 3, reason: 'connection refused' }] };
+    const api = createApiClient('http://api.test/', respond(503, report));
+    expect(await api.getReadiness()).toEqual(report);
+    expect(api.streamUrl).toBe('http://api.test/api/v1/stream');
+  });
+
+  it('turns an error body into an ApiError with the server’s message and status', async () => {
+    const api = createApiClient('http://api.test', respond(404, { statusCode: 404, error: 'Not Found', message: 'camera "x" not found' }));
+    await expect(api.getCamera('x')).rejects.toMatchObject({ name: 'ApiError', kind: 'http', status: 404, message: 'camera "x" not found' });
+  });
+
+  it('names the field when a response breaks the contract', async () => {
+    const api = createApiClient('http://api.test', respond(200, { items: [{ id: 'not-a-uuid' }], total: 1, limit: 50, offset: 0 }));
+    const err = await api.listCameras().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe('contract');
+    expect((err as ApiError).message).toMatch(/^unexpected response from \/api\/v1\/cameras\?limit=200&offset=0: items\.0\.id: /);
+  });
+
+  it('reports an unreachable API as a network error naming the base URL', async () => {
+    const api = createApiClient('http://api.test', async () => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(api.getReadiness()).rejects.toMatchObject({ kind: 'network', message: 'cannot reach the API at http://api.test (fetch failed)' });
+  });
+});
+
+describe('matchRoute', () => {
+  it.each([
+    ['/', { name: 'overview' }],
+    ['/cameras/', { name: 'overview' }],
+    ['/system', { name: 'system' }],
+    ['/cameras/a%20b', { name: 'camera', id: 'a b' }],
+    ['/nowhere', { name: 'not-found', path: '/nowhere' }],
+  ])('%s', (path, route) => {
+    expect(matchRoute(path)).toEqual(route);
+  });
+});

@@ -1,0 +1,285 @@
+/**
+ * Page test: the real dashboard in Debian's Chromium against a real API (embedded store in a temp dir),
+ * with data ingested through the API's HTTP endpoints. Checks that what the API holds is what the
+ * operator sees — lists, counts per lane × class, range totals, live updates over SSE, readiness —
+ * and that the layout holds at desktop, tablet and phone sizes. A failing step leaves a screenshot in
+ * reports/screenshots/.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'vite';
+import type { Browser, Page } from 'puppeteer-core';
+import type { FastifyInstance } from 'fastify';
+import { startApi, type RunningApi } from '@its/api';
+import type { Camera, IntervalAggregate } from '@its/contracts';
+import { freePort } from '@its/testkit';
+import { buildWebApp } from '../src/app.js';
+import { VIEWPORTS, launchChromium, type ViewportName } from './support/browser.js';
+import { ingestAggregates, postJson } from './support/traffic.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SCREENSHOTS = join(here, '../../../reports/screenshots');
+const MIN = 60_000;
+
+let workDir: string;
+let api: RunningApi;
+let web: FastifyInstance;
+let webUrl: string;
+let key: string;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+let main: Camera;
+let side: Camera;
+
+const agg = (cameraId: string, startMs: number, lane: string, cls: IntervalAggregate['class'], volume: number, speed: number): IntervalAggregate => ({
+  cameraId,
+  intervalStart: new Date(startMs).toISOString(),
+  lane,
+  class: cls,
+  volume,
+  occupancyPct: volume * 1.5,
+  meanSpeedKmh: speed,
+  p85SpeedKmh: speed + 8,
+});
+
+/**
+ * What we store, and so what the page must show. Main camera, last 30 whole minutes: NB-1 car 3/min,
+ * NB-1 truck 1/min, NB-2 car 2/min → last hour 90 + 30 + 60 = 180. Plus 7 cars 3 h ago (24 h: 187)
+ * and 11 buses 2 days ago (7 d: 198).
+ */
+const EXPECTED = { hour: 180, day: 187, week: 198, nb1car: 90, nb1truck: 30, nb2car: 60, sideDay: 4 };
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'its-web-page-'));
+  const publicDir = join(workDir, 'public');
+  // Build the client from the current sources, so the test never looks at a stale bundle.
+  await build({
+    configFile: join(here, '../vite.config.ts'),
+    mode: 'production',
+    logLevel: 'warn',
+    build: { outDir: publicDir, emptyOutDir: true, sourcemap: false },
+  });
+
+  const webPort = await freePort();
+  webUrl = `http://127.0.0.1:${webPort}`;
+  api = await startApi({ dataDir: join(workDir, 'data'), env: { CORS_ORIGINS: webUrl } });
+  key = (await api.createApiKey('page-test')).key;
+
+  const line = (id: string, lane: string) => ({ id, name: `${lane} line`, lane, a: { x: 0.1, y: 0.6 }, b: { x: 0.9, y: 0.6 }, direction: 'both' });
+  main = (await postJson(
+    api.url,
+    '/api/v1/cameras',
+    { name: 'Main St northbound', streamUrl: 'rtsp://user:secret@10.0.0.5/s1', location: { lat: 47.6062, lon: -122.3321 }, lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')] },
+    key,
+  )) as Camera;
+  side = (await postJson(
+    api.url,
+    '/api/v1/cameras',
+    { name: 'Harbor Bridge eastbound', streamUrl: 'rtsp://10.0.0.6/s1', location: { lat: 47.59, lon: -122.34 }, lines: [line('eb-1', 'EB-1')] },
+    key,
+  )) as Camera;
+
+  const m = Math.floor(Date.now() / MIN) * MIN;
+  const rows: IntervalAggregate[] = [];
+  for (let k = 1; k <= 30; k++) {
+    const t = m - k * MIN;
+    rows.push(agg(main.id, t, 'NB-1', 'car', 3, 50), agg(main.id, t, 'NB-1', 'truck', 1, 44), agg(main.id, t, 'NB-2', 'car', 2, 56));
+  }
+  rows.push(agg(main.id, m - 180 * MIN, 'NB-1', 'car', 7, 48));
+  rows.push(agg(main.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40));
+  rows.push(agg(side.id, m - 10 * MIN, 'EB-1', 'car', 4, 61));
+  await ingestAggregates(api.url, key, rows);
+  await postJson(
+    api.url,
+    '/api/v1/ingest/status',
+    { cameras: [{ cameraId: main.id, state: 'online' }, { cameraId: side.id, state: 'offline', reason: 'RTSP timeout: no frames for 45 s' }] },
+    key,
+  );
+
+  web = await buildWebApp({ config: { apiPublicUrl: api.url, version: 'page-test', logLevel: 'warn' }, publicDir });
+  await web.listen({ host: '127.0.0.1', port: webPort });
+  ({ browser, close: closeBrowser } = await launchChromium());
+});
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await web?.close();
+  await api?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/** A fresh page at a viewport; browser errors fail the test; a failure leaves a screenshot. */
+async function withPage(name: string, viewport: ViewportName, fn: (page: Page) => Promise<void>): Promise<void> {
+  const page = await browser.newPage();
+  await page.setViewport(VIEWPORTS[viewport]);
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${(e as Error).message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  try {
+    await fn(page);
+    expect(errors, 'errors in the browser').toEqual([]);
+  } catch (err) {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${viewport}.png`), fullPage: true }).catch(() => {});
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
+const text = (page: Page, testId: string) => page.$eval(`[data-testid="${testId}"]`, (el) => el.textContent?.trim() ?? '');
+const waitText = (page: Page, selector: string, expected: string) =>
+  page.waitForFunction((s, e) => document.querySelector(s)?.textContent?.trim() === e, {}, selector, expected);
+
+describe('dashboard page test (Chromium, real API)', () => {
+  it('lists the cameras with status, reason, last seen and 24-hour volume', async () => {
+    await withPage('camera-list', 'desktop', async (page) => {
+      await page.goto(`${webUrl}/`, { waitUntil: 'load' });
+      await page.waitForSelector(`[data-camera-id="${main.id}"]`);
+      await waitText(page, `[data-camera-id="${main.id}"] [data-testid="camera-volume-24h"]`, String(EXPECTED.day));
+
+      const row = (id: string) => `[data-testid="camera-row"][data-camera-id="${id}"]`;
+      expect(await page.$eval(`${row(main.id)} [data-testid="camera-link"]`, (a) => a.textContent)).toBe('Main St northbound');
+      expect(await page.$eval(`${row(main.id)} [data-testid="camera-status"]`, (el) => el.getAttribute('data-state'))).toBe('online');
+      expect(await page.$eval(`${row(main.id)} [data-testid="camera-last-seen"]`, (el) => el.textContent)).toBe('just now');
+      expect(await page.$eval(`${row(side.id)} [data-testid="camera-status"]`, (el) => el.getAttribute('data-state'))).toBe('offline');
+      expect(await page.$eval(`${row(side.id)} [data-testid="camera-status-reason"]`, (el) => el.textContent)).toBe('RTSP timeout: no frames for 45 s');
+      expect(await page.$eval(`${row(side.id)} [data-testid="camera-volume-24h"]`, (el) => el.textContent)).toBe(String(EXPECTED.sideDay));
+      // Cameras that need attention are listed first.
+      expect(await page.$$eval('[data-testid="camera-row"]', (rows) => rows.map((r) => r.getAttribute('data-camera-id')))).toEqual([side.id, main.id]);
+      const stat = (id: string) => page.$eval(`[data-testid="${id}"] .stat__value`, (el) => el.textContent);
+      expect(await stat('stat-cameras')).toBe('2');
+      expect(await stat('stat-online')).toBe('1');
+      expect(await stat('stat-attention')).toBe('1');
+      expect(await stat('stat-volume')).toBe(String(EXPECTED.day + EXPECTED.sideDay));
+      expect(await page.title()).toBe('Cameras · ITS Camera AI');
+    });
+  }, 60_000);
+
+  it('shows counts per lane and class and the totals of each range on the camera page', async () => {
+    await withPage('camera-page', 'desktop', async (page) => {
+      await page.goto(`${webUrl}/`, { waitUntil: 'load' });
+      // Navigate as an operator does: through the list (client-side routing).
+      await page.click(`[data-camera-id="${main.id}"] [data-testid="camera-link"]`);
+      await page.waitForSelector('[data-testid="counts-table"]');
+      expect(new URL(page.url()).pathname).toBe(`/cameras/${main.id}`);
+      expect(await text(page, 'camera-name')).toBe('Main St northbound');
+
+      expect(await text(page, 'count-NB-1-car')).toBe(String(EXPECTED.nb1car));
+      expect(await text(page, 'count-NB-1-truck')).toBe(String(EXPECTED.nb1truck));
+      expect(await text(page, 'count-NB-2-car')).toBe(String(EXPECTED.nb2car));
+      expect(await text(page, 'count-NB-2-truck')).toBe('0');
+      expect(await text(page, 'count-total')).toBe(String(EXPECTED.hour));
+
+      // Default range 24 h; then each range gives its own total.
+      await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.day));
+      for (const [range, expected] of [['1h', EXPECTED.hour], ['7d', EXPECTED.week], ['24h', EXPECTED.day]] as const) {
+        await page.click(`[data-testid="range-picker"] [data-range="${range}"]`);
+        await waitText(page, '[data-testid="stat-range-volume"] dd', expected.toLocaleString('en-GB'));
+        expect(new URL(page.url()).searchParams.get('range')).toBe(range);
+        expect(await page.$eval(`[data-range="${range}"]`, (b) => b.getAttribute('aria-pressed'))).toBe('true');
+      }
+      // Volume-weighted mean speed over 24 h: (90·50 + 30·44 + 60·56 + 7·48) / 187 = 51.
+      expect(await page.$eval('[data-testid="stat-mean-speed"] dd', (el) => el.textContent)).toBe('51 km/h');
+      expect(await page.$$eval('[data-testid="volume-chart"] .chart__bars rect', (r) => r.length)).toBeGreaterThan(0);
+      expect(await page.$$eval('[data-testid="speed-chart"] path.chart__line', (p) => p.filter((x) => (x.getAttribute('d') ?? '').length > 0).length)).toBe(2);
+      // The stream URL's credentials never reach the screen.
+      expect(await page.$eval('.stream-url code', (el) => el.textContent)).toBe('rtsp://•••@10.0.0.5/s1');
+    });
+  }, 60_000);
+
+  it('shows a crossing posted during the test without a reload, and never counts it twice', async () => {
+    await withPage('live', 'desktop', async (page) => {
+      await page.goto(`${webUrl}/cameras/${main.id}?range=1h`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-testid="counts-table"]');
+      await page.waitForSelector('[data-testid="live-counts"] [data-testid="live-indicator"][data-state="live"]');
+      await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.hour));
+      await page.evaluate(() => {
+        (window as unknown as { marker: string }).marker = 'same page';
+      });
+
+      const ts = new Date();
+      const event = { id: randomUUID(), cameraId: main.id, lineId: 'nb-2', lane: 'NB-2', class: 'car', direction: 'forward', ts: ts.toISOString(), speedKmh: 57.4, trackId: 't-1' };
+      await postJson(api.url, '/api/v1/ingest/events', { events: [event] }, key);
+      await waitText(page, '[data-testid="count-NB-2-car"]', String(EXPECTED.nb2car + 1));
+      await page.waitForSelector('[data-testid="feed-item"][data-lane="NB-2"][data-class="car"]');
+      expect(await page.$eval('[data-testid="feed-item"]', (el) => el.textContent)).toContain('57 km/h');
+
+      // The worker then reports that minute's aggregate, which already includes the crossing.
+      const minute = Math.floor(ts.getTime() / MIN) * MIN;
+      await ingestAggregates(api.url, key, [agg(main.id, minute, 'NB-2', 'car', 1, 57.4)]);
+      await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.hour + 1));
+      expect(await text(page, 'count-NB-2-car')).toBe(String(EXPECTED.nb2car + 1));
+      expect(await text(page, 'count-total')).toBe(String(EXPECTED.hour + 1));
+
+      // A status change reported by the worker shows up live too.
+      await postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: main.id, state: 'offline', reason: 'stream lost' }] }, key);
+      await page.waitForSelector('[data-testid="camera-page"] [data-testid="camera-status"][data-state="offline"]');
+      expect(await text(page, 'camera-status-reason')).toBe('stream lost');
+      await postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: main.id, state: 'online' }] }, key);
+      await page.waitForSelector('[data-testid="camera-page"] [data-testid="camera-status"][data-state="online"]');
+
+      expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+    });
+  }, 60_000);
+
+  it('renders /health/ready on the system page', async () => {
+    await withPage('system', 'desktop', async (page) => {
+      await page.goto(`${webUrl}/system`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-testid="readiness-banner"]');
+      expect(await page.$eval('[data-testid="readiness-banner"]', (el) => el.getAttribute('data-status'))).toBe('ok');
+      expect(await page.$eval('[data-testid="check-database"]', (el) => el.getAttribute('data-status'))).toBe('ok');
+      expect(await page.$eval('[data-testid="check-database"] [data-testid="check-status"]', (el) => el.textContent)).toBe('OK');
+      expect(await text(page, 'api-base-url')).toBe(api.url);
+      // Every check the API reports is listed.
+      const report = (await (await fetch(`${api.url}/health/ready`)).json()) as { checks: { name: string }[] };
+      const shown = await page.$$eval('[data-testid="readiness-checks"] > li', (lis) => lis.map((li) => li.getAttribute('data-testid')));
+      expect(shown).toEqual(report.checks.map((c) => `check-${c.name}`));
+    });
+  }, 60_000);
+
+  it('shows a not-found state for an unknown camera', async () => {
+    await withPage('camera-404', 'desktop', async (page) => {
+      page.removeAllListeners('console'); // the browser logs the API's 404 as a console error: expected here
+      await page.goto(`${webUrl}/cameras/${randomUUID()}`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-testid="camera-not-found"]');
+    });
+  }, 60_000);
+
+  describe.each(Object.keys(VIEWPORTS) as ViewportName[])('layout at %s', (viewport) => {
+    it('has no horizontal overflow on any page and keeps the navigation reachable', async () => {
+      await withPage('layout', viewport, async (page) => {
+        const pages: [string, string][] = [
+          ['/', '[data-testid="camera-row"]'],
+          [`/cameras/${main.id}`, '[data-testid="counts-table"]'],
+          ['/system', '[data-testid="check-database"]'],
+        ];
+        for (const [path, ready] of pages) {
+          await page.goto(`${webUrl}${path}`, { waitUntil: 'load' });
+          await page.waitForSelector(ready);
+          const m = await page.evaluate(() => ({
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth: window.innerWidth,
+            nav: (() => {
+              const r = document.querySelector('nav[aria-label="Primary"]')!.getBoundingClientRect();
+              return { right: r.right, visible: r.width > 0 && r.height > 0 };
+            })(),
+            widest: Math.max(...[...document.querySelectorAll('main .card, main .stat')].map((el) => el.getBoundingClientRect().right)),
+          }));
+          expect(m.scrollWidth, `${path} scrollWidth`).toBeLessThanOrEqual(m.innerWidth);
+          expect(m.widest, `${path} widest card`).toBeLessThanOrEqual(m.innerWidth);
+          expect(m.nav.visible, `${path} nav`).toBe(true);
+          expect(m.nav.right).toBeLessThanOrEqual(m.innerWidth);
+          expect(await page.$('main#main')).not.toBeNull();
+        }
+      });
+    }, 60_000);
+  });
+});
