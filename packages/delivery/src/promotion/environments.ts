@@ -25,3 +25,8 @@ export function previousEnvironment(environment: Environment): Environment | und
 export function nextEnvironment(environment: Environment): Environment | undefined {
   return ENVIRONMENTS[ENVIRONMENTS.indexOf(environment) + 1];
 }
+
+/** Every repository of the image: what a signature identity may name (signing happens in development). */
+export function environmentRepositories(image: string): string[] {
+  return ENVIRONMENTS.map((e) => environmentRepository(image, e));
+}

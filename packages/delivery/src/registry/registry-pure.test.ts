@@ -340,3 +340,17 @@ describe('publish planning', () => {
     expect(unreachableFix('ghcr.io')).toContain('check DOCKER_REGISTRY (now ghcr.io)');
   });
 });
+
+describe('public entry points', () => {
+  it('exports the functions itsctl deploy and the pipelines use', async () => {
+    const api = await import('./index.js');
+    expect(typeof api.verifyImageSignature).toBe('function');
+    expect(typeof api.promoteImage).toBe('function');
+    expect(api.environmentRepositories('its-camera-ai')).toEqual([
+      'its-camera-ai/development',
+      'its-camera-ai/staging',
+      'its-camera-ai/production',
+      'its-camera-ai',
+    ]);
+  });
+});

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { Option } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import { log, writeResult, type CliIo, type CommandModule } from '../cli/io.js';
-import { ENVIRONMENTS, environmentRepository, type Environment } from '../promotion/environments.js';
+import {
+  ENVIRONMENTS,
+  environmentRepositories,
+  environmentRepository,
+  type Environment,
+} from '../promotion/environments.js';
 import { isDigest } from '../registry/digest.js';
 import { openRegistry } from '../registry/open-registry.js';
 import { attachSbom, readSbom } from './attach-sbom.js';
@@ -99,7 +104,7 @@ export const signCommand: CommandModule = {
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
         const verified = await verifyImageSignature(client, repository, reference(options), [key], {
-          allowedRepositories: ENVIRONMENTS.map((e) => environmentRepository(settings.image, e)),
+          allowedRepositories: environmentRepositories(settings.image),
         });
         writeResult(
           io,
