@@ -16,12 +16,18 @@ if (existsSync(source) && process.env.ITSCTL_USE_DIST !== '1') {
   try {
     tsx = import.meta.resolve('tsx');
   } catch {
-    process.stderr.write('itsctl: tsx is not installed; run `npm install` at the repository root, or build with `npm run build -w @its/delivery` and set ITSCTL_USE_DIST=1\n');
+    process.stderr.write(
+      'itsctl: tsx is not installed; run `npm install` at the repository root, or build with `npm run build -w @its/delivery` and set ITSCTL_USE_DIST=1\n',
+    );
     process.exit(70);
   }
-  const result = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, source, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', tsx, source, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (result.error) {
     process.stderr.write(`itsctl: ${result.error.message}\n`);
     process.exit(70);

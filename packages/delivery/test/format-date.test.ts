@@ -26,7 +26,14 @@ describe('formatDate (moment format tokens)', () => {
   });
 
   it.each([
-    [1, '1st'], [2, '2nd'], [3, '3rd'], [11, '11th'], [12, '12th'], [13, '13th'], [22, '22nd'], [31, '31st'],
+    [1, '1st'],
+    [2, '2nd'],
+    [3, '3rd'],
+    [11, '11th'],
+    [12, '12th'],
+    [13, '13th'],
+    [22, '22nd'],
+    [31, '31st'],
   ])('ordinal of day %i', (day, expected) => {
     expect(formatDate(new Date(Date.UTC(2020, 0, day, 12)), 'Do')).toBe(expected);
   });

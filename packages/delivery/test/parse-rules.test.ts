@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { DEFAULT_PRIORITIES, parseFlavor, parseImages, parseTagRule, parseTagRules, splitLines } from '../src/tags/parse-rules.js';
+import {
+  DEFAULT_PRIORITIES,
+  parseFlavor,
+  parseImages,
+  parseTagRule,
+  parseTagRules,
+  splitLines,
+} from '../src/tags/parse-rules.js';
 
 describe('parseTagRule', () => {
   it.each([
@@ -47,13 +54,25 @@ describe('parseTagRule', () => {
 
   it('uses the action defaults when no rule is given, sorted by priority', () => {
     expect(parseTagRules([]).map((r) => r.type)).toEqual(['schedule', 'ref', 'ref', 'ref']);
-    expect(DEFAULT_PRIORITIES).toMatchObject({ schedule: 1000, semver: 900, match: 800, edge: 700, ref: 600, raw: 200, sha: 100 });
+    expect(DEFAULT_PRIORITIES).toMatchObject({
+      schedule: 1000,
+      semver: 900,
+      match: 800,
+      edge: 700,
+      ref: 600,
+      raw: 200,
+      sha: 100,
+    });
   });
 });
 
 describe('splitLines', () => {
   it('keeps commas, drops comments and blank lines', () => {
-    expect(splitLines(['type=raw,value=a\n# comment\n\n  type=sha  ', 'x'])).toEqual(['type=raw,value=a', 'type=sha', 'x']);
+    expect(splitLines(['type=raw,value=a\n# comment\n\n  type=sha  ', 'x'])).toEqual([
+      'type=raw,value=a',
+      'type=sha',
+      'x',
+    ]);
   });
 });
 

@@ -5,7 +5,13 @@ import { findHighestRelease, planImageTags, type PlanTagsInput } from '../src/ta
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = { now: new Date('2026-01-02T03:04:05Z') };
-const ctx = (ref: string, eventName = 'push'): TagContext => ({ eventName, ref, sha: SHA, defaultBranch: 'main', repo: {} });
+const ctx = (ref: string, eventName = 'push'): TagContext => ({
+  eventName,
+  ref,
+  sha: SHA,
+  defaultBranch: 'main',
+  repo: {},
+});
 const plan = (input: Partial<PlanTagsInput> & { context: TagContext }) =>
   planImageTags({ images: [], existingTags: [], ...input }, NOW);
 
@@ -13,7 +19,11 @@ describe('our default scheme (founding document 5.4.3)', () => {
   it('a v1.2.3 tag push gives latest, v1.2.3, v1.2.3-production, v1.2.3-gpu, v1.2.3-edge', () => {
     const result = plan({ context: ctx('refs/tags/v1.2.3') });
     expect(result.tags).toEqual(['v1.2.3', 'v1.2.3-production', 'v1.2.3-gpu', 'v1.2.3-edge', 'latest']);
-    expect(result.version).toEqual({ main: 'v1.2.3', partial: ['v1.2.3-production', 'v1.2.3-gpu', 'v1.2.3-edge'], latest: true });
+    expect(result.version).toEqual({
+      main: 'v1.2.3',
+      partial: ['v1.2.3-production', 'v1.2.3-gpu', 'v1.2.3-edge'],
+      latest: true,
+    });
   });
 
   it.each([
@@ -28,14 +38,35 @@ describe('our default scheme (founding document 5.4.3)', () => {
   it.each([
     ['refs/heads/develop', 'push', ['develop', 'develop-production', 'develop-gpu', 'develop-edge']],
     ['refs/pull/7/merge', 'pull_request', ['pr-7', 'pr-7-production', 'pr-7-gpu', 'pr-7-edge']],
-    ['refs/heads/main', 'schedule', ['nightly', 'nightly-production', 'nightly-gpu', 'nightly-edge', 'main', 'main-production', 'main-gpu', 'main-edge']],
-    ['refs/tags/v1.3.0-rc.1', 'push', ['v1.3.0-rc.1', 'v1.3.0-rc.1-production', 'v1.3.0-rc.1-gpu', 'v1.3.0-rc.1-edge']],
+    [
+      'refs/heads/main',
+      'schedule',
+      [
+        'nightly',
+        'nightly-production',
+        'nightly-gpu',
+        'nightly-edge',
+        'main',
+        'main-production',
+        'main-gpu',
+        'main-edge',
+      ],
+    ],
+    [
+      'refs/tags/v1.3.0-rc.1',
+      'push',
+      ['v1.3.0-rc.1', 'v1.3.0-rc.1-production', 'v1.3.0-rc.1-gpu', 'v1.3.0-rc.1-edge'],
+    ],
   ])('%s (%s)', (ref, event, tags) => {
     expect(plan({ context: ctx(ref, event) }).tags).toEqual(tags);
   });
 
   it('prefixes every tag with the image names', () => {
-    const result = plan({ context: ctx('refs/tags/v1.2.3'), images: ['ghcr.io/acme/its-camera-ai'], target: 'edge' });
+    const result = plan({
+      context: ctx('refs/tags/v1.2.3'),
+      images: ['ghcr.io/acme/its-camera-ai'],
+      target: 'edge',
+    });
     expect(result.tags).toEqual(['ghcr.io/acme/its-camera-ai:v1.2.3-edge']);
   });
 
@@ -65,34 +96,64 @@ describe('latest follows the highest release, not the last push', () => {
   });
 
   it('--latest-policy push restores the action behaviour', () => {
-    expect(plan({ context: ctx('refs/tags/v1.2.4'), existingTags: existing, latestPolicy: 'push' }).tags).toContain('latest');
+    expect(
+      plan({ context: ctx('refs/tags/v1.2.4'), existingTags: existing, latestPolicy: 'push' }).tags,
+    ).toContain('latest');
   });
 
   it('per-variant latest: latest-gpu and latest-edge next to latest', () => {
-    const result = plan({ context: ctx('refs/tags/v2.0.1'), existingTags: existing, variantLatest: true, images: ['r/app'] });
+    const result = plan({
+      context: ctx('refs/tags/v2.0.1'),
+      existingTags: existing,
+      variantLatest: true,
+      images: ['r/app'],
+    });
     expect(result.tags).toEqual([
-      'r/app:v2.0.1', 'r/app:v2.0.1-production', 'r/app:v2.0.1-gpu', 'r/app:v2.0.1-edge',
-      'r/app:latest', 'r/app:latest-gpu', 'r/app:latest-edge',
+      'r/app:v2.0.1',
+      'r/app:v2.0.1-production',
+      'r/app:v2.0.1-gpu',
+      'r/app:v2.0.1-edge',
+      'r/app:latest',
+      'r/app:latest-gpu',
+      'r/app:latest-edge',
     ]);
   });
 
   it('per-variant latest for one target', () => {
-    expect(plan({ context: ctx('refs/tags/v2.0.1'), existingTags: existing, variantLatest: true, target: 'gpu-production' }).tags).toEqual([
-      'v2.0.1-gpu',
-      'latest-gpu',
-    ]);
+    expect(
+      plan({
+        context: ctx('refs/tags/v2.0.1'),
+        existingTags: existing,
+        variantLatest: true,
+        target: 'gpu-production',
+      }).tags,
+    ).toEqual(['v2.0.1-gpu', 'latest-gpu']);
   });
 
   it('per-variant latest is withheld for an older release even with the push policy', () => {
-    const union = plan({ context: ctx('refs/tags/v1.2.4'), existingTags: existing, variantLatest: true, latestPolicy: 'push' });
+    const union = plan({
+      context: ctx('refs/tags/v1.2.4'),
+      existingTags: existing,
+      variantLatest: true,
+      latestPolicy: 'push',
+    });
     expect(union.tags).toContain('latest');
     expect(union.tags).not.toContain('latest-gpu');
-    const gpu = plan({ context: ctx('refs/tags/v1.2.4'), existingTags: existing, variantLatest: true, target: 'gpu-production' });
+    const gpu = plan({
+      context: ctx('refs/tags/v1.2.4'),
+      existingTags: existing,
+      variantLatest: true,
+      target: 'gpu-production',
+    });
     expect(gpu.tags).toEqual(['v1.2.4-gpu']);
   });
 
   it('no per-variant latest for a pre-release', () => {
-    expect(plan({ context: ctx('refs/tags/v3.0.0-rc.1'), existingTags: existing, variantLatest: true }).tags.some((t) => t.startsWith('latest'))).toBe(false);
+    expect(
+      plan({ context: ctx('refs/tags/v3.0.0-rc.1'), existingTags: existing, variantLatest: true }).tags.some(
+        (t) => t.startsWith('latest'),
+      ),
+    ).toBe(false);
   });
 
   it('findHighestRelease ignores pre-releases, other names and the excluded tag', () => {
@@ -104,7 +165,11 @@ describe('latest follows the highest release, not the last push', () => {
 
 describe('the user’s own rules (action mode)', () => {
   it('replace our defaults and follow the push policy', () => {
-    const result = plan({ context: ctx('refs/tags/v1.2.4'), tags: ['type=semver,pattern={{major}}'], existingTags: ['v2.0.0'] });
+    const result = plan({
+      context: ctx('refs/tags/v1.2.4'),
+      tags: ['type=semver,pattern={{major}}'],
+      existingTags: ['v2.0.0'],
+    });
     expect(result.tags).toEqual(['1', 'latest']);
     expect(result.latestDecision.policy).toBe('push');
   });

@@ -25,7 +25,15 @@ describe('itsctl version on real repositories', () => {
       expect(text.stderr).toMatch(/1.2.0 → 1.3.0 \(minor\) on main/);
       const json = await runItsctl(['--json', 'version'], { cwd: repo.dir });
       const doc = JSON.parse(json.stdout);
-      expect(doc).toMatchObject({ current: '1.2.0', next: '1.3.0', tag: 'v1.3.0', bump: 'minor', lastTag: 'v1.2.0', releasable: true, branch: 'main' });
+      expect(doc).toMatchObject({
+        current: '1.2.0',
+        next: '1.3.0',
+        tag: 'v1.3.0',
+        bump: 'minor',
+        lastTag: 'v1.2.0',
+        releasable: true,
+        branch: 'main',
+      });
       expect(doc.commits).toHaveLength(3);
     }));
 
@@ -35,7 +43,9 @@ describe('itsctl version on real repositories', () => {
       repo.git('checkout', '--quiet', '-b', 'develop');
       repo.commit('chore: deps');
       expect((await runItsctl(['version'], { cwd: repo.dir })).stdout).toBe('1.3.0-develop.4\n');
-      expect((await runItsctl(['version', '--branch', 'release/1.3'], { cwd: repo.dir })).stdout).toBe('1.3.0-rc.4\n');
+      expect((await runItsctl(['version', '--branch', 'release/1.3'], { cwd: repo.dir })).stdout).toBe(
+        '1.3.0-rc.4\n',
+      );
     }));
 
   it('a breaking change → major; a pre-release tag is not the base', () =>
@@ -43,7 +53,15 @@ describe('itsctl version on real repositories', () => {
       releasedHistory(repo);
       repo.tag('v1.3.0-rc.1');
       repo.commit('refactor: config', 'BREAKING CHANGE: DATABASE_URL is required');
-      repo.git('commit', '--quiet', '--allow-empty', '--message', 'refactor!: config', '--message', 'BREAKING CHANGE: DATABASE_URL is required');
+      repo.git(
+        'commit',
+        '--quiet',
+        '--allow-empty',
+        '--message',
+        'refactor!: config',
+        '--message',
+        'BREAKING CHANGE: DATABASE_URL is required',
+      );
       expect((await runItsctl(['version'], { cwd: repo.dir })).stdout).toBe('2.0.0\n');
     }));
 
@@ -98,7 +116,10 @@ describe('itsctl release', () => {
     withTempRepo(async (repo) => {
       releasedHistory(repo);
       const head = repo.git('rev-parse', 'HEAD');
-      const result = await runItsctl(['release', '--dry-run'], { cwd: repo.dir, env: { SOURCE_DATE_EPOCH: '1767225600' } });
+      const result = await runItsctl(['release', '--dry-run'], {
+        cwd: repo.dir,
+        env: { SOURCE_DATE_EPOCH: '1767225600' },
+      });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^Would release v1.3.0/);
       expect(result.stdout).toContain('## 1.3.0 (2026-01-01)');
@@ -117,11 +138,22 @@ describe('itsctl release', () => {
       repo.git('add', 'CHANGELOG.md');
       repo.git('commit', '--quiet', '--message', 'docs: changelog');
       repo.git('remote', 'add', 'origin', 'git@github.com:acme/its-camera-ai.git');
-      const result = await runItsctl(['--json', 'release'], { cwd: repo.dir, env: { SOURCE_DATE_EPOCH: '1767225600' } });
+      const result = await runItsctl(['--json', 'release'], {
+        cwd: repo.dir,
+        env: { SOURCE_DATE_EPOCH: '1767225600' },
+      });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ released: true, tag: 'v1.3.0', push: 'git push --atomic origin HEAD refs/tags/v1.3.0' });
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        released: true,
+        tag: 'v1.3.0',
+        push: 'git push --atomic origin HEAD refs/tags/v1.3.0',
+      });
       const changelog = readFileSync(join(repo.dir, 'CHANGELOG.md'), 'utf8');
-      expect(changelog.indexOf('## [1.3.0](https://github.com/acme/its-camera-ai/compare/v1.2.0...v1.3.0) (2026-01-01)')).toBeGreaterThan(0);
+      expect(
+        changelog.indexOf(
+          '## [1.3.0](https://github.com/acme/its-camera-ai/compare/v1.2.0...v1.3.0) (2026-01-01)',
+        ),
+      ).toBeGreaterThan(0);
       expect(changelog.indexOf('## 1.3.0')).toBe(-1);
       expect(changelog.indexOf('[1.3.0]')).toBeLessThan(changelog.indexOf('## 1.2.0'));
       expect(repo.git('cat-file', '-t', 'v1.3.0')).toBe('tag');
@@ -163,10 +195,16 @@ describe('itsctl release', () => {
     withTempRepo(async (repo) => {
       releasedHistory(repo);
       // A pre-commit hook that fails makes the release commit fail after the changelog is written.
-      writeFileSync(join(repo.dir, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\necho hook says no >&2\nexit 1\n', { mode: 0o755 });
+      writeFileSync(
+        join(repo.dir, '.git', 'hooks', 'pre-commit'),
+        '#!/bin/sh\necho hook says no >&2\nexit 1\n',
+        { mode: 0o755 },
+      );
       const result = await runItsctl(['release'], { cwd: repo.dir });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/git commit --message chore\(release\): v1.3.0 -- CHANGELOG.md failed: hook says no/);
+      expect(result.stderr).toMatch(
+        /git commit --message chore\(release\): v1.3.0 -- CHANGELOG.md failed: hook says no/,
+      );
       expect(repo.git('tag', '--list')).toBe('v1.2.0');
     }));
 });

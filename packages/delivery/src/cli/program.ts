@@ -23,13 +23,18 @@ Examples:
   );
   for (const command of commands) command.register(program, io);
   // Subcommands inherit the output and error handling so every error reaches runCli's handler.
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  for (const sub of program.commands)
+    sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
 
 function describe(error: unknown): { kind: string; message: string; fix?: string } {
-  if (isKnownError(error)) return { kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) };
-  return { kind: 'internal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  if (isKnownError(error))
+    return { kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) };
+  return {
+    kind: 'internal',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  };
 }
 
 /**
@@ -46,7 +51,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     let error = caught;
     if (caught instanceof CommanderError) {
       // Help and --version are not errors; commander already printed its own message for the others.
-      if (caught.exitCode === 0 || caught.code === 'commander.helpDisplayed' || caught.code === 'commander.help') return 0;
+      if (
+        caught.exitCode === 0 ||
+        caught.code === 'commander.helpDisplayed' ||
+        caught.code === 'commander.help'
+      )
+        return 0;
       error = new UsageError(caught.message.replace(/^error: /, ''));
       if (json) io.stdout(`${JSON.stringify({ error: describe(error) }, null, 2)}\n`);
       return exitCodeFor(error);

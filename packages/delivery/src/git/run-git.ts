@@ -16,9 +16,14 @@ export interface GitResult {
 
 export function runGitRaw(cwd: string, args: readonly string[]): Promise<GitResult> {
   return new Promise((resolve) => {
-    execFile('git', [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      resolve({ ok: error === null, stdout: stdout.toString(), stderr: stderr.toString() });
-    });
+    execFile(
+      'git',
+      [...args],
+      { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
+      (error, stdout, stderr) => {
+        resolve({ ok: error === null, stdout: stdout.toString(), stderr: stderr.toString() });
+      },
+    );
   });
 }
 

@@ -114,9 +114,13 @@ function dateHelper(date: Date | undefined, label: string): Helpers[string] {
       throw new UsageError(`{{${label}}} needs a format`, { fix: `write {{${label} 'YYYYMMDD'}}` });
     }
     for (const key of Object.keys(options)) {
-      if (key !== 'tz') throw new UsageError(`{{${label}}}: unknown ${key} attribute`, { fix: "only tz='Zone/Name' is accepted" });
+      if (key !== 'tz')
+        throw new UsageError(`{{${label}}}: unknown ${key} attribute`, {
+          fix: "only tz='Zone/Name' is accepted",
+        });
     }
-    if (date === undefined) throw new UsageError(`{{${label}}}: no commit date is known`, { fix: 'use {{date}}' });
+    if (date === undefined)
+      throw new UsageError(`{{${label}}}: no commit date is known`, { fix: 'use {{date}}' });
     return formatDate(date, format, options.tz ?? 'UTC');
   };
 }
@@ -144,8 +148,10 @@ class TagComputation {
       tag: () => (TAG_REF.test(context.ref) ? context.ref.replace(TAG_REF, '') : ''),
       sha: () => this.shortSha(),
       base_ref: () => {
-        if (TAG_REF.test(context.ref) && context.baseRef !== undefined) return context.baseRef.replace(BRANCH_REF, '');
-        if (PR_REF.test(context.ref) && context.pullRequestBaseRef !== undefined) return context.pullRequestBaseRef;
+        if (TAG_REF.test(context.ref) && context.baseRef !== undefined)
+          return context.baseRef.replace(BRANCH_REF, '');
+        if (PR_REF.test(context.ref) && context.pullRequestBaseRef !== undefined)
+          return context.pullRequestBaseRef;
         return '';
       },
       is_default_branch: () => {
@@ -198,7 +204,9 @@ class TagComputation {
   apply(acc: Accumulator, rule: TagRule): void {
     const enabled = this.expand(rule.enable, `${rule.source}: enable`);
     if (enabled !== 'true' && enabled !== 'false') {
-      throw new UsageError(`${rule.source}: enable='${enabled}'`, { fix: 'enable must be (or expand to) true or false' });
+      throw new UsageError(`${rule.source}: enable='${enabled}'`, {
+        fix: 'enable must be (or expand to) true or false',
+      });
     }
     if (enabled === 'false') return;
     const { context } = this;
@@ -236,9 +244,17 @@ class TagComputation {
         // A pre-release only ever gives its full version: a `{{major}}` tag must not move to an rc.
         if (parsed.prerelease.length > 0) {
           const pattern = isRawStatement(rule.pattern) ? rule.pattern : '{{version}}';
-          this.add(acc, this.decorate(renderExpressions(pattern, helpers, where), rule), this.latestFor(false));
+          this.add(
+            acc,
+            this.decorate(renderExpressions(pattern, helpers, where), rule),
+            this.latestFor(false),
+          );
         } else {
-          this.add(acc, this.decorate(renderExpressions(rule.pattern, helpers, where), rule), this.latestFor(true));
+          this.add(
+            acc,
+            this.decorate(renderExpressions(rule.pattern, helpers, where), rule),
+            this.latestFor(true),
+          );
         }
         return;
       }
@@ -246,11 +262,16 @@ class TagComputation {
         const raw = this.versionSource(rule, true);
         if (raw === undefined) return;
         if (pep440.valid(raw) === null) {
-          this.warnings.push(`${raw} does not conform to PEP 440. More info: https://www.python.org/dev/peps/pep-0440`);
+          this.warnings.push(
+            `${raw} does not conform to PEP 440. More info: https://www.python.org/dev/peps/pep-0440`,
+          );
           return;
         }
         const explained = pep440.explain(raw);
-        if (explained !== null && (explained.is_prerelease || explained.is_postrelease || explained.is_devrelease)) {
+        if (
+          explained !== null &&
+          (explained.is_prerelease || explained.is_postrelease || explained.is_devrelease)
+        ) {
           const value = isRawStatement(rule.pattern) ? raw : (pep440.clean(raw) ?? raw);
           this.add(acc, this.decorate(value, rule), this.latestFor(false));
           return;
@@ -272,11 +293,16 @@ class TagComputation {
         const asRegExp = /^\/(.+)\/(.*)$/.exec(rule.pattern);
         let found: RegExpMatchArray | null;
         try {
-          found = asRegExp ? raw.match(new RegExp(asRegExp[1] ?? "", asRegExp[2])) : raw.match(new RegExp(rule.pattern));
+          found = asRegExp
+            ? raw.match(new RegExp(asRegExp[1] ?? '', asRegExp[2]))
+            : raw.match(new RegExp(rule.pattern));
         } catch (error) {
-          throw new UsageError(`${rule.source}: pattern is not a valid regular expression: ${(error as Error).message}`, {
-            fix: 'write pattern=<regex> or pattern=/<regex>/<flags>',
-          });
+          throw new UsageError(
+            `${rule.source}: pattern is not a valid regular expression: ${(error as Error).message}`,
+            {
+              fix: 'write pattern=<regex> or pattern=/<regex>/<flags>',
+            },
+          );
         }
         if (found === null) {
           this.warnings.push(`${rule.pattern} does not match ${raw}.`);
@@ -312,7 +338,11 @@ class TagComputation {
         return;
       }
       case 'raw':
-        this.add(acc, this.decorate(this.expand(rule.value, `${rule.source}: value`), rule), this.latestFor(false));
+        this.add(
+          acc,
+          this.decorate(this.expand(rule.value, `${rule.source}: value`), rule),
+          this.latestFor(false),
+        );
         return;
       case 'sha': {
         if (context.sha === '') return;
@@ -353,7 +383,9 @@ function ociMetadata(
   ];
   const custom = extra.map((entry) => computation.expand(entry, `labels: '${entry}'`));
   const merged = new Map<string, string>(toKeyValues([...defaults, ...custom]));
-  return [...merged.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([key, value]) => `${key}=${value}`);
+  return [...merged.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([key, value]) => `${key}=${value}`);
 }
 
 export function computeImageMeta(context: TagContext, inputs: TagInputs, options: ComputeOptions): ImageMeta {
@@ -383,7 +415,13 @@ export function computeImageMeta(context: TagContext, inputs: TagInputs, options
   }
 
   const labels = ociMetadata(computation, context, acc.main, options.now, splitLines(inputs.labels));
-  const annotationBase = ociMetadata(computation, context, acc.main, options.now, splitLines(inputs.annotations));
+  const annotationBase = ociMetadata(
+    computation,
+    context,
+    acc.main,
+    options.now,
+    splitLines(inputs.annotations),
+  );
   const annotations = (options.annotationLevels ?? ['manifest']).flatMap((level) =>
     annotationBase.map((annotation) => `${level}:${annotation}`),
   );

@@ -49,10 +49,14 @@ export function composeDefaultRules(
   variants: readonly ImageVariant[],
   variant: ImageVariant | undefined,
 ): { tags: string[]; flavor: string[] } {
-  const withSuffix = (suffix: string): string[] => DEFAULT_BASE_RULES.map((rule) => `${rule},suffix=${suffix}`);
+  const withSuffix = (suffix: string): string[] =>
+    DEFAULT_BASE_RULES.map((rule) => `${rule},suffix=${suffix}`);
   if (variant === undefined) {
     const released = variants.filter((v) => v.release);
-    return { tags: [...DEFAULT_BASE_RULES, ...released.flatMap((v) => withSuffix(v.suffix))], flavor: ['latest=auto'] };
+    return {
+      tags: [...DEFAULT_BASE_RULES, ...released.flatMap((v) => withSuffix(v.suffix))],
+      flavor: ['latest=auto'],
+    };
   }
   if (variant.canonical) {
     return { tags: [...DEFAULT_BASE_RULES, ...withSuffix(variant.suffix)], flavor: ['latest=auto'] };

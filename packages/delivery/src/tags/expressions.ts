@@ -48,7 +48,11 @@ export function renderExpressions(template: string, helpers: Helpers, where: str
     const helper = helpers[expression.name];
     if (helper === undefined) {
       throw new UsageError(`${where}: unknown expression {{${expression.name}}}`, {
-        fix: `use one of: ${Object.keys(helpers).map((name) => `{{${name}}}`).join(', ') || '(none here)'}`,
+        fix: `use one of: ${
+          Object.keys(helpers)
+            .map((name) => `{{${name}}}`)
+            .join(', ') || '(none here)'
+        }`,
       });
     }
     return String(helper(expression.args, expression.options));

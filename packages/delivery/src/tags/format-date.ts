@@ -7,11 +7,25 @@ import { UsageError } from '../errors.js';
  * its zone data. Text inside [brackets] is literal, as in moment.
  */
 
-const MONTHS = ['January','February','March','April','May','June','July','August','September','October','November','December'];
-const WEEKDAYS = ['Sunday','Monday','Tuesday','Wednesday','Thursday','Friday','Saturday'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 // Longest tokens first so that YYYY wins over YY, MMMM over MM, and so on.
-const TOKEN = /\[([^\]]*)\]|YYYY|YY|Q|MMMM|MMM|MM|M|DDDD|DDD|Do|DD|D|dddd|ddd|dd|d|HH|H|hh|h|kk|k|mm|m|ss|s|SSS|SS|S|A|a|ZZ|Z|X|x/g;
+const TOKEN =
+  /\[([^\]]*)\]|YYYY|YY|Q|MMMM|MMM|MM|M|DDDD|DDD|Do|DD|D|dddd|ddd|dd|d|HH|H|hh|h|kk|k|mm|m|ss|s|SSS|SS|S|A|a|ZZ|Z|X|x/g;
 
 interface ZonedParts {
   year: number;
@@ -100,42 +114,78 @@ export function formatDate(date: Date, format: string, timeZone = 'UTC'): string
   return format.replace(TOKEN, (token: string, literal: string | undefined) => {
     if (literal !== undefined) return literal;
     switch (token) {
-      case 'YYYY': return pad(p.year, 4);
-      case 'YY': return pad(p.year % 100);
-      case 'Q': return String(Math.ceil(p.month / 3));
-      case 'MMMM': return MONTHS[p.month - 1] ?? '';
-      case 'MMM': return (MONTHS[p.month - 1] ?? '').slice(0, 3);
-      case 'MM': return pad(p.month);
-      case 'M': return String(p.month);
-      case 'DDDD': return pad(dayOfYear(p), 3);
-      case 'DDD': return String(dayOfYear(p));
-      case 'Do': return ordinal(p.day);
-      case 'DD': return pad(p.day);
-      case 'D': return String(p.day);
-      case 'dddd': return WEEKDAYS[p.weekday] ?? '';
-      case 'ddd': return (WEEKDAYS[p.weekday] ?? '').slice(0, 3);
-      case 'dd': return (WEEKDAYS[p.weekday] ?? '').slice(0, 2);
-      case 'd': return String(p.weekday);
-      case 'HH': return pad(p.hour);
-      case 'H': return String(p.hour);
-      case 'hh': return pad(hour12);
-      case 'h': return String(hour12);
-      case 'kk': return pad(p.hour === 0 ? 24 : p.hour);
-      case 'k': return String(p.hour === 0 ? 24 : p.hour);
-      case 'mm': return pad(p.minute);
-      case 'm': return String(p.minute);
-      case 'ss': return pad(p.second);
-      case 's': return String(p.second);
-      case 'SSS': return pad(p.millisecond, 3);
-      case 'SS': return pad(Math.floor(p.millisecond / 10));
-      case 'S': return String(Math.floor(p.millisecond / 100));
-      case 'A': return p.hour < 12 ? 'AM' : 'PM';
-      case 'a': return p.hour < 12 ? 'am' : 'pm';
-      case 'ZZ': return offset(p.offsetMinutes, '');
-      case 'Z': return offset(p.offsetMinutes, ':');
-      case 'X': return String(Math.floor(date.getTime() / 1000));
-      case 'x': return String(date.getTime());
-      default: return token;
+      case 'YYYY':
+        return pad(p.year, 4);
+      case 'YY':
+        return pad(p.year % 100);
+      case 'Q':
+        return String(Math.ceil(p.month / 3));
+      case 'MMMM':
+        return MONTHS[p.month - 1] ?? '';
+      case 'MMM':
+        return (MONTHS[p.month - 1] ?? '').slice(0, 3);
+      case 'MM':
+        return pad(p.month);
+      case 'M':
+        return String(p.month);
+      case 'DDDD':
+        return pad(dayOfYear(p), 3);
+      case 'DDD':
+        return String(dayOfYear(p));
+      case 'Do':
+        return ordinal(p.day);
+      case 'DD':
+        return pad(p.day);
+      case 'D':
+        return String(p.day);
+      case 'dddd':
+        return WEEKDAYS[p.weekday] ?? '';
+      case 'ddd':
+        return (WEEKDAYS[p.weekday] ?? '').slice(0, 3);
+      case 'dd':
+        return (WEEKDAYS[p.weekday] ?? '').slice(0, 2);
+      case 'd':
+        return String(p.weekday);
+      case 'HH':
+        return pad(p.hour);
+      case 'H':
+        return String(p.hour);
+      case 'hh':
+        return pad(hour12);
+      case 'h':
+        return String(hour12);
+      case 'kk':
+        return pad(p.hour === 0 ? 24 : p.hour);
+      case 'k':
+        return String(p.hour === 0 ? 24 : p.hour);
+      case 'mm':
+        return pad(p.minute);
+      case 'm':
+        return String(p.minute);
+      case 'ss':
+        return pad(p.second);
+      case 's':
+        return String(p.second);
+      case 'SSS':
+        return pad(p.millisecond, 3);
+      case 'SS':
+        return pad(Math.floor(p.millisecond / 10));
+      case 'S':
+        return String(Math.floor(p.millisecond / 100));
+      case 'A':
+        return p.hour < 12 ? 'AM' : 'PM';
+      case 'a':
+        return p.hour < 12 ? 'am' : 'pm';
+      case 'ZZ':
+        return offset(p.offsetMinutes, '');
+      case 'Z':
+        return offset(p.offsetMinutes, ':');
+      case 'X':
+        return String(Math.floor(date.getTime() / 1000));
+      case 'x':
+        return String(date.getTime());
+      default:
+        return token;
     }
   });
 }

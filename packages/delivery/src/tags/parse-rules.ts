@@ -80,7 +80,11 @@ export interface ImageEntry {
 
 function splitFields(entry: string, where: string): string[] {
   try {
-    const records = parse(entry, { relaxColumnCount: true, skipEmptyLines: true, relaxQuotes: true }) as string[][];
+    const records = parse(entry, {
+      relaxColumnCount: true,
+      skipEmptyLines: true,
+      relaxQuotes: true,
+    }) as string[][];
     return records[0] ?? [];
   } catch (error) {
     throw new UsageError(`${where}: cannot parse '${entry}': ${(error as Error).message}`, {
@@ -120,7 +124,9 @@ export function parseTagRule(source: string): TagRule {
     const [key, value] = parts;
     if (key === 'type') {
       if (!(RULE_TYPES as readonly string[]).includes(value)) {
-        throw new UsageError(`${where}: unknown type '${value}'`, { fix: `type is one of ${RULE_TYPES.join(', ')}` });
+        throw new UsageError(`${where}: unknown type '${value}'`, {
+          fix: `type is one of ${RULE_TYPES.join(', ')}`,
+        });
       }
       type = value as RuleType;
     } else {
@@ -158,7 +164,9 @@ export function parseTagRule(source: string): TagRule {
       if (attrs.pattern === undefined) throw missing('pattern', 'type=match,pattern=\\d.\\d.\\d');
       const group = attrs.group ?? '0';
       if (group.trim() === '' || Number.isNaN(Number(group))) {
-        throw new UsageError(`${where}: group '${group}' is not a number`, { fix: 'write group=<capture group index>' });
+        throw new UsageError(`${where}: group '${group}' is not a number`, {
+          fix: 'write group=<capture group index>',
+        });
       }
       return { ...base, type, pattern: attrs.pattern, group, value: attrs.value ?? '' };
     }
@@ -168,7 +176,9 @@ export function parseTagRule(source: string): TagRule {
       const event = attrs.event;
       if (event === undefined) throw missing('event', 'type=ref,event=branch');
       if (!(REF_EVENTS as readonly string[]).includes(event)) {
-        throw new UsageError(`${where}: unknown event '${event}'`, { fix: `event is one of ${REF_EVENTS.join(', ')}` });
+        throw new UsageError(`${where}: unknown event '${event}'`, {
+          fix: `event is one of ${REF_EVENTS.join(', ')}`,
+        });
       }
       if (event === 'pr' && base.prefix === undefined) base.prefix = 'pr-';
       return { ...base, type, event: event as RefEvent };
@@ -233,7 +243,9 @@ export function parseFlavor(entries: readonly string[]): Flavor {
           if (onlatestFor === 'suffix') flavor.suffixLatest = value === 'true';
           break;
         default:
-          throw new UsageError(`${where}: unknown key '${key}'`, { fix: 'flavor keys are latest, prefix, suffix, onlatest' });
+          throw new UsageError(`${where}: unknown key '${key}'`, {
+            fix: 'flavor keys are latest, prefix, suffix, onlatest',
+          });
       }
     }
   }
@@ -248,7 +260,9 @@ export function parseImages(lines: readonly string[]): ImageEntry[] {
       const trimmed = line.trim();
       if (trimmed === '' || trimmed.startsWith('#')) continue;
       const where = `images: entry '${trimmed}'`;
-      const fields = splitFields(trimmed, where).map((f) => f.trim()).filter((f) => f !== '');
+      const fields = splitFields(trimmed, where)
+        .map((f) => f.trim())
+        .filter((f) => f !== '');
       if (!fields.some((f) => f.includes('='))) {
         entries.push(...fields.map((name) => ({ name, enable: true })));
         continue;
@@ -264,10 +278,13 @@ export function parseImages(lines: readonly string[]): ImageEntry[] {
           }
           image.enable = parts[1] === 'true';
         } else {
-          throw new UsageError(`${where}: unknown attribute '${parts[0]}'`, { fix: 'image attributes are name and enable' });
+          throw new UsageError(`${where}: unknown attribute '${parts[0]}'`, {
+            fix: 'image attributes are name and enable',
+          });
         }
       }
-      if (image.name === '') throw new UsageError(`${where}: empty image name`, { fix: 'write name=registry/owner/app' });
+      if (image.name === '')
+        throw new UsageError(`${where}: empty image name`, { fix: 'write name=registry/owner/app' });
       entries.push(image);
     }
   }

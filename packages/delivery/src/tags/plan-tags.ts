@@ -57,7 +57,11 @@ export function findHighestRelease(tags: readonly string[], excluding?: string):
 }
 
 /** Whether the pushed tag is older than a release that already exists (so it must not move latest). */
-function olderThanReleased(input: PlanTagsInput): { pushedTag?: string; highestReleased: string | null; older: boolean } {
+function olderThanReleased(input: PlanTagsInput): {
+  pushedTag?: string;
+  highestReleased: string | null;
+  older: boolean;
+} {
   const pushedTag = TAG_REF.test(input.context.ref) ? input.context.ref.replace(TAG_REF, '') : undefined;
   const highestReleased = findHighestRelease(input.existingTags, pushedTag);
   const pushed = pushedTag === undefined ? null : semver.parse(pushedTag);
@@ -80,9 +84,12 @@ export function planImageTags(input: PlanTagsInput, options: ComputeOptions): Ta
   const variants = input.variants ?? DEFAULT_VARIANTS;
   const custom = input.tags !== undefined && input.tags.length > 0;
   if (custom && input.target !== undefined) {
-    throw new UsageError('--target: selects a variant of our default rules and cannot be combined with --tags', {
-      fix: 'drop --target, or drop --tags and let the default rules tag the variant (or add suffix=… to your rules)',
-    });
+    throw new UsageError(
+      '--target: selects a variant of our default rules and cannot be combined with --tags',
+      {
+        fix: 'drop --target, or drop --tags and let the default rules tag the variant (or add suffix=… to your rules)',
+      },
+    );
   }
   if (custom && input.variantLatest === true) {
     throw new UsageError('--variant-latest: applies to our default rules only', {

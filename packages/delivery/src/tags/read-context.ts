@@ -56,14 +56,19 @@ async function readEventPayload(path: string | undefined): Promise<EventPayload>
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ConfigError(`GITHUB_EVENT_PATH: ${path} is not JSON`, { fix: 'point GITHUB_EVENT_PATH at the event JSON file' });
+    throw new ConfigError(`GITHUB_EVENT_PATH: ${path} is not JSON`, {
+      fix: 'point GITHUB_EVENT_PATH at the event JSON file',
+    });
   }
   const parsed = eventPayloadSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`GITHUB_EVENT_PATH: ${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, {
-      fix: 'the file must be a GitHub event payload',
-    });
+    throw new ConfigError(
+      `GITHUB_EVENT_PATH: ${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      {
+        fix: 'the file must be a GitHub event payload',
+      },
+    );
   }
   return parsed.data;
 }
@@ -115,16 +120,26 @@ export async function readTagContext(env: Env, git: Git, overrides: ContextOverr
   let sha = overrides.sha ?? (onGitHub ? env.GITHUB_SHA : undefined);
   // As the action does with DOCKER_METADATA_PR_HEAD_SHA: tag the pull request's head commit, not the merge commit.
   const prHead = payload.pull_request?.head?.sha;
-  if (overrides.sha === undefined && /^pull_request/.test(eventName) && env.DOCKER_METADATA_PR_HEAD_SHA === 'true' && prHead) {
+  if (
+    overrides.sha === undefined &&
+    /^pull_request/.test(eventName) &&
+    env.DOCKER_METADATA_PR_HEAD_SHA === 'true' &&
+    prHead
+  ) {
     sha = prHead;
   }
   if (sha === undefined || sha === '') sha = (await tryGit(git, ['rev-parse', 'HEAD'])) ?? '';
   if (sha !== '' && !/^[0-9a-f]{7,64}$/.test(sha)) {
-    throw new ConfigError(`sha '${sha}' is not a hexadecimal commit id`, { fix: 'pass --sha <40 hex digits> or unset it' });
+    throw new ConfigError(`sha '${sha}' is not a hexadecimal commit id`, {
+      fix: 'pass --sha <40 hex digits> or unset it',
+    });
   }
 
   const defaultBranch =
-    overrides.defaultBranch ?? payload.repository?.default_branch ?? (await readGitDefaultBranch(git)) ?? 'main';
+    overrides.defaultBranch ??
+    payload.repository?.default_branch ??
+    (await readGitDefaultBranch(git)) ??
+    'main';
 
   const repo: RepoInfo = {};
   const repository = payload.repository;
@@ -146,7 +161,11 @@ export async function readTagContext(env: Env, git: Git, overrides: ContextOverr
 
   const context: TagContext = { eventName, ref, sha, defaultBranch, repo };
   const timestamp = payload.head_commit?.timestamp;
-  const commitDate = timestamp ? new Date(timestamp) : sha === '' ? undefined : await readCommitDate(git, sha);
+  const commitDate = timestamp
+    ? new Date(timestamp)
+    : sha === ''
+      ? undefined
+      : await readCommitDate(git, sha);
   if (commitDate !== undefined) context.commitDate = commitDate;
   if (payload.base_ref) context.baseRef = payload.base_ref;
   if (payload.pull_request?.base?.ref) context.pullRequestBaseRef = payload.pull_request.base.ref;

@@ -26,7 +26,15 @@ const BREAKING_FOOTER = /^BREAKING[ -]CHANGE: ?([\s\S]*?)(?=\n[\w-]+(?:: | #)|\n
 export function parseCommit(commit: RawCommit): ParsedCommit {
   const match = HEADER.exec(commit.subject.trim());
   if (match?.groups === undefined) {
-    return { ...commit, conventional: false, type: null, scope: null, breaking: false, description: commit.subject.trim(), breakingNotes: [] };
+    return {
+      ...commit,
+      conventional: false,
+      type: null,
+      scope: null,
+      breaking: false,
+      description: commit.subject.trim(),
+      breakingNotes: [],
+    };
   }
   const { type = '', scope, bang, description = '' } = match.groups;
   const footer = BREAKING_FOOTER.exec(commit.body);

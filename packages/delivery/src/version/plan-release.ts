@@ -7,8 +7,7 @@ import { insertChangelogSection, renderChangelogSection } from './render-changel
  */
 
 export type ReleaseStep =
-  | { kind: 'write-file'; path: string; content: string }
-  | { kind: 'git'; args: string[] };
+  { kind: 'write-file'; path: string; content: string } | { kind: 'git'; args: string[] };
 
 export interface ReleasePlan {
   version: string;
@@ -42,12 +41,22 @@ export function planRelease(input: ReleaseInput): ReleasePlan {
     tag: plan.tag,
     changelogSection: section,
     steps: [
-      { kind: 'write-file', path: input.changelogPath, content: insertChangelogSection(input.existingChangelog, section) },
+      {
+        kind: 'write-file',
+        path: input.changelogPath,
+        content: insertChangelogSection(input.existingChangelog, section),
+      },
       { kind: 'git', args: ['add', '--', input.changelogPath] },
-      { kind: 'git', args: ['commit', '--message', `chore(release): ${plan.tag}`, '--', input.changelogPath] },
+      {
+        kind: 'git',
+        args: ['commit', '--message', `chore(release): ${plan.tag}`, '--', input.changelogPath],
+      },
       // An annotated tag carries the release notes, its date and author: `git describe` and GitHub use it.
       // --cleanup=verbatim keeps the notes' "### Features" headings, which git would strip as comments.
-      { kind: 'git', args: ['tag', '--annotate', '--cleanup=verbatim', plan.tag, '--message', `${plan.tag}\n\n${section}`] },
+      {
+        kind: 'git',
+        args: ['tag', '--annotate', '--cleanup=verbatim', plan.tag, '--message', `${plan.tag}\n\n${section}`],
+      },
     ],
     pushHint: `git push --atomic origin HEAD refs/tags/${plan.tag}`,
   };

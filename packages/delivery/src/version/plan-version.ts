@@ -62,14 +62,19 @@ export function bumpFor(commit: ParsedCommit): Bump | null {
 export function channelFor(branch: string | null, stableBranches: readonly string[]): string | null {
   if (branch === null || stableBranches.includes(branch)) return null;
   if (/^(release|hotfix)\//.test(branch)) return 'rc';
-  const id = branch.toLowerCase().replace(/[^0-9a-z-]+/g, '-').replace(/^-+|-+$/g, '');
+  const id = branch
+    .toLowerCase()
+    .replace(/[^0-9a-z-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return id === '' ? 'pre' : id;
 }
 
 export function planVersion(input: VersionInput): VersionPlan {
   const current = input.lastTag === null ? null : semver.parse(input.lastTag);
   if (input.lastTag !== null && current === null) {
-    throw new UsageError(`last tag '${input.lastTag}' is not a semantic version`, { fix: 'tag releases as v<major>.<minor>.<patch>' });
+    throw new UsageError(`last tag '${input.lastTag}' is not a semantic version`, {
+      fix: 'tag releases as v<major>.<minor>.<patch>',
+    });
   }
   let bump: Bump | null = null;
   const reasons: string[] = [];
@@ -80,15 +85,22 @@ export function planVersion(input: VersionInput): VersionPlan {
     if (bump === null || ORDER[b] > ORDER[bump]) bump = b;
   }
 
-  const channel = input.channel === false ? null : (input.channel ?? channelFor(input.branch, input.stableBranches));
+  const channel =
+    input.channel === false ? null : (input.channel ?? channelFor(input.branch, input.stableBranches));
   let base: string | null = null;
   if (input.releaseAs !== undefined) {
     const forced = semver.valid(input.releaseAs.replace(/^v/, ''));
-    if (forced === null) throw new UsageError(`--release-as: '${input.releaseAs}' is not a semantic version`, { fix: 'write e.g. --release-as 1.0.0' });
-    if (current !== null && !semver.gt(forced, current)) {
-      throw new UsageError(`--release-as: ${forced} is not greater than the last release ${current.version}`, {
-        fix: `choose a version above ${current.version}`,
+    if (forced === null)
+      throw new UsageError(`--release-as: '${input.releaseAs}' is not a semantic version`, {
+        fix: 'write e.g. --release-as 1.0.0',
       });
+    if (current !== null && !semver.gt(forced, current)) {
+      throw new UsageError(
+        `--release-as: ${forced} is not greater than the last release ${current.version}`,
+        {
+          fix: `choose a version above ${current.version}`,
+        },
+      );
     }
     base = forced;
   } else if (bump !== null) {
@@ -100,7 +112,9 @@ export function planVersion(input: VersionInput): VersionPlan {
   let next = base;
   if (base !== null && channel !== null && semver.prerelease(base) === null) {
     if (!/^[0-9A-Za-z-]+$/.test(channel)) {
-      throw new UsageError(`--channel: '${channel}' is not a pre-release identifier`, { fix: 'use letters, digits and -' });
+      throw new UsageError(`--channel: '${channel}' is not a pre-release identifier`, {
+        fix: 'use letters, digits and -',
+      });
     }
     next = `${base}-${channel}.${input.commits.length}`;
   }

@@ -25,7 +25,9 @@ export interface Preconditions {
 export async function checkRepository(git: Git, preconditions: Preconditions): Promise<void> {
   const inside = await tryGit(git, ['rev-parse', '--is-inside-work-tree']);
   if (inside !== 'true') {
-    throw new ConfigError('not inside a git work tree', { fix: 'run itsctl from a clone of the repository (or git init)' });
+    throw new ConfigError('not inside a git work tree', {
+      fix: 'run itsctl from a clone of the repository (or git init)',
+    });
   }
   const problems: string[] = [];
   if ((await tryGit(git, ['rev-parse', '--verify', '--quiet', 'HEAD'])) === undefined) {
@@ -40,7 +42,10 @@ export async function checkRepository(git: Git, preconditions: Preconditions): P
     const status = (await tryGit(git, ['status', '--porcelain'])) ?? '';
     const changed = status.split('\n').filter((l) => l.trim() !== '');
     if (changed.length > 0) {
-      const shown = changed.slice(0, 5).map((l) => l.trim()).join(', ');
+      const shown = changed
+        .slice(0, 5)
+        .map((l) => l.trim())
+        .join(', ');
       problems.push(
         `the working tree has uncommitted changes (${shown}${changed.length > 5 ? ', …' : ''}): commit or stash them (git stash -u) first`,
       );
@@ -56,10 +61,14 @@ export async function checkRepository(git: Git, preconditions: Preconditions): P
 const FIELD = '\x1f';
 const RECORD = '\x1e';
 
-export async function readHistory(git: Git, options: { branch?: string; env?: Readonly<Record<string, string | undefined>> }): Promise<History> {
+export async function readHistory(
+  git: Git,
+  options: { branch?: string; env?: Readonly<Record<string, string | undefined>> },
+): Promise<History> {
   const symbolic = await tryGit(git, ['symbolic-ref', '--short', '--quiet', 'HEAD']);
   // In GitHub Actions a pull request checks out a detached merge commit: use the head branch.
-  const branch = options.branch ?? (symbolic || options.env?.GITHUB_HEAD_REF || options.env?.GITHUB_REF_NAME || null);
+  const branch =
+    options.branch ?? (symbolic || options.env?.GITHUB_HEAD_REF || options.env?.GITHUB_REF_NAME || null);
 
   const merged = (await tryGit(git, ['tag', '--merged', 'HEAD', '--list', 'v*'])) ?? '';
   let lastTag: string | null = null;

@@ -52,7 +52,8 @@ export function renderChangelogSection(input: ChangelogInput): string {
     out.push(`### ${heading}`, '', ...commits.map((c) => line(c, c.description, input.repoUrl)), '');
   }
   const others = input.commits.filter((c) => c.type === null || !known.has(c.type));
-  if (others.length > 0) out.push('### Other Changes', '', ...others.map((c) => line(c, c.subject, input.repoUrl)), '');
+  if (others.length > 0)
+    out.push('### Other Changes', '', ...others.map((c) => line(c, c.subject, input.repoUrl)), '');
   return `${out.join('\n').trimEnd()}\n`;
 }
 

@@ -20,20 +20,34 @@ export async function resolveVersion(
   requireClean: boolean,
 ): Promise<{ history: History; plan: VersionPlan }> {
   await checkRepository(git, { requireClean });
-  const history = await readHistory(git, { ...(options.branch !== undefined ? { branch: options.branch } : {}), env });
+  const history = await readHistory(git, {
+    ...(options.branch !== undefined ? { branch: options.branch } : {}),
+    env,
+  });
   const plan = planVersion({
     lastTag: history.lastTag,
     commits: history.commits,
     branch: history.branch,
-    stableBranches: (options.stableBranches ?? 'main,master').split(',').map((b) => b.trim()).filter((b) => b !== ''),
+    stableBranches: (options.stableBranches ?? 'main,master')
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== ''),
     ...(options.releaseAs !== undefined ? { releaseAs: options.releaseAs } : {}),
-    ...(options.stable ? { channel: false as const } : options.channel !== undefined ? { channel: options.channel } : {}),
+    ...(options.stable
+      ? { channel: false as const }
+      : options.channel !== undefined
+        ? { channel: options.channel }
+        : {}),
   });
   return { history, plan };
 }
 
-export async function readRepoUrl(git: Git, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
-  if (env.GITHUB_REPOSITORY) return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
+export async function readRepoUrl(
+  git: Git,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  if (env.GITHUB_REPOSITORY)
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
   const remote = await tryGit(git, ['remote', 'get-url', 'origin']);
   return remote === undefined ? undefined : remoteToHtmlUrl(remote);
 }

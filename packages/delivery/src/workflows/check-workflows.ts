@@ -59,9 +59,17 @@ function checkPins(file: string, text: string): WorkflowProblem[] {
     if (!isRemoteAction(action)) return;
     const where = `line ${index + 1}`;
     if (!/^[0-9a-f]{40}$/.test(ref)) {
-      problems.push({ file, where, message: `${action}@${ref}: pin to a full 40-hex commit SHA (a tag or branch can be moved)` });
+      problems.push({
+        file,
+        where,
+        message: `${action}@${ref}: pin to a full 40-hex commit SHA (a tag or branch can be moved)`,
+      });
     } else if (comment === undefined || !/^v\d+(\.\d+){0,2}$/.test(comment)) {
-      problems.push({ file, where, message: `${action}@${ref}: add the release it is, as a comment: # vX.Y.Z` });
+      problems.push({
+        file,
+        where,
+        message: `${action}@${ref}: add the release it is, as a comment: # vX.Y.Z`,
+      });
     }
   });
   return problems;
@@ -73,7 +81,10 @@ function hasWrite(permissions: Workflow['permissions']): boolean {
   return Object.values(permissions).includes('write');
 }
 
-export function checkWorkflowRules(file: string, text: string): { workflow: Workflow | null; problems: WorkflowProblem[] } {
+export function checkWorkflowRules(
+  file: string,
+  text: string,
+): { workflow: Workflow | null; problems: WorkflowProblem[] } {
   const problems: WorkflowProblem[] = [];
   let document: unknown;
   try {
@@ -83,16 +94,25 @@ export function checkWorkflowRules(file: string, text: string): { workflow: Work
   }
   const parsed = workflowSchema.safeParse(document);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push({ file, where: issue.path.join('.') || '(root)', message: issue.message });
+    for (const issue of parsed.error.issues)
+      problems.push({ file, where: issue.path.join('.') || '(root)', message: issue.message });
     return { workflow: null, problems };
   }
   const workflow = parsed.data;
   problems.push(...checkPins(file, text));
 
   if (workflow.permissions === undefined) {
-    problems.push({ file, where: 'permissions', message: 'set top-level permissions (contents: read) so jobs start with least privilege' });
+    problems.push({
+      file,
+      where: 'permissions',
+      message: 'set top-level permissions (contents: read) so jobs start with least privilege',
+    });
   } else if (hasWrite(workflow.permissions) || workflow.permissions === 'read-all') {
-    problems.push({ file, where: 'permissions', message: 'top-level permissions must be narrow and read-only (contents: read); grant writes per job' });
+    problems.push({
+      file,
+      where: 'permissions',
+      message: 'top-level permissions must be narrow and read-only (contents: read); grant writes per job',
+    });
   }
   for (const [id, job] of Object.entries(workflow.jobs)) {
     if (job.environment !== undefined) {
@@ -100,13 +120,25 @@ export function checkWorkflowRules(file: string, text: string): { workflow: Work
       const concurrency = job.concurrency ?? workflow.concurrency;
       const group = typeof concurrency === 'string' ? concurrency : concurrency?.group;
       if (group === undefined) {
-        problems.push({ file, where: `jobs.${id}.concurrency`, message: `job deploys to ${environment}: add a concurrency group per environment` });
+        problems.push({
+          file,
+          where: `jobs.${id}.concurrency`,
+          message: `job deploys to ${environment}: add a concurrency group per environment`,
+        });
       } else if (!group.includes(environment) && !group.includes('environment')) {
-        problems.push({ file, where: `jobs.${id}.concurrency.group`, message: `'${group}' does not name the environment ${environment}` });
+        problems.push({
+          file,
+          where: `jobs.${id}.concurrency.group`,
+          message: `'${group}' does not name the environment ${environment}`,
+        });
       }
     }
     if (job.permissions === 'write-all') {
-      problems.push({ file, where: `jobs.${id}.permissions`, message: 'write-all: grant only the scopes the job needs' });
+      problems.push({
+        file,
+        where: `jobs.${id}.permissions`,
+        message: 'write-all: grant only the scopes the job needs',
+      });
     }
   }
   return { workflow, problems };

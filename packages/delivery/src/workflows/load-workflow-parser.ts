@@ -1,4 +1,5 @@
 import { register } from 'node:module';
+import type * as WorkflowParser from '@actions/workflow-parser';
 
 /**
  * @actions/workflow-parser (GitHub's own workflow schema, from actions/languageservices) imports its
@@ -15,7 +16,7 @@ const HOOK = `export async function load(url, context, next) {
 
 let registered = false;
 
-export async function loadWorkflowParser(): Promise<typeof import('@actions/workflow-parser')> {
+export async function loadWorkflowParser(): Promise<typeof WorkflowParser> {
   if (!registered) {
     register(`data:text/javascript,${encodeURIComponent(HOOK)}`);
     registered = true;

@@ -25,7 +25,8 @@ let counter = 0;
 
 export function createTempRepo(branch = 'main'): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), 'itsctl-git-'));
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, env: ENV, encoding: 'utf8' }).trim();
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: dir, env: ENV, encoding: 'utf8' }).trim();
   git('init', '--quiet', '--initial-branch', branch);
   git('config', 'user.name', 'Test');
   git('config', 'user.email', 'test@example.com');

@@ -13,7 +13,9 @@ interface ReleaseOptions extends VersionOptions {
 }
 
 function describeStep(step: ReleaseStep): string {
-  return step.kind === 'write-file' ? `write ${step.path}` : `git ${step.args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a.split('\n')[0] + (a.includes('\n') ? '…' : '')) : a)).join(' ')}`;
+  return step.kind === 'write-file'
+    ? `write ${step.path}`
+    : `git ${step.args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a.split('\n')[0] + (a.includes('\n') ? '…' : '')) : a)).join(' ')}`;
 }
 
 function render(plan: ReleasePlan, dryRun: boolean): string {
@@ -54,10 +56,19 @@ Examples:
         const dryRun = options.dryRun === true;
         const probe = createGit(io.cwd);
         const { history, plan } = await resolveVersion(probe, io.env, options, !dryRun);
-        if (dryRun && history.dirty.length > 0) log(io, `warning: uncommitted changes; a real release would refuse to run`);
+        if (dryRun && history.dirty.length > 0)
+          log(io, `warning: uncommitted changes; a real release would refuse to run`);
         if (plan.next === null || plan.tag === null) {
-          log(io, `nothing to release: no feat, fix, perf or breaking commit since ${history.lastTag ?? 'the first commit'}`);
-          writeResult(io, command, { released: false, dryRun, current: plan.current, tag: null, steps: [] }, '');
+          log(
+            io,
+            `nothing to release: no feat, fix, perf or breaking commit since ${history.lastTag ?? 'the first commit'}`,
+          );
+          writeResult(
+            io,
+            command,
+            { released: false, dryRun, current: plan.current, tag: null, steps: [] },
+            '',
+          );
           return;
         }
         if (history.existingTags.includes(plan.tag)) {
@@ -68,12 +79,7 @@ Examples:
         const root = await probe(['rev-parse', '--show-toplevel']);
         const git = createGit(root);
         const changelogPath = 'CHANGELOG.md';
-        let existing: string | null = null;
-        try {
-          existing = await readFile(join(root, changelogPath), 'utf8');
-        } catch {
-          existing = null;
-        }
+        const existing = await readFile(join(root, changelogPath), 'utf8').catch(() => null);
         const repoUrl = await readRepoUrl(git, io.env);
         const releasePlan = planRelease({
           plan: { ...plan, next: plan.next, tag: plan.tag },
@@ -93,7 +99,16 @@ Examples:
         writeResult(
           io,
           command,
-          { released: !dryRun, dryRun, current: plan.current, version: releasePlan.version, tag: releasePlan.tag, changelog: releasePlan.changelogSection, steps: releasePlan.steps, push: releasePlan.pushHint },
+          {
+            released: !dryRun,
+            dryRun,
+            current: plan.current,
+            version: releasePlan.version,
+            tag: releasePlan.tag,
+            changelog: releasePlan.changelogSection,
+            steps: releasePlan.steps,
+            push: releasePlan.pushHint,
+          },
           render(releasePlan, dryRun),
         );
       });

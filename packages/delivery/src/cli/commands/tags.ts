@@ -47,22 +47,50 @@ v1.2.3-gpu, v1.2.3-edge and latest. The git context comes from GitHub Actions' v
 (GITHUB_EVENT_NAME, GITHUB_REF, GITHUB_SHA, GITHUB_EVENT_PATH, GITHUB_REPOSITORY…) when set,
 otherwise from the local repository. SOURCE_DATE_EPOCH sets the timestamp.`,
       )
-      .option('--images <list>', 'image names, comma/newline separated or name=…,enable=… (repeatable; default: $DOCKER_REGISTRY/$IMAGE_NAME when set)', collect)
-      .option('--tags <rules>', 'tag rules, one per line, e.g. "type=semver,pattern={{version}}" (repeatable)', collect)
-      .option('--flavor <entries>', 'latest=auto|true|false, prefix=…, suffix=…, onlatest=true|false (repeatable)', collect)
-      .option('--labels <list>', 'extra labels key=value, one per line; override the OCI defaults (repeatable)', collect)
+      .option(
+        '--images <list>',
+        'image names, comma/newline separated or name=…,enable=… (repeatable; default: $DOCKER_REGISTRY/$IMAGE_NAME when set)',
+        collect,
+      )
+      .option(
+        '--tags <rules>',
+        'tag rules, one per line, e.g. "type=semver,pattern={{version}}" (repeatable)',
+        collect,
+      )
+      .option(
+        '--flavor <entries>',
+        'latest=auto|true|false, prefix=…, suffix=…, onlatest=true|false (repeatable)',
+        collect,
+      )
+      .option(
+        '--labels <list>',
+        'extra labels key=value, one per line; override the OCI defaults (repeatable)',
+        collect,
+      )
       .option('--annotations <list>', 'extra annotations key=value, one per line (repeatable)', collect)
       .option('--sep-tags <sep>', 'separator between tags in text output', '\\n')
       .option('--sep-labels <sep>', 'separator between labels in text output', '\\n')
       .option('--sep-annotations <sep>', 'separator between annotations in text output', '\\n')
-      .option('--target <target>', 'tags of one Dockerfile target only (production, gpu-production, edge, development, testing)')
+      .option(
+        '--target <target>',
+        'tags of one Dockerfile target only (production, gpu-production, edge, development, testing)',
+      )
       .option('--variant-latest', 'also tag latest-gpu, latest-edge… when this is the highest release')
-      .addOption(new Option('--latest-policy <policy>', 'who gets latest: the last push (the action) or the highest release').choices(['push', 'highest']))
+      .addOption(
+        new Option(
+          '--latest-policy <policy>',
+          'who gets latest: the last push (the action) or the highest release',
+        ).choices(['push', 'highest']),
+      )
       .option('--ref <ref>', 'git ref instead of the detected one, e.g. refs/tags/v1.2.3')
       .option('--sha <sha>', 'commit instead of the detected one')
       .option('--event <name>', 'event name instead of the detected one (push, pull_request, schedule…)')
       .option('--default-branch <branch>', 'the default branch, for type=edge and {{is_default_branch}}')
-      .addOption(new Option('--print <what>', 'what the text output shows').choices(['tags', 'labels', 'annotations', 'version']).default('tags'))
+      .addOption(
+        new Option('--print <what>', 'what the text output shows')
+          .choices(['tags', 'labels', 'annotations', 'version'])
+          .default('tags'),
+      )
       .option('--github-output', 'also write tags, labels, annotations, version and json to $GITHUB_OUTPUT')
       .addHelpText(
         'after',
@@ -112,12 +140,15 @@ ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
             now: readBuildTime(io.env, io.now),
             ...(shortShaLength !== undefined ? { shortShaLength: Number(shortShaLength) } : {}),
             ...(io.env.DOCKER_METADATA_ANNOTATIONS_LEVELS
-              ? { annotationLevels: io.env.DOCKER_METADATA_ANNOTATIONS_LEVELS.split(',').map((l) => l.trim()) }
+              ? {
+                  annotationLevels: io.env.DOCKER_METADATA_ANNOTATIONS_LEVELS.split(',').map((l) => l.trim()),
+                }
               : {}),
           },
         );
         for (const warning of plan.warnings) log(io, `warning: ${warning}`);
-        if (plan.tags.length === 0) log(io, `no tag rule applies to ${context.ref} (event ${context.eventName})`);
+        if (plan.tags.length === 0)
+          log(io, `no tag rule applies to ${context.ref} (event ${context.eventName})`);
 
         const document = {
           version: plan.version,
@@ -126,11 +157,19 @@ ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
           annotations: plan.annotations,
           target: plan.target,
           latest: plan.latestDecision,
-          context: { eventName: context.eventName, ref: context.ref, sha: context.sha, defaultBranch: context.defaultBranch },
+          context: {
+            eventName: context.eventName,
+            ref: context.ref,
+            sha: context.sha,
+            defaultBranch: context.defaultBranch,
+          },
         };
         if (options.githubOutput) {
           const path = io.env.GITHUB_OUTPUT;
-          if (!path) throw new ConfigError('--github-output: GITHUB_OUTPUT is not set', { fix: 'run inside GitHub Actions or set GITHUB_OUTPUT to a file' });
+          if (!path)
+            throw new ConfigError('--github-output: GITHUB_OUTPUT is not set', {
+              fix: 'run inside GitHub Actions or set GITHUB_OUTPUT to a file',
+            });
           await appendFile(
             path,
             [

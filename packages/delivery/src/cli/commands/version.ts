@@ -29,11 +29,18 @@ Examples:
       )
       .action(async (options: VersionOptions, command) => {
         const { history, plan } = await resolveVersion(createGit(io.cwd), io.env, options, false);
-        if (history.dirty.length > 0) log(io, `note: the working tree has ${history.dirty.length} uncommitted change(s)`);
+        if (history.dirty.length > 0)
+          log(io, `note: the working tree has ${history.dirty.length} uncommitted change(s)`);
         if (plan.next === null) {
-          log(io, `no release needed: no feat, fix, perf or breaking commit since ${history.lastTag ?? 'the first commit'}`);
+          log(
+            io,
+            `no release needed: no feat, fix, perf or breaking commit since ${history.lastTag ?? 'the first commit'}`,
+          );
         } else {
-          log(io, `${plan.current ?? '(no release yet)'} → ${plan.next} (${plan.bump ?? 'forced'}) on ${history.branch ?? 'a detached HEAD'}`);
+          log(
+            io,
+            `${plan.current ?? '(no release yet)'} → ${plan.next} (${plan.bump ?? 'forced'}) on ${history.branch ?? 'a detached HEAD'}`,
+          );
         }
         writeResult(
           io,
@@ -48,7 +55,13 @@ Examples:
             lastTag: history.lastTag,
             releasable: plan.next !== null,
             reasons: plan.reasons,
-            commits: plan.commits.map((c) => ({ sha: c.sha, type: c.type, scope: c.scope, breaking: c.breaking, subject: c.subject })),
+            commits: plan.commits.map((c) => ({
+              sha: c.sha,
+              type: c.type,
+              scope: c.scope,
+              breaking: c.breaking,
+              subject: c.subject,
+            })),
           },
           plan.next ?? plan.current ?? '',
         );

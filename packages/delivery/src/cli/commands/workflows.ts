@@ -14,7 +14,10 @@ a full commit SHA with a # vX.Y.Z comment, read-only top-level permissions, a co
 every job that deploys to an environment.`,
       )
       .option('--dir <path>', 'the workflows directory', '.github/workflows')
-      .addHelpText('after', '\nExamples:\n  $ itsctl workflows check\n  $ itsctl workflows check --dir other/workflows --json')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ itsctl workflows check\n  $ itsctl workflows check --dir other/workflows --json',
+      )
       .action(async (options: { dir: string }, command) => {
         const dir = resolve(io.cwd, options.dir);
         let report;
@@ -22,15 +25,24 @@ every job that deploys to an environment.`,
           report = await checkWorkflowFiles(dir);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new ConfigError(`--dir: ${dir} does not exist`, { fix: 'run from the repository root or pass --dir' });
+            throw new ConfigError(`--dir: ${dir} does not exist`, {
+              fix: 'run from the repository root or pass --dir',
+            });
           }
           throw error;
         }
         const text = report.problems.map((p) => `${p.file}: ${p.where}: ${p.message}`).join('\n');
-        writeResult(io, command, report, report.problems.length === 0 ? `${report.files.length} workflow file(s) OK` : text);
+        writeResult(
+          io,
+          command,
+          report,
+          report.problems.length === 0 ? `${report.files.length} workflow file(s) OK` : text,
+        );
         if (report.problems.length > 0) {
           log(io, `${report.problems.length} problem(s) in ${dir}`);
-          throw new StepFailedError(`workflow check failed with ${report.problems.length} problem(s)`, { fix: 'fix each problem listed above' });
+          throw new StepFailedError(`workflow check failed with ${report.problems.length} problem(s)`, {
+            fix: 'fix each problem listed above',
+          });
         }
       });
   },
