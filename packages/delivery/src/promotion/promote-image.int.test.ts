@@ -162,6 +162,34 @@ describe('promotion through every environment', () => {
     expect(ok.digest).toBe(image.digest);
   });
 
+  it('refuses an unsigned image when signatures are required, and promotes a signed one', async () => {
+    const dev = environmentRepository(IMAGE, 'development');
+    const keys = generateSigningKeyPair();
+    const image = await pushTestImage(client, dev, 'v2.2.0', { files: [{ path: 'etc/signed', data: 's' }] });
+    await pass(image.digest, 'development');
+    const request = {
+      image: IMAGE,
+      from: 'development',
+      to: 'staging',
+      tags: ['v2.2.0'],
+      requireSignatureKeys: [keys.publicKeyPem],
+    } as const;
+    const deps = { source: client, target: client, store, now: NOW };
+    await expect(
+      promoteImage(
+        { ...request, tags: [...request.tags], requireSignatureKeys: [...request.requireSignatureKeys] },
+        deps,
+      ),
+    ).rejects.toThrow(/is not signed/);
+    expect(await client.headManifest(environmentRepository(IMAGE, 'staging'), 'v2.2.0')).toBeUndefined();
+    await signImage(client, dev, image.digest, keys.privateKeyPem);
+    const ok = await promoteImage(
+      { ...request, tags: [...request.tags], requireSignatureKeys: [...request.requireSignatureKeys] },
+      deps,
+    );
+    expect(ok.digest).toBe(image.digest);
+  });
+
   it('refuses to skip an environment', async () => {
     const dev = environmentRepository(IMAGE, 'development');
     const image = await pushTestImage(client, dev, 'v2.1.0', { files: [{ path: 'etc/skip', data: 'y' }] });

@@ -7,7 +7,8 @@ import { copyManifestTree, copyReferrers, emptyCopyStats, type CopyStats } from 
 import { isDigest } from '../registry/digest.js';
 import { isValidTag } from '../registry/reference.js';
 import type { RegistryClient } from '../registry/registry-client.js';
-import { environmentRepository, type Environment } from './environments.js';
+import { verifyImageSignature } from '../supply-chain/signing.js';
+import { environmentRepositories, environmentRepository, type Environment } from './environments.js';
 import { assessPromotion } from './plan-promotion.js';
 import type { GateRecord, RecordStore } from './record-store.js';
 
@@ -21,6 +22,8 @@ export interface PromoteRequest {
   digest?: string | undefined;
   /** Tags written only in `to` (e.g. `latest` on release). */
   extraTags?: string[];
+  /** When given, the image must carry a valid signature by one of these PEM public keys. */
+  requireSignatureKeys?: string[];
 }
 
 export interface PromoteResult {
@@ -73,6 +76,19 @@ export async function promoteImage(request: PromoteRequest, deps: PromoteDeps): 
         fix: verdict.fix,
       },
     );
+  }
+
+  if (request.requireSignatureKeys?.length) {
+    const verified = await verifyImageSignature(
+      src.client,
+      src.repository,
+      digest,
+      request.requireSignatureKeys,
+      {
+        allowedRepositories: environmentRepositories(image),
+      },
+    );
+    log(`signature verified: ${verified.keyFingerprint} as ${verified.identity}`);
   }
 
   const stats = emptyCopyStats();

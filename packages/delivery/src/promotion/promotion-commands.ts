@@ -1,11 +1,22 @@
 /** `itsctl promote` and `itsctl record`: registered in cli/commands/index.ts. */
 import { Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, UsageError } from '../errors.js';
 import { collect, log, writeResult, type CliIo, type CommandModule } from '../cli/io.js';
 import { openRegistry } from '../registry/open-registry.js';
 import { ENVIRONMENTS, isEnvironment, type Environment } from './environments.js';
 import { promoteImage } from './promote-image.js';
 import { defaultRecordStorePath, gateRecordSchema, openRecordStore } from './record-store.js';
+
+async function readKeyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read public key ${path}: ${(error as Error).message}`, {
+      fix: 'pass the cosign.pub written by `itsctl sign keygen`',
+    });
+  }
+}
 
 function environmentOption(flag: string, description: string): Option {
   return new Option(flag, description).choices([...ENVIRONMENTS]).makeOptionMandatory();
@@ -23,6 +34,7 @@ interface PromoteOptions {
   extraTag?: string[];
   targetRegistry?: string;
   records?: string;
+  verifyKey?: string[];
 }
 
 export const promoteCommand: CommandModule = {
@@ -54,6 +66,11 @@ Repositories: $IMAGE_NAME/development, $IMAGE_NAME/staging, $IMAGE_NAME/producti
       )
       .option('--target-registry <host>', 'registry of the target environment (default: DOCKER_REGISTRY)')
       .option('--records <path>', 'gate record file (default: $ITS_STATE_DIR/delivery/records.json)')
+      .option(
+        '--verify-key <path>',
+        'refuse unless signed by this PEM public key (repeatable; default: $ITS_SIGNING_PUBLIC_KEY_FILE when set)',
+        collect,
+      )
       .addHelpText(
         'after',
         `
@@ -69,6 +86,10 @@ Examples:
           : source;
         await source.client.ping();
         if (target !== source) await target.client.ping();
+        const keyFiles =
+          options.verifyKey ??
+          (io.env.ITS_SIGNING_PUBLIC_KEY_FILE ? [io.env.ITS_SIGNING_PUBLIC_KEY_FILE] : []);
+        const requireSignatureKeys = await Promise.all(keyFiles.map((f) => readKeyFile(f)));
         const result = await promoteImage(
           {
             image: source.settings.image,
@@ -77,6 +98,7 @@ Examples:
             tags: options.tag ?? [],
             digest: options.digest,
             extraTags: options.extraTag ?? [],
+            requireSignatureKeys,
           },
           {
             source: source.client,

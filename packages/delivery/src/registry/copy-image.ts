@@ -84,9 +84,9 @@ export async function copyBlob(
     stats.blobsMounted++;
     return;
   }
-  // Different registries: the bytes have to travel. Held in memory, which is fine for our image sizes.
-  const bytes = await src.client.getBlob(src.repository, digest);
-  await dst.client.uploadBlob(dst.repository, bytes);
+  // Different registries: the bytes have to travel, streamed (a layer can be a gigabyte). The source
+  // stream checks the digest as it ends and the target registry checks it again before committing.
+  await dst.client.uploadBlobStream(dst.repository, digest, src.client.streamBlob(src.repository, digest));
   stats.blobsCopied++;
 }
 

@@ -76,8 +76,9 @@ export async function startAuthProxy(options: {
     for await (const c of req) chunks.push(c as Buffer);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (k !== 'authorization' && k !== 'host' && k !== 'connection' && typeof v === 'string')
-        headers[k] = v;
+      // Framing headers are the proxy's own business: fetch re-frames the body it forwards.
+      const hopByHop = ['authorization', 'host', 'connection', 'transfer-encoding', 'content-length'];
+      if (!hopByHop.includes(k) && typeof v === 'string') headers[k] = v;
     }
     const init: RequestInit = { method: req.method ?? 'GET', headers, redirect: 'manual' };
     if (chunks.length) init.body = Buffer.concat(chunks);

@@ -191,3 +191,29 @@ describe('credentials from the environment and from Docker config', () => {
     expect((await target.headManifest('its', 'v7'))?.digest).toBe(image.digest);
   });
 });
+
+describe('between two real registries', () => {
+  it('streams blobs (chunked PUT) and keeps the manifest bytes', async () => {
+    const second = await startLocalRegistry();
+    try {
+      const a = new RegistryClient({ registry: registry.host });
+      const b = new RegistryClient({ registry: second.host });
+      const big = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const image = await pushTestImage(a, 'its/staging', 'v8', { files: [{ path: 'big', data: big }] });
+      const stats = emptyCopyStats();
+      await copyManifestTree(
+        { client: a, repository: 'its/staging' },
+        { client: b, repository: 'its/production' },
+        image.digest,
+        stats,
+      );
+      expect(stats).toMatchObject({ blobsCopied: 2, blobsMounted: 0, manifests: 1 });
+      const copied = await b.getManifest('its/production', image.digest);
+      expect(copied.bytes.equals(image.bytes)).toBe(true);
+      expect((await b.getBlob('its/production', image.layers[0]!.digest)).length).toBe(image.layers[0]!.size);
+    } finally {
+      await second.destroy();
+    }
+  });
+});

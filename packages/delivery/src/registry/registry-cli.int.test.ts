@@ -122,6 +122,9 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
       ]);
       expect(recorded.code).toBe(0);
       const extra = to === 'release' ? ['--extra-tag', 'latest'] : [];
+      // Production and release demand a signature by our key.
+      if (to === 'production' || to === 'release')
+        extra.push('--verify-key', join(state, 'keys', 'cosign.pub'));
       const promoted = await itsctl([
         'promote',
         '--from',

@@ -56,7 +56,8 @@ type Action = 'pull' | 'push' | 'delete';
 interface SendOptions {
   scopes: Array<{ repository: string; actions: Action[] }>;
   headers?: Record<string, string>;
-  body?: Buffer;
+  /** A stream can be sent only once: callers make sure auth is settled before streaming. */
+  body?: Buffer | AsyncIterable<Uint8Array>;
   /** Statuses that are answers, not errors (e.g. 404 for a HEAD that asks "is it there?"). */
   accept: number[];
   what: string;
@@ -270,6 +271,38 @@ export class RegistryClient {
     return false;
   }
 
+  /**
+   * Streams a blob of known digest into `repository` without holding it in memory (cross-registry
+   * copies of large layers). The POST settles auth first, so the streamed PUT is never retried.
+   */
+  async uploadBlobStream(
+    repository: string,
+    digest: string,
+    chunks: AsyncIterable<Uint8Array>,
+  ): Promise<void> {
+    const start = await this.#send('POST', `/v2/${repository}/blobs/uploads/`, {
+      scopes: [{ repository, actions: ['pull', 'push'] }],
+      accept: [202],
+      what: `blob upload to ${repository}`,
+    });
+    const location = start.headers.get('location');
+    if (!location)
+      throw new RegistryRequestError(
+        this.registry,
+        start.status,
+        `blob upload to ${repository}: no Location header`,
+      );
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set('digest', digest);
+    await this.#send('PUT', url.toString(), {
+      scopes: [{ repository, actions: ['pull', 'push'] }],
+      headers: { 'content-type': 'application/octet-stream' },
+      body: chunks,
+      accept: [201],
+      what: `blob ${repository}@${digest}`,
+    });
+  }
+
   async #finishUpload(repository: string, start: Response, bytes: Buffer, digest: string): Promise<void> {
     const location = start.headers.get('location');
     if (!location)
@@ -378,7 +411,12 @@ export class RegistryClient {
       let res: Response;
       try {
         const init: RequestInit = { method, headers, redirect: 'follow' };
-        if (options.body) init.body = options.body;
+        if (Buffer.isBuffer(options.body)) init.body = options.body;
+        else if (options.body) {
+          if (retried && !this.#tokens.has(scopeKey) && !this.#useBasic)
+            throw new RegistryAuthError(this.registry, 'auth changed mid-stream');
+          Object.assign(init, { body: options.body, duplex: 'half' });
+        }
         res = await this.#fetch(url, init);
       } catch (error) {
         throw new RegistryUnreachableError(this.registry, error);
