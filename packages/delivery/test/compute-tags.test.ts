@@ -599,6 +599,17 @@ describe('labels and annotations', () => {
     expect(meta.annotations).toHaveLength(18);
   });
 
+  it('escapes {{…}} as Handlebars does, not {{{…}}}', () => {
+    const meta = computeImageMeta(
+      ctx('refs/heads/a&b'),
+      inputs(['type=raw,value={{branch}}'], { labels: ['x.escaped={{branch}}', 'x.raw={{{branch}}}'] }),
+      { now: NOW },
+    );
+    expect(meta.labels).toContain('x.escaped=a&amp;b');
+    expect(meta.labels).toContain('x.raw=a&b');
+    expect(meta.version.main).toBe('a-amp-b');
+  });
+
   it('has an empty version label when no rule applies', () => {
     const meta = computeImageMeta(ctx('refs/heads/m'), inputs(['type=semver,pattern={{version}}']), {
       now: NOW,

@@ -3,9 +3,10 @@ import { UsageError } from '../errors.js';
 /**
  * The `{{…}}` expressions of docker/metadata-action's rules: a helper name, optional quoted
  * positional arguments and key=value options, e.g. `{{date 'YYYYMMDD' tz='Asia/Tokyo'}}`.
- * The action compiles them with Handlebars; this is the subset it uses, without Handlebars'
- * HTML escaping (tags are sanitised to [A-Za-z0-9._-] anyway). One deliberate difference:
- * an unknown name is an error naming it, where Handlebars would silently render ''.
+ * The action compiles them with Handlebars; this is the subset it uses, with Handlebars' HTML
+ * escaping of `{{…}}` (a branch `a&b` gives the label value `a&amp;b` there, so it does here) and
+ * none for `{{{…}}}`. One deliberate difference: an unknown name is an error naming it, where
+ * Handlebars would silently render ''.
  */
 
 export type Helper = (args: string[], options: Record<string, string>) => string | number;
@@ -17,7 +18,21 @@ interface Expression {
   options: Record<string, string>;
 }
 
-const MUSTACHE = /\{\{\{?\s*([^}]*?)\s*\}?\}\}/g;
+const MUSTACHE = /\{\{(\{?)\s*([^}]*?)\s*\}?\}\}/g;
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#x27;',
+  '`': '&#x60;',
+  '=': '&#x3D;',
+};
+
+/** Handlebars' escapeExpression. */
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=]/g, (ch) => ESCAPES[ch] ?? ch);
+}
 // A quoted string, or a key=value pair (value quoted or bare), or a bare word.
 const ARGUMENT = /\s*(?:'([^']*)'|"([^"]*)"|([A-Za-z_][\w-]*)=(?:'([^']*)'|"([^"]*)"|(\S+))|(\S+))/y;
 
@@ -43,7 +58,7 @@ function parseExpression(body: string, where: string): Expression {
 
 /** Replaces every `{{…}}` in `template` with its helper's value. `where` names the field for errors. */
 export function renderExpressions(template: string, helpers: Helpers, where: string): string {
-  return template.replace(MUSTACHE, (_all, body: string) => {
+  return template.replace(MUSTACHE, (_all, triple: string, body: string) => {
     const expression = parseExpression(body, where);
     const helper = helpers[expression.name];
     if (helper === undefined) {
@@ -55,7 +70,8 @@ export function renderExpressions(template: string, helpers: Helpers, where: str
         }`,
       });
     }
-    return String(helper(expression.args, expression.options));
+    const value = String(helper(expression.args, expression.options));
+    return triple === '{' ? value : escapeHtml(value);
   });
 }
 
