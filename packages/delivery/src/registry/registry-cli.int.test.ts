@@ -197,10 +197,55 @@ describe('itsctl publish → record → promote ×3 → pull and run', () => {
   });
 });
 
+describe('a multi-arch index Docker pulls', () => {
+  it('assembles the docker-pushed amd64 image and an arm64 image into a list Docker pulls and runs', async () => {
+    const amdRef = `its-cli-local:${process.pid}-multi`;
+    await dockerImport(buildTar([{ path: 'hello', data: buildTinyElf(MARKER), mode: 0o755 }]), amdRef);
+    toRemove.push(amdRef);
+    const published = await itsctl(['publish', '--image', amdRef, '--tag', 'v2.0.0-amd64', '--json']);
+    expect(published.code).toBe(0);
+    toRemove.push(`${registry.host}/${IMAGE}/development:v2.0.0-amd64`);
+    const client = new RegistryClient({ registry: registry.host });
+    const dev = environmentRepository(IMAGE, 'development');
+    const arm = await pushTestImage(client, dev, 'v2.0.0-arm64', {
+      architecture: 'arm64',
+      format: 'docker',
+      files: [{ path: 'hello', data: 'not runnable here' }],
+    });
+    const index = await itsctl([
+      'registry',
+      'index',
+      '--tag',
+      'v2.0.0',
+      '--from',
+      'v2.0.0-amd64',
+      '--from',
+      arm.digest,
+      '--json',
+    ]);
+    expect(index.code).toBe(0);
+    const { digest, mediaType } = JSON.parse(index.stdout) as { digest: string; mediaType: string };
+    expect(mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+
+    const ref = `${registry.host}/${dev}:v2.0.0`;
+    toRemove.push(ref);
+    await run(DOCKER, ['pull', ref]);
+    expect(
+      (await run(DOCKER, ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref])).stdout,
+    ).toContain(digest);
+    expect(
+      (await run(DOCKER, ['image', 'inspect', '--format', '{{.Architecture}}', ref])).stdout.trim(),
+    ).toBe('amd64');
+    expect((await run(DOCKER, ['run', '--rm', ref])).stdout).toBe(MARKER);
+  });
+});
+
 describe('itsctl registry', () => {
   it('assembles an index, prunes as a dry run, then applies, keeping what runs', async () => {
     const client = new RegistryClient({ registry: registry.host });
-    const repo = environmentRepository(IMAGE, 'staging');
+    // Its own image name, so the images of the tests above do not count towards --keep.
+    const PRUNE = { IMAGE_NAME: 'its-prune-test' };
+    const repo = environmentRepository(PRUNE.IMAGE_NAME, 'staging');
     const old1 = await pushTestImage(client, repo, 'v0.1.0', {
       files: [{ path: 'a', data: '1' }],
       created: '2026-01-01T00:00:00Z',
@@ -218,38 +263,19 @@ describe('itsctl registry', () => {
       files: [{ path: 'a', data: '4' }],
       created: '2026-03-01T00:00:00Z',
     });
-    const index = await itsctl([
-      'registry',
-      'index',
-      '--env',
-      'staging',
-      '--tag',
-      'v0.3.0',
-      '--from',
-      'v0.3.0-amd64',
-      '--from',
-      'v0.3.0-arm64',
-      '--json',
-    ]);
+    const index = await itsctl(
+      'registry index --env staging --tag v0.3.0 --from v0.3.0-amd64 --from v0.3.0-arm64 --json'.split(' '),
+      PRUNE,
+    );
     expect(index.code).toBe(0);
     const indexDigest = (JSON.parse(index.stdout) as { digest: string }).digest;
     // staging "runs" old1, by a deploy record.
-    await itsctl([
-      'record',
-      '--env',
-      'staging',
-      '--digest',
-      old1.digest,
-      '--kind',
-      'deploy',
-      '--name',
-      'rolling',
-      '--result',
-      'pass',
-    ]);
+    await itsctl(
+      `record --env staging --digest ${old1.digest} --kind deploy --name rolling --result pass`.split(' '),
+      PRUNE,
+    );
 
-    // keep 2: the newest two per repository (staging also holds v1.0.0 from the test above).
-    const dry = await itsctl(['registry', 'prune', '--keep', '2', '--json']);
+    const dry = await itsctl(['registry', 'prune', '--keep', '1', '--json'], PRUNE);
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as {
       dryRun: boolean;
@@ -263,14 +289,14 @@ describe('itsctl registry', () => {
     expect(plan.keep.find((k) => k.digest === indexDigest)?.reason).toBe('newest');
     expect(await client.headManifest(repo, 'v0.2.0')).toBeDefined();
 
-    const applied = await itsctl(['registry', 'prune', '--keep', '2', '--apply']);
+    const applied = await itsctl(['registry', 'prune', '--keep', '1', '--apply'], PRUNE);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain(`deleted ${repo}@${old2.digest} (v0.2.0)`);
     expect(await client.headManifest(repo, 'v0.2.0')).toBeUndefined();
     expect(await client.headManifest(repo, 'v0.1.0')).toBeDefined();
     expect((await client.headManifest(repo, 'v0.3.0'))?.digest).toBe(indexDigest);
 
-    const status = await itsctl(['registry', 'status', '--json']);
+    const status = await itsctl(['registry', 'status', '--json'], PRUNE);
     expect(JSON.parse(status.stdout).repositories[repo]).toEqual(
       expect.arrayContaining(['v0.1.0', 'v0.3.0']),
     );
