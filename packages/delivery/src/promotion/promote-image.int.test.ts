@@ -340,3 +340,49 @@ describe('signature verification', () => {
     expect(referrersFallbackTag(image.digest)).toBe(`sha256-${hex}`);
   });
 });
+
+describe('bad promotion requests', () => {
+  const deps = () => ({ source: client, target: client, store, now: NOW });
+
+  it('reports every problem with the flags at once, before any request', async () => {
+    const offline = new RegistryClient({ registry: '127.0.0.1:1' });
+    const attempt = promoteImage(
+      {
+        image: IMAGE,
+        from: 'development',
+        to: 'staging',
+        tags: [],
+        digest: 'sha256:nope',
+        extraTags: ['bad tag'],
+      },
+      { source: offline, target: offline, store, now: NOW },
+    );
+    await expect(attempt).rejects.toThrow(
+      /--tag bad tag: not a valid tag; --digest sha256:nope: should be sha256:<64 hex>/,
+    );
+    await expect(
+      promoteImage(
+        { image: IMAGE, from: 'development', to: 'staging', tags: [] },
+        { source: offline, target: offline, store, now: NOW },
+      ),
+    ).rejects.toThrow(/--tag: give at least one tag.*--tag or --digest: say what to promote/);
+  });
+
+  it('names a missing tag, a missing digest, and tags that disagree', async () => {
+    const dev = environmentRepository(IMAGE, 'development');
+    await expect(
+      promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['nope'] }, deps()),
+    ).rejects.toThrow(/its-camera-ai\/development has no tag nope/);
+    await expect(
+      promoteImage(
+        { image: IMAGE, from: 'development', to: 'staging', tags: ['x'], digest: `sha256:${'0'.repeat(64)}` },
+        deps(),
+      ),
+    ).rejects.toThrow(/does not exist/);
+    await pushTestImage(client, dev, 'one', { files: [{ path: 'one', data: '1' }] });
+    await pushTestImage(client, dev, 'two', { files: [{ path: 'two', data: '2' }] });
+    await expect(
+      promoteImage({ image: IMAGE, from: 'development', to: 'staging', tags: ['one', 'two'] }, deps()),
+    ).rejects.toThrow(/tags one, two point at different digests/);
+  });
+});

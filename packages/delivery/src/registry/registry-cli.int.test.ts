@@ -302,6 +302,44 @@ describe('itsctl registry', () => {
     );
   });
 
+  it('lists records and checks record and promote flags', async () => {
+    const digest = `sha256:${'9'.repeat(64)}`;
+    const recorded = await itsctl(
+      `record --env staging --digest ${digest} --name e2e --result fail --detail flaky`.split(' '),
+    );
+    expect(recorded.code).toBe(0);
+    const listed = await itsctl(`record --list --digest ${digest} --env staging --json`.split(' '));
+    expect(JSON.parse(listed.stdout).records).toEqual([
+      expect.objectContaining({
+        digest,
+        environment: 'staging',
+        kind: 'gate',
+        name: 'e2e',
+        result: 'fail',
+        detail: 'flaky',
+      }),
+    ]);
+    expect((await itsctl(['record', '--list'])).stdout).toContain(`staging gate e2e fail ${digest}`);
+    const missing = await itsctl(['record', '--env', 'staging']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--digest, --name, --result: required');
+    const badEnv = await itsctl(`record --env qa --digest ${digest} --name x --result pass`.split(' '));
+    expect(badEnv.stderr).toContain('--env qa: should be one of');
+    const badDigest = await itsctl(
+      'record --env staging --digest sha256:1 --name x --result pass'.split(' '),
+    );
+    expect(badDigest.stderr).toContain('--digest: should be sha256');
+    const noKey = await itsctl(
+      `promote --from staging --to production --tag v1.0.0 --verify-key ${join(state, 'nope.pub')}`.split(
+        ' ',
+      ),
+    );
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('cannot read public key');
+    const dry = await itsctl('publish --image x:y --tag v1 --dry-run --json'.split(' '));
+    expect(JSON.parse(dry.stdout).commands[1]).toEqual(['push', `${registry.host}/${IMAGE}/development:v1`]);
+  });
+
   it('names the registry and what to check when it is unreachable', async () => {
     const down = await itsctl(['registry', 'status'], { DOCKER_REGISTRY: '127.0.0.1:1' });
     expect(down.code).toBe(1);

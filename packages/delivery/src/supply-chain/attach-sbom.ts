@@ -132,8 +132,9 @@ async function readPlatform(
 ): Promise<string | undefined> {
   const body = JSON.parse(manifestBytes.toString('utf8')) as { config?: Descriptor };
   if (!body.config) return undefined;
+  const bytes = await client.getBlob(repository, body.config.digest);
   try {
-    const config = JSON.parse((await client.getBlob(repository, body.config.digest)).toString('utf8')) as {
+    const config = JSON.parse(bytes.toString('utf8')) as {
       os?: string;
       architecture?: string;
       variant?: string;
@@ -145,6 +146,6 @@ async function readPlatform(
       ...(config.variant ? { variant: config.variant } : {}),
     });
   } catch {
-    return undefined;
+    return undefined; // a config that is not JSON (an artifact, not an image) has no platform
   }
 }
