@@ -1,0 +1,94 @@
+/**
+ * `itsctl build [--target T …] [--platform P …] [--json]`: builds docker/Dockerfile's targets for each
+ * platform on the local engine (BuildKit through Debian's docker client) and prints a summary table.
+ */
+import { resolve } from 'node:path';
+import { StepFailedError } from '../errors.js';
+import { type CommandModule, collect, log, wantsJson, writeResult } from '../cli/io.js';
+import { createDockerRunner, ensureDockerRunning, resolveDockerCli } from './docker-cli.js';
+import { BUILD_PLATFORMS, BUILD_TARGETS, planBuild, validateBuildRequest } from './plan-build.js';
+import { readHostFacts, runBuildPlan } from './run-build.js';
+import { renderBuildSummary } from './render-build-summary.js';
+
+interface Options {
+  target?: string[];
+  platform?: string[];
+  imageName?: string;
+  version?: string;
+  revision?: string;
+  source?: string;
+  dockerfile: string;
+  context: string;
+  baseImage: string;
+  buildArg?: string[];
+}
+
+export const buildCommand: CommandModule = {
+  register(program, io) {
+    program
+      .command('build')
+      .summary('build the Dockerfile targets × platforms on the local engine')
+      .description(
+        `Builds docker/Dockerfile's targets (${BUILD_TARGETS.join(', ')}) for each platform
+(${BUILD_PLATFORMS.join(', ')}), one at a time, with BuildKit and Debian's docker client, then prints
+target, platform, size, duration and cache hits. A foreign platform builds through QEMU only when its
+binfmt handler is registered and a base image for it exists locally; otherwise it is listed as skipped.`,
+      )
+      .option('--target <target>', `a target to build; repeatable (default: all five)`, collect)
+      .option('--platform <platform>', 'a platform; repeatable (default: linux/amd64)', collect)
+      .option('--image-name <name>', 'image repository (default: $IMAGE_NAME or its-camera-ai)')
+      .option('--version <version>', 'OCI version label (default: $VERSION or the root package.json version)')
+      .option('--revision <sha>', 'OCI revision label (default: $GITHUB_SHA or unknown)')
+      .option('--source <url>', 'OCI source label (default: $SOURCE_URL or the project URL)')
+      .option('--dockerfile <file>', 'Dockerfile', 'docker/Dockerfile')
+      .option('--context <dir>', 'build context', '.')
+      .option('--base-image <image>', 'the base image checked for foreign platforms', 'node:20-bookworm-slim')
+      .option('--build-arg <KEY=VALUE>', 'extra build argument (never a secret); repeatable', collect)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ itsctl build                                          all five targets for linux/amd64
+  $ itsctl build --target production --target edge --json
+  $ itsctl build --target edge --platform linux/amd64 --platform linux/arm64`,
+      )
+      .action(async (options: Options, command) => {
+        // Bad input is reported before anything touches Docker.
+        validateBuildRequest(options.target ?? [...BUILD_TARGETS], options.platform ?? ['linux/amd64']);
+        const cli = resolveDockerCli(io.env);
+        const env = { ...process.env, ...io.env };
+        const docker = createDockerRunner(cli, env);
+        await ensureDockerRunning(docker);
+        const host = await readHostFacts(docker, options.baseImage);
+        const plan = planBuild(
+          {
+            targets: options.target ?? [...BUILD_TARGETS],
+            platforms: options.platform ?? ['linux/amd64'],
+            imageName: options.imageName ?? io.env.IMAGE_NAME ?? 'its-camera-ai',
+            dockerfile: resolve(io.cwd, options.dockerfile),
+            context: resolve(io.cwd, options.context),
+            baseImage: options.baseImage,
+            labels: {
+              version: options.version ?? io.env.VERSION ?? '0.0.0-dev',
+              revision: options.revision ?? io.env.GITHUB_SHA ?? 'unknown',
+              created: io.now().toISOString(),
+              source: options.source ?? io.env.SOURCE_URL ?? 'https://github.com/its-camera-ai/its-camera-ai',
+            },
+            extraBuildArgs: options.buildArg ?? [],
+          },
+          host,
+        );
+        const started = performance.now();
+        const rows = await runBuildPlan({ docker, plan, now: () => performance.now(), progress: (line) => log(io, line), env });
+        const table = renderBuildSummary(rows);
+        if (!wantsJson(command)) log(io, '');
+        writeResult(io, command, { engine: host, durationMs: Math.round(performance.now() - started), builds: rows }, table);
+        const failed = rows.filter((r) => r.status === 'failed');
+        if (failed.length) {
+          throw new StepFailedError(`${failed.length} build(s) failed: ${failed.map((r) => `${r.target} ${r.platform}`).join(', ')}`, {
+            fix: 'the progress output above ends with each failing step and its error',
+          });
+        }
+      });
+  },
+};

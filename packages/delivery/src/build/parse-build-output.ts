@@ -1,0 +1,37 @@
+/** Reads BuildKit's plain progress output (`--progress plain`). Pure. */
+
+export interface BuildStepStats {
+  /** Build steps (Dockerfile instructions) BuildKit reported. */
+  steps: number;
+  /** Of those, answered from the cache. */
+  cached: number;
+}
+
+const STEP = /^#(\d+) \[[^\]]+\] /;
+const CACHED = /^#(\d+) CACHED\s*$/;
+
+export function countCacheHits(output: string): BuildStepStats {
+  const steps = new Set<string>();
+  const cached = new Set<string>();
+  for (const line of output.split('\n')) {
+    const step = STEP.exec(line);
+    // "[internal] load …" vertices are bookkeeping, not Dockerfile steps.
+    if (step?.[1] && !line.includes('[internal]')) steps.add(step[1]);
+    const hit = CACHED.exec(line);
+    if (hit?.[1]) cached.add(hit[1]);
+  }
+  return { steps: steps.size, cached: [...cached].filter((id) => steps.has(id)).length };
+}
+
+/** The step header lines (`#12 [deps 2/2] RUN npm ci …`), shortened, for progress output. */
+export function progressLines(chunk: string): string[] {
+  return chunk
+    .split('\n')
+    .filter((line) => STEP.test(line) && !line.includes('[internal]'))
+    .map((line) => (line.length > 140 ? `${line.slice(0, 139)}…` : line));
+}
+
+/** The last lines of a failed build, where BuildKit prints the failing step and its error. */
+export function failureExcerpt(output: string, lines = 15): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
+}
