@@ -83,8 +83,10 @@ describe('cameras', () => {
     const b = await createCamera({ name: 'B' });
     expect(a).toMatchObject({ name: 'A', status: { state: 'unknown' }, createdAt: NOW.toISOString() });
 
+    // Same clock tick for both, so creation order falls back to id order.
+    const second = [a, b].sort((x, y) => (x.id < y.id ? -1 : 1))[1]!;
     const list = await app.inject({ url: `${API_ROUTES.cameras}?limit=1&offset=1` });
-    expect(list.json()).toMatchObject({ total: 2, limit: 1, offset: 1, items: [{ id: b.id }] });
+    expect(list.json()).toMatchObject({ total: 2, limit: 1, offset: 1, items: [{ id: second.id }] });
 
     const got = await app.inject(API_ROUTES.camera(a.id));
     expect(got.json()).toEqual(a);

@@ -1,0 +1,176 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { toErrorBody } from '../src/app.js';
+import { extractCredential, generateApiKey, parseApiKey, equalHashes } from '../src/auth/api-keys.js';
+import { isConnectionError } from '../src/db/db.js';
+import { LATEST_MIGRATION, MIGRATIONS, planMigrations } from '../src/db/migrations.js';
+import { ApiError, DatabaseUnavailableError, describeCause } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
+import { countBuckets, parseGroupBy, planAggregateQuery } from '../src/store/aggregate-query.js';
+import { shutDown } from '../src/shutdown.js';
+import { formatSse } from '../src/routes/stream-routes.js';
+import { isJpeg } from '../src/routes/detect-routes.js';
+
+describe('aggregate query planning', () => {
+  it('parses groupBy into a deduplicated, fixed order', () => {
+    expect(parseGroupBy(undefined)).toEqual([]);
+    expect(parseGroupBy('class,lane,class')).toEqual(['lane', 'class']);
+    expect(parseGroupBy('camera')).toEqual(['camera']);
+  });
+
+  it.each([
+    ['2025-01-01T00:00:00Z', '2025-01-01T01:00:00Z', '15m', 4],
+    ['2025-01-01T00:07:00Z', '2025-01-01T01:00:00Z', '15m', 4],
+    ['2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z', '1d', 1],
+    ['2025-01-01T00:00:00Z', '2025-01-08T00:00:00Z', '1h', 168],
+  ] as const)('%s → %s in %s buckets is %i buckets', (from, to, bucket, n) => {
+    expect(countBuckets(from, to, bucket)).toBe(n);
+  });
+
+  it('puts only parameters, never values, into the SQL; filters add numbered parameters', () => {
+    const { sql, params } = planAggregateQuery({
+      from: '2025-01-01T00:00:00Z',
+      to: '2025-01-02T00:00:00Z',
+      bucket: '1h',
+      groupBy: ['lane'],
+      cameraId: '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
+      class: 'bus',
+    });
+    expect(params).toEqual(['3600 seconds', '2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f', 'bus']);
+    expect(sql).toContain('camera_id = $4::uuid');
+    expect(sql).toContain('class = $5::text');
+    expect(sql).toMatch(/GROUP BY 1, lane/);
+    expect(sql).not.toContain('bus');
+  });
+
+  it('refuses more than 10 000 buckets, naming the bucket parameter', () => {
+    expect(() => planAggregateQuery({ from: '2020-01-01T00:00:00Z', to: '2021-01-01T00:00:00Z', bucket: '1m', groupBy: [] })).toThrow(
+      /^querystring\/bucket: 527040 buckets of 1m/,
+    );
+  });
+});
+
+describe('migrations', () => {
+  it('plans only what is missing, in version order', () => {
+    expect(planMigrations([]).map((m) => m.version)).toEqual([1, 2]);
+    expect(planMigrations([1]).map((m) => m.version)).toEqual([2]);
+    expect(planMigrations([1, 2, 3])).toEqual([]);
+    expect(LATEST_MIGRATION).toBe(MIGRATIONS.length);
+  });
+
+  it('only expands: released migrations never drop or rename (the expand/contract rule)', () => {
+    for (const m of MIGRATIONS) {
+      for (const sql of m.statements) expect(sql).not.toMatch(/\b(DROP|RENAME)\b/i);
+    }
+  });
+});
+
+describe('API keys', () => {
+  it('generates keys whose prefix parses back; hashes are hex SHA-256', () => {
+    const { key, prefix, hash } = generateApiKey();
+    expect(parseApiKey(key)).toBe(prefix);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(parseApiKey('its_zz_short')).toBeUndefined();
+    expect(equalHashes(hash, hash)).toBe(true);
+    expect(equalHashes(hash, '')).toBe(false);
+  });
+
+  it('reads Bearer or X-API-Key credentials', () => {
+    expect(extractCredential({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(extractCredential({ authorization: 'bearer  abc ' })).toBe('abc');
+    expect(extractCredential({ authorization: 'Basic abc' })).toBeUndefined();
+    expect(extractCredential({ 'x-api-key': ' k ' })).toBe('k');
+    expect(extractCredential({ 'x-api-key': '' })).toBeUndefined();
+    expect(extractCredential({})).toBeUndefined();
+  });
+});
+
+describe('error mapping', () => {
+  const conn = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('maps typed, framework and unknown errors to one body shape', () => {
+    expect(toErrorBody(new ApiError('not-found', 'x'), 'r1', 10)).toEqual({ statusCode: 404, error: 'Not Found', message: 'x', reqId: 'r1' });
+    expect(toErrorBody(new DatabaseUnavailableError(conn), 'r', 10)).toMatchObject({ statusCode: 503, message: 'database unavailable; retry later' });
+    expect(toErrorBody(conn, 'r', 10).statusCode).toBe(503);
+    expect(toErrorBody(Object.assign(new Error('too big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'r', 99)).toMatchObject({
+      statusCode: 413,
+      message: 'body: larger than the limit of 99 bytes (BODY_LIMIT_BYTES)',
+    });
+    expect(toErrorBody(Object.assign(new Error('nope'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), 'r', 1).message).toBe(
+      'body: invalid JSON (nope)',
+    );
+    expect(toErrorBody(Object.assign(new Error('teapot'), { statusCode: 418, name: 'Teapot' }), 'r', 1)).toMatchObject({ statusCode: 418, error: 'Teapot' });
+    expect(toErrorBody(new Error('secret detail'), 'r', 1)).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'internal error; the request id identifies it in the logs',
+      reqId: 'r',
+    });
+  });
+
+  it('recognises connection failures by code and message, not query errors', () => {
+    expect(isConnectionError(conn)).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('x'), { code: '08006' }))).toBe(true);
+    expect(isConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isConnectionError('string')).toBe(false);
+    expect(describeCause(conn)).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+    expect(describeCause(Object.assign(new Error('boom'), { code: 'E1' }))).toBe('boom (E1)');
+    expect(describeCause(42)).toBe('42');
+  });
+});
+
+describe('small helpers', () => {
+  it('formats SSE events with the LiveEvent type as the event name', () => {
+    expect(formatSse({ type: 'camera-status', data: { cameraId: 'c', state: 'online', reason: null } })).toBe(
+      'event: camera-status\ndata: {"cameraId":"c","state":"online","reason":null}\n\n',
+    );
+  });
+
+  it('recognises JPEG by its start-of-image marker', () => {
+    expect(isJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xdb]))).toBe(true);
+    expect(isJpeg(Buffer.from([0xff, 0xd8]))).toBe(false);
+    expect(isJpeg('ffd8ff')).toBe(false);
+  });
+
+  it('redacts credentials in request logs', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = createLogger('info', sink);
+    log.info({ req: { id: '1', method: 'GET', url: '/', headers: { authorization: 'Bearer its_secret', 'x-api-key': 'its_other' } } }, 'x');
+    expect(lines.join('')).not.toContain('its_secret');
+    expect(lines.join('')).not.toContain('its_other');
+    expect(lines.join('')).toContain('[REDACTED]');
+  });
+});
+
+describe('shutDown', () => {
+  it('returns 0 when closing finishes in time', async () => {
+    const log: string[] = [];
+    expect(await shutDown({ close: async () => {} }, { timeoutMs: 1000, forceClose: () => log.push('forced'), log: (m) => log.push(m) })).toBe(0);
+    expect(log).toEqual([]);
+  });
+
+  it('forces the rest closed and returns 1 after the deadline', async () => {
+    const log: string[] = [];
+    let release = () => {};
+    const never = new Promise<void>((r) => (release = r));
+    const code = await shutDown({ close: () => never }, { timeoutMs: 20, forceClose: () => log.push('forced'), log: (m) => log.push(m) });
+    release();
+    expect(code).toBe(1);
+    expect(log).toEqual([expect.stringMatching(/after 20 ms/), 'forced']);
+  });
+
+  it('returns 1 when closing fails', async () => {
+    const log: string[] = [];
+    const code = await shutDown({ close: async () => Promise.reject(new Error('pool stuck')) }, { timeoutMs: 1000, forceClose: () => {}, log: (m) => log.push(m) });
+    expect(code).toBe(1);
+    expect(log).toEqual(['shutdown failed: pool stuck']);
+  });
+});
