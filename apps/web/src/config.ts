@@ -15,7 +15,7 @@ const WebEnv = z.object({
   /** Interface to bind. Default 127.0.0.1: nothing is exposed beyond this machine unless asked. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** TCP port. Default 3000, the port operators and the delivery health checks expect. */
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: z.coerce.number({ error: 'use a TCP port number, 0-65535' }).int().min(0).max(65_535).default(3000),
   /**
    * The API's base URL as the *browser* sees it (the browser calls the API directly; the API allows
    * this origin through CORS). Default http://localhost:8000, where `npm start` runs the API.
@@ -45,7 +45,13 @@ export function loadWebConfig(env: Record<string, string | undefined>): WebConfi
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = WebEnv.safeParse(present);
   if (!parsed.success) {
-    throw new WebConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    // One message per variable: the first problem is the one to fix.
+    const byVar = new Map<string, string>();
+    for (const i of parsed.error.issues) {
+      const name = i.path.join('.');
+      if (!byVar.has(name)) byVar.set(name, `${name}: ${i.message}`);
+    }
+    throw new WebConfigError([...byVar.values()]);
   }
   const e = parsed.data;
   return Object.freeze({

@@ -271,12 +271,19 @@ describe('dashboard page test (Chromium, real API)', () => {
               const r = document.querySelector('nav[aria-label="Primary"]')!.getBoundingClientRect();
               return { right: r.right, visible: r.width > 0 && r.height > 0 };
             })(),
+            // On a phone or tablet the navigation is a top bar: it must stay a bar, not eat the screen.
+            barHeight: document.querySelector('.sidebar')!.getBoundingClientRect().height,
             widest: Math.max(...[...document.querySelectorAll('main .card, main .stat')].map((el) => el.getBoundingClientRect().right)),
           }));
-          expect(m.scrollWidth, `${path} scrollWidth`).toBeLessThanOrEqual(m.innerWidth);
-          expect(m.widest, `${path} widest card`).toBeLessThanOrEqual(m.innerWidth);
+          // Against the device width, not innerWidth: mobile emulation widens the layout viewport
+          // to fit overflowing content, which would hide exactly the overflow we look for.
+          const width = VIEWPORTS[viewport].width;
+          expect(m.innerWidth, `${path} layout viewport`).toBe(width);
+          expect(m.scrollWidth, `${path} scrollWidth`).toBeLessThanOrEqual(width);
+          expect(m.widest, `${path} widest card`).toBeLessThanOrEqual(width);
           expect(m.nav.visible, `${path} nav`).toBe(true);
-          expect(m.nav.right).toBeLessThanOrEqual(m.innerWidth);
+          expect(m.nav.right).toBeLessThanOrEqual(width);
+          if (viewport !== 'desktop') expect(m.barHeight, `${path} top bar height`).toBeLessThanOrEqual(72);
           expect(await page.$('main#main')).not.toBeNull();
         }
       });

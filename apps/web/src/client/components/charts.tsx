@@ -65,9 +65,11 @@ function useHover(frame: Frame) {
 function Tooltip(props: { hover: Hover; frame: Frame; title: string; rows: { label: string; value: string; color: string }[] }) {
   const { hover, frame } = props;
   if (!hover) return null;
-  const left = Math.min(Math.max(hover.x, 90), frame.width - 90);
+  // Beside the cursor, on the side with more room, so the hovered bar stays visible.
+  const onRight = hover.x < frame.width / 2;
+  const style = onRight ? { left: `${hover.x + 12}px` } : { right: `${frame.width - hover.x + 12}px` };
   return (
-    <div class="chart__tooltip" style={{ left: `${left}px` }} aria-hidden="true">
+    <div class="chart__tooltip" style={style} aria-hidden="true">
       <div class="chart__tooltip-title">{props.title}</div>
       {props.rows.map((r) => (
         <div class="chart__tooltip-row" key={r.label}>

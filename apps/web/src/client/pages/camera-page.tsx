@@ -375,9 +375,9 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
 export function LiveIndicator({ state }: { state: ReturnType<typeof useLiveState> }) {
   const label = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : state === 'reconnecting' ? 'Reconnecting…' : 'Live updates unavailable';
   return (
-    <span class={`live live--${state}`} data-testid="live-indicator" data-state={state} role="status">
+    <span class={`live live--${state}`} data-testid="live-indicator" data-state={state} role="status" title={label}>
       <span class="live__dot" aria-hidden="true" />
-      {label}
+      <span class="live__label">{label}</span>
     </span>
   );
 }
