@@ -33,7 +33,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Maps any error to the one error body the API returns. Pure apart from reading the error. */
 export function toErrorBody(err: unknown, reqId: string | undefined, bodyLimit: number): ErrorBody {
-  const body = (statusCode: number, error: string, message: string): ErrorBody => ({ statusCode, error, message, reqId });
+  const body = (statusCode: number, error: string, message: string): ErrorBody => ({
+    statusCode,
+    error,
+    message,
+    reqId,
+  });
   if (hasZodFastifySchemaValidationErrors(err)) {
     const context = (err as { validationContext?: string }).validationContext ?? 'body';
     const message = err.validation
@@ -49,7 +54,11 @@ export function toErrorBody(err: unknown, reqId: string | undefined, bodyLimit: 
   const e = err as Partial<FastifyError> & Error;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return body(413, 'Payload Too Large', `body: larger than the limit of ${bodyLimit} bytes (BODY_LIMIT_BYTES)`);
+      return body(
+        413,
+        'Payload Too Large',
+        `body: larger than the limit of ${bodyLimit} bytes (BODY_LIMIT_BYTES)`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return body(415, 'Unsupported Media Type', `headers/content-type: ${e.message}`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -57,7 +66,8 @@ export function toErrorBody(err: unknown, reqId: string | undefined, bodyLimit: 
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return body(400, 'Bad Request', `body: invalid JSON (${e.message})`);
   }
-  if (e instanceof SyntaxError && e.statusCode === 400) return body(400, 'Bad Request', `body: invalid JSON (${e.message})`);
+  if (e instanceof SyntaxError && e.statusCode === 400)
+    return body(400, 'Bad Request', `body: invalid JSON (${e.message})`);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return body(e.statusCode, e.name === 'FastifyError' ? 'Bad Request' : (e.name ?? 'Error'), e.message);
   }
@@ -81,7 +91,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const metrics = createMetrics({ version: config.APP_VERSION, poolStats: () => deps.store.db.stats(), dbKind: deps.store.kind });
+  const metrics = createMetrics({
+    version: config.APP_VERSION,
+    poolStats: () => deps.store.db.stats(),
+    dbKind: deps.store.kind,
+  });
   const ctx: RouteContext = {
     config,
     store: deps.store,
@@ -102,7 +116,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
-    metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(
+      req.routeOptions.url ?? 'unmatched',
+      req.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -115,7 +134,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     void reply
       .status(404)
-      .send({ statusCode: 404, error: 'Not Found', message: `route ${req.method} ${req.url.split('?')[0]} not found`, reqId: req.id });
+      .send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `route ${req.method} ${req.url.split('?')[0]} not found`,
+        reqId: req.id,
+      });
   });
 
   const any = config.CORS_ORIGINS.includes('*');
@@ -134,7 +158,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'API key (or ADMIN_TOKEN for admin routes)' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'API key (or ADMIN_TOKEN for admin routes)',
+          },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         },
       },

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
 function readPackageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
   return pkg.version ?? '0.0.0';
 }
 
@@ -19,13 +21,16 @@ const url = (protocols: string[]) =>
   z
     .string()
     .min(1)
-    .refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `use a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `use a ${protocols.map((p) => `${p}//`).join(' or ')} URL`,
+    );
 
 const int = (min: number, max: number) =>
   z.coerce

@@ -18,7 +18,13 @@ export function loggerOptions(level: string): LoggerOptions {
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: {
-      req: (req: { id: string; method: string; url: string; headers: Record<string, unknown>; ip?: string }) => ({
+      req: (req: {
+        id: string;
+        method: string;
+        url: string;
+        headers: Record<string, unknown>;
+        ip?: string;
+      }) => ({
         id: req.id,
         method: req.method,
         url: req.url,
@@ -34,5 +40,7 @@ export function loggerOptions(level: string): LoggerOptions {
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return destination ? pino(loggerOptions(level), destination as pino.DestinationStream) : pino(loggerOptions(level));
+  return destination
+    ? pino(loggerOptions(level), destination as pino.DestinationStream)
+    : pino(loggerOptions(level));
 }

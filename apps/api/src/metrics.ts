@@ -42,7 +42,10 @@ export function createMetrics(opts: { version: string; poolStats: () => PoolStat
   return {
     registry,
     observeRequest(route: string, method: string, statusCode: number, seconds: number) {
-      httpDuration.observe({ route, method, status_code: String(statusCode), version: opts.version }, seconds);
+      httpDuration.observe(
+        { route, method, status_code: String(statusCode), version: opts.version },
+        seconds,
+      );
     },
     countIngest(kind: 'events' | 'aggregates' | 'status', accepted: number, duplicates: number) {
       ingested.inc({ kind, outcome: 'accepted' }, accepted);

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: no new connections, finishing in-flight requests');
+    logger.info(
+      { signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+      'shutting down: no new connections, finishing in-flight requests',
+    );
     void shutDown(runtime, {
       timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       forceClose: () => app.server.closeAllConnections(),

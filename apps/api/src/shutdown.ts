@@ -17,7 +17,9 @@ export async function shutDown(
   try {
     const outcome = await Promise.race([target.close().then(() => 'closed' as const), deadline]);
     if (outcome === 'closed') return 0;
-    opts.log(`in-flight requests still running after ${opts.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); closing them`);
+    opts.log(
+      `in-flight requests still running after ${opts.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); closing them`,
+    );
     opts.forceClose();
     return 1;
   } catch (err) {

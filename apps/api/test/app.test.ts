@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_ROUTES, type Camera, type Detection } from '@its/contracts';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { UNAUTHORIZED_MESSAGE } from '../src/errors.js';
 import type { Store } from '../src/store/create-store.js';
-import { ADMIN_TOKEN, aggregate, at, buildTestApp, cameraInput, crossing, openStore, resetStore } from './fixtures.js';
+import {
+  ADMIN_TOKEN,
+  aggregate,
+  at,
+  buildTestApp,
+  cameraInput,
+  crossing,
+  openStore,
+  resetStore,
+} from './fixtures.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 
@@ -28,7 +37,12 @@ beforeEach(async () => {
 });
 
 async function createCamera(over = {}): Promise<Camera> {
-  const res = await app.inject({ method: 'POST', url: API_ROUTES.cameras, headers: auth(), payload: cameraInput(over) });
+  const res = await app.inject({
+    method: 'POST',
+    url: API_ROUTES.cameras,
+    headers: auth(),
+    payload: cameraInput(over),
+  });
   expect(res.statusCode).toBe(201);
   return res.json();
 }
@@ -57,7 +71,9 @@ describe('health, metrics and docs', () => {
     const res = await app.inject(API_ROUTES.metrics);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.body).toMatch(/http_request_duration_seconds_count\{route="\/health",method="GET",status_code="200",version="0.1.0"\} \d+/);
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{route="\/health",method="GET",status_code="200",version="0.1.0"\} \d+/,
+    );
     expect(res.body).toContain('nodejs_eventloop_lag_seconds');
     expect(res.body).toMatch(/its_db_pool_connections\{state="total",store="pglite"\} 1/);
   });
@@ -68,9 +84,17 @@ describe('health, metrics and docs', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining([API_ROUTES.cameras, '/api/v1/cameras/{id}', API_ROUTES.ingestEvents, API_ROUTES.aggregates, API_ROUTES.stream]),
+      expect.arrayContaining([
+        API_ROUTES.cameras,
+        '/api/v1/cameras/{id}',
+        API_ROUTES.ingestEvents,
+        API_ROUTES.aggregates,
+        API_ROUTES.stream,
+      ]),
     );
-    expect(doc.paths[API_ROUTES.cameras].post.requestBody.content['application/json'].schema.properties.location).toBeDefined();
+    expect(
+      doc.paths[API_ROUTES.cameras].post.requestBody.content['application/json'].schema.properties.location,
+    ).toBeDefined();
     const docs = await app.inject('/docs/');
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');
@@ -91,7 +115,12 @@ describe('cameras', () => {
     const got = await app.inject(API_ROUTES.camera(a.id));
     expect(got.json()).toEqual(a);
 
-    const patched = await app.inject({ method: 'PATCH', url: API_ROUTES.camera(a.id), headers: auth(), payload: { enabled: false } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: API_ROUTES.camera(a.id),
+      headers: auth(),
+      payload: { enabled: false },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ name: 'A', enabled: false });
 
@@ -109,27 +138,55 @@ describe('cameras', () => {
     ]) {
       const res = await app.inject(req);
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toMatchObject({ statusCode: 404, error: 'Not Found', message: `params/id: camera "${id}" not found` });
+      expect(res.json()).toMatchObject({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `params/id: camera "${id}" not found`,
+      });
     }
   });
 
   it('answers 400 naming the field for invalid bodies, params and queries', async () => {
-    const cases: Array<[Parameters<FastifyInstance['inject']>[0], RegExp]> = [
-      [{ method: 'POST', url: API_ROUTES.cameras, headers: auth(), payload: cameraInput({ location: { lat: 91, lon: 0 } }) }, /^body\/location\/lat: /],
-      [{ method: 'POST', url: API_ROUTES.cameras, headers: auth(), payload: cameraInput({ streamUrl: 'ftp://x' }) }, /^body\/streamUrl: use an rtsp/],
+    const cases: Array<[InjectOptions, RegExp]> = [
       [
         {
           method: 'POST',
           url: API_ROUTES.cameras,
           headers: auth(),
-          payload: cameraInput({ lines: [{ id: 'l', name: 'l', a: { x: 0, y: 0 }, b: { x: 0, y: 0 }, lane: '1' }] }),
+          payload: cameraInput({ location: { lat: 91, lon: 0 } }),
+        },
+        /^body\/location\/lat: /,
+      ],
+      [
+        {
+          method: 'POST',
+          url: API_ROUTES.cameras,
+          headers: auth(),
+          payload: cameraInput({ streamUrl: 'ftp://x' }),
+        },
+        /^body\/streamUrl: use an rtsp/,
+      ],
+      [
+        {
+          method: 'POST',
+          url: API_ROUTES.cameras,
+          headers: auth(),
+          payload: cameraInput({
+            lines: [{ id: 'l', name: 'l', a: { x: 0, y: 0 }, b: { x: 0, y: 0 }, lane: '1' }],
+          }),
         },
         /^body\/lines\/0\/b: a and b must differ/,
       ],
-      [{ method: 'POST', url: API_ROUTES.cameras, headers: auth(), payload: { ...cameraInput(), extra: 1 } }, /^body: /],
+      [
+        { method: 'POST', url: API_ROUTES.cameras, headers: auth(), payload: { ...cameraInput(), extra: 1 } },
+        /^body: /,
+      ],
       [{ method: 'GET', url: API_ROUTES.camera('not-a-uuid') }, /^params\/id: /],
       [{ method: 'GET', url: `${API_ROUTES.cameras}?limit=0` }, /^querystring\/limit: /],
-      [{ method: 'PATCH', url: API_ROUTES.camera(randomUUID()), headers: auth(), payload: { name: '' } }, /^body\/name: /],
+      [
+        { method: 'PATCH', url: API_ROUTES.camera(randomUUID()), headers: auth(), payload: { name: '' } },
+        /^body\/name: /,
+      ],
     ];
     for (const [req, message] of cases) {
       const res = await app.inject(req);
@@ -156,7 +213,12 @@ describe('cameras', () => {
     });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().message).toMatch(/^body: /);
-    const xml = await app.inject({ method: 'POST', url: API_ROUTES.cameras, headers: { ...auth(), 'content-type': 'application/xml' }, payload: '<a/>' });
+    const xml = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.cameras,
+      headers: { ...auth(), 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect(xml.statusCode).toBe(415);
   });
 
@@ -190,9 +252,18 @@ describe('ingestion', () => {
     for (const h of headers) {
       const res = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: h, payload });
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: UNAUTHORIZED_MESSAGE });
+      expect(res.json()).toMatchObject({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: UNAUTHORIZED_MESSAGE,
+      });
     }
-    const ok = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: { 'x-api-key': key }, payload });
+    const ok = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: { 'x-api-key': key },
+      payload,
+    });
     expect(ok.statusCode).toBe(200);
   });
 
@@ -202,9 +273,19 @@ describe('ingestion', () => {
     const seen: string[] = [];
     bus.subscribe((e) => seen.push(e.type));
     const payload = { events: [crossing(cam.id), crossing(cam.id, { class: 'truck' })] };
-    const first = await app2.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: auth(), payload });
+    const first = await app2.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: auth(),
+      payload,
+    });
     expect(first.json()).toEqual({ accepted: 2, duplicates: 0 });
-    const retry = await app2.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: auth(), payload });
+    const retry = await app2.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: auth(),
+      payload,
+    });
     expect(retry.json()).toEqual({ accepted: 0, duplicates: 2 });
     expect(seen).toEqual(['crossing', 'crossing']);
     const totals = await app2.inject(API_ROUTES.totals);
@@ -222,7 +303,9 @@ describe('ingestion', () => {
         method: 'POST',
         url: API_ROUTES.ingestAggregates,
         headers: auth(),
-        payload: { aggregates: [aggregate(cam.id, { volume }), aggregate(cam.id, { intervalStart: at(1), volume })] },
+        payload: {
+          aggregates: [aggregate(cam.id, { volume }), aggregate(cam.id, { intervalStart: at(1), volume })],
+        },
       });
     expect((await post(10)).json()).toEqual({ accepted: 2, duplicates: 0 });
     expect((await post(7)).json()).toEqual({ accepted: 0, duplicates: 2 });
@@ -241,7 +324,9 @@ describe('ingestion', () => {
       method: 'POST',
       url: API_ROUTES.ingestAggregates,
       headers: auth(),
-      payload: { aggregates: [aggregate(cam.id), aggregate(cam.id, { intervalStart: '2025-03-01T08:00:30.000Z' })] },
+      payload: {
+        aggregates: [aggregate(cam.id), aggregate(cam.id, { intervalStart: '2025-03-01T08:00:30.000Z' })],
+      },
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBe('body/aggregates/1/intervalStart: must be aligned to a whole minute');
@@ -249,7 +334,12 @@ describe('ingestion', () => {
 
   it('answers 404 naming the item when a batch refers to an unknown camera', async () => {
     const ghost = randomUUID();
-    const res = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: auth(), payload: { events: [crossing(ghost)] } });
+    const res = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: auth(),
+      payload: { events: [crossing(ghost)] },
+    });
     expect(res.statusCode).toBe(404);
     expect(res.json().message).toBe(`body/events/0/cameraId: camera "${ghost}" not found`);
   });
@@ -257,7 +347,12 @@ describe('ingestion', () => {
   it('answers 413 for a body over BODY_LIMIT_BYTES', async () => {
     const cam = await createCamera();
     const events = Array.from({ length: 1200 }, () => crossing(cam.id));
-    const res = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: auth(), payload: { events } });
+    const res = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: auth(),
+      payload: { events },
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json().message).toBe('body: larger than the limit of 200000 bytes (BODY_LIMIT_BYTES)');
   });
@@ -274,7 +369,9 @@ describe('ingestion', () => {
       payload: { cameras: [{ cameraId: cam.id, state: 'online', fps: 12.5 }] },
     });
     expect(res.json()).toEqual({ accepted: 1, duplicates: 0 });
-    expect(seen).toEqual([{ type: 'camera-status', data: { cameraId: cam.id, state: 'online', reason: null } }]);
+    expect(seen).toEqual([
+      { type: 'camera-status', data: { cameraId: cam.id, state: 'online', reason: null } },
+    ]);
     const got = await app2.inject(API_ROUTES.camera(cam.id));
     expect(got.json().status).toEqual({ state: 'online', reason: null, lastSeenAt: NOW.toISOString() });
     await app2.close();
@@ -289,7 +386,10 @@ describe('queries', () => {
       [`from=${at(0)}&to=${at(10)}&groupBy=lane,color`, /^querystring\/groupBy: a comma-separated list/],
       [`from=yesterday&to=${at(10)}`, /^querystring\/from: /],
       [`to=${at(10)}`, /^querystring\/from: /],
-      [`from=2020-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&bucket=1m`, /^querystring\/bucket: \d+ buckets of 1m .* exceed 10000/],
+      [
+        `from=2020-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&bucket=1m`,
+        /^querystring\/bucket: \d+ buckets of 1m .* exceed 10000/,
+      ],
     ];
     for (const [qs, message] of cases) {
       const res = await app.inject(`${API_ROUTES.aggregates}?${qs}`);
@@ -325,14 +425,23 @@ describe('queries', () => {
         ],
       },
     });
-    const grouped = await app.inject(`${API_ROUTES.aggregates}?from=${at(0)}&to=${at(60)}&bucket=1h&groupBy=class&cameraId=${cam.id}`);
+    const grouped = await app.inject(
+      `${API_ROUTES.aggregates}?from=${at(0)}&to=${at(60)}&bucket=1h&groupBy=class&cameraId=${cam.id}`,
+    );
     expect(grouped.json().buckets).toEqual([
       { start: at(0), class: 'bus', volume: 2, occupancyPct: 12.5, meanSpeedKmh: null, p85SpeedKmh: null },
       { start: at(0), class: 'car', volume: 8, occupancyPct: 12.5, meanSpeedKmh: 48, p85SpeedKmh: 57 },
     ]);
     const latest = await app.inject(API_ROUTES.latestCounts);
     expect(latest.json()).toEqual({
-      items: [{ cameraId: cam.id, intervalStart: at(0), volume: 10, counts: [expect.objectContaining({ class: 'bus' }), expect.objectContaining({ class: 'car' })] }],
+      items: [
+        {
+          cameraId: cam.id,
+          intervalStart: at(0),
+          volume: 10,
+          counts: [expect.objectContaining({ class: 'bus' }), expect.objectContaining({ class: 'car' })],
+        },
+      ],
     });
     const totals = await app.inject(`${API_ROUTES.totals}?from=${at(0)}&to=${at(1)}`);
     expect(totals.json()).toMatchObject({ cameras: 1, volume: 10, intervals: 2, from: at(0), to: at(1) });
@@ -349,26 +458,67 @@ describe('configuration-dependent access', () => {
   });
 
   it('admin API: creates and revokes keys with ADMIN_TOKEN; 401 for a wrong token; 403 when disabled', async () => {
-    const wrong = await app.inject({ method: 'POST', url: API_ROUTES.apiKeys, headers: { authorization: 'Bearer wrong-token-wrong-token' }, payload: { name: 'w' } });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.apiKeys,
+      headers: { authorization: 'Bearer wrong-token-wrong-token' },
+      payload: { name: 'w' },
+    });
     expect(wrong.statusCode).toBe(401);
-    const created = await app.inject({ method: 'POST', url: API_ROUTES.apiKeys, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'worker-2' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.apiKeys,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { name: 'worker-2' },
+    });
     expect(created.statusCode).toBe(201);
     const body = created.json();
-    expect(body).toMatchObject({ name: 'worker-2', key: expect.stringMatching(/^its_[0-9a-f]{12}_/), createdAt: NOW.toISOString() });
+    expect(body).toMatchObject({
+      name: 'worker-2',
+      key: expect.stringMatching(/^its_[0-9a-f]{12}_/),
+      createdAt: NOW.toISOString(),
+    });
     const cam = await createCamera();
-    const use = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: { 'x-api-key': body.key }, payload: { events: [crossing(cam.id)] } });
+    const use = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: { 'x-api-key': body.key },
+      payload: { events: [crossing(cam.id)] },
+    });
     expect(use.statusCode).toBe(200);
-    const revoke = await app.inject({ method: 'DELETE', url: `${API_ROUTES.apiKeys}/${body.id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const revoke = await app.inject({
+      method: 'DELETE',
+      url: `${API_ROUTES.apiKeys}/${body.id}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(revoke.statusCode).toBe(204);
-    const again = await app.inject({ method: 'DELETE', url: `${API_ROUTES.apiKeys}/${body.id}x`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const again = await app.inject({
+      method: 'DELETE',
+      url: `${API_ROUTES.apiKeys}/${body.id}x`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(again.statusCode).toBe(400);
-    const missing = await app.inject({ method: 'DELETE', url: `${API_ROUTES.apiKeys}/${randomUUID()}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const missing = await app.inject({
+      method: 'DELETE',
+      url: `${API_ROUTES.apiKeys}/${randomUUID()}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(missing.statusCode).toBe(404);
-    const after = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: { 'x-api-key': body.key }, payload: { events: [crossing(cam.id)] } });
+    const after = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: { 'x-api-key': body.key },
+      payload: { events: [crossing(cam.id)] },
+    });
     expect(after.statusCode).toBe(401);
 
     const { app: noAdmin } = await buildTestApp(store, { env: { ADMIN_TOKEN: '' } });
-    const disabled = await noAdmin.inject({ method: 'POST', url: API_ROUTES.apiKeys, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'x' } });
+    const disabled = await noAdmin.inject({
+      method: 'POST',
+      url: API_ROUTES.apiKeys,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { name: 'x' },
+    });
     expect(disabled.statusCode).toBe(403);
     expect(disabled.json().message).toMatch(/set ADMIN_TOKEN/);
     await noAdmin.close();
@@ -389,17 +539,27 @@ describe('configuration-dependent access', () => {
   });
 
   it('request ids: a sane incoming X-Request-Id is kept and echoed; otherwise one is generated', async () => {
-    const kept = await app.inject({ url: API_ROUTES.camera(randomUUID()), headers: { 'x-request-id': 'trace-123' } });
+    const kept = await app.inject({
+      url: API_ROUTES.camera(randomUUID()),
+      headers: { 'x-request-id': 'trace-123' },
+    });
     expect(kept.headers['x-request-id']).toBe('trace-123');
     expect(kept.json().reqId).toBe('trace-123');
-    const replaced = await app.inject({ url: API_ROUTES.health, headers: { 'x-request-id': 'bad id\nwith newline' } });
+    const replaced = await app.inject({
+      url: API_ROUTES.health,
+      headers: { 'x-request-id': 'bad id\nwith newline' },
+    });
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('unknown routes answer 404 in the same error shape', async () => {
     const res = await app.inject('/api/v1/nope?x=1');
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ statusCode: 404, error: 'Not Found', message: 'route GET /api/v1/nope not found' });
+    expect(res.json()).toMatchObject({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'route GET /api/v1/nope not found',
+    });
   });
 });
 
@@ -407,7 +567,12 @@ describe('detect', () => {
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]);
 
   it('answers 503 saying the detector is not configured when none is injected', async () => {
-    const res = await app.inject({ method: 'POST', url: API_ROUTES.detect, headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+    const res = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.detect,
+      headers: { 'content-type': 'image/jpeg' },
+      payload: jpeg,
+    });
     expect(res.statusCode).toBe(503);
     expect(res.json().message).toMatch(/detector is not configured/);
   });
@@ -423,7 +588,12 @@ describe('detect', () => {
         },
       },
     });
-    const res = await withDetector.inject({ method: 'POST', url: API_ROUTES.detect, headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+    const res = await withDetector.inject({
+      method: 'POST',
+      url: API_ROUTES.detect,
+      headers: { 'content-type': 'image/jpeg' },
+      payload: jpeg,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ detections, durationMs: expect.any(Number) });
     expect(received?.equals(jpeg)).toBe(true);

@@ -64,7 +64,13 @@ describe('loadConfig', () => {
     expect(redactUrl('::not a url::')).toBe('***');
     expect(redactUrl(undefined)).toBeUndefined();
     const shown = JSON.stringify(
-      describeConfig(loadConfig({ DATABASE_URL: 'postgres://its:s3cret@db/its', REDIS_URL: 'redis://:pw@r:6379', ADMIN_TOKEN: 'a-very-long-admin-token' })),
+      describeConfig(
+        loadConfig({
+          DATABASE_URL: 'postgres://its:s3cret@db/its',
+          REDIS_URL: 'redis://:pw@r:6379',
+          ADMIN_TOKEN: 'a-very-long-admin-token',
+        }),
+      ),
     );
     expect(shown).not.toContain('s3cret');
     expect(shown).not.toContain(':pw@');

@@ -8,7 +8,10 @@ import { storeFromDb, type Store } from '../src/store/create-store.js';
 import { buildTestApp, openStore } from './fixtures.js';
 
 // Readiness and 503s without a real outage: a Db whose every call fails the way a down server does.
-const refused = () => new DatabaseUnavailableError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+const refused = () =>
+  new DatabaseUnavailableError(
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+  );
 const downDb: Db = {
   kind: 'postgres',
   query: async () => Promise.reject(refused()),
@@ -33,13 +36,22 @@ describe('degraded dependencies', () => {
     expect(ready.json()).toMatchObject({
       status: 'fail',
       checks: [
-        { name: 'database', status: 'fail', reason: 'database unavailable: connect ECONNREFUSED 127.0.0.1:1' },
+        {
+          name: 'database',
+          status: 'fail',
+          reason: 'database unavailable: connect ECONNREFUSED 127.0.0.1:1',
+        },
         { name: 'migrations', status: 'fail' },
         { name: 'redis', status: 'skipped' },
       ],
     });
     expect((await app.inject(API_ROUTES.cameras)).statusCode).toBe(503);
-    const write = await app.inject({ method: 'POST', url: API_ROUTES.ingestEvents, headers: { 'x-api-key': 'its_000000000000_' + 'a'.repeat(32) }, payload: { events: [] } });
+    const write = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestEvents,
+      headers: { 'x-api-key': 'its_000000000000_' + 'a'.repeat(32) },
+      payload: { events: [] },
+    });
     // Validation runs before authentication touches the database.
     expect(write.statusCode).toBe(400);
     const write2 = await app.inject({
@@ -50,7 +62,9 @@ describe('degraded dependencies', () => {
     });
     expect(write2.statusCode).toBe(503);
     expect((await app.inject(API_ROUTES.health)).statusCode).toBe(200);
-    expect((await app.inject(API_ROUTES.metrics)).body).toMatch(/its_db_pool_connections\{state="waiting",store="postgres"\} 2/);
+    expect((await app.inject(API_ROUTES.metrics)).body).toMatch(
+      /its_db_pool_connections\{state="waiting",store="postgres"\} 2/,
+    );
     await app.close();
   });
 
@@ -59,16 +73,28 @@ describe('degraded dependencies', () => {
     const { app } = await buildTestApp(behind);
     const ready = await app.inject(API_ROUTES.ready);
     expect(ready.statusCode).toBe(503);
-    expect(ready.json().checks[1]).toMatchObject({ name: 'migrations', status: 'fail', reason: 'schema at version 1, this release needs 2' });
+    expect(ready.json().checks[1]).toMatchObject({
+      name: 'migrations',
+      status: 'fail',
+      reason: 'schema at version 1, this release needs 2',
+    });
     await app.close();
   });
 
   it('Redis configured but failing: the redis check fails with its reason', async () => {
-    const failing: EventBus = { ...createMemoryBus(), kind: 'redis', ping: async () => Promise.reject(new Error('Connection is closed.')) };
+    const failing: EventBus = {
+      ...createMemoryBus(),
+      kind: 'redis',
+      ping: async () => Promise.reject(new Error('Connection is closed.')),
+    };
     const { app } = await buildTestApp(healthy, { bus: failing });
     const ready = await app.inject(API_ROUTES.ready);
     expect(ready.statusCode).toBe(503);
-    expect(ready.json().checks[2]).toMatchObject({ name: 'redis', status: 'fail', reason: 'Connection is closed.' });
+    expect(ready.json().checks[2]).toMatchObject({
+      name: 'redis',
+      status: 'fail',
+      reason: 'Connection is closed.',
+    });
     await app.close();
   });
 });

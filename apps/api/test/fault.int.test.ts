@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '@its/contracts';
+import { API_ROUTES, type Camera, type ReadinessReport, type Totals } from '@its/contracts';
 import { startPostgres, type PostgresServer } from '@its/testkit';
 import { startApi, type RunningApi } from '../src/start-api.js';
 import { aggregate, at, cameraInput } from './fixtures.js';
@@ -45,9 +45,12 @@ async function waitForReady(status: number): Promise<Response> {
 
 describe('PostgreSQL outage under a running API', () => {
   it('answers 503 while the database is down, stays alive, recovers, and keeps acknowledged batches', async () => {
-    const cam = await (await send('POST', API_ROUTES.cameras, cameraInput())).json();
+    const cam = (await (await send('POST', API_ROUTES.cameras, cameraInput())).json()) as Camera;
     const before = await send('POST', API_ROUTES.ingestAggregates, {
-      aggregates: [aggregate(cam.id, { intervalStart: at(0), volume: 21 }), aggregate(cam.id, { intervalStart: at(1), volume: 4 })],
+      aggregates: [
+        aggregate(cam.id, { intervalStart: at(0), volume: 21 }),
+        aggregate(cam.id, { intervalStart: at(1), volume: 4 }),
+      ],
     });
     expect(before.status).toBe(200);
     // Several idle pooled connections exist now; the server's going away must not crash the process.
@@ -57,15 +60,23 @@ describe('PostgreSQL outage under a running API', () => {
 
     const down = await fetch(api.url + API_ROUTES.ready);
     expect(down.status).toBe(503);
-    const report = await down.json();
+    const report = (await down.json()) as ReadinessReport;
     expect(report.status).toBe('fail');
-    const db = report.checks.find((c: { name: string }) => c.name === 'database');
-    expect(db).toMatchObject({ status: 'fail', reason: expect.stringMatching(/database unavailable|ECONNREFUSED|terminat/i) });
+    const db = report.checks.find((c) => c.name === 'database');
+    expect(db).toMatchObject({
+      status: 'fail',
+      reason: expect.stringMatching(/database unavailable|ECONNREFUSED|terminat/i),
+    });
 
-    const write = await send('POST', API_ROUTES.ingestAggregates, { aggregates: [aggregate(cam.id, { intervalStart: at(2) })] });
+    const write = await send('POST', API_ROUTES.ingestAggregates, {
+      aggregates: [aggregate(cam.id, { intervalStart: at(2) })],
+    });
     expect(write.status).toBe(503);
     expect(write.headers.get('retry-after')).toBe('5');
-    expect(await write.json()).toMatchObject({ statusCode: 503, message: 'database unavailable; retry later' });
+    expect(await write.json()).toMatchObject({
+      statusCode: 503,
+      message: 'database unavailable; retry later',
+    });
     expect((await fetch(api.url + API_ROUTES.cameras)).status).toBe(503);
     expect((await send('POST', API_ROUTES.cameras, cameraInput())).status).toBe(503);
 
@@ -76,9 +87,13 @@ describe('PostgreSQL outage under a running API', () => {
     const up = await waitForReady(200);
     expect(up.status).toBe(200);
 
-    const after = await send('POST', API_ROUTES.ingestAggregates, { aggregates: [aggregate(cam.id, { intervalStart: at(2), volume: 5 })] });
+    const after = await send('POST', API_ROUTES.ingestAggregates, {
+      aggregates: [aggregate(cam.id, { intervalStart: at(2), volume: 5 })],
+    });
     expect(after.status).toBe(200);
-    const totals = await (await fetch(`${api.url}${API_ROUTES.totals}?cameraId=${cam.id}`)).json();
+    const totals = (await (
+      await fetch(`${api.url}${API_ROUTES.totals}?cameraId=${cam.id}`)
+    ).json()) as Totals;
     expect(totals).toMatchObject({ volume: 30, intervals: 3 });
   });
 });

@@ -45,8 +45,28 @@ export const cameraInput = (over: Partial<CameraInput> = {}): CameraInput => ({
   name: 'Main St / 5th Ave northbound',
   streamUrl: 'rtsp://127.0.0.1:8554/cam1',
   location: { lat: 52.52, lon: 13.405 },
-  lines: [{ id: 'nb-1', name: 'Northbound stop line', a: { x: 0.1, y: 0.6 }, b: { x: 0.9, y: 0.6 }, lane: 'nb-1', direction: 'both' }],
-  zones: [{ id: 'z1', name: 'Box', polygon: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }], lane: 'nb-1' }],
+  lines: [
+    {
+      id: 'nb-1',
+      name: 'Northbound stop line',
+      a: { x: 0.1, y: 0.6 },
+      b: { x: 0.9, y: 0.6 },
+      lane: 'nb-1',
+      direction: 'both',
+    },
+  ],
+  zones: [
+    {
+      id: 'z1',
+      name: 'Box',
+      polygon: [
+        { x: 0, y: 0 },
+        { x: 1, y: 0 },
+        { x: 1, y: 1 },
+      ],
+      lane: 'nb-1',
+    },
+  ],
   calibration: null,
   enabled: true,
   ...over,

@@ -36,7 +36,13 @@ describe('aggregate query planning', () => {
       cameraId: '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
       class: 'bus',
     });
-    expect(params).toEqual(['3600 seconds', '2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f', 'bus']);
+    expect(params).toEqual([
+      '3600 seconds',
+      '2025-01-01T00:00:00Z',
+      '2025-01-02T00:00:00Z',
+      '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
+      'bus',
+    ]);
     expect(sql).toContain('camera_id = $4::uuid');
     expect(sql).toContain('class = $5::text');
     expect(sql).toMatch(/GROUP BY 1, lane/);
@@ -44,9 +50,14 @@ describe('aggregate query planning', () => {
   });
 
   it('refuses more than 10 000 buckets, naming the bucket parameter', () => {
-    expect(() => planAggregateQuery({ from: '2020-01-01T00:00:00Z', to: '2021-01-01T00:00:00Z', bucket: '1m', groupBy: [] })).toThrow(
-      /^querystring\/bucket: 527040 buckets of 1m/,
-    );
+    expect(() =>
+      planAggregateQuery({
+        from: '2020-01-01T00:00:00Z',
+        to: '2021-01-01T00:00:00Z',
+        bucket: '1m',
+        groupBy: [],
+      }),
+    ).toThrow(/^querystring\/bucket: 527040 buckets of 1m/);
   });
 });
 
@@ -89,17 +100,37 @@ describe('error mapping', () => {
   const conn = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
   it('maps typed, framework and unknown errors to one body shape', () => {
-    expect(toErrorBody(new ApiError('not-found', 'x'), 'r1', 10)).toEqual({ statusCode: 404, error: 'Not Found', message: 'x', reqId: 'r1' });
-    expect(toErrorBody(new DatabaseUnavailableError(conn), 'r', 10)).toMatchObject({ statusCode: 503, message: 'database unavailable; retry later' });
+    expect(toErrorBody(new ApiError('not-found', 'x'), 'r1', 10)).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'x',
+      reqId: 'r1',
+    });
+    expect(toErrorBody(new DatabaseUnavailableError(conn), 'r', 10)).toMatchObject({
+      statusCode: 503,
+      message: 'database unavailable; retry later',
+    });
     expect(toErrorBody(conn, 'r', 10).statusCode).toBe(503);
-    expect(toErrorBody(Object.assign(new Error('too big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'r', 99)).toMatchObject({
+    expect(
+      toErrorBody(
+        Object.assign(new Error('too big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }),
+        'r',
+        99,
+      ),
+    ).toMatchObject({
       statusCode: 413,
       message: 'body: larger than the limit of 99 bytes (BODY_LIMIT_BYTES)',
     });
-    expect(toErrorBody(Object.assign(new Error('nope'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), 'r', 1).message).toBe(
-      'body: invalid JSON (nope)',
-    );
-    expect(toErrorBody(Object.assign(new Error('teapot'), { statusCode: 418, name: 'Teapot' }), 'r', 1)).toMatchObject({ statusCode: 418, error: 'Teapot' });
+    expect(
+      toErrorBody(
+        Object.assign(new Error('nope'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }),
+        'r',
+        1,
+      ).message,
+    ).toBe('body: invalid JSON (nope)');
+    expect(
+      toErrorBody(Object.assign(new Error('teapot'), { statusCode: 418, name: 'Teapot' }), 'r', 1),
+    ).toMatchObject({ statusCode: 418, error: 'Teapot' });
     expect(toErrorBody(new Error('secret detail'), 'r', 1)).toEqual({
       statusCode: 500,
       error: 'Internal Server Error',
@@ -110,7 +141,9 @@ describe('error mapping', () => {
 
   it('recognises connection failures by code and message, not query errors', () => {
     expect(isConnectionError(conn)).toBe(true);
-    expect(isConnectionError(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBe(
+      true,
+    );
     expect(isConnectionError(Object.assign(new Error('x'), { code: '08006' }))).toBe(true);
     expect(isConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isConnectionError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
@@ -143,7 +176,17 @@ describe('small helpers', () => {
       },
     });
     const log = createLogger('info', sink);
-    log.info({ req: { id: '1', method: 'GET', url: '/', headers: { authorization: 'Bearer its_secret', 'x-api-key': 'its_other' } } }, 'x');
+    log.info(
+      {
+        req: {
+          id: '1',
+          method: 'GET',
+          url: '/',
+          headers: { authorization: 'Bearer its_secret', 'x-api-key': 'its_other' },
+        },
+      },
+      'x',
+    );
     expect(lines.join('')).not.toContain('its_secret');
     expect(lines.join('')).not.toContain('its_other');
     expect(lines.join('')).toContain('[REDACTED]');
@@ -153,7 +196,12 @@ describe('small helpers', () => {
 describe('shutDown', () => {
   it('returns 0 when closing finishes in time', async () => {
     const log: string[] = [];
-    expect(await shutDown({ close: async () => {} }, { timeoutMs: 1000, forceClose: () => log.push('forced'), log: (m) => log.push(m) })).toBe(0);
+    expect(
+      await shutDown(
+        { close: async () => {} },
+        { timeoutMs: 1000, forceClose: () => log.push('forced'), log: (m) => log.push(m) },
+      ),
+    ).toBe(0);
     expect(log).toEqual([]);
   });
 
@@ -161,7 +209,10 @@ describe('shutDown', () => {
     const log: string[] = [];
     let release = () => {};
     const never = new Promise<void>((r) => (release = r));
-    const code = await shutDown({ close: () => never }, { timeoutMs: 20, forceClose: () => log.push('forced'), log: (m) => log.push(m) });
+    const code = await shutDown(
+      { close: () => never },
+      { timeoutMs: 20, forceClose: () => log.push('forced'), log: (m) => log.push(m) },
+    );
     release();
     expect(code).toBe(1);
     expect(log).toEqual([expect.stringMatching(/after 20 ms/), 'forced']);
@@ -169,7 +220,10 @@ describe('shutDown', () => {
 
   it('returns 1 when closing fails', async () => {
     const log: string[] = [];
-    const code = await shutDown({ close: async () => Promise.reject(new Error('pool stuck')) }, { timeoutMs: 1000, forceClose: () => {}, log: (m) => log.push(m) });
+    const code = await shutDown(
+      { close: async () => Promise.reject(new Error('pool stuck')) },
+      { timeoutMs: 1000, forceClose: () => {}, log: (m) => log.push(m) },
+    );
     expect(code).toBe(1);
     expect(log).toEqual(['shutdown failed: pool stuck']);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '@its/contracts';
+import { API_ROUTES, type Camera, type ReadinessReport } from '@its/contracts';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@its/testkit';
 import { startApi, type RunningApi } from '../src/start-api.js';
 import { aggregate, cameraInput, crossing } from './fixtures.js';
@@ -19,8 +19,18 @@ let key: string;
 beforeAll(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   dir = mkdtempSync(join(tmpdir(), 'its-api-redis-'));
-  one = await startApi({ dataDir: join(dir, 'one'), databaseUrl: pg.url, redisUrl: redis.url, logLevel: 'silent' });
-  two = await startApi({ dataDir: join(dir, 'two'), databaseUrl: pg.url, redisUrl: redis.url, logLevel: 'silent' });
+  one = await startApi({
+    dataDir: join(dir, 'one'),
+    databaseUrl: pg.url,
+    redisUrl: redis.url,
+    logLevel: 'silent',
+  });
+  two = await startApi({
+    dataDir: join(dir, 'two'),
+    databaseUrl: pg.url,
+    redisUrl: redis.url,
+    logLevel: 'silent',
+  });
   key = (await one.createApiKey('fanout')).key;
 });
 afterAll(async () => {
@@ -40,16 +50,24 @@ describe('live events through Redis', () => {
   it('an event ingested by one instance reaches SSE clients of both instances', async () => {
     const ready = await fetch(two.url + API_ROUTES.ready);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks).toContainEqual(expect.objectContaining({ name: 'redis', status: 'ok' }));
+    expect(((await ready.json()) as ReadinessReport).checks).toContainEqual(
+      expect.objectContaining({ name: 'redis', status: 'ok' }),
+    );
 
-    const cam = await (await post(one, API_ROUTES.cameras, cameraInput())).json();
+    const cam = (await (await post(one, API_ROUTES.cameras, cameraInput())).json()) as Camera;
     const onTwo = await openSse(two.url + API_ROUTES.stream);
     const onOne = await openSse(`${one.url}${API_ROUTES.stream}?cameraId=${cam.id}`);
-    await Promise.all([onTwo.waitForComment((c) => c === 'connected'), onOne.waitForComment((c) => c === 'connected')]);
+    await Promise.all([
+      onTwo.waitForComment((c) => c === 'connected'),
+      onOne.waitForComment((c) => c === 'connected'),
+    ]);
 
     const event = crossing(cam.id, { class: 'motorcycle' });
     expect((await post(one, API_ROUTES.ingestEvents, { events: [event] })).status).toBe(200);
-    expect((await post(two, API_ROUTES.ingestAggregates, { aggregates: [aggregate(cam.id, { volume: 4 })] })).status).toBe(200);
+    expect(
+      (await post(two, API_ROUTES.ingestAggregates, { aggregates: [aggregate(cam.id, { volume: 4 })] }))
+        .status,
+    ).toBe(200);
 
     const seenOnTwo = await onTwo.waitFor((m) => m.event === 'crossing');
     expect(JSON.parse(seenOnTwo.data)).toMatchObject({ id: event.id, class: 'motorcycle' });
@@ -66,10 +84,14 @@ describe('live events through Redis', () => {
     await redis.stop();
     const ready = await fetch(one.url + API_ROUTES.ready);
     expect(ready.status).toBe(503);
-    const body = await ready.json();
-    expect(body.checks).toContainEqual(expect.objectContaining({ name: 'redis', status: 'fail', reason: expect.any(String) }));
+    const body = (await ready.json()) as ReadinessReport;
+    expect(body.checks).toContainEqual(
+      expect.objectContaining({ name: 'redis', status: 'fail', reason: expect.any(String) }),
+    );
     expect(body.checks).toContainEqual(expect.objectContaining({ name: 'database', status: 'ok' }));
-    const cam = await (await post(one, API_ROUTES.cameras, cameraInput({ name: 'while redis is down' }))).json();
+    const cam = (await (
+      await post(one, API_ROUTES.cameras, cameraInput({ name: 'while redis is down' }))
+    ).json()) as Camera;
     const res = await post(one, API_ROUTES.ingestEvents, { events: [crossing(cam.id)] });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });

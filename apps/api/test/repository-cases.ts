@@ -32,11 +32,31 @@ async function seedBuckets(repo: Repository): Promise<{ a: string; b: string }> 
     [
       aggregate(a, { intervalStart: at(0), volume: 10, occupancyPct: 10, meanSpeedKmh: 40, p85SpeedKmh: 50 }),
       aggregate(a, { intervalStart: at(1), volume: 30, occupancyPct: 20, meanSpeedKmh: 60, p85SpeedKmh: 70 }),
-      aggregate(a, { intervalStart: at(14), volume: 0, occupancyPct: 0, meanSpeedKmh: null, p85SpeedKmh: null }),
+      aggregate(a, {
+        intervalStart: at(14),
+        volume: 0,
+        occupancyPct: 0,
+        meanSpeedKmh: null,
+        p85SpeedKmh: null,
+      }),
       aggregate(a, { intervalStart: at(15), volume: 5, occupancyPct: 30, meanSpeedKmh: 80, p85SpeedKmh: 90 }),
-      aggregate(a, { intervalStart: at(2), lane: 'sb-1', class: 'truck', volume: 10, occupancyPct: 40, meanSpeedKmh: 30, p85SpeedKmh: 35 }),
+      aggregate(a, {
+        intervalStart: at(2),
+        lane: 'sb-1',
+        class: 'truck',
+        volume: 10,
+        occupancyPct: 40,
+        meanSpeedKmh: 30,
+        p85SpeedKmh: 35,
+      }),
       aggregate(b, { intervalStart: at(5), volume: 20, occupancyPct: 50, meanSpeedKmh: 50, p85SpeedKmh: 60 }),
-      aggregate(a, { intervalStart: at(60), volume: 100, occupancyPct: 10, meanSpeedKmh: 50, p85SpeedKmh: 55 }),
+      aggregate(a, {
+        intervalStart: at(60),
+        volume: 100,
+        occupancyPct: 10,
+        meanSpeedKmh: 50,
+        p85SpeedKmh: 55,
+      }),
     ],
     NOW,
   );
@@ -86,7 +106,12 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
       };
       const later = new Date(NOW.getTime() + 60_000);
       const updated = await repo.updateCamera(ids[0]!, { name: 'renamed', calibration }, later);
-      expect(updated).toMatchObject({ name: 'renamed', streamUrl: 'rtsp://127.0.0.1/cam', calibration, updatedAt: later.toISOString() });
+      expect(updated).toMatchObject({
+        name: 'renamed',
+        streamUrl: 'rtsp://127.0.0.1/cam',
+        calibration,
+        updatedAt: later.toISOString(),
+      });
       const cleared = await repo.updateCamera(ids[0]!, { calibration: null, enabled: false }, later);
       expect(cleared).toMatchObject({ name: 'renamed', calibration: null, enabled: false });
       expect(await repo.updateCamera(randomUUID(), { name: 'x' }, later)).toBeUndefined();
@@ -102,14 +127,21 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     async run({ repo }) {
       const cam = randomUUID();
       await repo.createCamera(cam, newCamera(), NOW);
-      const batch = [crossing(cam), crossing(cam, { speedKmh: null, trackId: null }), crossing(cam, { class: 'bus' })];
+      const batch = [
+        crossing(cam),
+        crossing(cam, { speedKmh: null, trackId: null }),
+        crossing(cam, { class: 'bus' }),
+      ];
       const first = await repo.insertEvents(batch);
       expect(first).toMatchObject({ accepted: 3, duplicates: 0 });
       expect(first.stored).toHaveLength(3);
       const retry = await repo.insertEvents(batch);
       expect(retry).toEqual({ accepted: 0, duplicates: 3, stored: [] });
       const inBatchDuplicate = crossing(cam);
-      expect(await repo.insertEvents([inBatchDuplicate, inBatchDuplicate])).toMatchObject({ accepted: 1, duplicates: 1 });
+      expect(await repo.insertEvents([inBatchDuplicate, inBatchDuplicate])).toMatchObject({
+        accepted: 1,
+        duplicates: 1,
+      });
       expect((await repo.totals({})).crossings).toBe(4);
     },
   },
@@ -137,12 +169,21 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     async run({ repo }) {
       const cam = randomUUID();
       await repo.createCamera(cam, newCamera(), NOW);
-      const first = await repo.upsertAggregates([aggregate(cam), aggregate(cam, { class: 'bus', volume: 2 })], NOW);
+      const first = await repo.upsertAggregates(
+        [aggregate(cam), aggregate(cam, { class: 'bus', volume: 2 })],
+        NOW,
+      );
       expect(first).toMatchObject({ accepted: 2, duplicates: 0 });
-      const retry = await repo.upsertAggregates([aggregate(cam, { volume: 12 }), aggregate(cam, { class: 'bus', volume: 2 })], NOW);
+      const retry = await repo.upsertAggregates(
+        [aggregate(cam, { volume: 12 }), aggregate(cam, { class: 'bus', volume: 2 })],
+        NOW,
+      );
       expect(retry).toMatchObject({ accepted: 0, duplicates: 2 });
       // Same key twice in one batch: the last one wins.
-      await repo.upsertAggregates([aggregate(cam, { lane: 'x', volume: 1 }), aggregate(cam, { lane: 'x', volume: 4 })], NOW);
+      await repo.upsertAggregates(
+        [aggregate(cam, { lane: 'x', volume: 1 }), aggregate(cam, { lane: 'x', volume: 4 })],
+        NOW,
+      );
       const totals = await repo.totals({ cameraId: cam });
       expect(totals).toMatchObject({ volume: 18, intervals: 3 });
       expect(totals.byClass).toEqual([
@@ -166,20 +207,69 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     name: 'groupBy splits buckets by camera and lane; filters narrow by camera, lane and class',
     async run({ repo }) {
       const { a, b } = await seedBuckets(repo);
-      const grouped = await repo.queryAggregates({ from: at(0), to: at(15), bucket: '15m', groupBy: ['camera', 'lane'] });
+      const grouped = await repo.queryAggregates({
+        from: at(0),
+        to: at(15),
+        bucket: '15m',
+        groupBy: ['camera', 'lane'],
+      });
       expect(grouped).toHaveLength(3);
       expect(grouped).toEqual(
         expect.arrayContaining([
-          { start: at(0), cameraId: a, lane: 'nb-1', volume: 40, occupancyPct: 10, meanSpeedKmh: 55, p85SpeedKmh: 65 },
-          { start: at(0), cameraId: a, lane: 'sb-1', volume: 10, occupancyPct: 40, meanSpeedKmh: 30, p85SpeedKmh: 35 },
-          { start: at(0), cameraId: b, lane: 'nb-1', volume: 20, occupancyPct: 50, meanSpeedKmh: 50, p85SpeedKmh: 60 },
+          {
+            start: at(0),
+            cameraId: a,
+            lane: 'nb-1',
+            volume: 40,
+            occupancyPct: 10,
+            meanSpeedKmh: 55,
+            p85SpeedKmh: 65,
+          },
+          {
+            start: at(0),
+            cameraId: a,
+            lane: 'sb-1',
+            volume: 10,
+            occupancyPct: 40,
+            meanSpeedKmh: 30,
+            p85SpeedKmh: 35,
+          },
+          {
+            start: at(0),
+            cameraId: b,
+            lane: 'nb-1',
+            volume: 20,
+            occupancyPct: 50,
+            meanSpeedKmh: 50,
+            p85SpeedKmh: 60,
+          },
         ]),
       );
-      const trucks = await repo.queryAggregates({ from: at(0), to: at(60), bucket: '1m', groupBy: ['class'], class: 'truck' });
-      expect(trucks).toEqual([{ start: at(2), class: 'truck', volume: 10, occupancyPct: 40, meanSpeedKmh: 30, p85SpeedKmh: 35 }]);
-      const camB = await repo.queryAggregates({ from: at(0), to: at(120), bucket: '1h', groupBy: [], cameraId: b });
+      const trucks = await repo.queryAggregates({
+        from: at(0),
+        to: at(60),
+        bucket: '1m',
+        groupBy: ['class'],
+        class: 'truck',
+      });
+      expect(trucks).toEqual([
+        { start: at(2), class: 'truck', volume: 10, occupancyPct: 40, meanSpeedKmh: 30, p85SpeedKmh: 35 },
+      ]);
+      const camB = await repo.queryAggregates({
+        from: at(0),
+        to: at(120),
+        bucket: '1h',
+        groupBy: [],
+        cameraId: b,
+      });
       expect(camB.map((x) => x.volume)).toEqual([20]);
-      const lane = await repo.queryAggregates({ from: at(0), to: at(120), bucket: '1h', groupBy: [], lane: 'sb-1' });
+      const lane = await repo.queryAggregates({
+        from: at(0),
+        to: at(120),
+        bucket: '1h',
+        groupBy: [],
+        lane: 'sb-1',
+      });
       expect(lane.map((x) => x.volume)).toEqual([10]);
     },
   },
@@ -200,8 +290,12 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
       });
       expect(daily).toEqual([expect.objectContaining({ start: '2025-03-01T00:00:00.000Z', volume: 175 })]);
       const idle = await repo.queryAggregates({ from: at(14), to: at(15), bucket: '1m', groupBy: [] });
-      expect(idle).toEqual([{ start: at(14), volume: 0, occupancyPct: 0, meanSpeedKmh: null, p85SpeedKmh: null }]);
-      expect(await repo.queryAggregates({ from: at(200), to: at(300), bucket: '15m', groupBy: [] })).toEqual([]);
+      expect(idle).toEqual([
+        { start: at(14), volume: 0, occupancyPct: 0, meanSpeedKmh: null, p85SpeedKmh: null },
+      ]);
+      expect(await repo.queryAggregates({ from: at(200), to: at(300), bucket: '15m', groupBy: [] })).toEqual(
+        [],
+      );
     },
   },
   {
@@ -216,9 +310,16 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
           cameraId: a,
           intervalStart: at(60),
           volume: 100,
-          counts: [{ lane: 'nb-1', class: 'car', volume: 100, occupancyPct: 10, meanSpeedKmh: 50, p85SpeedKmh: 55 }],
+          counts: [
+            { lane: 'nb-1', class: 'car', volume: 100, occupancyPct: 10, meanSpeedKmh: 50, p85SpeedKmh: 55 },
+          ],
         },
-        { cameraId: b, intervalStart: at(5), volume: 20, counts: [expect.objectContaining({ lane: 'nb-1', volume: 20 })] },
+        {
+          cameraId: b,
+          intervalStart: at(5),
+          volume: 20,
+          counts: [expect.objectContaining({ lane: 'nb-1', volume: 20 })],
+        },
         { cameraId: empty, intervalStart: null, volume: 0, counts: [] },
       ]);
       expect((await repo.latestCounts(b)).map((i) => i.cameraId)).toEqual([b]);
@@ -228,10 +329,29 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     name: 'totals sum intervals and count crossings, within an optional range and camera',
     async run({ repo }) {
       const { a, b } = await seedBuckets(repo);
-      await repo.insertEvents([crossing(a, { ts: at(1) }), crossing(a, { ts: at(61) }), crossing(b, { ts: at(2) })]);
-      expect(await repo.totals({})).toMatchObject({ cameras: 2, volume: 175, intervals: 7, crossings: 3, from: null, to: null });
-      expect(await repo.totals({ from: at(0), to: at(60) })).toMatchObject({ volume: 75, intervals: 6, crossings: 2 });
-      expect(await repo.totals({ cameraId: a, from: at(0) })).toMatchObject({ cameras: 1, volume: 155, crossings: 2 });
+      await repo.insertEvents([
+        crossing(a, { ts: at(1) }),
+        crossing(a, { ts: at(61) }),
+        crossing(b, { ts: at(2) }),
+      ]);
+      expect(await repo.totals({})).toMatchObject({
+        cameras: 2,
+        volume: 175,
+        intervals: 7,
+        crossings: 3,
+        from: null,
+        to: null,
+      });
+      expect(await repo.totals({ from: at(0), to: at(60) })).toMatchObject({
+        volume: 75,
+        intervals: 6,
+        crossings: 2,
+      });
+      expect(await repo.totals({ cameraId: a, from: at(0) })).toMatchObject({
+        cameras: 1,
+        volume: 155,
+        crossings: 2,
+      });
     },
   },
   {
@@ -247,7 +367,11 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
         NOW,
       );
       expect(stored).toHaveLength(1);
-      expect((await repo.getCamera(cam))?.status).toEqual({ state: 'offline', reason: 'rtsp timeout', lastSeenAt: NOW.toISOString() });
+      expect((await repo.getCamera(cam))?.status).toEqual({
+        state: 'offline',
+        reason: 'rtsp timeout',
+        lastSeenAt: NOW.toISOString(),
+      });
     },
   },
   {
@@ -267,7 +391,9 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
       expect(rows.rows).toHaveLength(1);
       expect(rows.rows[0]!.key_hash).not.toContain(created.key);
       expect(await verifyApiKey(repo, created.key)).toBe(created.id);
-      expect(await verifyApiKey(repo, created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A'))).toBeUndefined();
+      expect(
+        await verifyApiKey(repo, created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A')),
+      ).toBeUndefined();
       await repo.touchApiKey(created.id, NOW);
       expect((await repo.findApiKeyByPrefix(created.prefix))?.lastUsedAt).toBe(NOW.toISOString());
       // Within a minute the stored time does not move (no write per request).
@@ -285,14 +411,10 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
       await repo.createCamera(cam, newCamera(), NOW);
       await expect(
         store.db.transaction(async (tx) => {
-          await tx.query('INSERT INTO crossing_events (id, camera_id, line_id, lane, class, direction, ts) VALUES ($1, $2, $3, $3, $4, $5, $6)', [
-            randomUUID(),
-            cam,
-            'l',
-            'car',
-            'forward',
-            NOW,
-          ]);
+          await tx.query(
+            'INSERT INTO crossing_events (id, camera_id, line_id, lane, class, direction, ts) VALUES ($1, $2, $3, $3, $4, $5, $6)',
+            [randomUUID(), cam, 'l', 'car', 'forward', NOW],
+          );
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
@@ -302,7 +424,11 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
 ];
 
 /** Runs every case against the store `open` returns (opened once, emptied before each case). */
-export function describeRepository(label: string, open: () => Promise<Store>, teardown: () => Promise<void> = async () => {}) {
+export function describeRepository(
+  label: string,
+  open: () => Promise<Store>,
+  teardown: () => Promise<void> = async () => {},
+) {
   describe(`repository on ${label}`, () => {
     let store: Store;
     beforeAll(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '@its/contracts';
+import { API_ROUTES, type ApiKeyCreated, type Camera, type Totals } from '@its/contracts';
 import { freePort, waitForPort } from '@its/testkit';
 import { ADMIN_TOKEN, cameraInput, crossing } from './fixtures.js';
 import { openSse } from './sse-client.js';
@@ -23,7 +23,15 @@ afterAll(() => {
 async function startServer(dataDir: string, port: number) {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/server.ts'], {
     cwd: apiDir,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ADMIN_TOKEN, SHUTDOWN_TIMEOUT_MS: '15000' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ADMIN_TOKEN,
+      SHUTDOWN_TIMEOUT_MS: '15000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -60,8 +68,20 @@ describe('graceful shutdown of the server process', () => {
     const server = await startServer(dir, port);
     const base = `http://127.0.0.1:${port}`;
     const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-    const { key } = await (await fetch(base + API_ROUTES.apiKeys, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ name: 'shutdown' }) })).json();
-    const cam = await (await fetch(base + API_ROUTES.cameras, { method: 'POST', headers: adminHeaders, body: JSON.stringify(cameraInput()) })).json();
+    const { key } = (await (
+      await fetch(base + API_ROUTES.apiKeys, {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify({ name: 'shutdown' }),
+      })
+    ).json()) as ApiKeyCreated;
+    const cam = (await (
+      await fetch(base + API_ROUTES.cameras, {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify(cameraInput()),
+      })
+    ).json()) as Camera;
 
     const sse = await openSse(base + API_ROUTES.stream);
     await sse.waitForComment((c) => c === 'connected');
@@ -105,7 +125,7 @@ describe('graceful shutdown of the server process', () => {
 
     // The acknowledged batch survived the shutdown: a new process on the same data sees it.
     const again = await startServer(dir, port);
-    const totals = await (await fetch(`${base}${API_ROUTES.totals}?cameraId=${cam.id}`)).json();
+    const totals = (await (await fetch(`${base}${API_ROUTES.totals}?cameraId=${cam.id}`)).json()) as Totals;
     expect(totals.crossings).toBe(500);
     again.child.kill('SIGINT');
     expect(await again.exited).toBe(0);

@@ -76,7 +76,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     messages,
     comments,
     waitFor: (pred, timeoutMs = 10_000) => wait(() => messages.find(pred), 'an SSE message', timeoutMs),
-    waitForComment: (pred, timeoutMs = 10_000) => wait(() => comments.find(pred), 'an SSE comment', timeoutMs),
+    waitForComment: (pred, timeoutMs = 10_000) =>
+      wait(() => comments.find(pred), 'an SSE comment', timeoutMs),
     ended,
     close: () => ac.abort(),
   };

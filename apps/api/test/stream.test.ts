@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '@its/contracts';
+import { API_ROUTES, type Camera } from '@its/contracts';
 import { startApi, type RunningApi } from '../src/start-api.js';
 import { aggregate, cameraInput, crossing } from './fixtures.js';
 import { openSse } from './sse-client.js';
@@ -14,7 +14,12 @@ let key: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'its-api-'));
-  api = await startApi({ dataDir: join(dir, 'data'), port: 0, logLevel: 'silent', env: { SSE_HEARTBEAT_MS: '200' } });
+  api = await startApi({
+    dataDir: join(dir, 'data'),
+    port: 0,
+    logLevel: 'silent',
+    env: { SSE_HEARTBEAT_MS: '200' },
+  });
   key = (await api.createApiKey('stream-test')).key;
 });
 afterAll(async () => {
@@ -31,17 +36,27 @@ const post = (path: string, body: unknown) =>
 
 describe('live stream (SSE) and startApi', () => {
   it('streams committed events with LiveEvent type names, filtered by camera, with heartbeats and CORS', async () => {
-    const a = await (await post(API_ROUTES.cameras, cameraInput({ name: 'A' }))).json();
-    const b = await (await post(API_ROUTES.cameras, cameraInput({ name: 'B' }))).json();
+    const a = (await (await post(API_ROUTES.cameras, cameraInput({ name: 'A' }))).json()) as Camera;
+    const b = (await (await post(API_ROUTES.cameras, cameraInput({ name: 'B' }))).json()) as Camera;
     const all = await openSse(api.url + API_ROUTES.stream, { origin: 'http://localhost:3000' });
     const onlyB = await openSse(`${api.url}${API_ROUTES.stream}?cameraId=${b.id}`);
     expect(all.status).toBe(200);
     expect(all.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(all.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
 
-    expect((await post(API_ROUTES.ingestEvents, { events: [crossing(a.id, { class: 'bus' })] })).status).toBe(200);
-    expect((await post(API_ROUTES.ingestAggregates, { aggregates: [aggregate(b.id, { volume: 33 })] })).status).toBe(200);
-    expect((await post(API_ROUTES.ingestStatus, { cameras: [{ cameraId: b.id, state: 'offline', reason: 'no frames' }] })).status).toBe(200);
+    expect((await post(API_ROUTES.ingestEvents, { events: [crossing(a.id, { class: 'bus' })] })).status).toBe(
+      200,
+    );
+    expect(
+      (await post(API_ROUTES.ingestAggregates, { aggregates: [aggregate(b.id, { volume: 33 })] })).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(API_ROUTES.ingestStatus, {
+          cameras: [{ cameraId: b.id, state: 'offline', reason: 'no frames' }],
+        })
+      ).status,
+    ).toBe(200);
 
     const crossingMsg = await all.waitFor((m) => m.event === 'crossing');
     expect(JSON.parse(crossingMsg.data)).toMatchObject({ cameraId: a.id, class: 'bus' });
@@ -58,12 +73,12 @@ describe('live stream (SSE) and startApi', () => {
   });
 
   it('keeps data on disk: a second startApi on the same directory sees it', async () => {
-    const cam = await (await post(API_ROUTES.cameras, cameraInput({ name: 'persisted' }))).json();
+    const cam = (await (await post(API_ROUTES.cameras, cameraInput({ name: 'persisted' }))).json()) as Camera;
     await api.close();
     api = await startApi({ dataDir: join(dir, 'data'), logLevel: 'silent' });
     const res = await fetch(api.url + API_ROUTES.camera(cam.id));
     expect(res.status).toBe(200);
-    expect((await res.json()).name).toBe('persisted');
+    expect(((await res.json()) as Camera).name).toBe('persisted');
     key = (await api.createApiKey('again')).key;
   });
 

@@ -24,7 +24,9 @@ export function parseApiKey(key: string): string | undefined {
 }
 
 /** The credential a request carries: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-export function extractCredential(headers: Record<string, string | string[] | undefined>): string | undefined {
+export function extractCredential(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);

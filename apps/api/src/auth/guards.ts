@@ -22,7 +22,8 @@ export function createGuards(opts: {
     apiKey,
     read: opts.readRequired ? apiKey : async () => {},
     async admin(req) {
-      if (!adminHash) throw new ApiError('forbidden', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
+      if (!adminHash)
+        throw new ApiError('forbidden', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
       if (!isAdmin(extractCredential(req.headers))) throw unauthorized();
     },
     async writer(req) {

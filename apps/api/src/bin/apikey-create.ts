@@ -12,14 +12,18 @@ import { createStore } from '../store/create-store.js';
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } }));
+    ({ values } = parseArgs({
+      options: { name: { type: 'string' }, json: { type: 'boolean', default: false } },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\nusage: apikey:create -- --name <name> [--json]`);
     return 2;
   }
   const name = values.name?.trim();
   if (!name || name.length > 120) {
-    console.error('--name: required, 1 to 120 characters (e.g. --name worker)\nusage: apikey:create -- --name <name> [--json]');
+    console.error(
+      '--name: required, 1 to 120 characters (e.g. --name worker)\nusage: apikey:create -- --name <name> [--json]',
+    );
     return 2;
   }
   const config = loadConfig();
@@ -42,7 +46,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : `apikey:create failed: ${(err as Error).message}`);
+    console.error(
+      err instanceof ConfigError ? err.message : `apikey:create failed: ${(err as Error).message}`,
+    );
     process.exit(1);
   },
 );

@@ -88,7 +88,10 @@ export const MIGRATIONS: readonly Migration[] = [
 export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 
 /** Pure: which migrations still need to run, in order. */
-export function planMigrations(applied: readonly number[], all: readonly Migration[] = MIGRATIONS): Migration[] {
+export function planMigrations(
+  applied: readonly number[],
+  all: readonly Migration[] = MIGRATIONS,
+): Migration[] {
   const done = new Set(applied);
   return [...all].filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
 }

@@ -16,7 +16,11 @@ function wrap(err: unknown): unknown {
   return isConnectionError(err) ? new DatabaseUnavailableError(err) : err;
 }
 
-async function runQuery<R>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+async function runQuery<R>(
+  client: pg.Pool | pg.PoolClient,
+  sql: string,
+  params?: readonly unknown[],
+): Promise<QueryResult<R>> {
   try {
     const res = await client.query(sql, params as unknown[] | undefined);
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
@@ -37,7 +41,9 @@ export function createPgDb(opts: PgDbOptions): Db {
   });
   // An idle client whose server went away emits 'error' on the pool; unhandled, it would crash the
   // process. The pool already discards that client, so logging is all there is to do.
-  pool.on('error', (err) => opts.logger?.warn({ err: { message: err.message } }, 'idle database client failed'));
+  pool.on('error', (err) =>
+    opts.logger?.warn({ err: { message: err.message } }, 'idle database client failed'),
+  );
   return {
     kind: 'postgres',
     query: (sql, params) => runQuery(pool, sql, params),

@@ -62,7 +62,9 @@ export async function createRedisBus(opts: RedisBusOptions): Promise<EventBus> {
   emitter.setMaxListeners(0);
   // ioredis emits 'error' on every failed reconnect; unhandled, an EventEmitter 'error' kills the process.
   for (const client of [pub, sub]) {
-    client.on('error', (err: Error) => opts.logger?.warn({ err: { message: err.message } }, 'redis connection error'));
+    client.on('error', (err: Error) =>
+      opts.logger?.warn({ err: { message: err.message } }, 'redis connection error'),
+    );
   }
   sub.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;

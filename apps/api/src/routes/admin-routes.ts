@@ -41,7 +41,8 @@ export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
       },
     },
     async (req, reply) => {
-      if (!(await ctx.store.repo.revokeApiKey(req.params.id))) throw notFound(`params/id: api key "${req.params.id}" not found`);
+      if (!(await ctx.store.repo.revokeApiKey(req.params.id)))
+        throw notFound(`params/id: api key "${req.params.id}" not found`);
       reply.status(204);
       return null;
     },

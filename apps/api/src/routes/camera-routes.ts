@@ -30,7 +30,12 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     API_ROUTES.cameras,
     {
       preHandler: ctx.guards.read,
-      schema: { tags, summary: 'List cameras (paginated)', querystring: PageQuery, response: { 200: Page(Camera), ...errors } },
+      schema: {
+        tags,
+        summary: 'List cameras (paginated)',
+        querystring: PageQuery,
+        response: { 200: Page(Camera), ...errors },
+      },
     },
     async (req) => {
       const { items, total } = await repo.listCameras(req.query);

@@ -4,7 +4,9 @@ import type { RouteContext, ZodApp } from '../context.js';
 
 /** JPEG files start with the SOI marker FF D8 followed by another marker (FF). */
 export function isJpeg(body: unknown): body is Buffer {
-  return Buffer.isBuffer(body) && body.length >= 3 && body[0] === 0xff && body[1] === 0xd8 && body[2] === 0xff;
+  return (
+    Buffer.isBuffer(body) && body.length >= 3 && body[0] === 0xff && body[1] === 0xd8 && body[2] === 0xff
+  );
 }
 
 export function registerDetectRoutes(app: ZodApp, ctx: RouteContext) {
@@ -24,7 +26,10 @@ export function registerDetectRoutes(app: ZodApp, ctx: RouteContext) {
     async (req) => {
       const detector = ctx.detector;
       if (!detector) {
-        throw new ApiError('unavailable', 'the detector is not configured on this API instance (no detector was injected)');
+        throw new ApiError(
+          'unavailable',
+          'the detector is not configured on this API instance (no detector was injected)',
+        );
       }
       if (!isJpeg(req.body)) throw badRequest('body: not a JPEG image; send the frame as image/jpeg');
       const t0 = performance.now();

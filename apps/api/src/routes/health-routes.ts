@@ -1,5 +1,5 @@
 import { HealthStatus, ReadinessReport, API_ROUTES } from '@its/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeCause } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 
@@ -8,7 +8,11 @@ type CheckEntry = z.infer<typeof ReadinessReport>['checks'][number];
 /** 2 s: a readiness probe must answer before the orchestrator's own probe timeout. */
 export const CHECK_TIMEOUT_MS = 2000;
 
-async function runCheck(name: string, fn: () => Promise<string | null>, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckEntry> {
+async function runCheck(
+  name: string,
+  fn: () => Promise<string | null>,
+  timeoutMs = CHECK_TIMEOUT_MS,
+): Promise<CheckEntry> {
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -16,9 +20,19 @@ async function runCheck(name: string, fn: () => Promise<string | null>, timeoutM
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     const failure = await Promise.race([fn(), timeout]);
-    return { name, status: failure ? 'fail' : 'ok', durationMs: Math.round(performance.now() - t0), reason: failure };
+    return {
+      name,
+      status: failure ? 'fail' : 'ok',
+      durationMs: Math.round(performance.now() - t0),
+      reason: failure,
+    };
   } catch (err) {
-    return { name, status: 'fail', durationMs: Math.round(performance.now() - t0), reason: describeCause(err) };
+    return {
+      name,
+      status: 'fail',
+      durationMs: Math.round(performance.now() - t0),
+      reason: describeCause(err),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -59,7 +73,12 @@ export function registerHealthRoutes(app: ZodApp, ctx: RouteContext) {
               await ctx.bus.ping();
               return null;
             })
-          : Promise.resolve<CheckEntry>({ name: 'redis', status: 'skipped', durationMs: 0, reason: 'REDIS_URL not set' }),
+          : Promise.resolve<CheckEntry>({
+              name: 'redis',
+              status: 'skipped',
+              durationMs: 0,
+              reason: 'REDIS_URL not set',
+            }),
       ]);
       const ok = checks.every((c) => c.status !== 'fail');
       reply.status(ok ? 200 : 503);
@@ -67,8 +86,12 @@ export function registerHealthRoutes(app: ZodApp, ctx: RouteContext) {
     },
   );
 
-  app.get(API_ROUTES.metrics, { schema: { tags: ['health'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
+  app.get(
+    API_ROUTES.metrics,
+    { schema: { tags: ['health'], summary: 'Prometheus metrics' } },
+    async (_req, reply) => {
+      reply.header('content-type', ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    },
+  );
 }

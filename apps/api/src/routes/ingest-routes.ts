@@ -87,7 +87,10 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
       const stored = await repo.updateStatuses(updates, ctx.clock());
       ctx.metrics.countIngest('status', stored.length, updates.length - stored.length);
       await publishAll(
-        stored.map((u) => ({ type: 'camera-status', data: { cameraId: u.cameraId, state: u.state, reason: u.reason } })),
+        stored.map((u) => ({
+          type: 'camera-status',
+          data: { cameraId: u.cameraId, state: u.state, reason: u.reason },
+        })),
       );
       return { accepted: stored.length, duplicates: updates.length - stored.length };
     },

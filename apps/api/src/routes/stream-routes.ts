@@ -55,7 +55,10 @@ export function registerStreamRoutes(app: ZodApp, ctx: RouteContext) {
         if (cameraId && event.data.cameraId !== cameraId) return;
         res.write(formatSse(event));
       });
-      const heartbeat = setInterval(() => res.write(`: heartbeat ${ctx.clock().toISOString()}\n\n`), ctx.config.SSE_HEARTBEAT_MS);
+      const heartbeat = setInterval(
+        () => res.write(`: heartbeat ${ctx.clock().toISOString()}\n\n`),
+        ctx.config.SSE_HEARTBEAT_MS,
+      );
       const end = () => {
         if (!res.writableEnded) res.end(': server shutting down\n\n');
       };

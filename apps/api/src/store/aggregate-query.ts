@@ -62,7 +62,10 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
   if (f.lane) add('lane', f.lane, 'text');
   if (f.class) add('class', f.class, 'text');
   const dims = f.groupBy.map((d) => COLUMN[d]);
-  const select = [`date_bin($1::interval, interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start`, ...dims];
+  const select = [
+    `date_bin($1::interval, interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start`,
+    ...dims,
+  ];
   const weighted = (col: string) =>
     `(sum(${col} * volume) FILTER (WHERE ${col} IS NOT NULL) / NULLIF(sum(volume) FILTER (WHERE ${col} IS NOT NULL), 0))::float8`;
   const sql = `SELECT ${select.join(', ')},

@@ -19,7 +19,13 @@ import type {
 } from '@its/contracts';
 import type { Db, Queryable } from '../db/db.js';
 import { notFound } from '../errors.js';
-import { planAggregateQuery, toAggregateBucket, toIso, type AggregateFilter, type AggregateRow } from './aggregate-query.js';
+import {
+  planAggregateQuery,
+  toAggregateBucket,
+  toIso,
+  type AggregateFilter,
+  type AggregateRow,
+} from './aggregate-query.js';
 
 /** A camera as validated by `CameraInput` (defaults applied). */
 export interface NewCamera {
@@ -120,17 +126,26 @@ export function createRepository(db: Db) {
       const res = await db.query<CameraRow>(
         `INSERT INTO cameras (id, name, stream_url, lat, lon, geometry, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING ${CAMERA_COLUMNS}`,
-        [id, input.name, input.streamUrl, input.location.lat, input.location.lon, geometryOf(input), input.enabled, now],
+        [
+          id,
+          input.name,
+          input.streamUrl,
+          input.location.lat,
+          input.location.lon,
+          geometryOf(input),
+          input.enabled,
+          now,
+        ],
       );
       return toCamera(res.rows[0]!);
     },
 
     async listCameras(page: { limit: number; offset: number }): Promise<{ items: Camera[]; total: number }> {
       const [rows, count] = await Promise.all([
-        db.query<CameraRow>(`SELECT ${CAMERA_COLUMNS} FROM cameras ORDER BY created_at, id LIMIT $1 OFFSET $2`, [
-          page.limit,
-          page.offset,
-        ]),
+        db.query<CameraRow>(
+          `SELECT ${CAMERA_COLUMNS} FROM cameras ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+          [page.limit, page.offset],
+        ),
         db.query<{ n: number }>('SELECT count(*)::int AS n FROM cameras'),
       ]);
       return { items: rows.rows.map(toCamera), total: count.rows[0]?.n ?? 0 };
@@ -143,7 +158,10 @@ export function createRepository(db: Db) {
 
     async updateCamera(id: string, patch: CameraPatch, now: Date): Promise<Camera | undefined> {
       return db.transaction(async (tx) => {
-        const cur = await tx.query<CameraRow>(`SELECT ${CAMERA_COLUMNS} FROM cameras WHERE id = $1 FOR UPDATE`, [id]);
+        const cur = await tx.query<CameraRow>(
+          `SELECT ${CAMERA_COLUMNS} FROM cameras WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
         if (!cur.rows[0]) return undefined;
         const c = toCamera(cur.rows[0]);
         const next: NewCamera = {
@@ -158,7 +176,16 @@ export function createRepository(db: Db) {
         const res = await tx.query<CameraRow>(
           `UPDATE cameras SET name = $2, stream_url = $3, lat = $4, lon = $5, geometry = $6::jsonb, enabled = $7, updated_at = $8
            WHERE id = $1 RETURNING ${CAMERA_COLUMNS}`,
-          [id, next.name, next.streamUrl, next.location.lat, next.location.lon, geometryOf(next), next.enabled, now],
+          [
+            id,
+            next.name,
+            next.streamUrl,
+            next.location.lat,
+            next.location.lon,
+            geometryOf(next),
+            next.enabled,
+            now,
+          ],
         );
         return toCamera(res.rows[0]!);
       });
@@ -208,14 +235,20 @@ export function createRepository(db: Db) {
     },
 
     /** Inserts or replaces on (camera, interval, lane, class); one transaction. */
-    async upsertAggregates(aggregates: readonly IntervalAggregate[], now: Date): Promise<InsertResult<IntervalAggregate>> {
+    async upsertAggregates(
+      aggregates: readonly IntervalAggregate[],
+      now: Date,
+    ): Promise<InsertResult<IntervalAggregate>> {
       return db.transaction(async (tx) => {
         await assertCamerasExist(
           tx,
           aggregates.map((a) => a.cameraId),
           'aggregates',
         );
-        const rows = dedupeBy(aggregates, (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`);
+        const rows = dedupeBy(
+          aggregates,
+          (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`,
+        );
         const res = await tx.query<{ inserted: boolean }>(
           `INSERT INTO interval_aggregates
              (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh, updated_at)
@@ -254,7 +287,13 @@ export function createRepository(db: Db) {
           `UPDATE cameras c SET status_state = u.state, status_reason = u.reason, status_fps = u.fps, last_seen_at = $5
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[]) AS u(id, state, reason, fps)
            WHERE c.id = u.id`,
-          [rows.map((u) => u.cameraId), rows.map((u) => u.state), rows.map((u) => u.reason), rows.map((u) => u.fps), now],
+          [
+            rows.map((u) => u.cameraId),
+            rows.map((u) => u.state),
+            rows.map((u) => u.reason),
+            rows.map((u) => u.fps),
+            now,
+          ],
         );
         return rows;
       });
@@ -319,20 +358,28 @@ export function createRepository(db: Db) {
       return [...byCamera.values()];
     },
 
-    async totals(filter: { cameraId?: string | undefined; from?: string | undefined; to?: string | undefined }): Promise<Totals> {
+    async totals(filter: {
+      cameraId?: string | undefined;
+      from?: string | undefined;
+      to?: string | undefined;
+    }): Promise<Totals> {
       const params = [filter.cameraId ?? null, filter.from ?? null, filter.to ?? null];
       const range = (col: string) =>
         `($1::uuid IS NULL OR camera_id = $1::uuid) AND ($2::timestamptz IS NULL OR ${col} >= $2::timestamptz) AND ($3::timestamptz IS NULL OR ${col} < $3::timestamptz)`;
       const [cameras, byClass, crossings] = await Promise.all([
-        db.query<{ n: number }>('SELECT count(*)::int AS n FROM cameras WHERE ($1::uuid IS NULL OR id = $1::uuid)', [
-          filter.cameraId ?? null,
-        ]),
+        db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM cameras WHERE ($1::uuid IS NULL OR id = $1::uuid)',
+          [filter.cameraId ?? null],
+        ),
         db.query<{ class: VehicleClass; volume: number; n: number }>(
           `SELECT class, sum(volume)::float8 AS volume, count(*)::int AS n FROM interval_aggregates
            WHERE ${range('interval_start')} GROUP BY class ORDER BY class`,
           params,
         ),
-        db.query<{ n: number }>(`SELECT count(*)::int AS n FROM crossing_events WHERE ${range('ts')}`, params),
+        db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM crossing_events WHERE ${range('ts')}`,
+          params,
+        ),
       ]);
       const classes = byClass.rows.map((r) => ({ class: r.class, volume: Math.round(Number(r.volume)) }));
       return {
@@ -347,13 +394,10 @@ export function createRepository(db: Db) {
     },
 
     async insertApiKey(row: Omit<ApiKeyRow, 'lastUsedAt' | 'revoked'>): Promise<void> {
-      await db.query('INSERT INTO api_keys (id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
-        row.id,
-        row.name,
-        row.prefix,
-        row.keyHash,
-        row.createdAt,
-      ]);
+      await db.query(
+        'INSERT INTO api_keys (id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)',
+        [row.id, row.name, row.prefix, row.keyHash, row.createdAt],
+      );
     },
 
     async findApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined> {
@@ -365,7 +409,10 @@ export function createRepository(db: Db) {
         created_at: Date | string;
         last_used_at: Date | string | null;
         revoked: boolean;
-      }>('SELECT id, name, prefix, key_hash, created_at, last_used_at, revoked FROM api_keys WHERE prefix = $1', [prefix]);
+      }>(
+        'SELECT id, name, prefix, key_hash, created_at, last_used_at, revoked FROM api_keys WHERE prefix = $1',
+        [prefix],
+      );
       const r = res.rows[0];
       if (!r) return undefined;
       return {
