@@ -132,14 +132,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({
-        statusCode: 404,
-        error: 'Not Found',
-        message: `route ${req.method} ${req.url.split('?')[0]} not found`,
-        reqId: req.id,
-      });
+    void reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `route ${req.method} ${req.url.split('?')[0]} not found`,
+      reqId: req.id,
+    });
   });
 
   const any = config.CORS_ORIGINS.includes('*');
