@@ -1,0 +1,96 @@
+/**
+ * Streams a JSON file and hands over only the values at the paths a reader selects (e.g. each
+ * `runs.*.results.*` of a SARIF log), assembled one at a time, so a report of any size is read in
+ * bounded memory. Uses stream-json's tokenizer; the path bookkeeping is ours.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import Assembler from 'stream-json/Assembler.js';
+import Parser from 'stream-json/Parser.js';
+
+export type JsonPath = readonly (string | number)[];
+
+interface Token {
+  name: string;
+  value?: string;
+}
+
+interface Frame {
+  kind: 'object' | 'array';
+  key: string | number;
+}
+
+const PRIMITIVE: Record<string, (v: string | undefined) => unknown> = {
+  stringValue: (v) => v,
+  numberValue: (v) => Number(v),
+  nullValue: () => null,
+  trueValue: () => true,
+  falseValue: () => false,
+};
+
+/**
+ * Calls `onValue` for every value whose path `select` accepts (selected values are not descended into).
+ * Rejects with the parser's message (which carries the position) on malformed JSON, and on an empty file.
+ */
+export async function streamJsonValues(
+  file: string,
+  select: (path: JsonPath) => boolean,
+  onValue: (path: JsonPath, value: unknown) => void,
+): Promise<void> {
+  // Checked first so an empty report says so, instead of the tokenizer's "expected a value".
+  if ((await stat(file)).size === 0) throw new Error('the file is empty (no JSON value)');
+  const parser = new Parser({ packValues: true, streamValues: false });
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  const stack: Frame[] = [];
+  let assembler: Assembler | undefined;
+  let assemblingAt: JsonPath = [];
+  let sawValue = false;
+
+  for await (const token of parser as AsyncIterable<Token>) {
+    if (assembler) {
+      assembler.consume(token);
+      if (assembler.done) {
+        onValue(assemblingAt, assembler.current);
+        assembler = undefined;
+      }
+      continue;
+    }
+    switch (token.name) {
+      case 'keyValue':
+        stack.at(-1)!.key = token.value!;
+        break;
+      case 'endObject':
+      case 'endArray':
+        stack.pop();
+        break;
+      case 'startObject':
+      case 'startArray':
+      default: {
+        const convert = PRIMITIVE[token.name];
+        if (!convert && token.name !== 'startObject' && token.name !== 'startArray') break;
+        sawValue = true;
+        const parent = stack.at(-1);
+        if (parent?.kind === 'array') parent.key = (parent.key as number) + 1;
+        const path = stack.map((f) => f.key);
+        if (select(path)) {
+          if (convert) onValue(path, convert(token.value));
+          else {
+            assembler = new Assembler();
+            assembler.consume(token);
+            assemblingAt = path;
+          }
+        } else if (token.name === 'startObject') stack.push({ kind: 'object', key: '' });
+        else if (token.name === 'startArray') stack.push({ kind: 'array', key: -1 });
+      }
+    }
+  }
+  if (!sawValue) throw new Error('the file is empty (no JSON value)');
+}
+
+/** `*` matches any key or index in a path pattern. */
+export function pathMatches(path: JsonPath, pattern: readonly (string | number)[]): boolean {
+  return path.length === pattern.length && pattern.every((p, i) => p === '*' || p === path[i]);
+}
