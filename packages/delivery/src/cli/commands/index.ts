@@ -1,4 +1,5 @@
 import type { CommandModule } from '../io.js';
+import { gateCommand } from './gate.js';
 import { releaseCommand } from './release.js';
 import { tagsCommand } from './tags.js';
 import { versionCommand } from './version.js';
@@ -8,4 +9,4 @@ import { publishCommand, registryCommand } from '../../registry/registry-command
 import { sbomCommand, signCommand } from '../../supply-chain/supply-chain-commands.js';
 
 /** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
-export const commands: readonly CommandModule[] = [tagsCommand, versionCommand, releaseCommand, workflowsCommand, publishCommand, promoteCommand, recordCommand, registryCommand, signCommand, sbomCommand];
+export const commands: readonly CommandModule[] = [tagsCommand, versionCommand, releaseCommand, workflowsCommand, publishCommand, promoteCommand, recordCommand, registryCommand, signCommand, sbomCommand, gateCommand];
