@@ -3,6 +3,9 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { notFound } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 
+/** 1 MiB of unsent events: far beyond what a reading client lags, small enough to never hurt memory. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 /** Formats one Server-Sent Event; the event name is the LiveEvent's type. */
 export function formatSse(event: LiveEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
@@ -53,6 +56,15 @@ export function registerStreamRoutes(app: ZodApp, ctx: RouteContext) {
 
       const unsubscribe = ctx.bus.subscribe((event) => {
         if (cameraId && event.data.cameraId !== cameraId) return;
+        // A client that stopped reading would otherwise grow this buffer without bound.
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          req.log.warn(
+            { buffered: res.writableLength },
+            'dropping a live-stream client that does not keep up',
+          );
+          res.destroy();
+          return;
+        }
         res.write(formatSse(event));
       });
       const heartbeat = setInterval(
