@@ -1,5 +1,6 @@
 /**
- * Page test: the real dashboard in Debian's Chromium against a real API (embedded store in a temp dir),
+ * Page test: the real dashboard in Debian's Chromium and Firefox ESR against a real API (embedded store
+ * in a temp dir, one API and one dashboard server per browser so the runs cannot disturb each other),
  * with data ingested through the API's HTTP endpoints. Checks that what the API holds is what the
  * operator sees — lists, counts per lane × class, range totals, live updates over SSE, readiness —
  * and that the layout holds at desktop, tablet and phone sizes. A failing step leaves a screenshot in
@@ -18,22 +19,27 @@ import { startApi, type RunningApi } from '@its/api';
 import type { Camera, IntervalAggregate } from '@its/contracts';
 import { freePort } from '@its/testkit';
 import { buildWebApp } from '../src/app.js';
-import { VIEWPORTS, launchChromium, type ViewportName } from './support/browser.js';
+import { BROWSERS, VIEWPORTS, launchBrowser, type BrowserName, type ViewportName } from './support/browser.js';
 import { ingestAggregates, postJson } from './support/traffic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCREENSHOTS = join(here, '../../../reports/screenshots');
 const MIN = 60_000;
 
-let workDir: string;
-let api: RunningApi;
-let web: FastifyInstance;
-let webUrl: string;
-let key: string;
-let browser: Browser;
-let closeBrowser: () => Promise<void>;
-let main: Camera;
-let side: Camera;
+let publicDir: string;
+let buildDir: string;
+
+/** One API (own data dir), one dashboard server and one browser, for one browser's run. */
+type Stack = {
+  api: RunningApi;
+  web: FastifyInstance;
+  webUrl: string;
+  key: string;
+  browser: Browser;
+  main: Camera;
+  side: Camera;
+  close: () => Promise<void>;
+};
 
 const agg = (cameraId: string, startMs: number, lane: string, cls: IntervalAggregate['class'], volume: number, speed: number): IntervalAggregate => ({
   cameraId,
@@ -54,8 +60,8 @@ const agg = (cameraId: string, startMs: number, lane: string, cls: IntervalAggre
 const EXPECTED = { hour: 180, day: 187, week: 198, nb1car: 90, nb1truck: 30, nb2car: 60, sideDay: 4 };
 
 beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'its-web-page-'));
-  const publicDir = join(workDir, 'public');
+  buildDir = mkdtempSync(join(tmpdir(), 'its-web-page-'));
+  publicDir = join(buildDir, 'public');
   // Build the client from the current sources, so the test never looks at a stale bundle.
   await build({
     configFile: join(here, '../vite.config.ts'),
@@ -63,20 +69,27 @@ beforeAll(async () => {
     logLevel: 'warn',
     build: { outDir: publicDir, emptyOutDir: true, sourcemap: false },
   });
+});
 
+afterAll(() => {
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+});
+
+async function startStack(browserName: BrowserName): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), `its-web-api-${browserName}-`));
   const webPort = await freePort();
-  webUrl = `http://127.0.0.1:${webPort}`;
-  api = await startApi({ dataDir: join(workDir, 'data'), env: { CORS_ORIGINS: webUrl } });
-  key = (await api.createApiKey('page-test')).key;
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const api = await startApi({ dataDir, env: { CORS_ORIGINS: webUrl } });
+  const key = (await api.createApiKey('page-test')).key;
 
   const line = (id: string, lane: string) => ({ id, name: `${lane} line`, lane, a: { x: 0.1, y: 0.6 }, b: { x: 0.9, y: 0.6 }, direction: 'both' });
-  main = (await postJson(
+  const main = (await postJson(
     api.url,
     '/api/v1/cameras',
     { name: 'Main St northbound', streamUrl: 'rtsp://user:secret@10.0.0.5/s1', location: { lat: 47.6062, lon: -122.3321 }, lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')] },
     key,
   )) as Camera;
-  side = (await postJson(
+  const side = (await postJson(
     api.url,
     '/api/v1/cameras',
     { name: 'Harbor Bridge eastbound', streamUrl: 'rtsp://10.0.0.6/s1', location: { lat: 47.59, lon: -122.34 }, lines: [line('eb-1', 'EB-1')] },
@@ -100,21 +113,29 @@ beforeAll(async () => {
     key,
   );
 
-  web = await buildWebApp({ config: { apiPublicUrl: api.url, version: 'page-test', logLevel: 'warn' }, publicDir });
+  const web = await buildWebApp({ config: { apiPublicUrl: api.url, version: 'page-test', logLevel: 'warn' }, publicDir });
   await web.listen({ host: '127.0.0.1', port: webPort });
-  ({ browser, close: closeBrowser } = await launchChromium());
-});
-
-afterAll(async () => {
-  await closeBrowser?.();
-  await web?.close();
-  await api?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+  const { browser, close: closeBrowser } = await launchBrowser(browserName);
+  return {
+    api,
+    web,
+    webUrl,
+    key,
+    browser,
+    main,
+    side,
+    close: async () => {
+      await closeBrowser();
+      await web.close();
+      await api.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** A fresh page at a viewport; browser errors fail the test; a failure leaves a screenshot. */
-async function withPage(name: string, viewport: ViewportName, fn: (page: Page) => Promise<void>): Promise<void> {
-  const page = await browser.newPage();
+async function withPage(stack: Stack, name: string, viewport: ViewportName, fn: (page: Page) => Promise<void>): Promise<void> {
+  const page = await stack.browser.newPage();
   await page.setViewport(VIEWPORTS[viewport]);
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -127,7 +148,8 @@ async function withPage(name: string, viewport: ViewportName, fn: (page: Page) =
     expect(errors, 'errors in the browser').toEqual([]);
   } catch (err) {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${viewport}.png`), fullPage: true }).catch(() => {});
+    const browserName = (await stack.browser.version()).toLowerCase().includes('firefox') ? 'firefox' : 'chromium';
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${browserName}-${viewport}.png`), fullPage: true }).catch(() => {});
     throw err;
   } finally {
     await page.close();
@@ -138,9 +160,23 @@ const text = (page: Page, testId: string) => page.$eval(`[data-testid="${testId}
 const waitText = (page: Page, selector: string, expected: string) =>
   page.waitForFunction((s, e) => document.querySelector(s)?.textContent?.trim() === e, {}, selector, expected);
 
-describe('dashboard page test (Chromium, real API)', () => {
+describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) => {
+  let stack: Stack;
+  let api: RunningApi;
+  let webUrl: string;
+  let key: string;
+  let main: Camera;
+  let side: Camera;
+  beforeAll(async () => {
+    stack = await startStack(browserName);
+    ({ api, webUrl, key, main, side } = stack);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
   it('lists the cameras with status, reason, last seen and 24-hour volume', async () => {
-    await withPage('camera-list', 'desktop', async (page) => {
+    await withPage(stack, 'camera-list', 'desktop', async (page) => {
       await page.goto(`${webUrl}/`, { waitUntil: 'load' });
       await page.waitForSelector(`[data-camera-id="${main.id}"]`);
       await waitText(page, `[data-camera-id="${main.id}"] [data-testid="camera-volume-24h"]`, String(EXPECTED.day));
@@ -164,7 +200,7 @@ describe('dashboard page test (Chromium, real API)', () => {
   }, 60_000);
 
   it('shows counts per lane and class and the totals of each range on the camera page', async () => {
-    await withPage('camera-page', 'desktop', async (page) => {
+    await withPage(stack, 'camera-page', 'desktop', async (page) => {
       await page.goto(`${webUrl}/`, { waitUntil: 'load' });
       // Navigate as an operator does: through the list (client-side routing).
       await page.click(`[data-camera-id="${main.id}"] [data-testid="camera-link"]`);
@@ -196,7 +232,7 @@ describe('dashboard page test (Chromium, real API)', () => {
   }, 60_000);
 
   it('shows a crossing posted during the test without a reload, and never counts it twice', async () => {
-    await withPage('live', 'desktop', async (page) => {
+    await withPage(stack, 'live', 'desktop', async (page) => {
       await page.goto(`${webUrl}/cameras/${main.id}?range=1h`, { waitUntil: 'load' });
       await page.waitForSelector('[data-testid="counts-table"]');
       await page.waitForSelector('[data-testid="live-counts"] [data-testid="live-indicator"][data-state="live"]');
@@ -231,7 +267,7 @@ describe('dashboard page test (Chromium, real API)', () => {
   }, 60_000);
 
   it('renders /health/ready on the system page', async () => {
-    await withPage('system', 'desktop', async (page) => {
+    await withPage(stack, 'system', 'desktop', async (page) => {
       await page.goto(`${webUrl}/system`, { waitUntil: 'load' });
       await page.waitForSelector('[data-testid="readiness-banner"]');
       expect(await page.$eval('[data-testid="readiness-banner"]', (el) => el.getAttribute('data-status'))).toBe('ok');
@@ -246,7 +282,7 @@ describe('dashboard page test (Chromium, real API)', () => {
   }, 60_000);
 
   it('shows a not-found state for an unknown camera', async () => {
-    await withPage('camera-404', 'desktop', async (page) => {
+    await withPage(stack, 'camera-404', 'desktop', async (page) => {
       page.removeAllListeners('console'); // the browser logs the API's 404 as a console error: expected here
       await page.goto(`${webUrl}/cameras/${randomUUID()}`, { waitUntil: 'load' });
       await page.waitForSelector('[data-testid="camera-not-found"]');
@@ -255,7 +291,7 @@ describe('dashboard page test (Chromium, real API)', () => {
 
   describe.each(Object.keys(VIEWPORTS) as ViewportName[])('layout at %s', (viewport) => {
     it('has no horizontal overflow on any page and keeps the navigation reachable', async () => {
-      await withPage('layout', viewport, async (page) => {
+      await withPage(stack, 'layout', viewport, async (page) => {
         const pages: [string, string][] = [
           ['/', '[data-testid="camera-row"]'],
           [`/cameras/${main.id}`, '[data-testid="counts-table"]'],

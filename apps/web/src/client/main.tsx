@@ -1,4 +1,6 @@
 /** Browser entry: read /config.json, connect to the API's live stream, render the shell. */
+// Must stay the first import: it configures zod before any schema module is evaluated.
+import './lib/zod-setup.js';
 import { render } from 'preact';
 import { App } from './app.js';
 import { createApiClient } from './lib/api-client.js';

@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium driven by puppeteer-core, with the flags that work on our machines (RECIPES.md)
+ * Debian's Chromium and Firefox ESR driven by puppeteer-core, with the flags that work on our machines (RECIPES.md)
  * and a fresh profile per launch. Never downloads a browser.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+export const BROWSERS = ['chromium', 'firefox'] as const;
+export type BrowserName = (typeof BROWSERS)[number];
 
 export const VIEWPORTS = {
   desktop: { width: 1440, height: 900 },
@@ -15,6 +18,23 @@ export const VIEWPORTS = {
   phone: { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
 } as const;
 export type ViewportName = keyof typeof VIEWPORTS;
+
+export async function launchBrowser(name: BrowserName): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  return name === 'firefox' ? launchFirefox() : launchChromium();
+}
+
+/** Firefox ESR over WebDriver BiDi (puppeteer-core's default for Firefox). */
+export async function launchFirefox(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'its-firefox-'));
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, userDataDir: profile });
+  return {
+    browser,
+    close: async () => {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
 
 export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'its-chromium-'));
