@@ -113,7 +113,8 @@ export function createIntervalAggregator(options: AggregatorOptions): IntervalAg
             lane: c.lane,
             class: c.class,
             volume: c.volume,
-            occupancyPct: b.observedMs > 0 ? Math.min(100, roundTo((100 * c.occupiedMs) / b.observedMs, 2)) : 0,
+            occupancyPct:
+              b.observedMs > 0 ? Math.min(100, roundTo((100 * c.occupiedMs) / b.observedMs, 2)) : 0,
             meanSpeedKmh: m === null ? null : roundTo(m, 2),
             p85SpeedKmh: p85 === null ? null : roundTo(p85, 2),
           });

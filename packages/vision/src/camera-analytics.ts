@@ -9,7 +9,8 @@
  *   3. each matched track's bottom-centre is fed to every count line and, with a calibration, mapped
  *      to the ground for its speed;
  *   4. crossings of confirmed tracks become CrossingEvents (those of tentative tracks wait for
- *      confirmation and die with the track);
+ *      confirmation and die with the track; with a calibration, a crossing also waits up to
+ *      `speedWaitMs` for its track's speed to rest on `speedSettleMs` of samples). An event's `ts` is the frame that emits it;
  *   5. zone membership gives dwell per track and the occupied lane × class pairs;
  *   6. intervals that ended at or before this frame are closed and returned.
  */
@@ -26,10 +27,16 @@ import { createIntervalAggregator } from './aggregation.js';
 import { deriveCrossingId } from './crossing-id.js';
 import { VisionInputError } from './errors.js';
 import { bottomCentre, type Box, type Point } from './geometry.js';
-import { solveCalibration, type Homography } from './homography.js';
+import { applyHomography, solveCalibration, type Homography } from './homography.js';
 import { createLineTrackState, stepLineCounter, type LineTrackState } from './line-counter.js';
 import { resolveAnalyticsOptions, type AnalyticsOptions } from './options.js';
-import { addGroundSample, estimateSpeedKmh, projectToGround, type SpeedTrack } from './speed.js';
+import {
+  addGroundSample,
+  estimateGroundVelocity,
+  estimateSpeedKmh,
+  projectBoxToGround,
+  type SpeedTrack,
+} from './speed.js';
 import { roundTo } from './statistics.js';
 import { createTracker, type TrackState, type TrackView } from './tracker.js';
 import { findOccupiedLaneClasses, findZonesContaining, stepDwell } from './zones.js';
@@ -82,6 +89,8 @@ interface PendingCrossing {
   line: CountLine;
   direction: CrossingDirection;
   countIndex: number;
+  /** When the line counter saw it. */
+  seenAtMs: number;
 }
 
 interface TrackAux {
@@ -102,8 +111,35 @@ export function createCameraAnalytics(
   if (!(Number.isFinite(frameAspect) && frameAspect > 0)) {
     throw new VisionInputError('camera.frameAspect', `must be a positive number, got ${frameAspect}`);
   }
-  const imageToGround: Homography | null =
-    camera.calibration === null ? null : solveCalibration(camera.calibration, 'camera.calibration').imageToGround;
+  const maps =
+    camera.calibration === null ? null : solveCalibration(camera.calibration, 'camera.calibration');
+  const imageToGround: Homography | null = maps?.imageToGround ?? null;
+  const aux = new Map<number, TrackAux>();
+  /**
+   * Where a lost track's vehicle is now if it kept its ground velocity: its last measured box moved
+   * along the ground and rescaled for the new depth. In the image a vehicle driving away slows down
+   * and one approaching speeds up, so the Kalman filter's constant image velocity drifts off during
+   * a long gap; on the ground the motion is straight and steady.
+   */
+  const predictLost = (trackId: number, last: Box, lostForMs: number): Box | null => {
+    const a = aux.get(trackId);
+    if (maps === null || !a) return null;
+    const v = estimateGroundVelocity(a.speed, opts);
+    const g0 = projectBoxToGround(maps.imageToGround, last);
+    if (v === null || g0 === null) return null;
+    const g1 = { x: g0.point.x + (v.vx * lostForMs) / 1000, y: g0.point.y + (v.vy * lostForMs) / 1000 };
+    const p1 = applyHomography(maps.groundToImage, g1);
+    const widthAt = (g: Point) => {
+      const l = applyHomography(maps.groundToImage, { x: g.x - 0.5, y: g.y });
+      const r = applyHomography(maps.groundToImage, { x: g.x + 0.5, y: g.y });
+      return l && r ? Math.hypot(r.x - l.x, r.y - l.y) : null;
+    };
+    const w0 = widthAt(g0.point);
+    const w1 = widthAt(g1);
+    if (p1 === null || !w0 || !w1) return null;
+    const k = w1 / w0;
+    return { x: p1.x - (last.w * k) / 2, y: p1.y - last.h * k, w: last.w * k, h: last.h * k };
+  };
   const tracker = createTracker({
     highScore: opts.highScore,
     lowScore: opts.lowScore,
@@ -116,6 +152,8 @@ export function createCameraAnalytics(
     tentativeMaxMisses: opts.tentativeMaxMisses,
     lostBufferPerFrame: opts.lostBufferPerFrame,
     maxLostBuffer: opts.maxLostBuffer,
+    maxHeightRatio: opts.maxHeightRatio,
+    predictLost,
     kalman: {
       measurement: opts.kalmanMeasurementNoise,
       acceleration: opts.kalmanAccelerationNoise,
@@ -129,7 +167,6 @@ export function createCameraAnalytics(
     recountCooldownMs: opts.recountCooldownMs,
     frameAspect,
   };
-  const aux = new Map<number, TrackAux>();
   let lastTs: number | null = null;
   let lastOccupied: Array<{ lane: string; class: VehicleClass }> = [];
   let views: TrackView[] = [];
@@ -165,14 +202,26 @@ export function createCameraAnalytics(
       lastTs = ts;
 
       const step = tracker.update(f.detections, ts);
-      for (const r of step.removed) aux.delete(r.id);
+      const crossings: CrossingEvent[] = [];
+      for (const r of step.removed) {
+        const a = aux.get(r.id);
+        // A confirmed track that dies still owes the crossings that were waiting for a speed.
+        if (a && r.state !== 'tentative') for (const p of a.pending) emit(r, a, p, ts, crossings);
+        aux.delete(r.id);
+      }
       views = step.tracks;
 
-      const crossings: CrossingEvent[] = [];
       for (const t of views) {
         let a = aux.get(t.id);
         if (!a) {
-          a = { lines: new Map(), speed: { samples: [] }, speedKmh: null, ground: null, dwell: new Map(), pending: [] };
+          a = {
+            lines: new Map(),
+            speed: { samples: [] },
+            speedKmh: null,
+            ground: null,
+            dwell: new Map(),
+            pending: [],
+          };
           aux.set(t.id, a);
         }
         if (t.matched) {
@@ -181,22 +230,40 @@ export function createCameraAnalytics(
             // Speed uses the measured box, not the Kalman estimate: the filter's constant image
             // velocity lags a vehicle whose image motion speeds up or slows down with perspective
             // (a steady 2 % bias on clean scenes), and the least-squares fit already smooths jitter.
-            const g = projectToGround(imageToGround, bottomCentre(t.detection.box));
+            const g = projectBoxToGround(imageToGround, t.detection.box);
             if (g !== null) {
-              a.ground = g;
-              a.speed = addGroundSample(a.speed, { tMs: ts, x: g.x, y: g.y }, opts);
+              a.ground = g.point;
+              a.speed = addGroundSample(
+                a.speed,
+                { tMs: ts, x: g.point.x, y: g.point.y, sigma: g.sigma },
+                opts,
+              );
               a.speedKmh = estimateSpeedKmh(a.speed, opts);
             }
           }
           for (const line of camera.lines) {
-            const s = stepLineCounter(a.lines.get(line.id) ?? createLineTrackState(), point, ts, line, lineOptions);
+            const s = stepLineCounter(
+              a.lines.get(line.id) ?? createLineTrackState(),
+              point,
+              ts,
+              line,
+              lineOptions,
+            );
             a.lines.set(line.id, s.state);
-            if (s.crossing) a.pending.push({ line, ...s.crossing });
+            if (s.crossing) a.pending.push({ line, ...s.crossing, seenAtMs: ts });
           }
         }
         if (t.state !== 'tentative' && a.pending.length > 0) {
-          for (const p of a.pending) emit(t, a, p, ts, crossings);
-          a.pending = [];
+          // A crossing waits for its track's confirmation and, for up to speedWaitMs, for a settled
+          // speed: a track born or re-found just before the line has too few ground samples yet.
+          const samples = a.speed.samples;
+          const span = samples.length > 0 ? samples[samples.length - 1]!.tMs - samples[0]!.tMs : 0;
+          const settled = a.speedKmh !== null && span >= Math.min(opts.speedSettleMs, opts.speedWindowMs);
+          const ready = a.pending.filter(
+            (p) => imageToGround === null || settled || ts - p.seenAtMs >= opts.speedWaitMs,
+          );
+          for (const p of ready) emit(t, a, p, ts, crossings);
+          a.pending = a.pending.filter((p) => !ready.includes(p));
         }
         const present = t.state !== 'tentative' && t.framesSinceUpdate <= opts.zoneCoastFrames;
         a.dwell = stepDwell(a.dwell, present ? findZonesContaining(t.box, camera.zones) : [], ts).state;
@@ -247,18 +314,27 @@ const CLASSES = new Set<string>(VEHICLE_CLASSES);
 /** Reject frames the pipeline cannot make sense of, naming the first bad field. */
 function checkFrame(f: FrameDetections, lastTs: number | null): void {
   if (typeof f?.tsMs !== 'number' || !Number.isFinite(f.tsMs)) {
-    throw new VisionInputError('frame.tsMs', `must be a finite number of ms since the epoch, got ${String(f?.tsMs)}`);
+    throw new VisionInputError(
+      'frame.tsMs',
+      `must be a finite number of ms since the epoch, got ${String(f?.tsMs)}`,
+    );
   }
   if (lastTs !== null && f.tsMs <= lastTs) {
-    throw new VisionInputError('frame.tsMs', `must increase from frame to frame: ${f.tsMs} follows ${lastTs}`);
+    throw new VisionInputError(
+      'frame.tsMs',
+      `must increase from frame to frame: ${f.tsMs} follows ${lastTs}`,
+    );
   }
   if (!Array.isArray(f.detections)) throw new VisionInputError('frame.detections', 'must be an array');
   f.detections.forEach((d, i) => {
     const path = `frame.detections[${i}]`;
-    if (!CLASSES.has(d.class)) throw new VisionInputError(`${path}.class`, `must be one of ${VEHICLE_CLASSES.join(', ')}`);
-    if (!(d.score >= 0 && d.score <= 1)) throw new VisionInputError(`${path}.score`, `must be within 0..1, got ${d.score}`);
+    if (!CLASSES.has(d.class))
+      throw new VisionInputError(`${path}.class`, `must be one of ${VEHICLE_CLASSES.join(', ')}`);
+    if (!(d.score >= 0 && d.score <= 1))
+      throw new VisionInputError(`${path}.score`, `must be within 0..1, got ${d.score}`);
     for (const k of ['x', 'y', 'w', 'h'] as const) {
-      if (!Number.isFinite(d.box?.[k])) throw new VisionInputError(`${path}.box.${k}`, 'must be a finite number');
+      if (!Number.isFinite(d.box?.[k]))
+        throw new VisionInputError(`${path}.box.${k}`, 'must be a finite number');
     }
   });
 }

@@ -13,7 +13,11 @@ export type Homography = readonly number[];
  * The homography mapping each `from[i]` to `to[i]`. Throws CalibrationError, naming `path`, when
  * three of the points on either side are collinear (no unique projective map exists).
  */
-export function solveHomography(from: readonly Point[], to: readonly Point[], path = 'calibration'): Homography {
+export function solveHomography(
+  from: readonly Point[],
+  to: readonly Point[],
+  path = 'calibration',
+): Homography {
   if (from.length !== 4 || to.length !== 4) {
     throw new CalibrationError(path, 'needs exactly 4 image points and 4 ground points');
   }
@@ -30,7 +34,8 @@ export function solveHomography(from: readonly Point[], to: readonly Point[], pa
     rhs.push(Y);
   }
   const h = solveLinearSystem(A, rhs);
-  if (h === null) throw new CalibrationError(path, 'the points do not define a homography (degenerate layout)');
+  if (h === null)
+    throw new CalibrationError(path, 'the points do not define a homography (degenerate layout)');
   return [...h, 1];
 }
 
@@ -97,7 +102,10 @@ function assertNoThreeCollinear(points: readonly Point[], path: string): void {
         const c = points[k]!;
         const cross = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
         if (Math.abs(cross) < 1e-9 * span * span) {
-          throw new CalibrationError(path, `points ${i}, ${j} and ${k} are collinear; use four corners of a quadrilateral`);
+          throw new CalibrationError(
+            path,
+            `points ${i}, ${j} and ${k} are collinear; use four corners of a quadrilateral`,
+          );
         }
       }
     }

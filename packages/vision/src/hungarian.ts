@@ -89,7 +89,8 @@ export interface GatedAssignment {
 export function assignWithGate(cost: readonly (readonly number[])[], maxCost: number): GatedAssignment {
   const rows = cost.length;
   const cols = rows > 0 ? cost[0]!.length : 0;
-  const big = (maxCost + 1) * (Math.max(rows, cols) + 1);
+  // Forbidden pairs (over the gate, or Infinity) get one finite cost above any sum of allowed ones.
+  const big = (Math.max(0, maxCost) + 1) * (Math.max(rows, cols) + 1);
   const gated = cost.map((r) => r.map((c) => (c <= maxCost ? c : big)));
   const assignment = solveAssignment(gated);
   const matches: Match[] = [];

@@ -58,6 +58,12 @@ export interface AnalyticsOptions {
   lostBufferPerFrame: number;
   /** Cap of that buffer. Default 0.5: beyond it a lost track would grab neighbours in dense traffic. */
   maxLostBuffer: number;
+  /**
+   * Largest height ratio between a track's predicted box and a detection it may match. Default 2:
+   * a vehicle's box changes height by a few per cent a frame; a box half the size overlapping a
+   * track is usually a far vehicle seen beside a near one, and matching it collapses the track.
+   */
+  maxHeightRatio: number;
   /** Kalman measurement noise, fraction of the box size. Default 0.05 (DeepSORT's 1/20). */
   kalmanMeasurementNoise: number;
   /**
@@ -101,6 +107,18 @@ export interface AnalyticsOptions {
   /** Minimum time spanned by the window's samples. Default 400 ms: shorter spans amplify jitter. */
   speedMinSpanMs: number;
   /**
+   * Time span of ground samples a speed must rest on before a crossing is emitted with it. Default
+   * 1000 ms: a track born or re-found just before the line (after a long occlusion) would otherwise
+   * report a speed fitted over a few hundred milliseconds of jitter.
+   */
+  speedSettleMs: number;
+  /**
+   * How long a counted crossing may wait for a settled speed before it is emitted with whatever speed
+   * its track has (possibly none). Default 1500 ms: a second and a half of latency on a crossing
+   * event costs nothing downstream (aggregates close a minute at a time).
+   */
+  speedWaitMs: number;
+  /**
    * Speeds above this (km/h) are rejected as impossible — usually a track that jumped between two
    * vehicles. Default 250.
    */
@@ -124,6 +142,7 @@ export const DEFAULT_ANALYTICS_OPTIONS: Readonly<AnalyticsOptions> = Object.free
   tentativeMaxMisses: 2,
   lostBufferPerFrame: 0.1,
   maxLostBuffer: 0.5,
+  maxHeightRatio: 2,
   kalmanMeasurementNoise: 0.05,
   kalmanAccelerationNoise: 4,
   kalmanInitialVelocityNoise: 5,
@@ -134,6 +153,8 @@ export const DEFAULT_ANALYTICS_OPTIONS: Readonly<AnalyticsOptions> = Object.free
   speedWindowMs: 2500,
   speedMinSamples: 5,
   speedMinSpanMs: 400,
+  speedSettleMs: 1000,
+  speedWaitMs: 1500,
   maxSpeedKmh: 250,
   maxFrameGapMs: 2000,
 });
@@ -152,6 +173,7 @@ const RULES: Record<keyof AnalyticsOptions, Rule> = {
   tentativeMaxMisses: { min: 0, max: 100_000, integer: true },
   lostBufferPerFrame: { min: 0, max: 10 },
   maxLostBuffer: { min: 0, max: 10 },
+  maxHeightRatio: { min: 1, max: 1000 },
   kalmanMeasurementNoise: { min: 0, max: 10, minExclusive: true },
   kalmanAccelerationNoise: { min: 0, max: 1000 },
   kalmanInitialVelocityNoise: { min: 0, max: 1000, minExclusive: true },
@@ -162,6 +184,8 @@ const RULES: Record<keyof AnalyticsOptions, Rule> = {
   speedWindowMs: { min: 0, max: 600_000, minExclusive: true },
   speedMinSamples: { min: 2, max: 100_000, integer: true },
   speedMinSpanMs: { min: 0, max: 600_000 },
+  speedSettleMs: { min: 0, max: 600_000 },
+  speedWaitMs: { min: 0, max: 600_000 },
   maxSpeedKmh: { min: 0, max: 400, minExclusive: true },
   maxFrameGapMs: { min: 0, max: 3_600_000 },
 };
@@ -179,12 +203,15 @@ export function resolveAnalyticsOptions(partial: Partial<AnalyticsOptions> = {})
   for (const [key, rule] of Object.entries(RULES) as Array<[keyof AnalyticsOptions, Rule]>) {
     const v = merged[key];
     const bound = `${rule.minExclusive ? '>' : '≥'} ${rule.min} and ≤ ${rule.max}`;
-    if (typeof v !== 'number' || Number.isNaN(v)) problems.push({ path: `options.${key}`, message: 'must be a number' });
+    if (typeof v !== 'number' || Number.isNaN(v))
+      problems.push({ path: `options.${key}`, message: 'must be a number' });
     else if ((rule.minExclusive ? v <= rule.min : v < rule.min) || v > rule.max)
       problems.push({ path: `options.${key}`, message: `must be ${bound}, got ${v}` });
-    else if (rule.integer && !Number.isInteger(v)) problems.push({ path: `options.${key}`, message: `must be a whole number, got ${v}` });
+    else if (rule.integer && !Number.isInteger(v))
+      problems.push({ path: `options.${key}`, message: `must be a whole number, got ${v}` });
   }
-  if (merged.lowScore > merged.highScore) problems.push({ path: 'options.lowScore', message: `must not exceed highScore (${merged.highScore})` });
+  if (merged.lowScore > merged.highScore)
+    problems.push({ path: 'options.lowScore', message: `must not exceed highScore (${merged.highScore})` });
   const [first, ...rest] = problems;
   if (first) throw new VisionInputError(first.path, first.message, rest);
   return merged;

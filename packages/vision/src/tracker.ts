@@ -11,12 +11,14 @@
  *     take part too: a vehicle that was missed once and then stays half hidden behind a nearer one
  *     only ever yields low-score boxes, and the paper's rule would lose it for good;
  *  4. tentative tracks are matched to the remaining high-score detections;
- *     Lost tracks are compared by buffered IoU (see expandBox), growing with the frames missed;
+ *     Lost tracks are compared by buffered IoU (see expandBox), growing with the frames missed,
+ *     and at the position `predictLost` gives when one is supplied;
  *  5. unmatched tentative tracks die after `tentativeMaxMisses` missed frames (ByteTrack: at once;
  *     a vehicle entering the frame close to the camera moves fast and flickers, and killing its
  *     tentative track on every miss delays confirmation until it has nearly reached the count line),
  *     unmatched confirmed tracks become lost and are kept for `maxAge` frames so that a vehicle
- *     hidden for a moment gets its old id back;
+ *     hidden for a moment gets its old id back — unless their predicted box has left the image
+ *     (less than half of it inside), which means the vehicle drove out of view;
  *  6. remaining detections scoring at least `newTrackScore` start tentative tracks, confirmed after
  *     `minHits` matches.
  * Track ids are consecutive integers from 1, in order of birth, so a replay gives the same ids.
@@ -41,6 +43,13 @@ export interface TrackerOptions {
   lostBufferPerFrame: number;
   /** ...up to this fraction. */
   maxLostBuffer: number;
+  /** A detection whose height differs from the track's by more than this factor never matches it. */
+  maxHeightRatio: number;
+  /**
+   * Optional better guess of where a lost track is now, from outside the image plane (the camera
+   * analytics move it along the ground at its measured ground velocity). Null: use the Kalman box.
+   */
+  predictLost?: (trackId: number, lastMeasured: Box, lostForMs: number) => Box | null;
   kalman: KalmanNoise;
 }
 
@@ -85,6 +94,8 @@ export interface Tracker {
 
 interface Track {
   id: number;
+  lastMeasured: Box;
+  lastMeasuredMs: number;
   bornAtMs: number;
   kalman: BoxKalman;
   state: TrackState;
@@ -100,6 +111,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let tracks: Track[] = [];
   let nextId = 1;
   let lastTs: number | null = null;
+  let nowMs = 0;
 
   const view = (t: Track): TrackView => ({
     id: t.id,
@@ -121,10 +133,18 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
     const cost = pool.map((t) => {
       const buffer = Math.min(options.maxLostBuffer, options.lostBufferPerFrame * t.framesSinceUpdate);
-      const predicted = t.kalman.box();
-      return dets.map((d) =>
-        buffer > 0 ? 1 - iou(expandBox(predicted, buffer), expandBox(d.box, buffer)) : 1 - iou(predicted, d.box),
-      );
+      const predicted =
+        (t.framesSinceUpdate > 0 && options.predictLost?.(t.id, t.lastMeasured, nowMs - t.lastMeasuredMs)) ||
+        t.kalman.box();
+      return dets.map((d) => {
+        // A box a lot taller or shorter than the track's is another vehicle, even when it overlaps
+        // enough: typically a far vehicle seen through or beside a near one.
+        const ratio = Math.max(d.box.h, predicted.h) / Math.max(1e-9, Math.min(d.box.h, predicted.h));
+        if (ratio > options.maxHeightRatio) return Infinity;
+        return buffer > 0
+          ? 1 - iou(expandBox(predicted, buffer), expandBox(d.box, buffer))
+          : 1 - iou(predicted, d.box);
+      });
     });
     const { matches, unmatchedRows, unmatchedCols } = assignWithGate(cost, 1 - minIou);
     return {
@@ -137,6 +157,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let indexOf = new Map<TrackerDetection, number>();
   const applyMatch = (t: Track, d: TrackerDetection) => {
     t.kalman.update(d.box);
+    t.lastMeasured = d.box;
+    t.lastMeasuredMs = nowMs;
     t.detection = d;
     t.detectionIndex = indexOf.get(d) ?? null;
     t.hits += 1;
@@ -152,6 +174,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     update(detections, tsMs) {
       const dt = lastTs === null ? 0 : Math.max(0, (tsMs - lastTs) / 1000);
       lastTs = tsMs;
+      nowMs = tsMs;
       indexOf = new Map(detections.map((d, i) => [d, i]));
       for (const t of tracks) {
         t.kalman.predict(dt);
@@ -183,7 +206,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         }
         t.framesSinceUpdate += 1;
         const limit = t.state === 'tentative' ? options.tentativeMaxMisses : options.maxAge;
-        if (t.framesSinceUpdate > limit) {
+        // A vehicle that drove out of the picture is gone: coasting on beyond the border would only
+        // let its track grab the next vehicle entering there.
+        if (t.framesSinceUpdate > limit || visibleFraction(t.kalman.box()) < 0.5) {
           removed.push(t);
         } else {
           if (t.state === 'confirmed') t.state = 'lost';
@@ -195,6 +220,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         const t: Track = {
           id: nextId++,
           bornAtMs: tsMs,
+          lastMeasured: d.box,
+          lastMeasuredMs: tsMs,
           kalman: createBoxKalman(d.box, options.kalman),
           state: 'tentative',
           hits: 0,
@@ -215,17 +242,32 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 }
 
+/** How much of the box lies inside the image (0..1). */
+export function visibleFraction(b: Box): number {
+  const ix = Math.min(1, b.x + b.w) - Math.max(0, b.x);
+  const iy = Math.min(1, b.y + b.h) - Math.max(0, b.y);
+  const area = b.w * b.h;
+  return ix > 0 && iy > 0 && area > 0 ? (ix * iy) / area : 0;
+}
+
 /**
  * The box grown by `buffer` × its size on every side (C-BIoU, Yang et al. 2023). A lost track's
  * prediction drifts — perspective makes image motion non-uniform — and buffering both boxes lets it
  * still meet its vehicle's next detection.
  */
 export function expandBox(b: Box, buffer: number): Box {
-  return { x: b.x - buffer * b.w, y: b.y - buffer * b.h, w: b.w * (1 + 2 * buffer), h: b.h * (1 + 2 * buffer) };
+  return {
+    x: b.x - buffer * b.w,
+    y: b.y - buffer * b.h,
+    w: b.w * (1 + 2 * buffer),
+    h: b.h * (1 + 2 * buffer),
+  };
 }
 
 /** Most frequent class; ties go to the higher summed score, then to the earlier class in the contract. */
-export function pickMajorityClass(votes: ReadonlyMap<VehicleClass, { count: number; scoreSum: number }>): VehicleClass {
+export function pickMajorityClass(
+  votes: ReadonlyMap<VehicleClass, { count: number; scoreSum: number }>,
+): VehicleClass {
   let best: VehicleClass = 'car';
   let bestCount = -1;
   let bestScore = -1;

@@ -51,7 +51,8 @@ export function findOccupiedLaneClasses(
   const out = new Map<string, { lane: string; class: VehicleClass }>();
   for (const t of tracks) {
     for (const z of laneZones) {
-      if (findZonesContaining(t.box, [z]).length > 0) out.set(laneClassKey(z.lane, t.class), { lane: z.lane, class: t.class });
+      if (findZonesContaining(t.box, [z]).length > 0)
+        out.set(laneClassKey(z.lane, t.class), { lane: z.lane, class: t.class });
     }
   }
   return [...out.values()];

@@ -96,12 +96,17 @@ export function scoreScene(scene: Scene, run: Pick<SceneRun, 'crossings' | 'cros
   const pairs: Array<{ truth: GroundTruthCrossing; counted: number | null }> = scene.crossings.map((t) => {
     const i = crossings.findIndex(
       (c, j) =>
-        !used.has(j) && c.lineId === t.lineId && c.direction === t.direction && crossingVehicle.get(c.id) === t.vehicleId,
+        !used.has(j) &&
+        c.lineId === t.lineId &&
+        c.direction === t.direction &&
+        crossingVehicle.get(c.id) === t.vehicleId,
     );
     if (i >= 0) used.add(i);
     return { truth: t, counted: i >= 0 ? i : null };
   });
-  const ignored = new Set(pairs.filter((p) => !p.truth.observable && p.counted !== null).map((p) => p.counted!));
+  const ignored = new Set(
+    pairs.filter((p) => !p.truth.observable && p.counted !== null).map((p) => p.counted!),
+  );
   const truths = scene.crossings.filter((t) => t.observable);
   const counted = crossings.filter((_, i) => !ignored.has(i));
 

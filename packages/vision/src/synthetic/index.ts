@@ -12,6 +12,19 @@ export {
   type GroundTruthVehicle,
   type GroundTruthCrossing,
 } from './scene.js';
-export { createRoadScene, ROAD_CALIBRATION, LANE_LINE_Y, SCREEN_LINE_Y, type RoadSceneOptions } from './road-scene.js';
+export {
+  createRoadScene,
+  ROAD_CALIBRATION,
+  LANE_LINE_Y,
+  SCREEN_LINE_Y,
+  type RoadSceneOptions,
+} from './road-scene.js';
 export { createScriptedDetector, type ScriptedDetector } from './scripted-detector.js';
-export { runScene, scoreScene, type SceneRun, type SceneScore, type CountCell, type SpeedCheck } from './evaluate.js';
+export {
+  runScene,
+  scoreScene,
+  type SceneRun,
+  type SceneScore,
+  type CountCell,
+  type SpeedCheck,
+} from './evaluate.js';

@@ -42,10 +42,38 @@ export function createRoadScene(o: RoadSceneOptions): SceneSpec {
   const vpm = o.vehiclesPerMinutePerLane ?? 12;
   const speed = o.speedKmh ?? [40, 90];
   const lanes: LaneSpec[] = [
-    { id: 'nb-1', centreX: -1.75, heading: 1, vehiclesPerMinute: vpm, speedKmh: speed, classMix: { car: 8, truck: 1, bus: 1 } },
-    { id: 'nb-2', centreX: -5.25, heading: 1, vehiclesPerMinute: vpm, speedKmh: speed, classMix: { car: 6, truck: 2, motorcycle: 1, bicycle: 1 } },
-    { id: 'sb-1', centreX: 1.75, heading: -1, vehiclesPerMinute: vpm, speedKmh: speed, classMix: { car: 8, truck: 1, bus: 1 } },
-    { id: 'sb-2', centreX: 5.25, heading: -1, vehiclesPerMinute: vpm, speedKmh: speed, classMix: { car: 6, truck: 2, motorcycle: 1, bicycle: 1 } },
+    {
+      id: 'nb-1',
+      centreX: -1.75,
+      heading: 1,
+      vehiclesPerMinute: vpm,
+      speedKmh: speed,
+      classMix: { car: 8, truck: 1, bus: 1 },
+    },
+    {
+      id: 'nb-2',
+      centreX: -5.25,
+      heading: 1,
+      vehiclesPerMinute: vpm,
+      speedKmh: speed,
+      classMix: { car: 6, truck: 2, motorcycle: 1, bicycle: 1 },
+    },
+    {
+      id: 'sb-1',
+      centreX: 1.75,
+      heading: -1,
+      vehiclesPerMinute: vpm,
+      speedKmh: speed,
+      classMix: { car: 8, truck: 1, bus: 1 },
+    },
+    {
+      id: 'sb-2',
+      centreX: 5.25,
+      heading: -1,
+      vehiclesPerMinute: vpm,
+      speedKmh: speed,
+      classMix: { car: 6, truck: 2, motorcycle: 1, bicycle: 1 },
+    },
   ];
   const { groundToImage } = solveCalibration(ROAD_CALIBRATION);
   const toImage = (p: Point): Point => {

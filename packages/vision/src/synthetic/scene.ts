@@ -117,14 +117,21 @@ export interface GroundTruthCrossing {
   speedKmh: number;
   /**
    * False for a crossing seen with less than a second of run-up or half a second of run-out (at the
-   * start and end of a scene): counting it or not are both right, so scoring ignores it.
+   * start and end of a scene), or made while the vehicle was hidden behind nearer vehicles from half
+   * a second before to a second after it: counting it or not are both right, so scoring ignores it.
    */
   observable: boolean;
 }
 
 export interface Scene {
   spec: SceneSpec;
-  camera: { id: string; lines: CountLine[]; zones: Zone[]; calibration: SpeedCalibration; frameAspect: number };
+  camera: {
+    id: string;
+    lines: CountLine[];
+    zones: Zone[];
+    calibration: SpeedCalibration;
+    frameAspect: number;
+  };
   frames: FrameDetections[];
   /** For each frame, the vehicle id behind each detection (0 for a false positive). */
   sources: number[][];
@@ -172,6 +179,8 @@ export function simulateScene(spec: SceneSpec): Scene {
   const frames: FrameDetections[] = [];
   const sources: number[][] = [];
   const visibleAt = new Map<number, Array<{ k: number; point: Point }>>();
+  // Frames in which a vehicle is in view and not hidden behind a nearer one (detector noise aside).
+  const unhiddenAt = new Map<number, Set<number>>();
   for (let k = 0; k < frameCount; k++) {
     const ts = frameTs(k);
     const inView: Array<{ v: GroundTruthVehicle; box: Box; distance: number }> = [];
@@ -191,12 +200,18 @@ export function simulateScene(spec: SceneSpec): Scene {
       if (gap && ts >= gap.fromMs && ts < gap.fromMs + (gap.frames * 1000) / spec.fps) continue;
       const cover = coverByNearer(item, inView);
       if (cover >= spec.noise.occlusionCover) continue;
+      const unhidden = unhiddenAt.get(item.v.id) ?? new Set<number>();
+      unhidden.add(k);
+      unhiddenAt.set(item.v.id, unhidden);
       if (rnd.chance(spec.noise.missRate)) continue;
+      // A partly hidden vehicle scores lower the more of it is hidden (0.35 → ~0.55, 0.7 → ~0.25);
+      // a random share of detections scores low anyway (blur, odd viewpoint).
       const partlyHidden = cover >= spec.noise.occlusionCover / 2;
-      const lowScore = partlyHidden || rnd.chance(spec.noise.lowScoreRate);
-      const score = lowScore
-        ? rnd.uniform(0.15, 0.45)
-        : clamp(0.85 + rnd.normal(spec.noise.scoreNoise), 0.05, 0.99);
+      const score = partlyHidden
+        ? clamp(0.85 * (1 - cover) + rnd.normal(spec.noise.scoreNoise), 0.05, 0.99)
+        : rnd.chance(spec.noise.lowScoreRate)
+          ? rnd.uniform(0.15, 0.45)
+          : clamp(0.85 + rnd.normal(spec.noise.scoreNoise), 0.05, 0.99);
       const j = spec.noise.boxJitter;
       const box = {
         x: item.box.x + rnd.normal(j * item.box.w),
@@ -223,7 +238,7 @@ export function simulateScene(spec: SceneSpec): Scene {
     sources.push(detections.map((d) => d.source));
   }
 
-  const crossings = findTrueCrossings(spec, vehicles, visibleAt, frameTs);
+  const crossings = findTrueCrossings(spec, vehicles, visibleAt, unhiddenAt, frameTs);
   return {
     spec,
     camera: {
@@ -288,7 +303,13 @@ function spawnVehicles(spec: SceneSpec, rnd: Random): GroundTruthVehicle[] {
       const neighbour = spec.lanes.find(
         (l) => l.id !== e.lane.id && l.heading === e.lane.heading && Math.abs(l.centreX - e.lane.centreX) < 4,
       );
-      if (neighbour) schedule(neighbour, v.startMs, rnd.weighted<VehicleClass>(neighbour.classMix), speed * rnd.uniform(0.9, 1.1));
+      if (neighbour)
+        schedule(
+          neighbour,
+          v.startMs,
+          rnd.weighted<VehicleClass>(neighbour.classMix),
+          speed * rnd.uniform(0.9, 1.1),
+        );
     }
   }
   return vehicles;
@@ -311,7 +332,12 @@ function groundYAt(spec: SceneSpec, v: GroundTruthVehicle, tMs: number): number 
  * width from the vehicle's width at that depth, top from its height above its far end. Null when the
  * box is not wholly in the frame or too small to be detected.
  */
-export function projectVehicleBox(H: Homography, v: Pick<GroundTruthVehicle, 'x' | 'class'>, y: number, aspect: number): Box | null {
+export function projectVehicleBox(
+  H: Homography,
+  v: Pick<GroundTruthVehicle, 'x' | 'class'>,
+  y: number,
+  aspect: number,
+): Box | null {
   const size = VEHICLE_SIZES[v.class];
   const near = applyHomography(H, { x: v.x, y });
   const nearL = applyHomography(H, { x: v.x - size.width / 2, y });
@@ -350,6 +376,7 @@ function findTrueCrossings(
   spec: SceneSpec,
   vehicles: readonly GroundTruthVehicle[],
   visibleAt: ReadonlyMap<number, Array<{ k: number; point: Point }>>,
+  unhiddenAt: ReadonlyMap<number, ReadonlySet<number>>,
   frameTs: (k: number) => number,
 ): GroundTruthCrossing[] {
   const out: GroundTruthCrossing[] = [];
@@ -367,8 +394,14 @@ function findTrueCrossings(
         if (t === null || t < 0 || t > 1) continue;
         // Only crossings seen with a run-up of a second and a run-out of half a second are
         // observable: a tracker needs a few frames to confirm a track and establish its side.
-        // Others (vehicles already at the line when the scene starts) are kept but flagged.
-        const observable = i >= spec.fps && i <= seen.length - 1 - spec.fps / 2;
+        // Nor is a crossing made while the vehicle is hidden behind nearer ones from half a second
+        // before the line until a second after it: no camera sees that. Such crossings are kept but
+        // flagged (random occlusion gaps and misses are detector noise and never unflag one).
+        const unhidden = unhiddenAt.get(v.id) ?? new Set<number>();
+        const hiddenThroughout = seen
+          .filter((s) => s.k >= p.k - spec.fps / 2 && s.k <= q.k + spec.fps)
+          .every((s) => !unhidden.has(s.k));
+        const observable = i >= spec.fps && i <= seen.length - 1 - spec.fps / 2 && !hiddenThroughout;
         const direction = dp < 0 ? 'forward' : 'reverse';
         if (line.direction !== 'both' && line.direction !== direction) continue;
         const frac = dp / (dp - dq);

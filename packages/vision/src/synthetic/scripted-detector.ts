@@ -19,7 +19,11 @@ export function createScriptedDetector(frames: readonly FrameDetections[]): Scri
     frameCount: frames.length,
     detect: (tsMs) => (byTs.get(tsMs) ?? []).map((d) => ({ ...d, box: { ...d.box } })),
     *frames() {
-      for (const f of frames) yield { tsMs: f.tsMs, detections: (byTs.get(f.tsMs) ?? []).map((d) => ({ ...d, box: { ...d.box } })) };
+      for (const f of frames)
+        yield {
+          tsMs: f.tsMs,
+          detections: (byTs.get(f.tsMs) ?? []).map((d) => ({ ...d, box: { ...d.box } })),
+        };
     },
   };
 }
