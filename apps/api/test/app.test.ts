@@ -267,6 +267,24 @@ describe('ingestion', () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it('authenticates before validating: an invalid body without a key gets 401, not field details', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestAggregates,
+      payload: { aggregates: 'nope' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).toBe(UNAUTHORIZED_MESSAGE);
+  });
+
+  it('GET /api/v1/auth/check verifies a key: 204 when valid, 401 otherwise', async () => {
+    expect((await app.inject({ url: API_ROUTES.authCheck, headers: auth() })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ url: API_ROUTES.authCheck, headers: { 'x-api-key': key + 'x' } })).statusCode,
+    ).toBe(401);
+    expect((await app.inject({ url: API_ROUTES.authCheck })).statusCode).toBe(401);
+  });
+
   it('crossing events: a retried batch is acknowledged but stored once; live events only for new ones', async () => {
     const cam = await createCamera();
     const { app: app2, bus } = await buildTestApp(store, { clock: () => NOW });

@@ -306,6 +306,8 @@ export const API_ROUTES = {
   stream: '/api/v1/stream',
   detect: '/api/v1/detect',
   apiKeys: '/api/v1/admin/api-keys',
+  /** GET with an API key: 204 when the key is valid, 401 otherwise (lets a deployment verify a stored key). */
+  authCheck: '/api/v1/auth/check',
 } as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -6,12 +6,29 @@ import type { RouteContext, ZodApp } from '../context.js';
 
 export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
   const tags = ['admin'];
+
+  app.get(
+    API_ROUTES.authCheck,
+    {
+      preValidation: ctx.guards.apiKey,
+      schema: {
+        tags: ['auth'],
+        summary: 'Verify an API key: 204 when valid, 401 otherwise',
+        security: [{ bearer: [] }, { apiKey: [] }],
+        response: { 204: z.null().describe('The key is valid'), 401: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (_req, reply) => {
+      reply.status(204);
+      return null;
+    },
+  );
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 
   app.post(
     API_ROUTES.apiKeys,
     {
-      preHandler: ctx.guards.admin,
+      preValidation: ctx.guards.admin,
       schema: {
         tags,
         summary: 'Create an API key (Authorization: Bearer <ADMIN_TOKEN>); the key is shown once',
@@ -31,7 +48,7 @@ export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
   app.delete(
     `${API_ROUTES.apiKeys}/:id`,
     {
-      preHandler: ctx.guards.admin,
+      preValidation: ctx.guards.admin,
       schema: {
         tags,
         summary: 'Revoke an API key',

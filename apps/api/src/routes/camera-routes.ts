@@ -16,7 +16,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.cameras,
     {
-      preHandler: ctx.guards.writer,
+      preValidation: ctx.guards.writer,
       schema: { tags, summary: 'Create a camera', body: CameraInput, response: { 201: Camera, ...errors } },
     },
     async (req, reply) => {
@@ -29,7 +29,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.cameras,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags,
         summary: 'List cameras (paginated)',
@@ -46,7 +46,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     `${API_ROUTES.cameras}/:id`,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: { tags, summary: 'Get a camera', params: IdParams, response: { 200: Camera, ...errors } },
     },
     async (req) => {
@@ -59,7 +59,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.patch(
     `${API_ROUTES.cameras}/:id`,
     {
-      preHandler: ctx.guards.writer,
+      preValidation: ctx.guards.writer,
       schema: {
         tags,
         summary: 'Update some of a camera’s fields',
@@ -78,7 +78,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.delete(
     `${API_ROUTES.cameras}/:id`,
     {
-      preHandler: ctx.guards.writer,
+      preValidation: ctx.guards.writer,
       schema: {
         tags,
         summary: 'Delete a camera and its data',

@@ -15,7 +15,7 @@ export function registerDetectRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.detect,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags: ['vision'],
         summary: 'Detect vehicles in one JPEG frame (body: image/jpeg)',

@@ -28,7 +28,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestEvents,
     {
-      preHandler: ctx.guards.apiKey,
+      preValidation: ctx.guards.apiKey,
       schema: {
         tags,
         summary: 'Ingest line-crossing events (idempotent on event id)',
@@ -48,7 +48,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestAggregates,
     {
-      preHandler: ctx.guards.apiKey,
+      preValidation: ctx.guards.apiKey,
       schema: {
         tags,
         summary: 'Ingest 60-second interval aggregates (upsert on camera, interval, lane, class)',
@@ -68,7 +68,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestStatus,
     {
-      preHandler: ctx.guards.apiKey,
+      preValidation: ctx.guards.apiKey,
       schema: {
         tags,
         summary: 'Report camera status (worker heartbeat)',

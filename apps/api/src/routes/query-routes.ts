@@ -26,7 +26,7 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.aggregates,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags,
         summary: 'Interval aggregates bucketed by 1m, 15m, 1h or 1d over [from, to)',
@@ -57,7 +57,7 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.latestCounts,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags,
         summary: 'Each camera’s latest stored interval, by lane and class',
@@ -74,7 +74,7 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.totals,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags,
         summary: 'Totals over stored intervals and crossings, optionally within [from, to)',

@@ -26,7 +26,7 @@ export function registerStreamRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.stream,
     {
-      preHandler: ctx.guards.read,
+      preValidation: ctx.guards.read,
       schema: {
         tags: ['live'],
         summary: 'Live events (Server-Sent Events); event names: crossing, aggregate, camera-status',
