@@ -11,7 +11,12 @@ function devClientConfig(): Plugin {
     configureServer(server) {
       server.middlewares.use('/config.json', (_req, res) => {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ apiBaseUrl: process.env.API_PUBLIC_URL ?? 'http://localhost:8000', version: 'dev' }));
+        res.end(
+          JSON.stringify({
+            apiBaseUrl: process.env.API_PUBLIC_URL ?? 'http://localhost:8000',
+            version: 'dev',
+          }),
+        );
       });
     },
   };

@@ -33,13 +33,32 @@ const line = (id: string, lane: string, y: number, x0: number, x1: number) => ({
   b: { x: x1, y },
   direction: 'forward' as const,
 });
-const cameras: (CameraInput & { lanes: string[]; scale: number; status: ['online' | 'offline' | 'starting', string | null] })[] = [
+const cameras: (CameraInput & {
+  lanes: string[];
+  scale: number;
+  status: ['online' | 'offline' | 'starting', string | null];
+})[] = [
   {
     name: 'Main St & 5th Ave — northbound',
     streamUrl: 'rtsp://operator:secret@10.0.4.21/stream1',
     location: { lat: 47.60621, lon: -122.33207 },
-    lines: [line('nb-1', 'NB-1', 0.62, 0.12, 0.38), line('nb-2', 'NB-2', 0.64, 0.4, 0.63), line('nb-3', 'NB-3', 0.66, 0.65, 0.9)],
-    zones: [{ id: 'box', name: 'Intersection box', polygon: [{ x: 0.1, y: 0.3 }, { x: 0.9, y: 0.3 }, { x: 0.95, y: 0.55 }, { x: 0.05, y: 0.55 }] }],
+    lines: [
+      line('nb-1', 'NB-1', 0.62, 0.12, 0.38),
+      line('nb-2', 'NB-2', 0.64, 0.4, 0.63),
+      line('nb-3', 'NB-3', 0.66, 0.65, 0.9),
+    ],
+    zones: [
+      {
+        id: 'box',
+        name: 'Intersection box',
+        polygon: [
+          { x: 0.1, y: 0.3 },
+          { x: 0.9, y: 0.3 },
+          { x: 0.95, y: 0.55 },
+          { x: 0.05, y: 0.55 },
+        ],
+      },
+    ],
     lanes: ['NB-1', 'NB-2', 'NB-3'],
     scale: 1,
     status: ['online', null],
@@ -85,11 +104,25 @@ for (const [i, c] of cameras.entries()) {
     const plans = [
       { fromMs: now - 7 * 86_400_000, toMs: now - 86_400_000, stepMs: 900_000 },
       { fromMs: now - 86_400_000, toMs: now - 2 * 3_600_000, stepMs: 300_000 },
-      { fromMs: now - 2 * 3_600_000, toMs: minute - (status[0] === 'offline' ? 40 * 60_000 : 0), stepMs: 60_000 },
+      {
+        fromMs: now - 2 * 3_600_000,
+        toMs: minute - (status[0] === 'offline' ? 40 * 60_000 : 0),
+        stepMs: 60_000,
+      },
     ];
-    for (const p of plans) await ingestAggregates(api.url, key, planTraffic({ cameraId: cam.id, lanes, scale, seed: i + 1, ...p }));
+    for (const p of plans)
+      await ingestAggregates(
+        api.url,
+        key,
+        planTraffic({ cameraId: cam.id, lanes, scale, seed: i + 1, ...p }),
+      );
   }
-  await postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: cam.id, state: status[0], reason: status[1] }] }, key);
+  await postJson(
+    api.url,
+    '/api/v1/ingest/status',
+    { cameras: [{ cameraId: cam.id, state: status[0], reason: status[1] }] },
+    key,
+  );
   console.log(`camera ${cam.name} (${cam.id})`);
 }
 
@@ -123,8 +156,24 @@ const crossingTimer = setInterval(() => {
 const minuteTimer = setInterval(() => {
   const m = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
   for (const [i, c] of live.entries()) {
-    void ingestAggregates(api.url, key, planTraffic({ cameraId: c.cam.id, lanes: c.lanes, scale: c.scale, seed: Date.now() + i, fromMs: m, toMs: m + 60_000 }));
-    void postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: c.cam.id, state: 'online' }] }, key);
+    void ingestAggregates(
+      api.url,
+      key,
+      planTraffic({
+        cameraId: c.cam.id,
+        lanes: c.lanes,
+        scale: c.scale,
+        seed: Date.now() + i,
+        fromMs: m,
+        toMs: m + 60_000,
+      }),
+    );
+    void postJson(
+      api.url,
+      '/api/v1/ingest/status',
+      { cameras: [{ cameraId: c.cam.id, state: 'online' }] },
+      key,
+    );
   }
 }, 60_000);
 

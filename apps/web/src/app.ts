@@ -74,7 +74,12 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     return clientConfig;
   });
 
-  app.get('/health', async () => ({ status: 'ok', service: 'web', version: config.version, uptimeS: Math.round(uptime()) }));
+  app.get('/health', async () => ({
+    status: 'ok',
+    service: 'web',
+    version: config.version,
+    uptimeS: Math.round(uptime()),
+  }));
 
   const indexPath = join(publicDir, 'index.html');
   const built = existsSync(indexPath);
@@ -86,7 +91,10 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
       index: false,
       cacheControl: false,
       setHeaders: (reply, filePath) => {
-        reply.header('cache-control', filePath.startsWith(join(publicDir, 'assets')) ? IMMUTABLE : REVALIDATE);
+        reply.header(
+          'cache-control',
+          filePath.startsWith(join(publicDir, 'assets')) ? IMMUTABLE : REVALIDATE,
+        );
       },
     });
     const sendIndex = (reply: FastifyReply) =>
@@ -94,7 +102,9 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     app.get('/', async (_req, reply) => sendIndex(reply));
     app.setNotFoundHandler(async (req, reply) => {
       if (isClientRoute(req.method, req.url, req.headers.accept)) return sendIndex(reply);
-      return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no such file: ${req.url.split('?')[0]}` });
+      return reply
+        .code(404)
+        .send({ statusCode: 404, error: 'Not Found', message: `no such file: ${req.url.split('?')[0]}` });
     });
   } else {
     app.log.warn({ publicDir }, 'dashboard client is not built; serving a notice instead');

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   }
   // dist/server.js → dist/public (vite build output); src/server.ts under tsx → ../dist/public.
   const here = dirname(fileURLToPath(import.meta.url));
-  const publicDir = process.env.WEB_PUBLIC_DIR ?? join(here, here.endsWith('src') ? '../dist/public' : 'public');
+  const publicDir =
+    process.env.WEB_PUBLIC_DIR ?? join(here, here.endsWith('src') ? '../dist/public' : 'public');
   const app = await buildWebApp({ config, publicDir });
 
   let closing = false;
@@ -48,7 +49,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ host: config.host, port: config.port });
-  app.log.info(`dashboard on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (API ${config.apiPublicUrl})`);
+  app.log.info(
+    `dashboard on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (API ${config.apiPublicUrl})`,
+  );
 }
 
 void main().catch((err: unknown) => {

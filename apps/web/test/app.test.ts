@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { WebConfigError, buildWebApp, isClientRoute, loadWebConfig, planSecurityHeaders } from '../src/index.js';
+import {
+  WebConfigError,
+  buildWebApp,
+  isClientRoute,
+  loadWebConfig,
+  planSecurityHeaders,
+} from '../src/index.js';
 
-const INDEX = '<!doctype html><html><body><div id="app"></div><script type="module" src="/assets/app-1234.js"></script></body></html>';
+const INDEX =
+  '<!doctype html><html><body><div id="app"></div><script type="module" src="/assets/app-1234.js"></script></body></html>';
 
 describe('loadWebConfig', () => {
   it('applies the documented defaults', () => {
@@ -19,8 +26,20 @@ describe('loadWebConfig', () => {
   });
 
   it('reads every variable, trims a trailing slash from the API URL and freezes the result', () => {
-    const c = loadWebConfig({ HOST: '0.0.0.0', PORT: '8080', API_PUBLIC_URL: 'https://api.example.org/', LOG_LEVEL: 'warn', APP_VERSION: '1.2.3' });
-    expect(c).toMatchObject({ host: '0.0.0.0', port: 8080, apiPublicUrl: 'https://api.example.org', logLevel: 'warn', version: '1.2.3' });
+    const c = loadWebConfig({
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      API_PUBLIC_URL: 'https://api.example.org/',
+      LOG_LEVEL: 'warn',
+      APP_VERSION: '1.2.3',
+    });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      apiPublicUrl: 'https://api.example.org',
+      logLevel: 'warn',
+      version: '1.2.3',
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -105,7 +124,7 @@ describe('buildWebApp with a built client', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toBe(INDEX);
-    expect(res.headers['content-security-policy']).toContain('connect-src \'self\' http://api.test:8000');
+    expect(res.headers['content-security-policy']).toContain("connect-src 'self' http://api.test:8000");
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['cache-control']).toBe('no-cache');
   });
@@ -131,7 +150,11 @@ describe('buildWebApp with a built client', () => {
   it('answers a missing asset or a non-page request with a JSON 404', async () => {
     const asset = await app.inject({ method: 'GET', url: '/assets/gone-0000.js' });
     expect(asset.statusCode).toBe(404);
-    expect(asset.json()).toMatchObject({ statusCode: 404, error: 'Not Found', message: 'no such file: /assets/gone-0000.js' });
+    expect(asset.json()).toMatchObject({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'no such file: /assets/gone-0000.js',
+    });
     const post = await app.inject({ method: 'POST', url: '/cameras', headers: { accept: 'text/html' } });
     expect(post.statusCode).toBe(404);
   });
@@ -140,7 +163,10 @@ describe('buildWebApp with a built client', () => {
 describe('buildWebApp without a built client', () => {
   it('explains how to build instead of serving a blank page, and still answers /health', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'its-web-empty-'));
-    const app = await buildWebApp({ config: { apiPublicUrl: 'http://localhost:8000', version: '0.1.0', logLevel: 'silent' }, publicDir: dir });
+    const app = await buildWebApp({
+      config: { apiPublicUrl: 'http://localhost:8000', version: '0.1.0', logLevel: 'silent' },
+      publicDir: dir,
+    });
     try {
       const page = await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } });
       expect(page.statusCode).toBe(503);
@@ -148,7 +174,9 @@ describe('buildWebApp without a built client', () => {
       const json = await app.inject({ method: 'GET', url: '/x.js' });
       expect(json.statusCode).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
-      expect((await app.inject({ method: 'GET', url: '/config.json' })).json()).toMatchObject({ apiBaseUrl: 'http://localhost:8000' });
+      expect((await app.inject({ method: 'GET', url: '/config.json' })).json()).toMatchObject({
+        apiBaseUrl: 'http://localhost:8000',
+      });
     } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,19 @@ import type { AggregateBucket, CrossingEvent, IntervalAggregate } from '@its/con
 import { ApiError, createApiClient, toQuery } from '../src/client/lib/api-client.js';
 import { formatRelative, planAxis, planTimeTicks } from '../src/client/lib/format.js';
 import { parseLiveMessage } from '../src/client/lib/live-hub.js';
-import { applyLiveEvent, reseedLiveCounts, seedLiveCounts, summarizeLiveCounts } from '../src/client/lib/live-counts.js';
-import { fillSeries, parseRangeId, pivotVolume, planRangeWindow, summarizeSeries } from '../src/client/lib/ranges.js';
+import {
+  applyLiveEvent,
+  reseedLiveCounts,
+  seedLiveCounts,
+  summarizeLiveCounts,
+} from '../src/client/lib/live-counts.js';
+import {
+  fillSeries,
+  parseRangeId,
+  pivotVolume,
+  planRangeWindow,
+  summarizeSeries,
+} from '../src/client/lib/ranges.js';
 import { matchRoute } from '../src/client/lib/router.js';
 
 const CAM = '6c1f0b7e-1111-4000-8000-000000000001';
@@ -13,7 +24,12 @@ const OTHER = '6c1f0b7e-2222-4000-8000-000000000002';
 const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 const MIN = 60_000;
 
-const bucket = (startMs: number, lane: string, cls: AggregateBucket['class'], volume: number): AggregateBucket => ({
+const bucket = (
+  startMs: number,
+  lane: string,
+  cls: AggregateBucket['class'],
+  volume: number,
+): AggregateBucket => ({
   start: new Date(startMs).toISOString(),
   lane,
   class: cls,
@@ -22,7 +38,13 @@ const bucket = (startMs: number, lane: string, cls: AggregateBucket['class'], vo
   meanSpeedKmh: 50,
   p85SpeedKmh: 58,
 });
-const crossing = (id: number, tsMs: number, lane = 'NB-1', cls: CrossingEvent['class'] = 'car', cameraId = CAM): CrossingEvent => ({
+const crossing = (
+  id: number,
+  tsMs: number,
+  lane = 'NB-1',
+  cls: CrossingEvent['class'] = 'car',
+  cameraId = CAM,
+): CrossingEvent => ({
   id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
   cameraId,
   lineId: 'l1',
@@ -33,7 +55,13 @@ const crossing = (id: number, tsMs: number, lane = 'NB-1', cls: CrossingEvent['c
   speedKmh: null,
   trackId: null,
 });
-const aggregate = (startMs: number, lane: string, cls: IntervalAggregate['class'], volume: number, cameraId = CAM): IntervalAggregate => ({
+const aggregate = (
+  startMs: number,
+  lane: string,
+  cls: IntervalAggregate['class'],
+  volume: number,
+  cameraId = CAM,
+): IntervalAggregate => ({
   cameraId,
   intervalStart: new Date(startMs).toISOString(),
   lane,
@@ -45,8 +73,13 @@ const aggregate = (startMs: number, lane: string, cls: IntervalAggregate['class'
 });
 
 describe('live counts', () => {
-  const seeded = seedLiveCounts(CAM, [bucket(T0 - 2 * MIN, 'NB-1', 'car', 5), bucket(T0 - MIN, 'NB-1', 'car', 3), bucket(T0 - MIN, 'NB-2', 'truck', 1)]);
-  const cell = (s: typeof seeded, now: number, key: string) => summarizeLiveCounts(s, now, 60 * MIN).cells.get(key) ?? 0;
+  const seeded = seedLiveCounts(CAM, [
+    bucket(T0 - 2 * MIN, 'NB-1', 'car', 5),
+    bucket(T0 - MIN, 'NB-1', 'car', 3),
+    bucket(T0 - MIN, 'NB-2', 'truck', 1),
+  ]);
+  const cell = (s: typeof seeded, now: number, key: string) =>
+    summarizeLiveCounts(s, now, 60 * MIN).cells.get(key) ?? 0;
 
   it('seeds from minute aggregates and sets the watermark to the end of the newest minute', () => {
     expect(seeded.watermarkMs).toBe(T0);
@@ -64,7 +97,10 @@ describe('live counts', () => {
     const s1 = applyLiveEvent(seeded, { type: 'crossing', data: crossing(2, T0 - 30_000) });
     const s2 = applyLiveEvent(s1, { type: 'crossing', data: crossing(3, T0 + 1_000, 'NB-1', 'car', OTHER) });
     const s3 = applyLiveEvent(s2, { type: 'aggregate', data: aggregate(T0, 'NB-1', 'car', 99, OTHER) });
-    const s4 = applyLiveEvent(s3, { type: 'camera-status', data: { cameraId: CAM, state: 'offline', reason: 'x' } });
+    const s4 = applyLiveEvent(s3, {
+      type: 'camera-status',
+      data: { cameraId: CAM, state: 'offline', reason: 'x' },
+    });
     expect(s4).toBe(seeded);
   });
 
@@ -92,7 +128,9 @@ describe('live counts', () => {
 
   it('re-seeding keeps crossings that no aggregate covers yet, and replays early events', () => {
     const s = applyLiveEvent(seeded, { type: 'crossing', data: crossing(7, T0 + 5_000) });
-    const re = reseedLiveCounts(CAM, [bucket(T0 - MIN, 'NB-1', 'car', 3)], s, [{ type: 'crossing', data: crossing(8, T0 + 6_000, 'NB-3') }]);
+    const re = reseedLiveCounts(CAM, [bucket(T0 - MIN, 'NB-1', 'car', 3)], s, [
+      { type: 'crossing', data: crossing(8, T0 + 6_000, 'NB-3') },
+    ]);
     expect(re.pending.size).toBe(2);
     expect(reseedLiveCounts(OTHER, [], s).pending.size).toBe(0);
   });
@@ -111,10 +149,18 @@ describe('ranges', () => {
   it('maps each range to its bucket and a window that ends with the current bucket', () => {
     const now = Date.parse('2026-11-25T10:07:30.000Z');
     const h = planRangeWindow('1h', now);
-    expect(h).toMatchObject({ bucket: '1m', from: '2026-11-25T09:08:00.000Z', to: '2026-11-25T10:08:00.000Z' });
+    expect(h).toMatchObject({
+      bucket: '1m',
+      from: '2026-11-25T09:08:00.000Z',
+      to: '2026-11-25T10:08:00.000Z',
+    });
     expect(h.starts).toHaveLength(60);
     const d = planRangeWindow('24h', now);
-    expect(d).toMatchObject({ bucket: '15m', from: '2026-11-24T10:15:00.000Z', to: '2026-11-25T10:15:00.000Z' });
+    expect(d).toMatchObject({
+      bucket: '15m',
+      from: '2026-11-24T10:15:00.000Z',
+      to: '2026-11-25T10:15:00.000Z',
+    });
     expect(d.starts).toHaveLength(96);
     const w = planRangeWindow('7d', now);
     expect(w).toMatchObject({ bucket: '1h', to: '2026-11-25T11:00:00.000Z' });
@@ -136,7 +182,11 @@ describe('ranges', () => {
   });
 
   it('pivots volume by key', () => {
-    const p = pivotVolume([bucket(T0, 'a', 'car', 2), bucket(T0, 'a', 'bus', 1), bucket(T0 + MIN, 'a', 'car', 5)], [T0, T0 + MIN], (b) => b.class);
+    const p = pivotVolume(
+      [bucket(T0, 'a', 'car', 2), bucket(T0, 'a', 'bus', 1), bucket(T0 + MIN, 'a', 'car', 5)],
+      [T0, T0 + MIN],
+      (b) => b.class,
+    );
     expect(p.keys).toEqual(['bus', 'car']);
     expect(p.rows).toEqual([
       { start: T0, values: { car: 2, bus: 1 } },
@@ -151,7 +201,12 @@ describe('ranges', () => {
       { ...bucket(T0, 'a', 'car', 0), meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: 0 },
     ]);
     expect(s).toEqual({ volume: 4, meanSpeedKmh: 50, p85SpeedKmh: 60, occupancyPct: 2 });
-    expect(summarizeSeries([])).toEqual({ volume: 0, meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: null });
+    expect(summarizeSeries([])).toEqual({
+      volume: 0,
+      meanSpeedKmh: null,
+      p85SpeedKmh: null,
+      occupancyPct: null,
+    });
   });
 });
 
@@ -190,7 +245,10 @@ describe('parseLiveMessage', () => {
     expect(parseLiveMessage('crossing', JSON.stringify(data))).toEqual({ type: 'crossing', data });
   });
   it('accepts a whole LiveEvent as the data', () => {
-    expect(parseLiveMessage('message', JSON.stringify({ type: 'crossing', data }))).toEqual({ type: 'crossing', data });
+    expect(parseLiveMessage('message', JSON.stringify({ type: 'crossing', data }))).toEqual({
+      type: 'crossing',
+      data,
+    });
   });
   it('rejects what does not match the contract', () => {
     expect(parseLiveMessage('crossing', '{"id":"nope"}')).toBeNull();
@@ -201,37 +259,60 @@ describe('parseLiveMessage', () => {
 
 describe('api client', () => {
   const respond = (status: number, body: unknown) => async () =>
-    new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json' },
+    });
 
   it('builds query strings from defined parameters only', () => {
     expect(toQuery({ a: 1, b: undefined, c: 'x y' })).toBe('a=1&c=x+y');
   });
 
   it('returns a readiness report on 503 (a report, not a failure)', async () => {
-    const report = { status: 'fail', version: '1', checks: [{ name: 'database', status: 'fail', durationMs: 3, reason: 'connection refused' }] };
+    const report = {
+      status: 'fail',
+      version: '1',
+      checks: [{ name: 'database', status: 'fail', durationMs: 3, reason: 'connection refused' }],
+    };
     const api = createApiClient('http://api.test/', respond(503, report));
     expect(await api.getReadiness()).toEqual(report);
     expect(api.streamUrl).toBe('http://api.test/api/v1/stream');
   });
 
   it('turns an error body into an ApiError with the server’s message and status', async () => {
-    const api = createApiClient('http://api.test', respond(404, { statusCode: 404, error: 'Not Found', message: 'camera "x" not found' }));
-    await expect(api.getCamera('x')).rejects.toMatchObject({ name: 'ApiError', kind: 'http', status: 404, message: 'camera "x" not found' });
+    const api = createApiClient(
+      'http://api.test',
+      respond(404, { statusCode: 404, error: 'Not Found', message: 'camera "x" not found' }),
+    );
+    await expect(api.getCamera('x')).rejects.toMatchObject({
+      name: 'ApiError',
+      kind: 'http',
+      status: 404,
+      message: 'camera "x" not found',
+    });
   });
 
   it('names the field when a response breaks the contract', async () => {
-    const api = createApiClient('http://api.test', respond(200, { items: [{ id: 'not-a-uuid' }], total: 1, limit: 50, offset: 0 }));
+    const api = createApiClient(
+      'http://api.test',
+      respond(200, { items: [{ id: 'not-a-uuid' }], total: 1, limit: 50, offset: 0 }),
+    );
     const err = await api.listCameras().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).kind).toBe('contract');
-    expect((err as ApiError).message).toMatch(/^unexpected response from \/api\/v1\/cameras\?limit=200&offset=0: items\.0\.id: /);
+    expect((err as ApiError).message).toMatch(
+      /^unexpected response from \/api\/v1\/cameras\?limit=200&offset=0: items\.0\.id: /,
+    );
   });
 
   it('reports an unreachable API as a network error naming the base URL', async () => {
     const api = createApiClient('http://api.test', async () => {
       throw new TypeError('fetch failed');
     });
-    await expect(api.getReadiness()).rejects.toMatchObject({ kind: 'network', message: 'cannot reach the API at http://api.test (fetch failed)' });
+    await expect(api.getReadiness()).rejects.toMatchObject({
+      kind: 'network',
+      message: 'cannot reach the API at http://api.test (fetch failed)',
+    });
   });
 });
 

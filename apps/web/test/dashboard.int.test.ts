@@ -19,7 +19,13 @@ import { startApi, type RunningApi } from '@its/api';
 import type { Camera, IntervalAggregate } from '@its/contracts';
 import { freePort } from '@its/testkit';
 import { buildWebApp } from '../src/app.js';
-import { BROWSERS, VIEWPORTS, launchBrowser, type BrowserName, type ViewportName } from './support/browser.js';
+import {
+  BROWSERS,
+  VIEWPORTS,
+  launchBrowser,
+  type BrowserName,
+  type ViewportName,
+} from './support/browser.js';
 import { ingestAggregates, postJson } from './support/traffic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,7 +47,14 @@ type Stack = {
   close: () => Promise<void>;
 };
 
-const agg = (cameraId: string, startMs: number, lane: string, cls: IntervalAggregate['class'], volume: number, speed: number): IntervalAggregate => ({
+const agg = (
+  cameraId: string,
+  startMs: number,
+  lane: string,
+  cls: IntervalAggregate['class'],
+  volume: number,
+  speed: number,
+): IntervalAggregate => ({
   cameraId,
   intervalStart: new Date(startMs).toISOString(),
   lane,
@@ -82,17 +95,34 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   const api = await startApi({ dataDir, env: { CORS_ORIGINS: webUrl } });
   const key = (await api.createApiKey('page-test')).key;
 
-  const line = (id: string, lane: string) => ({ id, name: `${lane} line`, lane, a: { x: 0.1, y: 0.6 }, b: { x: 0.9, y: 0.6 }, direction: 'both' });
+  const line = (id: string, lane: string) => ({
+    id,
+    name: `${lane} line`,
+    lane,
+    a: { x: 0.1, y: 0.6 },
+    b: { x: 0.9, y: 0.6 },
+    direction: 'both',
+  });
   const main = (await postJson(
     api.url,
     '/api/v1/cameras',
-    { name: 'Main St northbound', streamUrl: 'rtsp://user:secret@10.0.0.5/s1', location: { lat: 47.6062, lon: -122.3321 }, lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')] },
+    {
+      name: 'Main St northbound',
+      streamUrl: 'rtsp://user:secret@10.0.0.5/s1',
+      location: { lat: 47.6062, lon: -122.3321 },
+      lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')],
+    },
     key,
   )) as Camera;
   const side = (await postJson(
     api.url,
     '/api/v1/cameras',
-    { name: 'Harbor Bridge eastbound', streamUrl: 'rtsp://10.0.0.6/s1', location: { lat: 47.59, lon: -122.34 }, lines: [line('eb-1', 'EB-1')] },
+    {
+      name: 'Harbor Bridge eastbound',
+      streamUrl: 'rtsp://10.0.0.6/s1',
+      location: { lat: 47.59, lon: -122.34 },
+      lines: [line('eb-1', 'EB-1')],
+    },
     key,
   )) as Camera;
 
@@ -100,7 +130,11 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   const rows: IntervalAggregate[] = [];
   for (let k = 1; k <= 30; k++) {
     const t = m - k * MIN;
-    rows.push(agg(main.id, t, 'NB-1', 'car', 3, 50), agg(main.id, t, 'NB-1', 'truck', 1, 44), agg(main.id, t, 'NB-2', 'car', 2, 56));
+    rows.push(
+      agg(main.id, t, 'NB-1', 'car', 3, 50),
+      agg(main.id, t, 'NB-1', 'truck', 1, 44),
+      agg(main.id, t, 'NB-2', 'car', 2, 56),
+    );
   }
   rows.push(agg(main.id, m - 180 * MIN, 'NB-1', 'car', 7, 48));
   rows.push(agg(main.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40));
@@ -109,11 +143,19 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   await postJson(
     api.url,
     '/api/v1/ingest/status',
-    { cameras: [{ cameraId: main.id, state: 'online' }, { cameraId: side.id, state: 'offline', reason: 'RTSP timeout: no frames for 45 s' }] },
+    {
+      cameras: [
+        { cameraId: main.id, state: 'online' },
+        { cameraId: side.id, state: 'offline', reason: 'RTSP timeout: no frames for 45 s' },
+      ],
+    },
     key,
   );
 
-  const web = await buildWebApp({ config: { apiPublicUrl: api.url, version: 'page-test', logLevel: 'warn' }, publicDir });
+  const web = await buildWebApp({
+    config: { apiPublicUrl: api.url, version: 'page-test', logLevel: 'warn' },
+    publicDir,
+  });
   await web.listen({ host: '127.0.0.1', port: webPort });
   const { browser, close: closeBrowser } = await launchBrowser(browserName);
   return {
@@ -134,7 +176,12 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
 }
 
 /** A fresh page at a viewport; browser errors fail the test; a failure leaves a screenshot. */
-async function withPage(stack: Stack, name: string, viewport: ViewportName, fn: (page: Page) => Promise<void>): Promise<void> {
+async function withPage(
+  stack: Stack,
+  name: string,
+  viewport: ViewportName,
+  fn: (page: Page) => Promise<void>,
+): Promise<void> {
   const page = await stack.browser.newPage();
   await page.setViewport(VIEWPORTS[viewport]);
   page.setDefaultTimeout(15_000);
@@ -148,17 +195,27 @@ async function withPage(stack: Stack, name: string, viewport: ViewportName, fn: 
     expect(errors, 'errors in the browser').toEqual([]);
   } catch (err) {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const browserName = (await stack.browser.version()).toLowerCase().includes('firefox') ? 'firefox' : 'chromium';
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${browserName}-${viewport}.png`), fullPage: true }).catch(() => {});
+    const browserName = (await stack.browser.version()).toLowerCase().includes('firefox')
+      ? 'firefox'
+      : 'chromium';
+    await page
+      .screenshot({ path: join(SCREENSHOTS, `${name}-${browserName}-${viewport}.png`), fullPage: true })
+      .catch(() => {});
     throw err;
   } finally {
     await page.close();
   }
 }
 
-const text = (page: Page, testId: string) => page.$eval(`[data-testid="${testId}"]`, (el) => el.textContent?.trim() ?? '');
+const text = (page: Page, testId: string) =>
+  page.$eval(`[data-testid="${testId}"]`, (el) => el.textContent?.trim() ?? '');
 const waitText = (page: Page, selector: string, expected: string) =>
-  page.waitForFunction((s, e) => document.querySelector(s)?.textContent?.trim() === e, {}, selector, expected);
+  page.waitForFunction(
+    (s, e) => document.querySelector(s)?.textContent?.trim() === e,
+    {},
+    selector,
+    expected,
+  );
 
 describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) => {
   let stack: Stack;
@@ -179,17 +236,41 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
     await withPage(stack, 'camera-list', 'desktop', async (page) => {
       await page.goto(`${webUrl}/`, { waitUntil: 'load' });
       await page.waitForSelector(`[data-camera-id="${main.id}"]`);
-      await waitText(page, `[data-camera-id="${main.id}"] [data-testid="camera-volume-24h"]`, String(EXPECTED.day));
+      await waitText(
+        page,
+        `[data-camera-id="${main.id}"] [data-testid="camera-volume-24h"]`,
+        String(EXPECTED.day),
+      );
 
       const row = (id: string) => `[data-testid="camera-row"][data-camera-id="${id}"]`;
-      expect(await page.$eval(`${row(main.id)} [data-testid="camera-link"]`, (a) => a.textContent)).toBe('Main St northbound');
-      expect(await page.$eval(`${row(main.id)} [data-testid="camera-status"]`, (el) => el.getAttribute('data-state'))).toBe('online');
-      expect(await page.$eval(`${row(main.id)} [data-testid="camera-last-seen"]`, (el) => el.textContent)).toBe('just now');
-      expect(await page.$eval(`${row(side.id)} [data-testid="camera-status"]`, (el) => el.getAttribute('data-state'))).toBe('offline');
-      expect(await page.$eval(`${row(side.id)} [data-testid="camera-status-reason"]`, (el) => el.textContent)).toBe('RTSP timeout: no frames for 45 s');
-      expect(await page.$eval(`${row(side.id)} [data-testid="camera-volume-24h"]`, (el) => el.textContent)).toBe(String(EXPECTED.sideDay));
+      expect(await page.$eval(`${row(main.id)} [data-testid="camera-link"]`, (a) => a.textContent)).toBe(
+        'Main St northbound',
+      );
+      expect(
+        await page.$eval(`${row(main.id)} [data-testid="camera-status"]`, (el) =>
+          el.getAttribute('data-state'),
+        ),
+      ).toBe('online');
+      expect(
+        await page.$eval(`${row(main.id)} [data-testid="camera-last-seen"]`, (el) => el.textContent),
+      ).toBe('just now');
+      expect(
+        await page.$eval(`${row(side.id)} [data-testid="camera-status"]`, (el) =>
+          el.getAttribute('data-state'),
+        ),
+      ).toBe('offline');
+      expect(
+        await page.$eval(`${row(side.id)} [data-testid="camera-status-reason"]`, (el) => el.textContent),
+      ).toBe('RTSP timeout: no frames for 45 s');
+      expect(
+        await page.$eval(`${row(side.id)} [data-testid="camera-volume-24h"]`, (el) => el.textContent),
+      ).toBe(String(EXPECTED.sideDay));
       // Cameras that need attention are listed first.
-      expect(await page.$$eval('[data-testid="camera-row"]', (rows) => rows.map((r) => r.getAttribute('data-camera-id')))).toEqual([side.id, main.id]);
+      expect(
+        await page.$$eval('[data-testid="camera-row"]', (rows) =>
+          rows.map((r) => r.getAttribute('data-camera-id')),
+        ),
+      ).toEqual([side.id, main.id]);
       const stat = (id: string) => page.$eval(`[data-testid="${id}"] .stat__value`, (el) => el.textContent);
       expect(await stat('stat-cameras')).toBe('2');
       expect(await stat('stat-online')).toBe('1');
@@ -216,16 +297,29 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
 
       // Default range 24 h; then each range gives its own total.
       await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.day));
-      for (const [range, expected] of [['1h', EXPECTED.hour], ['7d', EXPECTED.week], ['24h', EXPECTED.day]] as const) {
+      for (const [range, expected] of [
+        ['1h', EXPECTED.hour],
+        ['7d', EXPECTED.week],
+        ['24h', EXPECTED.day],
+      ] as const) {
         await page.click(`[data-testid="range-picker"] [data-range="${range}"]`);
         await waitText(page, '[data-testid="stat-range-volume"] dd', expected.toLocaleString('en-GB'));
         expect(new URL(page.url()).searchParams.get('range')).toBe(range);
-        expect(await page.$eval(`[data-range="${range}"]`, (b) => b.getAttribute('aria-pressed'))).toBe('true');
+        expect(await page.$eval(`[data-range="${range}"]`, (b) => b.getAttribute('aria-pressed'))).toBe(
+          'true',
+        );
       }
       // Volume-weighted mean speed over 24 h: (90·50 + 30·44 + 60·56 + 7·48) / 187 = 51.
       expect(await page.$eval('[data-testid="stat-mean-speed"] dd', (el) => el.textContent)).toBe('51 km/h');
-      expect(await page.$$eval('[data-testid="volume-chart"] .chart__bars rect', (r) => r.length)).toBeGreaterThan(0);
-      expect(await page.$$eval('[data-testid="speed-chart"] path.chart__line', (p) => p.filter((x) => (x.getAttribute('d') ?? '').length > 0).length)).toBe(2);
+      expect(
+        await page.$$eval('[data-testid="volume-chart"] .chart__bars rect', (r) => r.length),
+      ).toBeGreaterThan(0);
+      expect(
+        await page.$$eval(
+          '[data-testid="speed-chart"] path.chart__line',
+          (p) => p.filter((x) => (x.getAttribute('d') ?? '').length > 0).length,
+        ),
+      ).toBe(2);
       // The stream URL's credentials never reach the screen.
       expect(await page.$eval('.stream-url code', (el) => el.textContent)).toBe('rtsp://•••@10.0.0.5/s1');
     });
@@ -235,14 +329,26 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
     await withPage(stack, 'live', 'desktop', async (page) => {
       await page.goto(`${webUrl}/cameras/${main.id}?range=1h`, { waitUntil: 'load' });
       await page.waitForSelector('[data-testid="counts-table"]');
-      await page.waitForSelector('[data-testid="live-counts"] [data-testid="live-indicator"][data-state="live"]');
+      await page.waitForSelector(
+        '[data-testid="live-counts"] [data-testid="live-indicator"][data-state="live"]',
+      );
       await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.hour));
       await page.evaluate(() => {
         (window as unknown as { marker: string }).marker = 'same page';
       });
 
       const ts = new Date();
-      const event = { id: randomUUID(), cameraId: main.id, lineId: 'nb-2', lane: 'NB-2', class: 'car', direction: 'forward', ts: ts.toISOString(), speedKmh: 57.4, trackId: 't-1' };
+      const event = {
+        id: randomUUID(),
+        cameraId: main.id,
+        lineId: 'nb-2',
+        lane: 'NB-2',
+        class: 'car',
+        direction: 'forward',
+        ts: ts.toISOString(),
+        speedKmh: 57.4,
+        trackId: 't-1',
+      };
       await postJson(api.url, '/api/v1/ingest/events', { events: [event] }, key);
       await waitText(page, '[data-testid="count-NB-2-car"]', String(EXPECTED.nb2car + 1));
       await page.waitForSelector('[data-testid="feed-item"][data-lane="NB-2"][data-class="car"]');
@@ -256,11 +362,25 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
       expect(await text(page, 'count-total')).toBe(String(EXPECTED.hour + 1));
 
       // A status change reported by the worker shows up live too.
-      await postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: main.id, state: 'offline', reason: 'stream lost' }] }, key);
-      await page.waitForSelector('[data-testid="camera-page"] [data-testid="camera-status"][data-state="offline"]');
+      await postJson(
+        api.url,
+        '/api/v1/ingest/status',
+        { cameras: [{ cameraId: main.id, state: 'offline', reason: 'stream lost' }] },
+        key,
+      );
+      await page.waitForSelector(
+        '[data-testid="camera-page"] [data-testid="camera-status"][data-state="offline"]',
+      );
       expect(await text(page, 'camera-status-reason')).toBe('stream lost');
-      await postJson(api.url, '/api/v1/ingest/status', { cameras: [{ cameraId: main.id, state: 'online' }] }, key);
-      await page.waitForSelector('[data-testid="camera-page"] [data-testid="camera-status"][data-state="online"]');
+      await postJson(
+        api.url,
+        '/api/v1/ingest/status',
+        { cameras: [{ cameraId: main.id, state: 'online' }] },
+        key,
+      );
+      await page.waitForSelector(
+        '[data-testid="camera-page"] [data-testid="camera-status"][data-state="online"]',
+      );
 
       expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
     });
@@ -270,13 +390,26 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
     await withPage(stack, 'system', 'desktop', async (page) => {
       await page.goto(`${webUrl}/system`, { waitUntil: 'load' });
       await page.waitForSelector('[data-testid="readiness-banner"]');
-      expect(await page.$eval('[data-testid="readiness-banner"]', (el) => el.getAttribute('data-status'))).toBe('ok');
-      expect(await page.$eval('[data-testid="check-database"]', (el) => el.getAttribute('data-status'))).toBe('ok');
-      expect(await page.$eval('[data-testid="check-database"] [data-testid="check-status"]', (el) => el.textContent)).toBe('OK');
+      expect(
+        await page.$eval('[data-testid="readiness-banner"]', (el) => el.getAttribute('data-status')),
+      ).toBe('ok');
+      expect(await page.$eval('[data-testid="check-database"]', (el) => el.getAttribute('data-status'))).toBe(
+        'ok',
+      );
+      expect(
+        await page.$eval(
+          '[data-testid="check-database"] [data-testid="check-status"]',
+          (el) => el.textContent,
+        ),
+      ).toBe('OK');
       expect(await text(page, 'api-base-url')).toBe(api.url);
       // Every check the API reports is listed.
-      const report = (await (await fetch(`${api.url}/health/ready`)).json()) as { checks: { name: string }[] };
-      const shown = await page.$$eval('[data-testid="readiness-checks"] > li', (lis) => lis.map((li) => li.getAttribute('data-testid')));
+      const report = (await (await fetch(`${api.url}/health/ready`)).json()) as {
+        checks: { name: string }[];
+      };
+      const shown = await page.$$eval('[data-testid="readiness-checks"] > li', (lis) =>
+        lis.map((li) => li.getAttribute('data-testid')),
+      );
       expect(shown).toEqual(report.checks.map((c) => `check-${c.name}`));
     });
   }, 60_000);
@@ -309,7 +442,11 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
             })(),
             // On a phone or tablet the navigation is a top bar: it must stay a bar, not eat the screen.
             barHeight: document.querySelector('.sidebar')!.getBoundingClientRect().height,
-            widest: Math.max(...[...document.querySelectorAll('main .card, main .stat')].map((el) => el.getBoundingClientRect().right)),
+            widest: Math.max(
+              ...[...document.querySelectorAll('main .card, main .stat')].map(
+                (el) => el.getBoundingClientRect().right,
+              ),
+            ),
           }));
           // Against the device width, not innerWidth: mobile emulation widens the layout viewport
           // to fit overflowing content, which would hide exactly the overflow we look for.

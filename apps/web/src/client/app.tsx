@@ -40,11 +40,21 @@ export function App({ version }: { version: string }) {
           </span>
         </Link>
         <nav class="nav" aria-label="Primary">
-          <Link href="/" class="nav__link" aria-current={section === 'cameras' ? 'page' : undefined} data-testid="nav-cameras">
+          <Link
+            href="/"
+            class="nav__link"
+            aria-current={section === 'cameras' ? 'page' : undefined}
+            data-testid="nav-cameras"
+          >
             <Icon name="camera" />
             <span>Cameras</span>
           </Link>
-          <Link href="/system" class="nav__link" aria-current={section === 'system' ? 'page' : undefined} data-testid="nav-system">
+          <Link
+            href="/system"
+            class="nav__link"
+            aria-current={section === 'system' ? 'page' : undefined}
+            data-testid="nav-system"
+          >
             <Icon name="server" />
             <span>System</span>
           </Link>
@@ -56,7 +66,9 @@ export function App({ version }: { version: string }) {
       </header>
       <main id="main" class="main" tabIndex={-1} ref={main}>
         {route.name === 'overview' && <OverviewPage />}
-        {route.name === 'camera' && <CameraPage key={route.id} id={route.id} range={parseRangeId(loc.search.get('range'))} />}
+        {route.name === 'camera' && (
+          <CameraPage key={route.id} id={route.id} range={parseRangeId(loc.search.get('range'))} />
+        )}
         {route.name === 'system' && <SystemPage />}
         {route.name === 'not-found' && (
           <div class="page">

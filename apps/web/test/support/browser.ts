@@ -19,14 +19,21 @@ export const VIEWPORTS = {
 } as const;
 export type ViewportName = keyof typeof VIEWPORTS;
 
-export async function launchBrowser(name: BrowserName): Promise<{ browser: Browser; close: () => Promise<void> }> {
+export async function launchBrowser(
+  name: BrowserName,
+): Promise<{ browser: Browser; close: () => Promise<void> }> {
   return name === 'firefox' ? launchFirefox() : launchChromium();
 }
 
 /** Firefox ESR over WebDriver BiDi (puppeteer-core's default for Firefox). */
 export async function launchFirefox(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'its-firefox-'));
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, userDataDir: profile });
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: profile,
+  });
   return {
     browser,
     close: async () => {

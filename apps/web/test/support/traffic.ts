@@ -16,7 +16,12 @@ export function createRng(seed: number): () => number {
 }
 
 /** Vehicles per minute per lane at the daily peak, by class. */
-const PEAK_PER_MINUTE: Partial<Record<VehicleClass, number>> = { car: 14, truck: 2.2, bus: 0.8, motorcycle: 1.1 };
+const PEAK_PER_MINUTE: Partial<Record<VehicleClass, number>> = {
+  car: 14,
+  truck: 2.2,
+  bus: 0.8,
+  motorcycle: 1.1,
+};
 
 /** Relative demand by hour of day (UTC): quiet nights, peaks at 08:00 and 17:00. */
 export function dailyProfile(hour: number): number {
@@ -59,7 +64,10 @@ export function planTraffic(plan: TrafficPlan): IntervalAggregate[] {
           lane,
           class: cls,
           volume,
-          occupancyPct: Math.min(100, Math.round((volume / (step / 60_000)) * 1.6 * (1 + rng() * 0.2) * 10) / 10),
+          occupancyPct: Math.min(
+            100,
+            Math.round((volume / (step / 60_000)) * 1.6 * (1 + rng() * 0.2) * 10) / 10,
+          ),
           meanSpeedKmh: speed === null ? null : Math.round(speed * 10) / 10,
           p85SpeedKmh: speed === null ? null : Math.round((speed + 7 + rng() * 3) * 10) / 10,
         });
@@ -81,7 +89,12 @@ export async function postJson(baseUrl: string, path: string, body: unknown, key
 }
 
 /** Posts in batches within the contract's limit (5000 per batch). */
-export async function ingestAggregates(baseUrl: string, key: string, aggregates: IntervalAggregate[], batch = 2000): Promise<void> {
+export async function ingestAggregates(
+  baseUrl: string,
+  key: string,
+  aggregates: IntervalAggregate[],
+  batch = 2000,
+): Promise<void> {
   for (let i = 0; i < aggregates.length; i += batch) {
     await postJson(baseUrl, '/api/v1/ingest/aggregates', { aggregates: aggregates.slice(i, i + batch) }, key);
   }

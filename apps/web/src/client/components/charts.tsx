@@ -3,7 +3,14 @@
  * pixel width (no viewBox stretching), so text stays crisp from a phone to a wide monitor.
  */
 import { useState } from 'preact/hooks';
-import { formatAxisTime, formatCount, formatDateTime, planAxis, planTimeTicks, titleCase } from '../lib/format.js';
+import {
+  formatAxisTime,
+  formatCount,
+  formatDateTime,
+  planAxis,
+  planTimeTicks,
+  titleCase,
+} from '../lib/format.js';
 import { useElementWidth } from '../lib/hooks.js';
 import { classColor } from './ui.js';
 
@@ -16,7 +23,14 @@ function frameFor(width: number, height: number, n: number): Frame {
   return { width, height, plotW, plotH, band: plotW / Math.max(1, n), n };
 }
 
-function Axes(props: { frame: Frame; starts: number[]; bucketMs: number; yTicks: number[]; yMax: number; yFormat: (v: number) => string }) {
+function Axes(props: {
+  frame: Frame;
+  starts: number[];
+  bucketMs: number;
+  yTicks: number[];
+  yMax: number;
+  yFormat: (v: number) => string;
+}) {
   const { frame, starts, bucketMs, yTicks, yMax, yFormat } = props;
   const xTicks = planTimeTicks(starts, bucketMs, Math.max(2, Math.floor(frame.plotW / 64)));
   return (
@@ -44,7 +58,13 @@ function Axes(props: { frame: Frame; starts: number[]; bucketMs: number; yTicks:
           </g>
         );
       })}
-      <line class="chart__baseline" x1={M.left} x2={M.left + frame.plotW} y1={M.top + frame.plotH} y2={M.top + frame.plotH} />
+      <line
+        class="chart__baseline"
+        x1={M.left}
+        x2={M.left + frame.plotW}
+        y1={M.top + frame.plotH}
+        y2={M.top + frame.plotH}
+      />
     </g>
   );
 }
@@ -62,7 +82,12 @@ function useHover(frame: Frame) {
   return { hover, onMove, onLeave: () => setHover(null) };
 }
 
-function Tooltip(props: { hover: Hover; frame: Frame; title: string; rows: { label: string; value: string; color: string }[] }) {
+function Tooltip(props: {
+  hover: Hover;
+  frame: Frame;
+  title: string;
+  rows: { label: string; value: string; color: string }[];
+}) {
   const { hover, frame } = props;
   if (!hover) return null;
   // Beside the cursor, on the side with more room, so the hovered bar stays visible.
@@ -84,7 +109,13 @@ function Tooltip(props: { hover: Hover; frame: Frame; title: string; rows: { lab
 
 export type StackedRow = { start: number; values: Record<string, number> };
 
-export function VolumeChart(props: { rows: StackedRow[]; keys: string[]; bucketMs: number; height?: number; label: string }) {
+export function VolumeChart(props: {
+  rows: StackedRow[];
+  keys: string[];
+  bucketMs: number;
+  height?: number;
+  label: string;
+}) {
   const [ref, width] = useElementWidth<HTMLElement>();
   const height = props.height ?? 240;
   const { rows, keys, bucketMs } = props;
@@ -99,7 +130,14 @@ export function VolumeChart(props: { rows: StackedRow[]; keys: string[]; bucketM
     <figure class="chart" ref={ref} role="img" aria-label={props.label} data-testid="volume-chart">
       {width > 0 && (
         <svg width={width} height={height} class="chart__svg">
-          <Axes frame={frame} starts={starts} bucketMs={bucketMs} yTicks={axis.ticks} yMax={axis.max} yFormat={(v) => formatCount(v)} />
+          <Axes
+            frame={frame}
+            starts={starts}
+            bucketMs={bucketMs}
+            yTicks={axis.ticks}
+            yMax={axis.max}
+            yFormat={(v) => formatCount(v)}
+          />
           <g class="chart__bars">
             {rows.map((r, i) => {
               let acc = 0;
@@ -112,13 +150,25 @@ export function VolumeChart(props: { rows: StackedRow[]; keys: string[]; bucketM
                     const h = (v / axis.max) * frame.plotH;
                     const y = M.top + frame.plotH - ((acc + v) / axis.max) * frame.plotH;
                     acc += v;
-                    return <rect key={k} x={x} y={y} width={barW} height={Math.max(0.5, h)} fill={classColor(k)} rx={barW > 6 ? 1.5 : 0} />;
+                    return (
+                      <rect
+                        key={k}
+                        x={x}
+                        y={y}
+                        width={barW}
+                        height={Math.max(0.5, h)}
+                        fill={classColor(k)}
+                        rx={barW > 6 ? 1.5 : 0}
+                      />
+                    );
                   })}
                 </g>
               );
             })}
           </g>
-          {hover && <line class="chart__cursor" x1={hover.x} x2={hover.x} y1={M.top} y2={M.top + frame.plotH} />}
+          {hover && (
+            <line class="chart__cursor" x1={hover.x} x2={hover.x} y1={M.top} y2={M.top + frame.plotH} />
+          )}
           <rect
             class="chart__hit"
             x={M.left}
@@ -138,7 +188,11 @@ export function VolumeChart(props: { rows: StackedRow[]; keys: string[]; bucketM
           rows={[
             ...keys
               .filter((k) => (hovered.values[k] ?? 0) > 0)
-              .map((k) => ({ label: titleCase(k), value: formatCount(hovered.values[k] ?? 0), color: classColor(k) })),
+              .map((k) => ({
+                label: titleCase(k),
+                value: formatCount(hovered.values[k] ?? 0),
+                color: classColor(k),
+              })),
             { label: 'Total', value: formatCount(totals[hover!.index] ?? 0), color: 'transparent' },
           ]}
         />
@@ -147,7 +201,13 @@ export function VolumeChart(props: { rows: StackedRow[]; keys: string[]; bucketM
   );
 }
 
-export type LineSeries = { key: string; label: string; color: string; dashed?: boolean; values: (number | null)[] };
+export type LineSeries = {
+  key: string;
+  label: string;
+  color: string;
+  dashed?: boolean;
+  values: (number | null)[];
+};
 
 function linePath(values: (number | null)[], frame: Frame, yMax: number): string {
   let d = '';
@@ -165,7 +225,14 @@ function linePath(values: (number | null)[], frame: Frame, yMax: number): string
   return d;
 }
 
-export function LineChart(props: { starts: number[]; series: LineSeries[]; bucketMs: number; height?: number; label: string; unit: string }) {
+export function LineChart(props: {
+  starts: number[];
+  series: LineSeries[];
+  bucketMs: number;
+  height?: number;
+  label: string;
+  unit: string;
+}) {
   const [ref, width] = useElementWidth<HTMLElement>();
   const height = props.height ?? 240;
   const { starts, series, bucketMs } = props;
@@ -177,27 +244,61 @@ export function LineChart(props: { starts: number[]; series: LineSeries[]; bucke
     <figure class="chart" ref={ref} role="img" aria-label={props.label} data-testid="speed-chart">
       {width > 0 && (
         <svg width={width} height={height} class="chart__svg">
-          <Axes frame={frame} starts={starts} bucketMs={bucketMs} yTicks={axis.ticks} yMax={axis.max} yFormat={(v) => String(v)} />
+          <Axes
+            frame={frame}
+            starts={starts}
+            bucketMs={bucketMs}
+            yTicks={axis.ticks}
+            yMax={axis.max}
+            yFormat={(v) => String(v)}
+          />
           {series.map((s) => (
             <g key={s.key}>
-              <path class={`chart__line ${s.dashed ? 'chart__line--dashed' : ''}`} d={linePath(s.values, frame, axis.max)} stroke={s.color} />
+              <path
+                class={`chart__line ${s.dashed ? 'chart__line--dashed' : ''}`}
+                d={linePath(s.values, frame, axis.max)}
+                stroke={s.color}
+              />
               {/* Isolated points (a lone bucket between gaps) would not show as a line: draw them as dots. */}
               {s.values.map((v, i) =>
                 v !== null && (s.values[i - 1] ?? null) === null && (s.values[i + 1] ?? null) === null ? (
-                  <circle key={i} cx={M.left + (i + 0.5) * frame.band} cy={M.top + frame.plotH - (v / axis.max) * frame.plotH} r={2.5} fill={s.color} />
+                  <circle
+                    key={i}
+                    cx={M.left + (i + 0.5) * frame.band}
+                    cy={M.top + frame.plotH - (v / axis.max) * frame.plotH}
+                    r={2.5}
+                    fill={s.color}
+                  />
                 ) : null,
               )}
             </g>
           ))}
-          {hover && <line class="chart__cursor" x1={hover.x} x2={hover.x} y1={M.top} y2={M.top + frame.plotH} />}
+          {hover && (
+            <line class="chart__cursor" x1={hover.x} x2={hover.x} y1={M.top} y2={M.top + frame.plotH} />
+          )}
           {hover &&
             series.map((s) => {
               const v = s.values[hover.index];
               return v === null || v === undefined ? null : (
-                <circle key={s.key} class="chart__marker" cx={hover.x} cy={M.top + frame.plotH - (v / axis.max) * frame.plotH} r={4} stroke={s.color} />
+                <circle
+                  key={s.key}
+                  class="chart__marker"
+                  cx={hover.x}
+                  cy={M.top + frame.plotH - (v / axis.max) * frame.plotH}
+                  r={4}
+                  stroke={s.color}
+                />
               );
             })}
-          <rect class="chart__hit" x={M.left} y={M.top} width={frame.plotW} height={frame.plotH} onPointerMove={onMove} onPointerLeave={onLeave} />
+          <rect
+            class="chart__hit"
+            x={M.left}
+            y={M.top}
+            width={frame.plotW}
+            height={frame.plotH}
+            onPointerMove={onMove}
+            onPointerLeave={onLeave}
+          />
         </svg>
       )}
       {hover && starts[hover.index] !== undefined && (
@@ -207,7 +308,11 @@ export function LineChart(props: { starts: number[]; series: LineSeries[]; bucke
           title={formatDateTime(starts[hover.index]!)}
           rows={series.map((s) => {
             const v = s.values[hover.index];
-            return { label: s.label, value: v === null || v === undefined ? '—' : `${v.toFixed(1)} ${props.unit}`, color: s.color };
+            return {
+              label: s.label,
+              value: v === null || v === undefined ? '—' : `${v.toFixed(1)} ${props.unit}`,
+              color: s.color,
+            };
           })}
         />
       )}
@@ -215,13 +320,33 @@ export function LineChart(props: { starts: number[]; series: LineSeries[]; bucke
   );
 }
 
-export function Sparkline({ values, width = 120, height = 32, label }: { values: number[]; width?: number; height?: number; label: string }) {
+export function Sparkline({
+  values,
+  width = 120,
+  height = 32,
+  label,
+}: {
+  values: number[];
+  width?: number;
+  height?: number;
+  label: string;
+}) {
   const max = Math.max(1, ...values);
   const n = values.length;
   const step = n > 1 ? width / (n - 1) : width;
-  const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`);
+  const pts = values.map(
+    (v, i) => `${(i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`,
+  );
   return (
-    <svg class="sparkline" width={width} height={height} viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
+    <svg
+      class="sparkline"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={label}
+    >
       {n > 1 && (
         <>
           <polygon class="sparkline__area" points={`0,${height} ${pts.join(' ')} ${width},${height}`} />
@@ -232,12 +357,19 @@ export function Sparkline({ values, width = 120, height = 32, label }: { values:
   );
 }
 
-export function Legend({ items }: { items: { key: string; label: string; color: string; dashed?: boolean }[] }) {
+export function Legend({
+  items,
+}: {
+  items: { key: string; label: string; color: string; dashed?: boolean }[];
+}) {
   return (
     <ul class="legend" aria-label="Legend">
       {items.map((i) => (
         <li key={i.key} class="legend__item">
-          <span class={`swatch ${i.dashed ? 'swatch--dashed' : ''}`} style={{ background: i.dashed ? 'transparent' : i.color, borderColor: i.color }} />
+          <span
+            class={`swatch ${i.dashed ? 'swatch--dashed' : ''}`}
+            style={{ background: i.dashed ? 'transparent' : i.color, borderColor: i.color }}
+          />
           {i.label}
         </li>
       ))}

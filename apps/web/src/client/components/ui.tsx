@@ -3,7 +3,13 @@ import type { ComponentChildren } from 'preact';
 import type { CameraStatusState } from '@its/contracts';
 import { onLinkClick } from '../lib/router.js';
 
-export function Link(props: { href: string; class?: string; children: ComponentChildren; 'aria-current'?: 'page' | undefined; 'data-testid'?: string }) {
+export function Link(props: {
+  href: string;
+  class?: string;
+  children: ComponentChildren;
+  'aria-current'?: 'page' | undefined;
+  'data-testid'?: string;
+}) {
   const { href, children, ...rest } = props;
   return (
     <a href={href} onClick={(e) => onLinkClick(e, href)} {...rest}>
@@ -36,10 +42,21 @@ export function StatusBadge({ state, disabled }: { state: CameraStatusState; dis
   );
 }
 
-export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string; 'data-testid'?: string }) {
+export function Card(props: {
+  title?: ComponentChildren;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+  id?: string;
+  'data-testid'?: string;
+}) {
   const headingId = props.id ? `${props.id}-title` : undefined;
   return (
-    <section class={`card ${props.class ?? ''}`} aria-labelledby={headingId} data-testid={props['data-testid']}>
+    <section
+      class={`card ${props.class ?? ''}`}
+      aria-labelledby={headingId}
+      data-testid={props['data-testid']}
+    >
       {(props.title || props.actions) && (
         <header class="card__header">
           {props.title && (
@@ -55,7 +72,13 @@ export function Card(props: { title?: ComponentChildren; actions?: ComponentChil
   );
 }
 
-export function Stat(props: { label: string; value: ComponentChildren; hint?: ComponentChildren; tone?: 'ok' | 'bad' | 'warn'; 'data-testid'?: string }) {
+export function Stat(props: {
+  label: string;
+  value: ComponentChildren;
+  hint?: ComponentChildren;
+  tone?: 'ok' | 'bad' | 'warn';
+  'data-testid'?: string;
+}) {
   return (
     <div class={`stat ${props.tone ? `stat--${props.tone}` : ''}`} data-testid={props['data-testid']}>
       <dt class="stat__label">{props.label}</dt>
@@ -65,7 +88,15 @@ export function Stat(props: { label: string; value: ComponentChildren; hint?: Co
   );
 }
 
-export function Skeleton({ height = 16, width = '100%', count = 1 }: { height?: number; width?: string; count?: number }) {
+export function Skeleton({
+  height = 16,
+  width = '100%',
+  count = 1,
+}: {
+  height?: number;
+  width?: string;
+  count?: number;
+}) {
   return (
     <div class="skeleton-group" aria-hidden="true">
       {Array.from({ length: count }, (_, i) => (
@@ -75,7 +106,15 @@ export function Skeleton({ height = 16, width = '100%', count = 1 }: { height?: 
   );
 }
 
-export function Loading({ label, lines = 3, height = 16 }: { label: string; lines?: number; height?: number }) {
+export function Loading({
+  label,
+  lines = 3,
+  height = 16,
+}: {
+  label: string;
+  lines?: number;
+  height?: number;
+}) {
   return (
     <div class="loading" role="status" aria-live="polite" data-testid="loading">
       <span class="visually-hidden">{label}</span>
@@ -84,7 +123,12 @@ export function Loading({ label, lines = 3, height = 16 }: { label: string; line
   );
 }
 
-export function EmptyState(props: { title: string; children?: ComponentChildren; icon?: 'camera' | 'chart' | 'pulse' | 'grid' | 'server'; 'data-testid'?: string }) {
+export function EmptyState(props: {
+  title: string;
+  children?: ComponentChildren;
+  icon?: 'camera' | 'chart' | 'pulse' | 'grid' | 'server';
+  'data-testid'?: string;
+}) {
   return (
     <div class="empty" data-testid={props['data-testid'] ?? 'empty-state'}>
       <Icon name={props.icon ?? 'chart'} class="empty__icon" />
@@ -111,7 +155,20 @@ export function ErrorState(props: { title: string; message: string; onRetry?: ()
   );
 }
 
-type IconName = 'camera' | 'chart' | 'pulse' | 'alert' | 'server' | 'grid' | 'check' | 'x' | 'minus' | 'pin' | 'link' | 'refresh' | 'arrow-left';
+type IconName =
+  | 'camera'
+  | 'chart'
+  | 'pulse'
+  | 'alert'
+  | 'server'
+  | 'grid'
+  | 'check'
+  | 'x'
+  | 'minus'
+  | 'pin'
+  | 'link'
+  | 'refresh'
+  | 'arrow-left';
 
 const ICON_PATHS: Record<IconName, string> = {
   camera: 'M4 7h3l2-2h6l2 2h3v12H4z M12 10a3 3 0 1 0 0 6a3 3 0 1 0 0-6',

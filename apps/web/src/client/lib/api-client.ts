@@ -43,7 +43,10 @@ export function createApiClient(baseUrl: string, fetchFn: FetchLike = (i, init) 
   ): Promise<z.infer<S>> {
     let res: Response;
     try {
-      res = await fetchFn(`${base}${path}`, { headers: { accept: 'application/json' }, signal: opts.signal ?? null });
+      res = await fetchFn(`${base}${path}`, {
+        headers: { accept: 'application/json' },
+        signal: opts.signal ?? null,
+      });
     } catch (err) {
       if (err instanceof DOMException && err.name === 'AbortError') throw err;
       throw new ApiError('network', `cannot reach the API at ${base} (${(err as Error).message})`);
@@ -67,8 +70,13 @@ export function createApiClient(baseUrl: string, fetchFn: FetchLike = (i, init) 
     baseUrl: base,
     streamUrl: `${base}${API_ROUTES.stream}`,
     listCameras: (opts: { limit?: number; offset?: number; signal?: AbortSignal } = {}) =>
-      getJson(`${API_ROUTES.cameras}?${toQuery({ limit: opts.limit ?? 200, offset: opts.offset ?? 0 })}`, CameraPage, opts),
-    getCamera: (id: string, opts: { signal?: AbortSignal } = {}) => getJson(API_ROUTES.camera(id), Camera, opts),
+      getJson(
+        `${API_ROUTES.cameras}?${toQuery({ limit: opts.limit ?? 200, offset: opts.offset ?? 0 })}`,
+        CameraPage,
+        opts,
+      ),
+    getCamera: (id: string, opts: { signal?: AbortSignal } = {}) =>
+      getJson(API_ROUTES.camera(id), Camera, opts),
     getAggregates: (q: AggregateQuery, opts: { signal?: AbortSignal } = {}) =>
       getJson(`${API_ROUTES.aggregates}?${toQuery(q)}`, AggregateSeries, opts),
     // 503 is a *report* (one entry per failing check), not a transport failure.

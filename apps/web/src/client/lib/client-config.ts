@@ -8,6 +8,9 @@ export async function fetchClientConfig(): Promise<ClientConfig> {
   const res = await fetch('/config.json', { headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`/config.json answered ${res.status}`);
   const parsed = ClientConfig.safeParse(await res.json());
-  if (!parsed.success) throw new Error(`/config.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `/config.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

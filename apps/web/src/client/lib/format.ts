@@ -4,7 +4,8 @@ const numberFmt = new Intl.NumberFormat('en-GB');
 const compactFmt = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 });
 
 export const formatCount = (n: number): string => numberFmt.format(Math.round(n));
-export const formatCompact = (n: number): string => (Math.abs(n) < 10_000 ? formatCount(n) : compactFmt.format(n));
+export const formatCompact = (n: number): string =>
+  Math.abs(n) < 10_000 ? formatCount(n) : compactFmt.format(n);
 export const formatSpeed = (kmh: number | null): string => (kmh === null ? '—' : `${kmh.toFixed(0)} km/h`);
 export const formatPct = (pct: number | null): string => (pct === null ? '—' : `${pct.toFixed(1)} %`);
 
@@ -54,7 +55,7 @@ export function planAxis(max: number, targetTicks = 4): { max: number; step: num
   if (!(max > 0)) return { max: 1, step: 1, ticks: [0, 1] };
   const raw = max / targetTicks;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const top = Math.ceil(max / step) * step;
   const ticks: number[] = [];
   for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toFixed(6)));
@@ -67,7 +68,9 @@ const TICK_STEPS_MS = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880].m
 export function planTimeTicks(starts: number[], bucketMs: number, maxLabels: number): number[] {
   if (starts.length === 0) return [];
   const span = starts.length * bucketMs;
-  const step = TICK_STEPS_MS.find((s) => s >= bucketMs && span / s <= maxLabels) ?? TICK_STEPS_MS[TICK_STEPS_MS.length - 1]!;
+  const step =
+    TICK_STEPS_MS.find((s) => s >= bucketMs && span / s <= maxLabels) ??
+    TICK_STEPS_MS[TICK_STEPS_MS.length - 1]!;
   return starts.filter((t) => {
     const local = t - new Date(t).getTimezoneOffset() * 60_000;
     return local % step === 0;

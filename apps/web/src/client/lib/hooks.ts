@@ -23,7 +23,10 @@ export type AsyncState<T> =
  * Runs `load` when `deps` change and on `reload()`. A reload keeps showing the previous data (no flash
  * of skeletons on a periodic refresh); a stale response never overwrites a newer one.
  */
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): AsyncState<T> & { reload: () => void } {
+export function useAsync<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: unknown[],
+): AsyncState<T> & { reload: () => void } {
   const [state, setState] = useState<AsyncState<T>>({ status: 'loading', data: null, error: null });
   const [nonce, setNonce] = useState(0);
   const depsKey = JSON.stringify(deps);

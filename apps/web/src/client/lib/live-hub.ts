@@ -18,7 +18,9 @@ export function parseLiveMessage(eventName: string, raw: string): LiveEvent | nu
     return null;
   }
   const framed =
-    body && typeof body === 'object' && 'type' in body && 'data' in body ? body : { type: eventName, data: body };
+    body && typeof body === 'object' && 'type' in body && 'data' in body
+      ? body
+      : { type: eventName, data: body };
   const parsed = LiveEvent.safeParse(framed);
   return parsed.success ? parsed.data : null;
 }

@@ -39,7 +39,13 @@ export function planWindow(durationMs: number, bucket: Bucket, nowMs: number): R
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), bucket, bucketMs, starts };
 }
 
-export type SeriesPoint = { start: number; volume: number; meanSpeedKmh: number | null; p85SpeedKmh: number | null; occupancyPct: number };
+export type SeriesPoint = {
+  start: number;
+  volume: number;
+  meanSpeedKmh: number | null;
+  p85SpeedKmh: number | null;
+  occupancyPct: number;
+};
 
 /** One point per bucket start, zero volume (and no speed) where the API returned nothing. */
 export function fillSeries(buckets: AggregateBucket[], starts: number[]): SeriesPoint[] {
@@ -48,7 +54,13 @@ export function fillSeries(buckets: AggregateBucket[], starts: number[]): Series
   return starts.map((start) => {
     const b = byStart.get(start);
     return b
-      ? { start, volume: b.volume, meanSpeedKmh: b.meanSpeedKmh, p85SpeedKmh: b.p85SpeedKmh, occupancyPct: b.occupancyPct }
+      ? {
+          start,
+          volume: b.volume,
+          meanSpeedKmh: b.meanSpeedKmh,
+          p85SpeedKmh: b.p85SpeedKmh,
+          occupancyPct: b.occupancyPct,
+        }
       : { start, volume: 0, meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: 0 };
   });
 }
@@ -70,10 +82,18 @@ export function pivotVolume(
     row[k] = (row[k] ?? 0) + b.volume;
     byStart.set(t, row);
   }
-  return { keys: [...keys].sort(), rows: starts.map((start) => ({ start, values: byStart.get(start) ?? {} })) };
+  return {
+    keys: [...keys].sort(),
+    rows: starts.map((start) => ({ start, values: byStart.get(start) ?? {} })),
+  };
 }
 
-export type RangeSummary = { volume: number; meanSpeedKmh: number | null; p85SpeedKmh: number | null; occupancyPct: number | null };
+export type RangeSummary = {
+  volume: number;
+  meanSpeedKmh: number | null;
+  p85SpeedKmh: number | null;
+  occupancyPct: number | null;
+};
 
 /** Totals over a range: volume summed, speeds volume-weighted, occupancy averaged over reported buckets. */
 export function summarizeSeries(buckets: AggregateBucket[]): RangeSummary {

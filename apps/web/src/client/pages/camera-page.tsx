@@ -3,26 +3,82 @@
  * class (rolling hour, exact under retries — see lib/live-counts.ts), the live crossing feed, geometry.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { VEHICLE_CLASSES, type Camera, type CameraStatusState, type CrossingEvent, type LiveEvent } from '@its/contracts';
+import {
+  VEHICLE_CLASSES,
+  type Camera,
+  type CameraStatusState,
+  type CrossingEvent,
+  type LiveEvent,
+} from '@its/contracts';
 import { ApiError, describeError } from '../lib/api-client.js';
-import { formatClock, formatCount, formatPct, formatRelative, formatSpeed, titleCase } from '../lib/format.js';
-import { useAsync, useDocumentTitle, useInterval, useLiveEvents, useLiveState, useNow, useServices } from '../lib/hooks.js';
-import { applyLiveEvent, reseedLiveCounts, summarizeLiveCounts, type LiveCounts } from '../lib/live-counts.js';
-import { RANGE_IDS, RANGES, fillSeries, pivotVolume, planRangeWindow, planWindow, summarizeSeries, type RangeId } from '../lib/ranges.js';
+import {
+  formatClock,
+  formatCount,
+  formatPct,
+  formatRelative,
+  formatSpeed,
+  titleCase,
+} from '../lib/format.js';
+import {
+  useAsync,
+  useDocumentTitle,
+  useInterval,
+  useLiveEvents,
+  useLiveState,
+  useNow,
+  useServices,
+} from '../lib/hooks.js';
+import {
+  applyLiveEvent,
+  reseedLiveCounts,
+  summarizeLiveCounts,
+  type LiveCounts,
+} from '../lib/live-counts.js';
+import {
+  RANGE_IDS,
+  RANGES,
+  fillSeries,
+  pivotVolume,
+  planRangeWindow,
+  planWindow,
+  summarizeSeries,
+  type RangeId,
+} from '../lib/ranges.js';
 import { navigate } from '../lib/router.js';
 import { Legend, LineChart, VolumeChart } from '../components/charts.js';
-import { Card, EmptyState, ErrorState, Icon, Link, Loading, Stat, StatusBadge, classColor } from '../components/ui.js';
+import {
+  Card,
+  EmptyState,
+  ErrorState,
+  Icon,
+  Link,
+  Loading,
+  Stat,
+  StatusBadge,
+  classColor,
+} from '../components/ui.js';
 
 const LIVE_WINDOW_MS = 60 * 60_000;
 const FEED_SIZE = 25;
 const SERIES_REFRESH_MS = 60_000;
 /** Column headings on a phone, where six full class names do not fit beside the lane names. */
-const SHORT_CLASS: Record<string, string> = { car: 'Car', bus: 'Bus', truck: 'Truck', motorcycle: 'Moto', bicycle: 'Bike', person: 'Ped' };
+const SHORT_CLASS: Record<string, string> = {
+  car: 'Car',
+  bus: 'Bus',
+  truck: 'Truck',
+  motorcycle: 'Moto',
+  bicycle: 'Bike',
+  person: 'Ped',
+};
 
 export function CameraPage({ id, range }: { id: string; range: RangeId }) {
   const { api } = useServices();
   const camera = useAsync((signal) => api.getCamera(id, { signal }), [id]);
-  const [status, setStatus] = useState<{ state: CameraStatusState; reason: string | null; at: string } | null>(null);
+  const [status, setStatus] = useState<{
+    state: CameraStatusState;
+    reason: string | null;
+    at: string;
+  } | null>(null);
   useDocumentTitle(camera.data?.name ?? 'Camera');
 
   useLiveEvents((ev) => {
@@ -51,13 +107,24 @@ export function CameraPage({ id, range }: { id: string; range: RangeId }) {
             </p>
           </EmptyState>
         ) : (
-          <ErrorState title="The camera could not be loaded" message={describeError(camera.error)} onRetry={camera.reload} />
+          <ErrorState
+            title="The camera could not be loaded"
+            message={describeError(camera.error)}
+            onRetry={camera.reload}
+          />
         )}
       </div>
     );
   }
   const cam: Camera = status
-    ? { ...camera.data, status: { state: status.state, reason: status.reason, lastSeenAt: status.state === 'online' ? status.at : camera.data.status.lastSeenAt } }
+    ? {
+        ...camera.data,
+        status: {
+          state: status.state,
+          reason: status.reason,
+          lastSeenAt: status.state === 'online' ? status.at : camera.data.status.lastSeenAt,
+        },
+      }
     : camera.data;
   return <CameraView camera={cam} range={range} />;
 }
@@ -86,13 +153,19 @@ function CameraView({ camera, range }: { camera: Camera; range: RangeId }) {
           <div class="camera-meta">
             <StatusBadge state={camera.status.state} disabled={!camera.enabled} />
             {camera.status.reason && camera.status.state !== 'online' && (
-              <span class={`status-reason status-reason--${camera.status.state}`} data-testid="camera-status-reason">
+              <span
+                class={`status-reason status-reason--${camera.status.state}`}
+                data-testid="camera-status-reason"
+              >
                 {camera.status.reason}
               </span>
             )}
             <span class="meta-item">
               Last seen{' '}
-              <time dateTime={camera.status.lastSeenAt ?? undefined} title={camera.status.lastSeenAt ?? 'never'}>
+              <time
+                dateTime={camera.status.lastSeenAt ?? undefined}
+                title={camera.status.lastSeenAt ?? 'never'}
+              >
                 {formatRelative(camera.status.lastSeenAt, now)}
               </time>
             </span>
@@ -162,15 +235,22 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
       series.reload();
     }, 2000);
   });
-  useEffect(() => () => {
-    if (pending.current) clearTimeout(pending.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (pending.current) clearTimeout(pending.current);
+    },
+    [],
+  );
   useInterval(series.reload, SERIES_REFRESH_MS);
 
   const d = series.data;
   const summary = d ? summarizeSeries(d.overall.buckets) : null;
   const stacked = d ? pivotVolume(d.byClass.buckets, d.w.starts, (b) => b.class) : null;
-  const classKeys = stacked ? [...stacked.keys].sort((a, b) => VEHICLE_CLASSES.indexOf(a as never) - VEHICLE_CLASSES.indexOf(b as never)) : [];
+  const classKeys = stacked
+    ? [...stacked.keys].sort(
+        (a, b) => VEHICLE_CLASSES.indexOf(a as never) - VEHICLE_CLASSES.indexOf(b as never),
+      )
+    : [];
   const points = d ? fillSeries(d.overall.buckets, d.w.starts) : [];
   const hasData = (summary?.volume ?? 0) > 0 || (d?.overall.buckets.length ?? 0) > 0;
   const failed = series.status === 'error' && !d;
@@ -178,21 +258,56 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
   return (
     <>
       <dl class="stats" aria-label={`Summary, ${spec.label.toLowerCase()}`} data-testid="range-stats">
-        <Stat label={`Vehicles · ${spec.short}`} value={summary ? formatCount(summary.volume) : '—'} data-testid="stat-range-volume" />
-        <Stat label="Mean speed" value={summary ? formatSpeed(summary.meanSpeedKmh) : '—'} hint="volume-weighted" data-testid="stat-mean-speed" />
-        <Stat label="85th percentile speed" value={summary ? formatSpeed(summary.p85SpeedKmh) : '—'} hint="approximate" data-testid="stat-p85-speed" />
-        <Stat label="Occupancy" value={summary ? formatPct(summary.occupancyPct) : '—'} hint="mean of intervals" data-testid="stat-occupancy" />
+        <Stat
+          label={`Vehicles · ${spec.short}`}
+          value={summary ? formatCount(summary.volume) : '—'}
+          data-testid="stat-range-volume"
+        />
+        <Stat
+          label="Mean speed"
+          value={summary ? formatSpeed(summary.meanSpeedKmh) : '—'}
+          hint="volume-weighted"
+          data-testid="stat-mean-speed"
+        />
+        <Stat
+          label="85th percentile speed"
+          value={summary ? formatSpeed(summary.p85SpeedKmh) : '—'}
+          hint="approximate"
+          data-testid="stat-p85-speed"
+        />
+        <Stat
+          label="Occupancy"
+          value={summary ? formatPct(summary.occupancyPct) : '—'}
+          hint="mean of intervals"
+          data-testid="stat-occupancy"
+        />
       </dl>
 
       <div class="grid grid--2">
         <Card
           title="Volume"
           id="volume"
-          actions={<span class="muted small">{spec.label} · per {bucketLabel(d?.w.bucketMs ?? 0)}</span>}
+          actions={
+            <span class="muted small">
+              {spec.label} · per {bucketLabel(d?.w.bucketMs ?? 0)}
+            </span>
+          }
         >
           {series.status === 'loading' && <Loading label="Loading volume" lines={1} height={240} />}
-          {failed && <ErrorState title="Volume could not be loaded" message={describeError(series.error)} onRetry={series.reload} />}
-          {d && !hasData && <EmptyState title={`No traffic recorded · ${spec.label.toLowerCase()}`} icon="chart" data-testid="volume-empty" />}
+          {failed && (
+            <ErrorState
+              title="Volume could not be loaded"
+              message={describeError(series.error)}
+              onRetry={series.reload}
+            />
+          )}
+          {d && !hasData && (
+            <EmptyState
+              title={`No traffic recorded · ${spec.label.toLowerCase()}`}
+              icon="chart"
+              data-testid="volume-empty"
+            />
+          )}
           {d && hasData && stacked && (
             <>
               <VolumeChart
@@ -205,12 +320,26 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
             </>
           )}
         </Card>
-        <Card title="Speed" id="speed" actions={<span class="muted small">km/h · {spec.label.toLowerCase()}</span>}>
+        <Card
+          title="Speed"
+          id="speed"
+          actions={<span class="muted small">km/h · {spec.label.toLowerCase()}</span>}
+        >
           {series.status === 'loading' && <Loading label="Loading speed" lines={1} height={240} />}
-          {failed && <ErrorState title="Speed could not be loaded" message={describeError(series.error)} onRetry={series.reload} />}
+          {failed && (
+            <ErrorState
+              title="Speed could not be loaded"
+              message={describeError(series.error)}
+              onRetry={series.reload}
+            />
+          )}
           {d && !points.some((p) => p.meanSpeedKmh !== null) && (
             <EmptyState title="No speed measurements in this range" icon="pulse" data-testid="speed-empty">
-              <p>Speed needs a calibrated camera (four image points ↔ ground metres).</p>
+              <p>
+                {camera.calibration
+                  ? 'No vehicle was measured in this range.'
+                  : 'Speed needs a calibrated camera (four image points ↔ ground metres).'}
+              </p>
             </EmptyState>
           )}
           {d && points.some((p) => p.meanSpeedKmh !== null) && (
@@ -221,8 +350,19 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
                 unit="km/h"
                 label={`Mean and 85th-percentile speed, ${spec.label.toLowerCase()}; mean ${formatSpeed(summary?.meanSpeedKmh ?? null)}`}
                 series={[
-                  { key: 'mean', label: 'Mean', color: 'var(--accent)', values: points.map((p) => p.meanSpeedKmh) },
-                  { key: 'p85', label: '85th percentile', color: 'var(--warn)', dashed: true, values: points.map((p) => p.p85SpeedKmh) },
+                  {
+                    key: 'mean',
+                    label: 'Mean',
+                    color: 'var(--accent)',
+                    values: points.map((p) => p.meanSpeedKmh),
+                  },
+                  {
+                    key: 'p85',
+                    label: '85th percentile',
+                    color: 'var(--warn)',
+                    dashed: true,
+                    values: points.map((p) => p.p85SpeedKmh),
+                  },
                 ]}
               />
               <Legend
@@ -250,10 +390,16 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
   const { api } = useServices();
   const liveState = useLiveState();
   const now = useNow(10_000);
-  const seed = useAsync((signal) => {
-    const w = planWindow(LIVE_WINDOW_MS, '1m', Date.now());
-    return api.getAggregates({ cameraId: camera.id, from: w.from, to: w.to, bucket: '1m', groupBy: 'lane,class' }, { signal });
-  }, [camera.id]);
+  const seed = useAsync(
+    (signal) => {
+      const w = planWindow(LIVE_WINDOW_MS, '1m', Date.now());
+      return api.getAggregates(
+        { cameraId: camera.id, from: w.from, to: w.to, bucket: '1m', groupBy: 'lane,class' },
+        { signal },
+      );
+    },
+    [camera.id],
+  );
   const [counts, setCounts] = useState<LiveCounts | null>(null);
   // Events that arrive while the first seed is in flight are replayed onto it, not lost.
   const early = useRef<LiveEvent[]>([]);
@@ -307,7 +453,13 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
       actions={<LiveIndicator state={liveState} />}
     >
       {seed.status === 'loading' && !counts && <Loading label="Loading counts" lines={4} height={28} />}
-      {seed.status === 'error' && !counts && <ErrorState title="Counts could not be loaded" message={describeError(seed.error)} onRetry={seed.reload} />}
+      {seed.status === 'error' && !counts && (
+        <ErrorState
+          title="Counts could not be loaded"
+          message={describeError(seed.error)}
+          onRetry={seed.reload}
+        />
+      )}
       {summary && summary.lanes.length === 0 && (
         <EmptyState title="No count lines and no traffic yet" icon="pulse">
           <p>Counts appear here as the vision worker reports crossings.</p>
@@ -316,7 +468,9 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
       {summary && summary.lanes.length > 0 && (
         <div class="table-scroll">
           <table class="table counts-table" data-testid="counts-table">
-            <caption class="visually-hidden">Vehicles per lane and class in the last 60 minutes, updated live</caption>
+            <caption class="visually-hidden">
+              Vehicles per lane and class in the last 60 minutes, updated live
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Lane</th>
@@ -341,7 +495,11 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
                   {summary.classes.map((c) => {
                     const key = `${lane}|${c}`;
                     return (
-                      <td class={`num ${bumped.has(key) ? 'is-bumped' : ''}`} key={c} data-testid={`count-${lane}-${c}`}>
+                      <td
+                        class={`num ${bumped.has(key) ? 'is-bumped' : ''}`}
+                        key={c}
+                        data-testid={`count-${lane}-${c}`}
+                      >
                         {formatCount(summary.cells.get(key) ?? 0)}
                       </td>
                     );
@@ -373,9 +531,22 @@ function LiveCountsCard({ camera, lanes }: { camera: Camera; lanes: string[] }) 
 }
 
 export function LiveIndicator({ state }: { state: ReturnType<typeof useLiveState> }) {
-  const label = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : state === 'reconnecting' ? 'Reconnecting…' : 'Live updates unavailable';
+  const label =
+    state === 'live'
+      ? 'Live'
+      : state === 'connecting'
+        ? 'Connecting…'
+        : state === 'reconnecting'
+          ? 'Reconnecting…'
+          : 'Live updates unavailable';
   return (
-    <span class={`live live--${state}`} data-testid="live-indicator" data-state={state} role="status" title={label}>
+    <span
+      class={`live live--${state}`}
+      data-testid="live-indicator"
+      data-state={state}
+      role="status"
+      title={label}
+    >
       <span class="live__dot" aria-hidden="true" />
       <span class="live__label">{label}</span>
     </span>
@@ -422,22 +593,41 @@ function LiveFeedCard({ cameraId }: { cameraId: string }) {
 function GeometryCard({ camera }: { camera: Camera }) {
   const hasGeometry = camera.lines.length > 0 || camera.zones.length > 0;
   return (
-    <Card title="Analytics geometry" id="geometry" actions={<span class="muted small">{camera.calibration ? 'Speed calibrated' : 'No speed calibration'}</span>}>
+    <Card
+      title="Analytics geometry"
+      id="geometry"
+      actions={
+        <span class="muted small">{camera.calibration ? 'Speed calibrated' : 'No speed calibration'}</span>
+      }
+    >
       {!hasGeometry ? (
         <EmptyState title="No count lines or zones configured" icon="grid" />
       ) : (
         <div class="geometry">
-          <svg class="scene" viewBox="0 0 160 90" role="img" aria-label={`Camera view with ${camera.lines.length} count lines and ${camera.zones.length} zones`}>
+          <svg
+            class="scene"
+            viewBox="0 0 160 90"
+            role="img"
+            aria-label={`Camera view with ${camera.lines.length} count lines and ${camera.zones.length} zones`}
+          >
             <rect class="scene__frame" x="0" y="0" width="160" height="90" rx="2" />
             {camera.zones.map((z) => (
-              <polygon key={z.id} class="scene__zone" points={z.polygon.map((p) => `${p.x * 160},${p.y * 90}`).join(' ')} />
+              <polygon
+                key={z.id}
+                class="scene__zone"
+                points={z.polygon.map((p) => `${p.x * 160},${p.y * 90}`).join(' ')}
+              />
             ))}
             {camera.lines.map((l) => (
               <g key={l.id} class="scene__line">
                 <line x1={l.a.x * 160} y1={l.a.y * 90} x2={l.b.x * 160} y2={l.b.y * 90} />
                 <circle cx={l.a.x * 160} cy={l.a.y * 90} r="1.4" />
                 <circle cx={l.b.x * 160} cy={l.b.y * 90} r="1.4" />
-                <text x={((l.a.x + l.b.x) / 2) * 160} y={((l.a.y + l.b.y) / 2) * 90 - 2.5} text-anchor="middle">
+                <text
+                  x={((l.a.x + l.b.x) / 2) * 160}
+                  y={((l.a.y + l.b.y) / 2) * 90 - 2.5}
+                  text-anchor="middle"
+                >
                   {l.lane}
                 </text>
               </g>

@@ -50,7 +50,14 @@ export function OverviewPage() {
     return items.map((c) => {
       const o = overrides[c.id];
       return o && (!c.status.lastSeenAt || o.at > c.status.lastSeenAt || o.state !== c.status.state)
-        ? { ...c, status: { state: o.state, reason: o.reason, lastSeenAt: o.state === 'online' ? o.at : c.status.lastSeenAt } }
+        ? {
+            ...c,
+            status: {
+              state: o.state,
+              reason: o.reason,
+              lastSeenAt: o.state === 'online' ? o.at : c.status.lastSeenAt,
+            },
+          }
         : c;
     });
   }, [cameras.data, overrides]);
@@ -59,7 +66,11 @@ export function OverviewPage() {
     const m = new Map<string, number[]>();
     const v = volume.data;
     if (!v) return m;
-    for (const key of v.keys) m.set(key, v.rows.map((r) => r.values[key] ?? 0));
+    for (const key of v.keys)
+      m.set(
+        key,
+        v.rows.map((r) => r.values[key] ?? 0),
+      );
     return m;
   }, [volume.data]);
 
@@ -69,7 +80,13 @@ export function OverviewPage() {
 
   const q = query.trim().toLowerCase();
   const shown = list
-    .filter((c) => (filter === 'online' ? c.enabled && c.status.state === 'online' : filter === 'attention' ? needsAttention(c) : true))
+    .filter((c) =>
+      filter === 'online'
+        ? c.enabled && c.status.state === 'online'
+        : filter === 'attention'
+          ? needsAttention(c)
+          : true,
+    )
     .filter((c) => !q || c.name.toLowerCase().includes(q))
     .sort((a, b) => Number(needsAttention(b)) - Number(needsAttention(a)) || a.name.localeCompare(b.name));
 
@@ -83,16 +100,35 @@ export function OverviewPage() {
       </header>
 
       <dl class="stats" aria-label="Fleet summary">
-        <Stat label="Cameras" value={cameras.data ? formatCount(cameras.data.total) : '—'} data-testid="stat-cameras" />
-        <Stat label="Online" value={cameras.data ? formatCount(online) : '—'} tone={cameras.data && online > 0 ? 'ok' : undefined} data-testid="stat-online" />
+        <Stat
+          label="Cameras"
+          value={cameras.data ? formatCount(cameras.data.total) : '—'}
+          data-testid="stat-cameras"
+        />
+        <Stat
+          label="Online"
+          value={cameras.data ? formatCount(online) : '—'}
+          tone={cameras.data && online > 0 ? 'ok' : undefined}
+          data-testid="stat-online"
+        />
         <Stat
           label="Need attention"
           value={cameras.data ? formatCount(attention) : '—'}
           tone={attention > 0 ? 'bad' : undefined}
-          hint={attention > 0 ? 'offline, starting or unknown' : cameras.data ? 'all enabled cameras online' : undefined}
+          hint={
+            attention > 0
+              ? 'offline, starting or unknown'
+              : cameras.data
+                ? 'all enabled cameras online'
+                : undefined
+          }
           data-testid="stat-attention"
         />
-        <Stat label="Vehicles, last 24 h" value={volume.data ? formatCompact(total24h) : '—'} data-testid="stat-volume" />
+        <Stat
+          label="Vehicles, last 24 h"
+          value={volume.data ? formatCompact(total24h) : '—'}
+          data-testid="stat-volume"
+        />
       </dl>
 
       <Card
@@ -102,11 +138,22 @@ export function OverviewPage() {
           <div class="toolbar">
             <label class="search">
               <span class="visually-hidden">Search cameras by name</span>
-              <input type="search" placeholder="Search cameras" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
+              <input
+                type="search"
+                placeholder="Search cameras"
+                value={query}
+                onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+              />
             </label>
             <div class="segmented" role="group" aria-label="Filter by status">
               {(['all', 'online', 'attention'] as const).map((f) => (
-                <button key={f} type="button" class="segmented__item" aria-pressed={filter === f} onClick={() => setFilter(f)}>
+                <button
+                  key={f}
+                  type="button"
+                  class="segmented__item"
+                  aria-pressed={filter === f}
+                  onClick={() => setFilter(f)}
+                >
                   {f === 'all' ? 'All' : f === 'online' ? 'Online' : 'Attention'}
                 </button>
               ))}
@@ -116,16 +163,23 @@ export function OverviewPage() {
       >
         {cameras.status === 'loading' && <Loading label="Loading cameras" lines={4} height={44} />}
         {cameras.status === 'error' && !cameras.data && (
-          <ErrorState title="Cameras could not be loaded" message={describeError(cameras.error)} onRetry={cameras.reload} />
+          <ErrorState
+            title="Cameras could not be loaded"
+            message={describeError(cameras.error)}
+            onRetry={cameras.reload}
+          />
         )}
         {cameras.data && list.length === 0 && (
           <EmptyState title="No cameras yet" icon="camera">
             <p>
-              Add one through the API: <code>POST /api/v1/cameras</code> with a name, stream URL, location and count lines.
+              Add one through the API: <code>POST /api/v1/cameras</code> with a name, stream URL, location and
+              count lines.
             </p>
           </EmptyState>
         )}
-        {cameras.data && list.length > 0 && shown.length === 0 && <EmptyState title="No camera matches this filter" icon="camera" />}
+        {cameras.data && list.length > 0 && shown.length === 0 && (
+          <EmptyState title="No camera matches this filter" icon="camera" />
+        )}
         {shown.length > 0 && (
           <table class="table camera-table" data-testid="camera-table">
             <thead>
@@ -133,8 +187,12 @@ export function OverviewPage() {
                 <th scope="col">Camera</th>
                 <th scope="col">Status</th>
                 <th scope="col">Last seen</th>
-                <th scope="col" class="num">Lanes</th>
-                <th scope="col" class="num">Last 24 h</th>
+                <th scope="col" class="num">
+                  Lanes
+                </th>
+                <th scope="col" class="num">
+                  Last 24 h
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -145,7 +203,11 @@ export function OverviewPage() {
                 return (
                   <tr key={c.id} data-testid="camera-row" data-camera-id={c.id}>
                     <td data-label="Camera">
-                      <Link href={`/cameras/${encodeURIComponent(c.id)}`} class="camera-link" data-testid="camera-link">
+                      <Link
+                        href={`/cameras/${encodeURIComponent(c.id)}`}
+                        class="camera-link"
+                        data-testid="camera-link"
+                      >
                         {c.name}
                       </Link>
                       <span class="muted small camera-loc">
@@ -156,13 +218,20 @@ export function OverviewPage() {
                     <td data-label="Status">
                       <StatusBadge state={c.status.state} disabled={!c.enabled} />
                       {c.status.reason && c.status.state !== 'online' && (
-                        <span class={`status-reason status-reason--${c.status.state}`} data-testid="camera-status-reason">
+                        <span
+                          class={`status-reason status-reason--${c.status.state}`}
+                          data-testid="camera-status-reason"
+                        >
                           {c.status.reason}
                         </span>
                       )}
                     </td>
                     <td data-label="Last seen">
-                      <time dateTime={c.status.lastSeenAt ?? undefined} title={c.status.lastSeenAt ?? 'never'} data-testid="camera-last-seen">
+                      <time
+                        dateTime={c.status.lastSeenAt ?? undefined}
+                        title={c.status.lastSeenAt ?? 'never'}
+                        data-testid="camera-last-seen"
+                      >
                         {formatRelative(c.status.lastSeenAt, now)}
                       </time>
                     </td>
@@ -171,7 +240,12 @@ export function OverviewPage() {
                     </td>
                     <td data-label="Last 24 h" class="num">
                       <span class="volume-cell">
-                        <Sparkline values={spark.length ? spark : [0, 0]} width={96} height={28} label={`Hourly volume, last 24 hours, ${formatCount(sum)} in total`} />
+                        <Sparkline
+                          values={spark.length ? spark : [0, 0]}
+                          width={96}
+                          height={28}
+                          label={`Hourly volume, last 24 hours, ${formatCount(sum)} in total`}
+                        />
                         <span class="volume-cell__value" data-testid="camera-volume-24h">
                           {volume.data ? formatCompact(sum) : '—'}
                         </span>

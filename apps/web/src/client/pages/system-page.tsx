@@ -11,7 +11,10 @@ export function SystemPage() {
   useDocumentTitle('System');
   const { api, config } = useServices();
   const liveState = useLiveState();
-  const ready = useAsync(async (signal) => ({ report: await api.getReadiness({ signal }), at: Date.now() }), []);
+  const ready = useAsync(
+    async (signal) => ({ report: await api.getReadiness({ signal }), at: Date.now() }),
+    [],
+  );
   useInterval(ready.reload, REFRESH_MS);
 
   const report = ready.data?.report;
@@ -23,7 +26,12 @@ export function SystemPage() {
           <h1 class="page-title">System</h1>
           <p class="page-subtitle">Readiness of the API and the services it depends on</p>
         </div>
-        <button type="button" class="button button--secondary" onClick={ready.reload} data-testid="system-refresh">
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={ready.reload}
+          data-testid="system-refresh"
+        >
           <Icon name="refresh" class="icon--inline" />
           Check now
         </button>
@@ -31,7 +39,11 @@ export function SystemPage() {
 
       {ready.status === 'loading' && !report && <Loading label="Checking the API" lines={3} height={52} />}
       {ready.status === 'error' && (
-        <ErrorState title="The API did not answer its readiness check" message={describeError(ready.error)} onRetry={ready.reload} />
+        <ErrorState
+          title="The API did not answer its readiness check"
+          message={describeError(ready.error)}
+          onRetry={ready.reload}
+        />
       )}
 
       {report && (
@@ -50,7 +62,8 @@ export function SystemPage() {
                   : `${failing.length} ${failing.length === 1 ? 'check is' : 'checks are'} failing`}
               </p>
               <p class="banner__sub">
-                API {report.version} · checked at {ready.data ? formatClock(ready.data.at, true) : '—'} · refreshes every {REFRESH_MS / 1000} s
+                API {report.version} · checked at {ready.data ? formatClock(ready.data.at, true) : '—'} ·
+                refreshes every {REFRESH_MS / 1000} s
               </p>
             </div>
           </div>
@@ -58,13 +71,25 @@ export function SystemPage() {
           <Card title="Readiness checks" id="checks">
             <ul class="checks" data-testid="readiness-checks">
               {report.checks.map((c) => (
-                <li class={`check check--${c.status}`} key={c.name} data-testid={`check-${c.name}`} data-status={c.status}>
+                <li
+                  class={`check check--${c.status}`}
+                  key={c.name}
+                  data-testid={`check-${c.name}`}
+                  data-status={c.status}
+                >
                   <span class="check__icon" aria-hidden="true">
                     <Icon name={c.status === 'ok' ? 'check' : c.status === 'fail' ? 'x' : 'minus'} />
                   </span>
                   <div class="check__body">
                     <p class="check__name">{titleCase(c.name)}</p>
-                    <p class="check__reason">{c.reason ?? (c.status === 'ok' ? 'Healthy' : c.status === 'skipped' ? 'Not configured' : 'Failing')}</p>
+                    <p class="check__reason">
+                      {c.reason ??
+                        (c.status === 'ok'
+                          ? 'Healthy'
+                          : c.status === 'skipped'
+                            ? 'Not configured'
+                            : 'Failing')}
+                    </p>
                   </div>
                   <span class={`pill pill--${c.status}`} data-testid="check-status">
                     {c.status === 'ok' ? 'OK' : c.status === 'fail' ? 'Failing' : 'Skipped'}
