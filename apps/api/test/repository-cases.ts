@@ -405,6 +405,28 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     },
   },
   {
+    name: 'concurrent overlapping batches (retries from two workers) neither fail nor double-count',
+    async run({ repo }) {
+      const cam = randomUUID();
+      await repo.createCamera(cam, newCamera(), NOW);
+      const aggs = Array.from({ length: 200 }, (_, i) => aggregate(cam, { intervalStart: at(i), volume: 1 }));
+      const events = Array.from({ length: 200 }, (_, i) => crossing(cam, { ts: at(i) }));
+      const results = await Promise.all([
+        repo.upsertAggregates(aggs, NOW),
+        repo.upsertAggregates([...aggs].reverse(), NOW),
+        repo.insertEvents(events),
+        repo.insertEvents([...events].reverse()),
+      ]);
+      expect(results[0].accepted + results[1].accepted).toBe(200);
+      expect(results[2].accepted + results[3].accepted).toBe(200);
+      expect(await repo.totals({ cameraId: cam })).toMatchObject({
+        volume: 200,
+        intervals: 200,
+        crossings: 200,
+      });
+    },
+  },
+  {
     name: 'a failed transaction leaves nothing behind',
     async run({ store, repo }) {
       const cam = randomUUID();

@@ -111,11 +111,14 @@ async function assertCamerasExist(q: Queryable, ids: readonly string[], path: st
   if (index >= 0) throw notFound(`body/${path}/${index}/cameraId: camera "${ids[index]}" not found`);
 }
 
-/** Last one wins: a batch may carry the same key twice (a worker retrying inside one flush). */
+/**
+ * Last one wins: a batch may carry the same key twice (a worker retrying inside one flush). The result
+ * is sorted by key so that concurrent batches lock rows in the same order and cannot deadlock.
+ */
 function dedupeBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   const map = new Map<string, T>();
   for (const item of items) map.set(key(item), item);
-  return [...map.values()];
+  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
 }
 
 export function createRepository(db: Db) {
@@ -209,27 +212,25 @@ export function createRepository(db: Db) {
           events.map((e) => e.cameraId),
           'events',
         );
+        const rows = dedupeBy(events, (e) => e.id);
         const res = await tx.query<{ id: string }>(
           `INSERT INTO crossing_events (id, camera_id, line_id, lane, class, direction, ts, speed_kmh, track_id)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::float8[], $9::text[])
            ON CONFLICT (id) DO NOTHING RETURNING id`,
           [
-            events.map((e) => e.id),
-            events.map((e) => e.cameraId),
-            events.map((e) => e.lineId),
-            events.map((e) => e.lane),
-            events.map((e) => e.class),
-            events.map((e) => e.direction),
-            events.map((e) => e.ts),
-            events.map((e) => e.speedKmh),
-            events.map((e) => e.trackId),
+            rows.map((e) => e.id),
+            rows.map((e) => e.cameraId),
+            rows.map((e) => e.lineId),
+            rows.map((e) => e.lane),
+            rows.map((e) => e.class),
+            rows.map((e) => e.direction),
+            rows.map((e) => e.ts),
+            rows.map((e) => e.speedKmh),
+            rows.map((e) => e.trackId),
           ],
         );
         const inserted = new Set(res.rows.map((r) => r.id));
-        const stored = dedupeBy(
-          events.filter((e) => inserted.has(e.id)),
-          (e) => e.id,
-        );
+        const stored = rows.filter((e) => inserted.has(e.id));
         return { accepted: stored.length, duplicates: events.length - stored.length, stored };
       });
     },
