@@ -75,6 +75,13 @@ describe('degraded dependencies', () => {
     await app.close();
   });
 
+  it('schema ahead of this release (the next release migrated first): still ready — expand/contract', async () => {
+    const ahead: Store = { ...healthy, schemaVersion: async () => ({ current: 3, required: 2 }) };
+    const { app } = await buildTestApp(ahead);
+    expect((await app.inject(API_ROUTES.ready)).statusCode).toBe(200);
+    await app.close();
+  });
+
   it('Redis configured but failing: the redis check fails with its reason', async () => {
     const failing: EventBus = {
       ...createMemoryBus(),
