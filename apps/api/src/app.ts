@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '@its/contracts';
 import { createGuards } from './auth/guards.js';
+import { createMemoryCache, createNoCache } from './cache/query-cache.js';
 import type { AppDeps, RouteContext, ZodApp } from './context.js';
 import { isConnectionError } from './db/db.js';
 import { ApiError, DatabaseUnavailableError } from './errors.js';
@@ -100,6 +101,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     store: deps.store,
     bus: deps.bus,
+    cache:
+      deps.cache ??
+      (config.CACHE_TTL_MS > 0 ? createMemoryCache({ ttlMs: config.CACHE_TTL_MS }) : createNoCache()),
     detector: deps.detector,
     clock,
     metrics,

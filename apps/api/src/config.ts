@@ -71,6 +71,11 @@ export const ConfigSchema = z.object({
     ),
   /** Reported by /health, /health/ready and the metrics' version label. */
   APP_VERSION: z.string().min(1).optional(),
+  /**
+   * 5 s: read queries (aggregates, latest counts, totals) are cached this long; every write
+   * invalidates at once. 0 turns the cache off. In Redis when REDIS_URL is set, in-process otherwise.
+   */
+  CACHE_TTL_MS: int(0, 3_600_000).default(5000),
   /** 15 s: below the 30–60 s idle timeouts of common proxies, so SSE connections stay open. */
   SSE_HEARTBEAT_MS: int(100, 300_000).default(15_000),
 });

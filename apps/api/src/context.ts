@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { QueryCache } from './cache/query-cache.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Metrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   config: Config;
   store: Store;
   bus: EventBus;
+  /** Read-query cache; default: in-process with CACHE_TTL_MS (off when 0). */
+  cache?: QueryCache;
   /** When absent, `POST /api/v1/detect` answers 503. */
   detector?: Detector | undefined;
   /** Injected so tests control time; defaults to the wall clock. */
@@ -52,6 +55,7 @@ export interface RouteContext {
   config: Config;
   store: Store;
   bus: EventBus;
+  cache: QueryCache;
   detector: Detector | undefined;
   clock: () => Date;
   metrics: Metrics;

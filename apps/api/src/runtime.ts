@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { createMemoryCache, createNoCache, createRedisCache, type QueryCache } from './cache/query-cache.js';
 import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import type { Detector } from './context.js';
@@ -29,19 +30,29 @@ export async function createRuntime(
   logger.info({ config: describeConfig(config) }, 'starting');
   const store = await createStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
   let bus: EventBus | undefined;
+  let cache: QueryCache | undefined;
   try {
     const applied = await store.migrate();
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
+    const ttlMs = config.CACHE_TTL_MS;
+    cache =
+      ttlMs === 0
+        ? createNoCache()
+        : config.REDIS_URL
+          ? await createRedisCache({ url: config.REDIS_URL, ttlMs, logger })
+          : createMemoryCache({ ttlMs });
     const app = await buildApp({
       config,
       store,
       bus,
+      cache,
       detector: opts.detector,
       logger,
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const closeBus = bus;
+    const closeCache = cache;
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -52,6 +63,7 @@ export async function createRuntime(
         closing ??= (async () => {
           await app.close();
           await closeBus.close();
+          await closeCache.close();
           await store.close();
         })();
         return closing;
@@ -59,6 +71,7 @@ export async function createRuntime(
     };
   } catch (err) {
     await bus?.close();
+    await cache?.close();
     await store.close();
     throw err;
   }

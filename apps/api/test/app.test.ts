@@ -466,6 +466,40 @@ describe('queries', () => {
   });
 });
 
+describe('read cache', () => {
+  it('serves repeated reads from the cache until a write; Cache-Control: no-cache bypasses it', async () => {
+    const cam = await createCamera();
+    const url = `${API_ROUTES.totals}?cameraId=${cam.id}`;
+    const first = await app.inject(url);
+    expect(first.headers['x-cache']).toBe('miss');
+    const second = await app.inject(url);
+    expect(second.headers['x-cache']).toBe('hit');
+    expect(second.json()).toEqual(first.json());
+    await app.inject({
+      method: 'POST',
+      url: API_ROUTES.ingestAggregates,
+      headers: auth(),
+      payload: { aggregates: [aggregate(cam.id, { volume: 9 })] },
+    });
+    const afterWrite = await app.inject(url);
+    expect(afterWrite.headers['x-cache']).toBe('miss');
+    expect(afterWrite.json().volume).toBe(9);
+    const bypass = await app.inject({ url, headers: { 'cache-control': 'no-cache' } });
+    expect(bypass.headers['x-cache']).toBe('bypass');
+    // Errors are not cached: an unknown camera stays 404 and is asked again.
+    const ghost = `${API_ROUTES.totals}?cameraId=${randomUUID()}`;
+    expect((await app.inject(ghost)).statusCode).toBe(404);
+    expect((await app.inject(ghost)).headers['x-cache']).toBeUndefined();
+  });
+
+  it('CACHE_TTL_MS=0 turns the cache off', async () => {
+    const { app: uncached } = await buildTestApp(store, { env: { CACHE_TTL_MS: '0' } });
+    await uncached.inject(API_ROUTES.latestCounts);
+    expect((await uncached.inject(API_ROUTES.latestCounts)).headers['x-cache']).toBe('miss');
+    await uncached.close();
+  });
+});
+
 describe('configuration-dependent access', () => {
   it('with API_KEYS_READ_REQUIRED, reads need a key; health stays open', async () => {
     const { app: keyed } = await buildTestApp(store, { env: { API_KEYS_READ_REQUIRED: 'true' } });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES, type Camera, type ReadinessReport } from '@its/contracts';
+import { API_ROUTES, type Camera, type ReadinessReport, type Totals } from '@its/contracts';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@its/testkit';
 import { startApi, type RunningApi } from '../src/start-api.js';
 import { aggregate, cameraInput, crossing } from './fixtures.js';
@@ -80,6 +80,24 @@ describe('live events through Redis', () => {
     onOne.close();
   });
 
+  it('shares the read cache through Redis: a write on one instance invalidates the other’s entries', async () => {
+    const cam = (await (
+      await post(one, API_ROUTES.cameras, cameraInput({ name: 'cache' }))
+    ).json()) as Camera;
+    const url = `${API_ROUTES.totals}?cameraId=${cam.id}`;
+    expect((await fetch(one.url + url)).headers.get('x-cache')).toBe('miss');
+    const fromTwo = await fetch(two.url + url);
+    expect(fromTwo.headers.get('x-cache')).toBe('hit');
+    expect(((await fromTwo.json()) as Totals).volume).toBe(0);
+    expect(
+      (await post(two, API_ROUTES.ingestAggregates, { aggregates: [aggregate(cam.id, { volume: 6 })] }))
+        .status,
+    ).toBe(200);
+    const afterWrite = await fetch(one.url + url);
+    expect(afterWrite.headers.get('x-cache')).toBe('miss');
+    expect(((await afterWrite.json()) as Totals).volume).toBe(6);
+  });
+
   it('with Redis down, readiness names it and ingestion still commits (live delivery is best effort)', async () => {
     await redis.stop();
     const ready = await fetch(one.url + API_ROUTES.ready);
@@ -95,5 +113,9 @@ describe('live events through Redis', () => {
     const res = await post(one, API_ROUTES.ingestEvents, { events: [crossing(cam.id)] });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+    // The cache is Redis too: reads fall back to the database.
+    const totals = await fetch(`${one.url}${API_ROUTES.totals}?cameraId=${cam.id}`);
+    expect(totals.status).toBe(200);
+    expect(((await totals.json()) as Totals).crossings).toBe(1);
   });
 });

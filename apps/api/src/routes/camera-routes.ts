@@ -21,6 +21,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req, reply) => {
       const camera = await repo.createCamera(randomUUID(), req.body as NewCamera, ctx.clock());
+      await ctx.cache.invalidate();
       reply.status(201).header('location', API_ROUTES.camera(camera.id));
       return camera;
     },
@@ -71,6 +72,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     async (req) => {
       const camera = await repo.updateCamera(req.params.id, req.body, ctx.clock());
       if (!camera) throw missing(req.params.id);
+      await ctx.cache.invalidate();
       return camera;
     },
   );
@@ -88,6 +90,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req, reply) => {
       if (!(await repo.deleteCamera(req.params.id))) throw missing(req.params.id);
+      await ctx.cache.invalidate();
       reply.status(204);
       return null;
     },

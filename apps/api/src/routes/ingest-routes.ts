@@ -21,7 +21,9 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody,
 export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   const { repo } = ctx.store;
   const tags = ['ingestion'];
+  /** After the commit: drop cached reads, then tell live viewers. */
   const publishAll = async (events: LiveEvent[]) => {
+    await ctx.cache.invalidate();
     await Promise.all(events.map((e) => ctx.bus.publish(e)));
   };
 

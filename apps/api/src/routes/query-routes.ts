@@ -8,6 +8,8 @@ import {
   Totals,
   TotalsQuery,
 } from '@its/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { cacheKey } from '../cache/query-cache.js';
 import { notFound } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 import { parseGroupBy } from '../store/aggregate-query.js';
@@ -17,6 +19,23 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody 
 export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
   const { repo } = ctx.store;
   const tags = ['queries'];
+  /** Serves from the cache unless the client sends `Cache-Control: no-cache`; says which in X-Cache. */
+  const cached = async <T>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    compute: () => Promise<T>,
+  ): Promise<T> => {
+    if (/\bno-cache\b/i.test(req.headers['cache-control'] ?? '')) {
+      reply.header('x-cache', 'bypass');
+      return compute();
+    }
+    const { value, hit } = await ctx.cache.fetch(
+      cacheKey(req.routeOptions.url ?? req.url, req.query),
+      compute,
+    );
+    reply.header('x-cache', hit ? 'hit' : 'miss');
+    return value;
+  };
   const assertCamera = async (cameraId: string | undefined) => {
     if (cameraId && !(await repo.cameraExists(cameraId))) {
       throw notFound(`querystring/cameraId: camera "${cameraId}" not found`);
@@ -38,19 +57,21 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
         response: { 200: AggregateSeries, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
-      await assertCamera(q.cameraId);
-      const buckets = await repo.queryAggregates({
-        cameraId: q.cameraId,
-        lane: q.lane,
-        class: q.class,
-        from: q.from,
-        to: q.to,
-        bucket: q.bucket,
-        groupBy: parseGroupBy(q.groupBy),
+      return cached(req, reply, async () => {
+        await assertCamera(q.cameraId);
+        const buckets = await repo.queryAggregates({
+          cameraId: q.cameraId,
+          lane: q.lane,
+          class: q.class,
+          from: q.from,
+          to: q.to,
+          bucket: q.bucket,
+          groupBy: parseGroupBy(q.groupBy),
+        });
+        return { bucket: q.bucket, from: q.from, to: q.to, buckets };
       });
-      return { bucket: q.bucket, from: q.from, to: q.to, buckets };
     },
   );
 
@@ -65,10 +86,11 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
         response: { 200: LatestCounts, ...errors },
       },
     },
-    async (req) => {
-      await assertCamera(req.query.cameraId);
-      return { items: await repo.latestCounts(req.query.cameraId) };
-    },
+    async (req, reply) =>
+      cached(req, reply, async () => {
+        await assertCamera(req.query.cameraId);
+        return { items: await repo.latestCounts(req.query.cameraId) };
+      }),
   );
 
   app.get(
@@ -82,9 +104,10 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
         response: { 200: Totals, ...errors },
       },
     },
-    async (req) => {
-      await assertCamera(req.query.cameraId);
-      return repo.totals(req.query);
-    },
+    async (req, reply) =>
+      cached(req, reply, async () => {
+        await assertCamera(req.query.cameraId);
+        return repo.totals(req.query);
+      }),
   );
 }
