@@ -28,3 +28,4 @@ export {
   type CountCell,
   type SpeedCheck,
 } from './evaluate.js';
+export { sweepScenes, formatSweep, SWEEP_SETTINGS, type SweepSetting, type SweepSummary } from './sweep.js';
