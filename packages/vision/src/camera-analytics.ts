@@ -121,13 +121,19 @@ export function createCameraAnalytics(
    * and one approaching speeds up, so the Kalman filter's constant image velocity drifts off during
    * a long gap; on the ground the motion is straight and steady.
    */
-  const predictLost = (trackId: number, last: Box, lostForMs: number): Box | null => {
+  const groundPrediction = (trackId: number, last: Box, lostForMs: number) => {
     const a = aux.get(trackId);
     if (maps === null || !a) return null;
     const v = estimateGroundVelocity(a.speed, opts);
     const g0 = projectBoxToGround(maps.imageToGround, last);
     if (v === null || g0 === null) return null;
     const g1 = { x: g0.point.x + (v.vx * lostForMs) / 1000, y: g0.point.y + (v.vy * lostForMs) / 1000 };
+    return { g0, g1, speed: Math.hypot(v.vx, v.vy) };
+  };
+  const predictLost = (trackId: number, last: Box, lostForMs: number): Box | null => {
+    const p = groundPrediction(trackId, last, lostForMs);
+    if (maps === null || p === null) return null;
+    const { g0, g1 } = p;
     const p1 = applyHomography(maps.groundToImage, g1);
     const widthAt = (g: Point) => {
       const l = applyHomography(maps.groundToImage, { x: g.x - 0.5, y: g.y });
@@ -139,6 +145,20 @@ export function createCameraAnalytics(
     if (p1 === null || !w0 || !w1) return null;
     const k = w1 / w0;
     return { x: p1.x - (last.w * k) / 2, y: p1.y - last.h * k, w: last.w * k, h: last.h * k };
+  };
+  /**
+   * A lost track may only be re-found by a detection whose ground point lies where the vehicle can
+   * be: within the detection's own ground error (3σ), plus 2 m, plus 30 % of the distance it was
+   * expected to cover, plus what 3 m/s² of braking or acceleration adds. Without it, a track that
+   * coasted for a second could jump to a false positive or a neighbour and count its crossings.
+   */
+  const isPlausibleLost = (trackId: number, last: Box, detection: Box, lostForMs: number): boolean => {
+    const p = groundPrediction(trackId, last, lostForMs);
+    const d = maps === null ? null : projectBoxToGround(maps.imageToGround, detection);
+    if (p === null || d === null) return true;
+    const t = lostForMs / 1000;
+    const allowed = 3 * d.sigma + 2 + 0.3 * p.speed * t + 1.5 * t * t;
+    return Math.hypot(d.point.x - p.g1.x, d.point.y - p.g1.y) <= allowed;
   };
   const tracker = createTracker({
     highScore: opts.highScore,
@@ -154,6 +174,7 @@ export function createCameraAnalytics(
     maxLostBuffer: opts.maxLostBuffer,
     maxHeightRatio: opts.maxHeightRatio,
     predictLost,
+    isPlausibleLost,
     kalman: {
       measurement: opts.kalmanMeasurementNoise,
       acceleration: opts.kalmanAccelerationNoise,

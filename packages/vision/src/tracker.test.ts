@@ -251,6 +251,12 @@ describe('gates and helpers for lost tracks', () => {
     });
     expect(run(frames, { predictLost })[5]!.tracks.map((t) => `${t.id}:${t.state}`)).toEqual(['1:confirmed']);
   });
+  it('isPlausibleLost can veto re-finding a lost track', () => {
+    const frames = [...confirmed, [], [car(5)]];
+    expect(run(frames)[5]!.tracks.map((t) => `${t.id}:${t.state}`)).toEqual(['1:confirmed']);
+    const veto = run(frames, { isPlausibleLost: () => false })[5]!.tracks.map((t) => `${t.id}:${t.state}`);
+    expect(veto).toEqual(['1:lost', '2:tentative']);
+  });
   it('a lost track whose prediction leaves the image is removed before maxAge', () => {
     const exiting = Array.from({ length: 10 }, (_, i) => [
       { class: 'car' as const, score: 0.9, box: { x: 0.85 + 0.01 * i, y: 0.5, w: 0.05, h: 0.05 } },

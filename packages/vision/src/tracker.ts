@@ -50,6 +50,11 @@ export interface TrackerOptions {
    * analytics move it along the ground at its measured ground velocity). Null: use the Kalman box.
    */
   predictLost?: (trackId: number, lastMeasured: Box, lostForMs: number) => Box | null;
+  /**
+   * Optional veto on re-finding a lost track with a detection (the camera analytics reject ones
+   * too far on the ground from where the vehicle can be after that long). Absent: all allowed.
+   */
+  isPlausibleLost?: (trackId: number, lastMeasured: Box, detection: Box, lostForMs: number) => boolean;
   kalman: KalmanNoise;
 }
 
@@ -141,6 +146,13 @@ export function createTracker(options: TrackerOptions): Tracker {
         // enough: typically a far vehicle seen through or beside a near one.
         const ratio = Math.max(d.box.h, predicted.h) / Math.max(1e-9, Math.min(d.box.h, predicted.h));
         if (ratio > options.maxHeightRatio) return Infinity;
+        const lostFor = nowMs - t.lastMeasuredMs;
+        if (
+          t.framesSinceUpdate > 0 &&
+          options.isPlausibleLost?.(t.id, t.lastMeasured, d.box, lostFor) === false
+        ) {
+          return Infinity;
+        }
         return buffer > 0
           ? 1 - iou(expandBox(predicted, buffer), expandBox(d.box, buffer))
           : 1 - iou(predicted, d.box);
