@@ -18,7 +18,10 @@ const root = resolve(new URL('../../../../', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const targetsArg = args[args.indexOf('--targets') + 1];
-const { targets } = validateBuildRequest(args.includes('--targets') && targetsArg ? targetsArg.split(',') : [...BUILD_TARGETS], ['linux/amd64']);
+const { targets } = validateBuildRequest(
+  args.includes('--targets') && targetsArg ? targetsArg.split(',') : [...BUILD_TARGETS],
+  ['linux/amd64'],
+);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const docker = createDockerRunner();
@@ -26,8 +29,15 @@ await ensureDockerRunning(docker);
 
 // A copy of the working tree (tracked and untracked, minus ignored files) as the build context.
 const ctx = mkdtempSync(join(tmpdir(), 'its-bench-ctx-'));
-const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root }).toString('utf8').split('\0').filter(Boolean);
-execFileSync('tar', ['-C', root, '--null', '--ignore-failed-read', '-T', '-', '-cf', join(ctx, '.ctx.tar')], { input: files.join('\0') });
+const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  cwd: root,
+})
+  .toString('utf8')
+  .split('\0')
+  .filter(Boolean);
+execFileSync('tar', ['-C', root, '--null', '--ignore-failed-read', '-T', '-', '-cf', join(ctx, '.ctx.tar')], {
+  input: files.join('\0'),
+});
 execFileSync('tar', ['-C', ctx, '-xf', join(ctx, '.ctx.tar')]);
 rmSync(join(ctx, '.ctx.tar'));
 
@@ -36,16 +46,35 @@ const SOURCE_FILE = 'apps/api/src/server.ts';
 
 async function build(target: string, extra: string[]): Promise<{ ms: number; output: string }> {
   const started = performance.now();
-  const res = await docker(['build', '-f', 'docker/Dockerfile', '--target', target, '-t', `its-camera-ai:bench-${target}`, '--progress', 'plain', ...extra, '.'], {
-    env: { ...process.env, DOCKER_BUILDKIT: '1' },
-  });
-  if (res.code !== 0) throw new Error(`build of ${target} failed:\n${res.stderr.split('\n').slice(-15).join('\n')}`);
+  const res = await docker(
+    [
+      'build',
+      '-f',
+      'docker/Dockerfile',
+      '--target',
+      target,
+      '-t',
+      `its-camera-ai:bench-${target}`,
+      '--progress',
+      'plain',
+      ...extra,
+      '.',
+    ],
+    {
+      env: { ...process.env, DOCKER_BUILDKIT: '1' },
+    },
+  );
+  if (res.code !== 0)
+    throw new Error(`build of ${target} failed:\n${res.stderr.split('\n').slice(-15).join('\n')}`);
   return { ms: Math.round(performance.now() - started), output: res.stderr + res.stdout };
 }
 
 /** Whether the dependency layer (`npm ci`) ran rather than coming from the cache; null if not in this build. */
 function depsReinstalled(output: string): boolean | null {
-  const id = output.split('\n').find((l) => /^#\d+ \[deps \d+\/\d+\] RUN npm ci/.test(l))?.match(/^#(\d+)/)?.[1];
+  const id = output
+    .split('\n')
+    .find((l) => /^#\d+ \[deps \d+\/\d+\] RUN npm ci/.test(l))
+    ?.match(/^#(\d+)/)?.[1];
   if (!id) return null;
   return !new RegExp(`^#${id} CACHED`, 'm').test(output);
 }
@@ -62,7 +91,17 @@ try {
     log(`bench: ${target}: rebuild after a source-only change to ${SOURCE_FILE}`);
     appendFileSync(join(ctx, SOURCE_FILE), `\n// bench-build ${Date.now()}\n`);
     const source = await build(target, []);
-    const size = Number(execFileSync('/usr/bin/docker', ['image', 'inspect', '--format', '{{.Size}}', `its-camera-ai:bench-${target}`]).toString().trim());
+    const size = Number(
+      execFileSync('/usr/bin/docker', [
+        'image',
+        'inspect',
+        '--format',
+        '{{.Size}}',
+        `its-camera-ai:bench-${target}`,
+      ])
+        .toString()
+        .trim(),
+    );
     const warmStats = countCacheHits(warm.output);
     const sourceStats = countCacheHits(source.output);
     rows.push({
@@ -75,12 +114,15 @@ try {
       sourceChangeCached: `${sourceStats.cached}/${sourceStats.steps}`,
       depsReinstalledOnSourceChange: depsReinstalled(source.output),
     });
-    log(`bench: ${target}: ${formatBytes(size)}, cold ${formatDuration(cold.ms)}, warm ${formatDuration(warm.ms)}, source change ${formatDuration(source.ms)}`);
+    log(
+      `bench: ${target}: ${formatBytes(size)}, cold ${formatDuration(cold.ms)}, warm ${formatDuration(warm.ms)}, source change ${formatDuration(source.ms)}`,
+    );
   }
 } finally {
   process.chdir(origCwd);
   rmSync(ctx, { recursive: true, force: true });
-  for (const t of targets) execFileSync('/usr/bin/docker', ['image', 'rm', '-f', `its-camera-ai:bench-${t}`], { stdio: 'ignore' });
+  for (const t of targets)
+    execFileSync('/usr/bin/docker', ['image', 'rm', '-f', `its-camera-ai:bench-${t}`], { stdio: 'ignore' });
 }
 
 const production = rows.find((r) => r.target === 'production')?.sizeBytes as number | undefined;
@@ -93,7 +135,11 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
 };
-const result = { machine, edgeToProductionRatio: production && edge ? Number((edge / production).toFixed(3)) : null, targets: rows };
+const result = {
+  machine,
+  edgeToProductionRatio: production && edge ? Number((edge / production).toFixed(3)) : null,
+  targets: rows,
+};
 if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
   const lines = [
@@ -106,7 +152,9 @@ else {
         `| ${String(r.target)} | ${formatBytes(r.sizeBytes as number)} | ${formatDuration(r.coldMs as number)} | ${formatDuration(r.warmMs as number)} (${String(r.warmCached)} cached) | ${formatDuration(r.sourceChangeMs as number)} (${String(r.sourceChangeCached)} cached) | ${r.depsReinstalledOnSourceChange === null ? 'n/a' : r.depsReinstalledOnSourceChange ? 'yes' : 'no'} |`,
     ),
     '',
-    result.edgeToProductionRatio === null ? '' : `edge / production size: ${(result.edgeToProductionRatio * 100).toFixed(0)} %`,
+    result.edgeToProductionRatio === null
+      ? ''
+      : `edge / production size: ${(result.edgeToProductionRatio * 100).toFixed(0)} %`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -6,21 +6,37 @@ import { isDaemonUnreachable, resolveDockerCli } from './docker-cli.js';
 async function itsctl(argv: string[], env: NodeJS.ProcessEnv = process.env) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env, cwd: process.cwd(), now: () => new Date('2026-11-26T01:00:00Z') });
+  const code = await runCli(argv, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env,
+    cwd: process.cwd(),
+    now: () => new Date('2026-11-26T01:00:00Z'),
+  });
   return { code, stdout, stderr };
 }
 
 describe('itsctl build: bad input', () => {
   it('an unknown target lists the valid ones and exits 2 before touching Docker', async () => {
-    const res = await itsctl(['build', '--target', 'prod'], { ...process.env, DOCKER_CLI: '/nonexistent/docker' });
+    const res = await itsctl(['build', '--target', 'prod'], {
+      ...process.env,
+      DOCKER_CLI: '/nonexistent/docker',
+    });
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain("--target: unknown target 'prod'; valid targets: development, testing, production, gpu-production, edge");
+    expect(res.stderr).toContain(
+      "--target: unknown target 'prod'; valid targets: development, testing, production, gpu-production, edge",
+    );
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
   it('an unknown platform lists the valid ones; --json gives one error document', async () => {
     const res = await itsctl(['build', '--platform', 'linux/riscv64', '--json']);
     expect(res.code).toBe(2);
-    expect(JSON.parse(res.stdout)).toEqual({ error: { kind: 'usage', message: "--platform: unknown platform 'linux/riscv64'; valid platforms: linux/amd64, linux/arm64" } });
+    expect(JSON.parse(res.stdout)).toEqual({
+      error: {
+        kind: 'usage',
+        message: "--platform: unknown platform 'linux/riscv64'; valid platforms: linux/amd64, linux/arm64",
+      },
+    });
   });
 });
 
@@ -41,7 +57,10 @@ describe('itsctl build / structure-test: Docker Engine not running', () => {
   }
 
   it('a missing docker client says how to install it', async () => {
-    const res = await itsctl(['build', '--target', 'edge'], { ...process.env, DOCKER_CLI: '/nonexistent/docker' });
+    const res = await itsctl(['build', '--target', 'edge'], {
+      ...process.env,
+      DOCKER_CLI: '/nonexistent/docker',
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/docker client \/nonexistent\/docker is not installed/);
     expect(res.stderr).toMatch(/apt-get install -y docker\.io/);
@@ -55,7 +74,11 @@ describe('docker-cli helpers', () => {
     expect(resolveDockerCli({ DOCKER_CLI: '/opt/docker' }, () => true)).toBe('/opt/docker');
   });
   it('recognises an unreachable daemon', () => {
-    expect(isDaemonUnreachable('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?')).toBe(true);
+    expect(
+      isDaemonUnreachable(
+        'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+      ),
+    ).toBe(true);
     expect(isDaemonUnreachable('Error response from daemon: No such image: x')).toBe(false);
   });
 });

@@ -79,15 +79,29 @@ Examples:
           host,
         );
         const started = performance.now();
-        const rows = await runBuildPlan({ docker, plan, now: () => performance.now(), progress: (line) => log(io, line), env });
+        const rows = await runBuildPlan({
+          docker,
+          plan,
+          now: () => performance.now(),
+          progress: (line) => log(io, line),
+          env,
+        });
         const table = renderBuildSummary(rows);
         if (!wantsJson(command)) log(io, '');
-        writeResult(io, command, { engine: host, durationMs: Math.round(performance.now() - started), builds: rows }, table);
+        writeResult(
+          io,
+          command,
+          { engine: host, durationMs: Math.round(performance.now() - started), builds: rows },
+          table,
+        );
         const failed = rows.filter((r) => r.status === 'failed');
         if (failed.length) {
-          throw new StepFailedError(`${failed.length} build(s) failed: ${failed.map((r) => `${r.target} ${r.platform}`).join(', ')}`, {
-            fix: 'the progress output above ends with each failing step and its error',
-          });
+          throw new StepFailedError(
+            `${failed.length} build(s) failed: ${failed.map((r) => `${r.target} ${r.platform}`).join(', ')}`,
+            {
+              fix: 'the progress output above ends with each failing step and its error',
+            },
+          );
         }
       });
   },

@@ -24,7 +24,10 @@ export interface RunDockerOptions {
 
 export type DockerRunner = (args: readonly string[], options?: RunDockerOptions) => Promise<DockerResult>;
 
-export function resolveDockerCli(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string {
+export function resolveDockerCli(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (p: string) => boolean = existsSync,
+): string {
   if (env.DOCKER_CLI) return env.DOCKER_CLI;
   return exists('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 }
@@ -34,7 +37,10 @@ export const DOCKER_START_HINT =
   'or run scripts/ci-containers.sh, which installs and starts it';
 
 /** Creates a runner bound to one client binary. */
-export function createDockerRunner(cli: string = resolveDockerCli(), baseEnv: NodeJS.ProcessEnv = process.env): DockerRunner {
+export function createDockerRunner(
+  cli: string = resolveDockerCli(),
+  baseEnv: NodeJS.ProcessEnv = process.env,
+): DockerRunner {
   return (args, options = {}) =>
     new Promise((resolve, reject) => {
       const child = spawn(cli, [...args], { env: options.env ?? baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -59,7 +65,11 @@ export function createDockerRunner(cli: string = resolveDockerCli(), baseEnv: No
       child.on('error', (err: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
         if (err.code === 'ENOENT') {
-          reject(new StepFailedError(`the docker client ${cli} is not installed`, { fix: 'apt-get install -y docker.io (Debian 12), then ' + DOCKER_START_HINT }));
+          reject(
+            new StepFailedError(`the docker client ${cli} is not installed`, {
+              fix: 'apt-get install -y docker.io (Debian 12), then ' + DOCKER_START_HINT,
+            }),
+          );
         } else reject(err);
       });
       child.on('close', (code) => {
@@ -72,7 +82,9 @@ export function createDockerRunner(cli: string = resolveDockerCli(), baseEnv: No
 
 /** True when stderr says the client could not reach the daemon at all. */
 export function isDaemonUnreachable(stderr: string): boolean {
-  return /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|docker\.sock: connect: (no such file|connection refused)/i.test(stderr);
+  return /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|docker\.sock: connect: (no such file|connection refused)/i.test(
+    stderr,
+  );
 }
 
 /** Fails with how to start the engine when it is not running; returns the server version otherwise. */
@@ -80,7 +92,10 @@ export async function ensureDockerRunning(docker: DockerRunner): Promise<string>
   const res = await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 15_000 });
   if (res.code === 0 && res.stdout.trim()) return res.stdout.trim();
   if (res.timedOut || isDaemonUnreachable(res.stderr) || res.code !== 0) {
-    throw new StepFailedError(`Docker Engine is not reachable: ${res.stderr.trim().split('\n').at(-1) ?? 'no answer'}`, { fix: DOCKER_START_HINT });
+    throw new StepFailedError(
+      `Docker Engine is not reachable: ${res.stderr.trim().split('\n').at(-1) ?? 'no answer'}`,
+      { fix: DOCKER_START_HINT },
+    );
   }
   return res.stdout.trim();
 }

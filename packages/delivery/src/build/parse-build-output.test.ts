@@ -28,7 +28,8 @@ describe('countCacheHits', () => {
     const cached = '#5 [a 1/1] RUN x\n#5 CACHED\n#6 [b 1/1] COPY . .\n#6 CACHED\n';
     expect(countCacheHits(cached)).toEqual({ steps: 2, cached: 2 });
   });
-  it('nothing recognisable', () => expect(countCacheHits('Sending build context\n')).toEqual({ steps: 0, cached: 0 }));
+  it('nothing recognisable', () =>
+    expect(countCacheHits('Sending build context\n')).toEqual({ steps: 0, cached: 0 }));
 });
 
 describe('progressLines and failureExcerpt', () => {

@@ -9,7 +9,12 @@ const request = (fields: Partial<BuildRequest> = {}): BuildRequest => ({
   dockerfile: '/repo/docker/Dockerfile',
   context: '/repo',
   baseImage: 'node:20-bookworm-slim',
-  labels: { version: '1.2.3', revision: 'abc123', created: '2026-11-26T01:00:00.000Z', source: 'https://example.test/its' },
+  labels: {
+    version: '1.2.3',
+    revision: 'abc123',
+    created: '2026-11-26T01:00:00.000Z',
+    source: 'https://example.test/its',
+  },
   ...fields,
 });
 const amd64Host: HostFacts = { nativeArch: 'amd64', binfmtHandlers: [], baseImageArchs: ['amd64'] };
@@ -52,20 +57,38 @@ describe('planBuild', () => {
   });
 
   it('builds the whole matrix in target order, extra build args before the context', () => {
-    const plan = planBuild(request({ targets: ['edge', 'testing', 'edge'], extraBuildArgs: ['BUILD_WORKSPACES=@its/api'] }), amd64Host);
+    const plan = planBuild(
+      request({ targets: ['edge', 'testing', 'edge'], extraBuildArgs: ['BUILD_WORKSPACES=@its/api'] }),
+      amd64Host,
+    );
     expect(plan.jobs.map((j) => j.tag)).toEqual(['its-camera-ai:edge', 'its-camera-ai:testing']);
     expect(plan.jobs[0]?.args.slice(-3)).toEqual(['--build-arg', 'BUILD_WORKSPACES=@its/api', '/repo']);
   });
 
   const arm64Cases: { name: string; host: HostFacts; skipped: RegExp | null }[] = [
     { name: 'no QEMU handler', host: amd64Host, skipped: /binfmt handler qemu-aarch64 is not registered/ },
-    { name: 'QEMU but no arm64 base image', host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'] }, skipped: /no linux\/arm64 variant of node:20-bookworm-slim/ },
-    { name: 'QEMU and an arm64 base image', host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'], baseImageArchs: ['amd64', 'arm64'] }, skipped: null },
-    { name: 'native arm64 host', host: { nativeArch: 'arm64', binfmtHandlers: [], baseImageArchs: ['arm64'] }, skipped: null },
+    {
+      name: 'QEMU but no arm64 base image',
+      host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'] },
+      skipped: /no linux\/arm64 variant of node:20-bookworm-slim/,
+    },
+    {
+      name: 'QEMU and an arm64 base image',
+      host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'], baseImageArchs: ['amd64', 'arm64'] },
+      skipped: null,
+    },
+    {
+      name: 'native arm64 host',
+      host: { nativeArch: 'arm64', binfmtHandlers: [], baseImageArchs: ['arm64'] },
+      skipped: null,
+    },
   ];
   for (const c of arm64Cases) {
     it(`linux/arm64 with ${c.name}`, () => {
-      const plan = planBuild(request({ platforms: ['linux/amd64', 'linux/arm64'], targets: ['edge'] }), c.host);
+      const plan = planBuild(
+        request({ platforms: ['linux/amd64', 'linux/arm64'], targets: ['edge'] }),
+        c.host,
+      );
       if (c.skipped) {
         expect(plan.skipped).toHaveLength(1);
         expect(plan.skipped[0]).toMatchObject({ target: 'edge', platform: 'linux/arm64' });
@@ -102,6 +125,9 @@ describe('validateBuildRequest', () => {
     );
   });
   it('deduplicates valid input', () => {
-    expect(validateBuildRequest(['edge', 'edge'], ['linux/amd64'])).toEqual({ targets: ['edge'], platforms: ['linux/amd64'] });
+    expect(validateBuildRequest(['edge', 'edge'], ['linux/amd64'])).toEqual({
+      targets: ['edge'],
+      platforms: ['linux/amd64'],
+    });
   });
 });

@@ -51,13 +51,18 @@ export interface BuildPlan {
 const QEMU_HANDLER: Record<string, string> = { arm64: 'qemu-aarch64', amd64: 'qemu-x86_64' };
 
 /** Validates the requested targets and platforms; every unknown value is reported at once. */
-export function validateBuildRequest(targets: readonly string[], platforms: readonly string[]): { targets: BuildTarget[]; platforms: BuildPlatform[] } {
+export function validateBuildRequest(
+  targets: readonly string[],
+  platforms: readonly string[],
+): { targets: BuildTarget[]; platforms: BuildPlatform[] } {
   const problems: string[] = [];
   for (const t of targets) {
-    if (!(BUILD_TARGETS as readonly string[]).includes(t)) problems.push(`--target: unknown target '${t}'; valid targets: ${BUILD_TARGETS.join(', ')}`);
+    if (!(BUILD_TARGETS as readonly string[]).includes(t))
+      problems.push(`--target: unknown target '${t}'; valid targets: ${BUILD_TARGETS.join(', ')}`);
   }
   for (const p of platforms) {
-    if (!(BUILD_PLATFORMS as readonly string[]).includes(p)) problems.push(`--platform: unknown platform '${p}'; valid platforms: ${BUILD_PLATFORMS.join(', ')}`);
+    if (!(BUILD_PLATFORMS as readonly string[]).includes(p))
+      problems.push(`--platform: unknown platform '${p}'; valid platforms: ${BUILD_PLATFORMS.join(', ')}`);
   }
   if (problems.length) throw new UsageError(problems.join('\n'));
   const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
@@ -65,7 +70,12 @@ export function validateBuildRequest(targets: readonly string[], platforms: read
 }
 
 /** `its-camera-ai` + production + linux/amd64 on an amd64 host → `its-camera-ai:production`; foreign platforms get a suffix. */
-export function tagFor(imageName: string, target: BuildTarget, platform: BuildPlatform, nativeArch: string): string {
+export function tagFor(
+  imageName: string,
+  target: BuildTarget,
+  platform: BuildPlatform,
+  nativeArch: string,
+): string {
   const arch = platform.split('/')[1] ?? '';
   return arch === nativeArch ? `${imageName}:${target}` : `${imageName}:${target}-${arch}`;
 }

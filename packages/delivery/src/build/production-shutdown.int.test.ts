@@ -11,18 +11,33 @@ import { resolveDockerCli } from './docker-cli.js';
 const docker = resolveDockerCli();
 const image = process.env.ITS_PRODUCTION_IMAGE ?? 'its-camera-ai:production';
 const name = `its-shutdown-test-${process.pid}`;
-const run = (args: string[]) => execFileSync(docker, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const run = (args: string[]) =>
+  execFileSync(docker, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /** One GET on a fresh connection (no keep-alive), so every request's fate is its own. */
-function get(port: number, path: string): Promise<{ ok: boolean; status?: number; error?: string }> {
+function get(
+  port: number,
+  path: string,
+): Promise<{ ok: boolean; status?: number; error?: string; path: string; body?: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' }, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ok: res.statusCode === 200, status: res.statusCode ?? 0 }));
-      res.on('error', (err) => resolve({ ok: false, error: err.message }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' }, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c.slice(0, 200)));
+        res.on('end', () =>
+          resolve({
+            ok: res.statusCode === 200,
+            status: res.statusCode ?? 0,
+            path,
+            ...(res.statusCode === 200 ? {} : { body }),
+          }),
+        );
+        res.on('error', (err) => resolve({ ok: false, error: err.message, path }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ ok: false, error: err.message }));
+    req.on('error', (err) => resolve({ ok: false, error: err.message, path }));
     req.end();
   });
 }
@@ -46,7 +61,8 @@ beforeAll(async () => {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if ((await get(port, '/health')).ok) break;
-    if (Date.now() > deadline) throw new Error(`the api in ${image} never became healthy: ${run(['logs', '--tail', '20', name])}`);
+    if (Date.now() > deadline)
+      throw new Error(`the api in ${image} never became healthy: ${run(['logs', '--tail', '20', name])}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }, 900_000);
@@ -65,7 +81,7 @@ describe('production image: graceful shutdown', () => {
     const MAX_REQUESTS = 1500;
     let sent = 0;
     let stop = false;
-    const results: { ok: boolean; status?: number; error?: string }[] = [];
+    const results: Awaited<ReturnType<typeof get>>[] = [];
     const client = async () => {
       while (!stop && sent < MAX_REQUESTS) {
         sent++;
@@ -81,7 +97,10 @@ describe('production image: graceful shutdown', () => {
     run(['kill', '--signal', 'SIGTERM', name]);
     await Promise.all(clients);
     run(['wait', name]);
-    const state = JSON.parse(run(['inspect', '--format', '{{json .State}}', name])) as { ExitCode: number; FinishedAt: string };
+    const state = JSON.parse(run(['inspect', '--format', '{{json .State}}', name])) as {
+      ExitCode: number;
+      FinishedAt: string;
+    };
     const stoppedAfterMs = new Date(state.FinishedAt).getTime() - signalledAt;
 
     const failed = results.filter((r) => !r.ok);

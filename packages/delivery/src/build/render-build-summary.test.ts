@@ -4,9 +4,37 @@ import { formatBytes, formatDuration, renderBuildSummary } from './render-build-
 describe('renderBuildSummary', () => {
   it('aligns a table of built, failed and skipped rows', () => {
     const table = renderBuildSummary([
-      { target: 'production', platform: 'linux/amd64', tag: 'its:production', status: 'built', sizeBytes: 792_000_000, durationMs: 113_900, steps: 20, cached: 17 },
-      { target: 'edge', platform: 'linux/amd64', tag: 'its:edge', status: 'failed', sizeBytes: null, durationMs: 4_200, steps: 9, cached: 3 },
-      { target: 'edge', platform: 'linux/arm64', tag: '', status: 'skipped', sizeBytes: null, durationMs: null, steps: null, cached: null, reason: 'no QEMU' },
+      {
+        target: 'production',
+        platform: 'linux/amd64',
+        tag: 'its:production',
+        status: 'built',
+        sizeBytes: 792_000_000,
+        durationMs: 113_900,
+        steps: 20,
+        cached: 17,
+      },
+      {
+        target: 'edge',
+        platform: 'linux/amd64',
+        tag: 'its:edge',
+        status: 'failed',
+        sizeBytes: null,
+        durationMs: 4_200,
+        steps: 9,
+        cached: 3,
+      },
+      {
+        target: 'edge',
+        platform: 'linux/arm64',
+        tag: '',
+        status: 'skipped',
+        sizeBytes: null,
+        durationMs: null,
+        steps: null,
+        cached: null,
+        reason: 'no QEMU',
+      },
     ]);
     expect(table.split('\n')).toEqual([
       'TARGET      PLATFORM     STATUS   SIZE      DURATION  CACHE HITS  IMAGE',
@@ -28,5 +56,6 @@ describe('renderBuildSummary', () => {
     [59_940, '59.9s'],
     [61_000, '1m01s'],
   ];
-  for (const [n, text] of durations) it(`formatDuration(${n}) = ${text}`, () => expect(formatDuration(n)).toBe(text));
+  for (const [n, text] of durations)
+    it(`formatDuration(${n}) = ${text}`, () => expect(formatDuration(n)).toBe(text));
 });

@@ -21,7 +21,9 @@ export function formatBytes(bytes: number | null): string {
 
 export function formatDuration(ms: number | null): string {
   if (ms === null) return '-';
-  return ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s` : `${(ms / 1000).toFixed(1)}s`;
+  return ms >= 60_000
+    ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`
+    : `${(ms / 1000).toFixed(1)}s`;
 }
 
 export function renderBuildSummary(rows: readonly BuildRow[]): string {
@@ -35,7 +37,10 @@ export function renderBuildSummary(rows: readonly BuildRow[]): string {
     r.steps === null ? '-' : `${r.cached ?? 0}/${r.steps}`,
     r.status === 'skipped' ? `skipped: ${r.reason ?? ''}` : r.tag,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.slice().map((row) => (i === header.length - 1 ? 0 : (row[i] ?? '').length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...body.slice().map((row) => (i === header.length - 1 ? 0 : (row[i] ?? '').length))),
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
 }

@@ -40,13 +40,26 @@ export async function runBuildPlan(options: RunBuildOptions): Promise<BuildRow[]
     const durationMs = Math.round(now() - started);
     const stats = countCacheHits(res.stderr + res.stdout);
     if (res.code !== 0) {
-      progress(`${prefix} FAILED after ${(durationMs / 1000).toFixed(1)}s:\n${failureExcerpt(res.stderr || res.stdout)}`);
-      rows.push({ target: job.target, platform: job.platform, tag: job.tag, status: 'failed', sizeBytes: null, durationMs, steps: stats.steps, cached: stats.cached });
+      progress(
+        `${prefix} FAILED after ${(durationMs / 1000).toFixed(1)}s:\n${failureExcerpt(res.stderr || res.stdout)}`,
+      );
+      rows.push({
+        target: job.target,
+        platform: job.platform,
+        tag: job.tag,
+        status: 'failed',
+        sizeBytes: null,
+        durationMs,
+        steps: stats.steps,
+        cached: stats.cached,
+      });
       continue;
     }
     const inspect = await docker(['image', 'inspect', '--format', '{{.Size}}', job.tag]);
     const size = inspect.code === 0 ? Number(inspect.stdout.trim()) : NaN;
-    progress(`${prefix} done in ${(durationMs / 1000).toFixed(1)}s, ${stats.cached}/${stats.steps} steps cached`);
+    progress(
+      `${prefix} done in ${(durationMs / 1000).toFixed(1)}s, ${stats.cached}/${stats.steps} steps cached`,
+    );
     rows.push({
       target: job.target,
       platform: job.platform,
@@ -59,7 +72,17 @@ export async function runBuildPlan(options: RunBuildOptions): Promise<BuildRow[]
     });
   }
   for (const skip of plan.skipped) {
-    rows.push({ target: skip.target, platform: skip.platform, tag: '', status: 'skipped', sizeBytes: null, durationMs: null, steps: null, cached: null, reason: skip.reason });
+    rows.push({
+      target: skip.target,
+      platform: skip.platform,
+      tag: '',
+      status: 'skipped',
+      sizeBytes: null,
+      durationMs: null,
+      steps: null,
+      cached: null,
+      reason: skip.reason,
+    });
   }
   return rows;
 }

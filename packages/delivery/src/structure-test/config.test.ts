@@ -27,10 +27,26 @@ fileExistenceTests:
   const bad: [string, string, RegExp][] = [
     ['wrong schema version', 'schemaVersion: 1.0.0\n', /schemaVersion: must be "2\.0\.0"/],
     ['missing name', 'schemaVersion: 2.0.0\ncommandTests:\n  - command: ls\n', /commandTests\.0\.name/],
-    ['unknown field', 'schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n    command: ls\n    expectedOutputs: [x]\n', /commandTests\.0: Unrecognized key.*expectedOutputs/],
-    ['bad executable scope', 'schemaVersion: 2.0.0\nfileExistenceTests:\n  - name: a\n    path: /x\n    isExecutableBy: everyone\n', /fileExistenceTests\.0\.isExecutableBy/],
-    ['bad permissions form', 'schemaVersion: 2.0.0\nfileExistenceTests:\n  - name: a\n    path: /x\n    permissions: "0755"\n', /permissions: use the ls-style form/],
-    ['empty setup step', 'schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n    command: ls\n    setup: [[]]\n', /commandTests\.0\.setup\.0: must hold at least the command/],
+    [
+      'unknown field',
+      'schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n    command: ls\n    expectedOutputs: [x]\n',
+      /commandTests\.0: Unrecognized key.*expectedOutputs/,
+    ],
+    [
+      'bad executable scope',
+      'schemaVersion: 2.0.0\nfileExistenceTests:\n  - name: a\n    path: /x\n    isExecutableBy: everyone\n',
+      /fileExistenceTests\.0\.isExecutableBy/,
+    ],
+    [
+      'bad permissions form',
+      'schemaVersion: 2.0.0\nfileExistenceTests:\n  - name: a\n    path: /x\n    permissions: "0755"\n',
+      /permissions: use the ls-style form/,
+    ],
+    [
+      'empty setup step',
+      'schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n    command: ls\n    setup: [[]]\n',
+      /commandTests\.0\.setup\.0: must hold at least the command/,
+    ],
     ['not YAML', 'schemaVersion: [', /not valid YAML/],
   ];
   for (const [name, text, message] of bad) {
@@ -42,7 +58,10 @@ fileExistenceTests:
 
   it('reports every problem at once', () => {
     try {
-      parseStructureTestConfig('schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n  - command: b\nmetadataTest:\n  exposedPorts: [""]\n', 'c.yaml');
+      parseStructureTestConfig(
+        'schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n  - command: b\nmetadataTest:\n  exposedPorts: [""]\n',
+        'c.yaml',
+      );
       expect.unreachable();
     } catch (err) {
       const message = (err as Error).message;

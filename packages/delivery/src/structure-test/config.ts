@@ -7,7 +7,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
-const EnvVar = z.object({ key: z.string().min(1, 'must not be empty'), value: z.string(), isRegex: z.boolean().default(false) }).strict();
+const EnvVar = z
+  .object({
+    key: z.string().min(1, 'must not be empty'),
+    value: z.string(),
+    isRegex: z.boolean().default(false),
+  })
+  .strict();
 const Argv = z.array(z.string()).min(1, 'must hold at least the command');
 
 export const CommandTest = z
@@ -34,7 +40,13 @@ export const FileExistenceTest = z
     path: z.string().min(1, 'the path to check'),
     shouldExist: z.boolean().default(true),
     /** Go's FileMode.String() form, e.g. -rwxr-xr-x or drwxr-xr-x. */
-    permissions: z.string().regex(/^[dalTLDpSugct?-]*[r-][w-][xsS-][r-][w-][xsS-][r-][w-][xtT-]$/, 'use the ls-style form, e.g. -rw-r--r--').optional(),
+    permissions: z
+      .string()
+      .regex(
+        /^[dalTLDpSugct?-]*[r-][w-][xsS-][r-][w-][xsS-][r-][w-][xtT-]$/,
+        'use the ls-style form, e.g. -rw-r--r--',
+      )
+      .optional(),
     uid: z.number().int().min(-1).optional(),
     gid: z.number().int().min(-1).optional(),
     isExecutableBy: z.enum(['any', 'owner', 'group', 'other']).optional(),
@@ -70,7 +82,9 @@ export type MetadataTest = z.output<typeof MetadataTest>;
 
 export const StructureTestConfig = z
   .object({
-    schemaVersion: z.literal('2.0.0', { message: 'must be "2.0.0" (the only schema this runner implements)' }),
+    schemaVersion: z.literal('2.0.0', {
+      message: 'must be "2.0.0" (the only schema this runner implements)',
+    }),
     globalEnvVars: z.array(EnvVar.omit({ isRegex: true })).default([]),
     commandTests: z.array(CommandTest).default([]),
     fileExistenceTests: z.array(FileExistenceTest).default([]),

@@ -86,24 +86,39 @@ export class PatternError extends Error {
   }
 }
 
-function checkPatterns(failures: Failure[], patterns: string[], text: string, shouldMatch: boolean, what: string): void {
+function checkPatterns(
+  failures: Failure[],
+  patterns: string[],
+  text: string,
+  shouldMatch: boolean,
+  what: string,
+): void {
   for (const pattern of patterns) {
     let matched: boolean;
     try {
       matched = compilePattern(pattern).test(text);
     } catch (err) {
-      failures.push({ expectation: `${what} ${shouldMatch ? 'matches' : 'does not match'} /${pattern}/`, found: (err as Error).message });
+      failures.push({
+        expectation: `${what} ${shouldMatch ? 'matches' : 'does not match'} /${pattern}/`,
+        found: (err as Error).message,
+      });
       continue;
     }
     if (matched !== shouldMatch) {
-      failures.push({ expectation: `${what} ${shouldMatch ? 'matches' : 'does not match'} /${pattern}/`, found: `${what} ${truncate(text)}` });
+      failures.push({
+        expectation: `${what} ${shouldMatch ? 'matches' : 'does not match'} /${pattern}/`,
+        found: `${what} ${truncate(text)}`,
+      });
     }
   }
 }
 
 /** `$VAR` and `${VAR}` from the image's environment, unknown names becoming empty (Go's os.Expand). */
 export function substituteEnv(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced: string | undefined, bare: string | undefined) => env[braced ?? bare ?? ''] ?? '');
+  return text.replace(
+    /\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, braced: string | undefined, bare: string | undefined) => env[braced ?? bare ?? ''] ?? '',
+  );
 }
 
 export function evaluateCommand(test: CommandTest, observed: CommandObservation): Failure[] {
@@ -114,12 +129,24 @@ export function evaluateCommand(test: CommandTest, observed: CommandObservation)
   checkPatterns(failures, test.expectedError, observed.stderr, true, 'stderr');
   checkPatterns(failures, test.excludedError, observed.stderr, false, 'stderr');
   if (observed.exitCode !== test.exitCode) {
-    failures.push({ expectation: `exit code ${test.exitCode}`, found: `exit code ${observed.exitCode}${observed.stderr ? `, stderr ${truncate(observed.stderr, 200)}` : ''}` });
+    failures.push({
+      expectation: `exit code ${test.exitCode}`,
+      found: `exit code ${observed.exitCode}${observed.stderr ? `, stderr ${truncate(observed.stderr, 200)}` : ''}`,
+    });
   }
   return failures;
 }
 
-const TYPE_CHAR: Record<FileType, string> = { file: '', dir: 'd', symlink: 'L', hardlink: '', char: 'Dc', block: 'D', fifo: 'p', other: '?' };
+const TYPE_CHAR: Record<FileType, string> = {
+  file: '',
+  dir: 'd',
+  symlink: 'L',
+  hardlink: '',
+  char: 'Dc',
+  block: 'D',
+  fifo: 'p',
+  other: '?',
+};
 
 /** Go's FileMode.String(): type letters (d, L, D, c, p, then u g t for setuid/setgid/sticky), then rwx×3. */
 export function formatMode(stat: Pick<FileStat, 'type' | 'mode'>): string {
@@ -136,15 +163,25 @@ export function formatMode(stat: Pick<FileStat, 'type' | 'mode'>): string {
 
 const EXEC_BITS = { any: 0o111, owner: 0o100, group: 0o010, other: 0o001 } as const;
 
-export function evaluateFileExistence(test: FileExistenceTest, stat: FileStat | null, path = test.path): Failure[] {
-  if (!test.shouldExist) return stat ? [{ expectation: `${path} does not exist`, found: `${path} exists (${formatMode(stat)})` }] : [];
+export function evaluateFileExistence(
+  test: FileExistenceTest,
+  stat: FileStat | null,
+  path = test.path,
+): Failure[] {
+  if (!test.shouldExist)
+    return stat
+      ? [{ expectation: `${path} does not exist`, found: `${path} exists (${formatMode(stat)})` }]
+      : [];
   if (!stat) return [{ expectation: `${path} exists`, found: `no such file or directory` }];
   const failures: Failure[] = [];
   if (test.permissions !== undefined && formatMode(stat) !== test.permissions) {
     failures.push({ expectation: `${path} has permissions ${test.permissions}`, found: formatMode(stat) });
   }
   if (test.isExecutableBy !== undefined && (stat.mode & EXEC_BITS[test.isExecutableBy]) === 0) {
-    failures.push({ expectation: `${path} is executable by ${test.isExecutableBy}`, found: formatMode(stat) });
+    failures.push({
+      expectation: `${path} is executable by ${test.isExecutableBy}`,
+      found: formatMode(stat),
+    });
   }
   if (test.uid !== undefined && test.uid !== -1 && stat.uid !== test.uid) {
     failures.push({ expectation: `${path} is owned by uid ${test.uid}`, found: `uid ${stat.uid}` });
@@ -185,7 +222,8 @@ export function evaluateMetadata(test: MetadataTest, image: ImageConfig): Failur
       if (value === undefined) failures.push({ expectation, found: `${what} ${entry.key} is not set` });
       else {
         try {
-          if (!matchesValue(entry, value)) failures.push({ expectation, found: `${entry.key}=${JSON.stringify(value)}` });
+          if (!matchesValue(entry, value))
+            failures.push({ expectation, found: `${entry.key}=${JSON.stringify(value)}` });
         } catch (err) {
           failures.push({ expectation, found: (err as Error).message });
         }
@@ -196,25 +234,47 @@ export function evaluateMetadata(test: MetadataTest, image: ImageConfig): Failur
   keyed('label', test.labels, image.labels);
   const exposed = image.exposedPorts.map(normalisePort);
   for (const port of test.exposedPorts) {
-    if (!exposed.includes(normalisePort(port))) failures.push({ expectation: `port ${port} is exposed`, found: `exposed: [${image.exposedPorts.join(', ')}]` });
+    if (!exposed.includes(normalisePort(port)))
+      failures.push({
+        expectation: `port ${port} is exposed`,
+        found: `exposed: [${image.exposedPorts.join(', ')}]`,
+      });
   }
   for (const port of test.unexposedPorts) {
-    if (exposed.includes(normalisePort(port))) failures.push({ expectation: `port ${port} is not exposed`, found: `exposed: [${image.exposedPorts.join(', ')}]` });
+    if (exposed.includes(normalisePort(port)))
+      failures.push({
+        expectation: `port ${port} is not exposed`,
+        found: `exposed: [${image.exposedPorts.join(', ')}]`,
+      });
   }
   for (const volume of test.volumes) {
-    if (!image.volumes.includes(volume)) failures.push({ expectation: `volume ${volume} is declared`, found: `volumes: [${image.volumes.join(', ')}]` });
+    if (!image.volumes.includes(volume))
+      failures.push({
+        expectation: `volume ${volume} is declared`,
+        found: `volumes: [${image.volumes.join(', ')}]`,
+      });
   }
   for (const volume of test.unmountedVolumes) {
-    if (image.volumes.includes(volume)) failures.push({ expectation: `volume ${volume} is not declared`, found: `volumes: [${image.volumes.join(', ')}]` });
+    if (image.volumes.includes(volume))
+      failures.push({
+        expectation: `volume ${volume} is not declared`,
+        found: `volumes: [${image.volumes.join(', ')}]`,
+      });
   }
   if (test.entrypoint !== undefined && !sameArgv(test.entrypoint, image.entrypoint)) {
-    failures.push({ expectation: `entrypoint ${JSON.stringify(test.entrypoint)}`, found: JSON.stringify(image.entrypoint) });
+    failures.push({
+      expectation: `entrypoint ${JSON.stringify(test.entrypoint)}`,
+      found: JSON.stringify(image.entrypoint),
+    });
   }
   if (test.cmd !== undefined && !sameArgv(test.cmd, image.cmd)) {
     failures.push({ expectation: `cmd ${JSON.stringify(test.cmd)}`, found: JSON.stringify(image.cmd) });
   }
   if (test.workdir !== undefined && test.workdir !== image.workdir) {
-    failures.push({ expectation: `workdir ${JSON.stringify(test.workdir)}`, found: JSON.stringify(image.workdir) });
+    failures.push({
+      expectation: `workdir ${JSON.stringify(test.workdir)}`,
+      found: JSON.stringify(image.workdir),
+    });
   }
   if (test.user !== undefined && test.user !== image.user) {
     failures.push({ expectation: `user ${JSON.stringify(test.user)}`, found: JSON.stringify(image.user) });

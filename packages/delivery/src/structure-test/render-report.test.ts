@@ -12,7 +12,13 @@ const report: StructureTestReport = {
   durationMs: 1500,
   results: [
     { kind: 'command', name: 'node <version>', pass: true, failures: [], durationMs: 500 },
-    { kind: 'fileExistence', name: 'no gcc', pass: false, failures: [{ expectation: '/usr/bin/gcc does not exist', found: '/usr/bin/gcc exists (-rwxr-xr-x)' }], durationMs: 20 },
+    {
+      kind: 'fileExistence',
+      name: 'no gcc',
+      pass: false,
+      failures: [{ expectation: '/usr/bin/gcc does not exist', found: '/usr/bin/gcc exists (-rwxr-xr-x)' }],
+      durationMs: 20,
+    },
   ],
 };
 
@@ -32,7 +38,9 @@ describe('renderJunit', () => {
     const xml = renderJunit([report]);
     expect(xml).toContain('<testsuites name="structure-tests" tests="2" failures="1" errors="0">');
     expect(xml).toContain('<testcase classname="Command Test" name="node &lt;version&gt;" time="0.500"/>');
-    expect(xml).toContain('<failure message="expected /usr/bin/gcc does not exist">expected /usr/bin/gcc does not exist; found /usr/bin/gcc exists (-rwxr-xr-x)</failure>');
+    expect(xml).toContain(
+      '<failure message="expected /usr/bin/gcc does not exist">expected /usr/bin/gcc does not exist; found /usr/bin/gcc exists (-rwxr-xr-x)</failure>',
+    );
   });
   it('drops control characters XML cannot carry', () => {
     const xml = renderJunit([{ ...report, results: [{ ...report.results[1]!, stdout: 'a\u0001b' }] }]);

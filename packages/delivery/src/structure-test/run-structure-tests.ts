@@ -41,19 +41,35 @@ export async function runStructureTests(options: RunOptions): Promise<StructureT
   const started = now();
   const results: TestResult[] = [];
   const imageConfig = await driver.inspect(image);
-  const globalEnv = Object.fromEntries(config.globalEnvVars.map((e) => [e.key, substituteEnv(e.value, imageConfig.env)]));
+  const globalEnv = Object.fromEntries(
+    config.globalEnvVars.map((e) => [e.key, substituteEnv(e.value, imageConfig.env)]),
+  );
 
-  const record = async (kind: TestResult['kind'], name: string, check: () => Promise<{ failures: Failure[]; stdout?: string; stderr?: string }>) => {
+  const record = async (
+    kind: TestResult['kind'],
+    name: string,
+    check: () => Promise<{ failures: Failure[]; stdout?: string; stderr?: string }>,
+  ) => {
     const t0 = now();
     let outcome: { failures: Failure[]; stdout?: string; stderr?: string };
     try {
       outcome = await check();
     } catch (err) {
       // A per-test problem (a directory where a file was expected) fails that test, not the run.
-      if ((err as { kind?: string }).kind === 'step-failed' && /Docker Engine is not reachable/.test((err as Error).message)) throw err;
+      if (
+        (err as { kind?: string }).kind === 'step-failed' &&
+        /Docker Engine is not reachable/.test((err as Error).message)
+      )
+        throw err;
       outcome = { failures: [{ expectation: 'the test can be evaluated', found: (err as Error).message }] };
     }
-    const result: TestResult = { kind, name, pass: outcome.failures.length === 0, failures: outcome.failures, durationMs: Math.round(now() - t0) };
+    const result: TestResult = {
+      kind,
+      name,
+      pass: outcome.failures.length === 0,
+      failures: outcome.failures,
+      durationMs: Math.round(now() - t0),
+    };
     if (outcome.stdout !== undefined) result.stdout = outcome.stdout;
     if (outcome.stderr !== undefined) result.stderr = outcome.stderr;
     results.push(result);
@@ -62,7 +78,10 @@ export async function runStructureTests(options: RunOptions): Promise<StructureT
 
   for (const test of config.commandTests) {
     await record('command', test.name, async () => {
-      const env = { ...globalEnv, ...Object.fromEntries(test.envVars.map((e) => [e.key, substituteEnv(e.value, imageConfig.env)])) };
+      const env = {
+        ...globalEnv,
+        ...Object.fromEntries(test.envVars.map((e) => [e.key, substituteEnv(e.value, imageConfig.env)])),
+      };
       const sub = (argv: string[]) => argv.map((a) => substituteEnv(a, imageConfig.env));
       const observed = await driver.runCommand(image, {
         argv: sub([test.command, ...test.args]),
@@ -81,11 +100,15 @@ export async function runStructureTests(options: RunOptions): Promise<StructureT
     });
   }
   for (const test of config.fileContentTests) {
-    await record('fileContent', test.name, async () => ({ failures: evaluateFileContent(test, await driver.readFile(image, test.path)) }));
+    await record('fileContent', test.name, async () => ({
+      failures: evaluateFileContent(test, await driver.readFile(image, test.path)),
+    }));
   }
   if (config.metadataTest) {
     const metadata = config.metadataTest;
-    await record('metadata', 'Metadata Test', async () => ({ failures: evaluateMetadata(metadata, imageConfig) }));
+    await record('metadata', 'Metadata Test', async () => ({
+      failures: evaluateMetadata(metadata, imageConfig),
+    }));
   }
   const failed = results.filter((r) => !r.pass).length;
   return {

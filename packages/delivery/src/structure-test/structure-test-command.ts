@@ -44,10 +44,15 @@ Examples:
       )
       .action(async (options: Options, command) => {
         const problems: string[] = [];
-        if (!options.image) problems.push('--image: required (the image to test, e.g. its-camera-ai:production)');
-        if (!options.config?.length) problems.push('--config: required (a schema 2.0.0 YAML file, e.g. docker/structure-tests/production.yaml)');
+        if (!options.image)
+          problems.push('--image: required (the image to test, e.g. its-camera-ai:production)');
+        if (!options.config?.length)
+          problems.push(
+            '--config: required (a schema 2.0.0 YAML file, e.g. docker/structure-tests/production.yaml)',
+          );
         const timeoutS = Number(options.timeout);
-        if (!Number.isFinite(timeoutS) || timeoutS <= 0) problems.push(`--timeout: '${options.timeout}' is not a positive number of seconds`);
+        if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+          problems.push(`--timeout: '${options.timeout}' is not a positive number of seconds`);
         if (problems.length) throw new UsageError(problems.join('\n'));
         const image = options.image as string;
 
@@ -57,9 +62,16 @@ Examples:
         for (const file of options.config ?? []) {
           const path = resolve(io.cwd, file);
           try {
-            configs.push({ name: file, config: parseStructureTestConfig(await readFile(path, 'utf8'), file) });
+            configs.push({
+              name: file,
+              config: parseStructureTestConfig(await readFile(path, 'utf8'), file),
+            });
           } catch (err) {
-            configErrors.push((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: no such file` : (err as Error).message);
+            configErrors.push(
+              (err as NodeJS.ErrnoException).code === 'ENOENT'
+                ? `${file}: no such file`
+                : (err as Error).message,
+            );
           }
         }
         if (configErrors.length) throw new ConfigError(configErrors.join('\n'));
@@ -97,7 +109,9 @@ Examples:
         const total = reports.reduce((n, r) => n + r.total, 0);
         writeResult(io, command, { image, pass: failed === 0, total, failed, reports }, renderText(reports));
         if (failed > 0) {
-          throw new StepFailedError(`${failed} of ${total} structure test(s) failed for ${image}`, { fix: 'each FAIL line above names the expectation and what the image showed' });
+          throw new StepFailedError(`${failed} of ${total} structure test(s) failed for ${image}`, {
+            fix: 'each FAIL line above names the expectation and what the image showed',
+          });
         }
       });
   },

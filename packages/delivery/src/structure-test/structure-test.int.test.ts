@@ -35,7 +35,10 @@ ENTRYPOINT ["/bin/false"]
 CMD ["serve"]
 `,
   );
-  execFileSync(docker, ['build', '-q', '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '1' }, stdio: 'pipe' });
+  execFileSync(docker, ['build', '-q', '-t', tag, dir], {
+    env: { ...process.env, DOCKER_BUILDKIT: '1' },
+    stdio: 'pipe',
+  });
 }, 180_000);
 
 afterAll(() => {
@@ -145,7 +148,12 @@ describe('structure tests on a real engine', () => {
   it('passes every kind of test against a matching image', async () => {
     const driver = createDockerDriver({ cli: docker });
     try {
-      const report = await runStructureTests({ image: tag, configName: 'passing', config: parseStructureTestConfig(passing, 'passing'), driver });
+      const report = await runStructureTests({
+        image: tag,
+        configName: 'passing',
+        config: parseStructureTestConfig(passing, 'passing'),
+        driver,
+      });
       const failed = report.results.filter((r) => !r.pass);
       expect(failed).toEqual([]);
       expect(report).toMatchObject({ pass: true, total: 11, failed: 0 });
@@ -157,16 +165,31 @@ describe('structure tests on a real engine', () => {
   it('names each failing test, its expectation and what the image showed', async () => {
     const driver = createDockerDriver({ cli: docker });
     try {
-      const report = await runStructureTests({ image: tag, configName: 'failing', config: parseStructureTestConfig(failing, 'failing'), driver });
+      const report = await runStructureTests({
+        image: tag,
+        configName: 'failing',
+        config: parseStructureTestConfig(failing, 'failing'),
+        driver,
+      });
       expect(report.pass).toBe(false);
       const byName = Object.fromEntries(report.results.map((r) => [r.name, r.failures]));
-      expect(byName['wrong output']).toEqual([{ expectation: 'stdout matches /^goodbye/', found: 'stdout "hello structure\\n"' }]);
+      expect(byName['wrong output']).toEqual([
+        { expectation: 'stdout matches /^goodbye/', found: 'stdout "hello structure\\n"' },
+      ]);
       expect(byName['missing binary']?.[0]?.expectation).toBe('exit code 0');
       expect(byName['missing binary']?.[0]?.found).toMatch(/exit code 127|executable file not found/);
-      expect(byName['wrong permissions']).toEqual([{ expectation: '/etc/greeting has permissions -rw-r--r--', found: '-rw-r-----' }]);
-      expect(byName['should not exist']).toEqual([{ expectation: '/etc/greeting does not exist', found: '/etc/greeting exists (-rw-r-----)' }]);
-      expect(byName['tool executable by other']).toEqual([{ expectation: '/usr/local/bin/tool is executable by other', found: '-rwxr-x---' }]);
-      expect(byName['missing file']).toEqual([{ expectation: '/etc/nope can be read', found: 'no such file' }]);
+      expect(byName['wrong permissions']).toEqual([
+        { expectation: '/etc/greeting has permissions -rw-r--r--', found: '-rw-r-----' },
+      ]);
+      expect(byName['should not exist']).toEqual([
+        { expectation: '/etc/greeting does not exist', found: '/etc/greeting exists (-rw-r-----)' },
+      ]);
+      expect(byName['tool executable by other']).toEqual([
+        { expectation: '/usr/local/bin/tool is executable by other', found: '-rwxr-x---' },
+      ]);
+      expect(byName['missing file']).toEqual([
+        { expectation: '/etc/nope can be read', found: 'no such file' },
+      ]);
       expect(byName['Metadata Test']).toEqual([
         { expectation: 'port 9000 is exposed', found: 'exposed: [8080/tcp]' },
         { expectation: 'user "root"', found: '"app"' },
@@ -182,26 +205,43 @@ describe('structure tests on a real engine', () => {
     writeFileSync(config, failing);
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['structure-test', '--image', tag, '--config', config, '--json', '--junit', junit], {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      env: process.env,
-      cwd: dir,
-      now: () => new Date(),
-    });
+    const code = await runCli(
+      ['structure-test', '--image', tag, '--config', config, '--json', '--junit', junit],
+      {
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        env: process.env,
+        cwd: dir,
+        now: () => new Date(),
+      },
+    );
     expect(code).toBe(1);
-    const document = JSON.parse(stdout.slice(0, stdout.indexOf('\n}\n') + 2)) as { pass: boolean; failed: number; total: number };
+    const document = JSON.parse(stdout.slice(0, stdout.indexOf('\n}\n') + 2)) as {
+      pass: boolean;
+      failed: number;
+      total: number;
+    };
     expect(document).toMatchObject({ pass: false, failed: 7, total: 7 });
     expect(stderr).toMatch(/7 of 7 structure test\(s\) failed/);
-    expect(readFileSync(junit, 'utf8')).toContain('<failure message="expected /etc/greeting has permissions -rw-r--r--">');
+    expect(readFileSync(junit, 'utf8')).toContain(
+      '<failure message="expected /etc/greeting has permissions -rw-r--r--">',
+    );
   }, 120_000);
 
   it('reports a missing image and a bad config clearly', async () => {
     const config = join(dir, 'ok.yaml');
     writeFileSync(config, 'schemaVersion: 2.0.0\n');
     let stderr = '';
-    const io = { stdout: () => undefined, stderr: (t: string) => (stderr += t), env: process.env, cwd: dir, now: () => new Date() };
-    expect(await runCli(['structure-test', '--image', 'its-no-such-image:never', '--config', config], io)).toBe(1);
+    const io = {
+      stdout: () => undefined,
+      stderr: (t: string) => (stderr += t),
+      env: process.env,
+      cwd: dir,
+      now: () => new Date(),
+    };
+    expect(
+      await runCli(['structure-test', '--image', 'its-no-such-image:never', '--config', config], io),
+    ).toBe(1);
     expect(stderr).toMatch(/image its-no-such-image:never does not exist locally/);
     writeFileSync(config, 'schemaVersion: 2.0.0\ncommandTests:\n  - name: x\n');
     stderr = '';

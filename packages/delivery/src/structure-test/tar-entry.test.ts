@@ -7,7 +7,17 @@ import { readFirstTarEntry } from './tar-entry.js';
 
 // Real tar streams from GNU tar, in the shapes `docker cp … -` produces (one top-level entry).
 function tarOf(dir: string, name: string, extra: string[] = []): Buffer {
-  return execFileSync('tar', ['-C', dir, '--owner=1000', '--group=1000', '--numeric-owner', ...extra, '-cf', '-', name]);
+  return execFileSync('tar', [
+    '-C',
+    dir,
+    '--owner=1000',
+    '--group=1000',
+    '--numeric-owner',
+    ...extra,
+    '-cf',
+    '-',
+    name,
+  ]);
 }
 
 describe('readFirstTarEntry', () => {
@@ -23,7 +33,14 @@ describe('readFirstTarEntry', () => {
 
   it('reads a file header and its content', () => {
     const entry = readFirstTarEntry(tarOf(dir, 'hello.txt'));
-    expect(entry).toMatchObject({ name: 'hello.txt', type: 'file', mode: 0o640, uid: 1000, gid: 1000, size: 12 });
+    expect(entry).toMatchObject({
+      name: 'hello.txt',
+      type: 'file',
+      mode: 0o640,
+      uid: 1000,
+      gid: 1000,
+      size: 12,
+    });
     expect(entry?.content?.toString()).toBe('hello world\n');
   });
 

@@ -25,7 +25,17 @@ function octal(buf: Buffer, offset: number, length: number): number {
   return text === '' ? 0 : parseInt(text, 8);
 }
 
-const TYPES: Record<string, FileType> = { '0': 'file', '': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
+const TYPES: Record<string, FileType> = {
+  '0': 'file',
+  '': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
+};
 
 /** undefined: the buffer does not yet hold a complete header (read more bytes). */
 export function readFirstTarEntry(buf: Buffer): TarEntry | undefined {

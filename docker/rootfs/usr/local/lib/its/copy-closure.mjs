@@ -3,7 +3,16 @@
 // Resolution follows Node's rule (nearest node_modules up the directory tree), so hoisted and nested
 // copies are both found; workspace packages (symlinks out of node_modules) keep their symlink and
 // package.json, their compiled files are copied by the Dockerfile. Build-time only: used by the edge stage.
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+} from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 const [name, appRoot, destRoot] = process.argv.slice(2);

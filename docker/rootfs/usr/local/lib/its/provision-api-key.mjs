@@ -15,7 +15,10 @@ function fail(message) {
 
 if (!adminToken) fail('ADMIN_TOKEN is not set: set it (same value) on the api and this job');
 
-const existing = await readFile(keyFile, 'utf8').then((s) => s.trim(), () => '');
+const existing = await readFile(keyFile, 'utf8').then(
+  (s) => s.trim(),
+  () => '',
+);
 if (existing) {
   const res = await fetch(`${apiUrl}/api/v1/ingest/status`, {
     headers: { authorization: `Bearer ${existing}`, 'x-api-key': existing },
@@ -25,7 +28,9 @@ if (existing) {
     console.log(`provision-key: ${keyFile} holds a key the API accepts; nothing to do`);
     process.exit(0);
   }
-  console.log(`provision-key: the key in ${keyFile} is not accepted (status ${res?.status ?? 'none'}); creating a new one`);
+  console.log(
+    `provision-key: the key in ${keyFile} is not accepted (status ${res?.status ?? 'none'}); creating a new one`,
+  );
 }
 
 const res = await fetch(`${apiUrl}/api/v1/admin/api-keys`, {
@@ -34,7 +39,8 @@ const res = await fetch(`${apiUrl}/api/v1/admin/api-keys`, {
   body: JSON.stringify({ name: keyName }),
   signal: AbortSignal.timeout(10_000),
 }).catch((err) => fail(`cannot reach ${apiUrl}: ${err.message}`));
-if (res.status !== 201 && res.status !== 200) fail(`POST /api/v1/admin/api-keys answered ${res.status}: ${await res.text()}`);
+if (res.status !== 201 && res.status !== 200)
+  fail(`POST /api/v1/admin/api-keys answered ${res.status}: ${await res.text()}`);
 const body = await res.json();
 if (typeof body.key !== 'string' || !body.key) fail('the API answered without a key');
 await writeFile(`${keyFile}.tmp`, `${body.key}\n`, { mode: 0o600 });
