@@ -3,6 +3,7 @@
  * `buildApp(...)` and `app.inject(...)`.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -70,7 +71,7 @@ export function toErrorBody(err: unknown, reqId: string | undefined, bodyLimit: 
   if (e instanceof SyntaxError && e.statusCode === 400)
     return body(400, 'Bad Request', `body: invalid JSON (${e.message})`);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return body(e.statusCode, e.name === 'FastifyError' ? 'Bad Request' : (e.name ?? 'Error'), e.message);
+    return body(e.statusCode, STATUS_CODES[e.statusCode] ?? 'Error', e.message);
   }
   return body(500, 'Internal Server Error', 'internal error; the request id identifies it in the logs');
 }

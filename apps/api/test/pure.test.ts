@@ -130,7 +130,7 @@ describe('error mapping', () => {
     ).toBe('body: invalid JSON (nope)');
     expect(
       toErrorBody(Object.assign(new Error('teapot'), { statusCode: 418, name: 'Teapot' }), 'r', 1),
-    ).toMatchObject({ statusCode: 418, error: 'Teapot' });
+    ).toMatchObject({ statusCode: 418, error: "I'm a Teapot" });
     expect(toErrorBody(new Error('secret detail'), 'r', 1)).toEqual({
       statusCode: 500,
       error: 'Internal Server Error',
