@@ -121,7 +121,13 @@ export function createCameraAnalytics(
    * and one approaching speeds up, so the Kalman filter's constant image velocity drifts off during
    * a long gap; on the ground the motion is straight and steady.
    */
+  // Within one frame the tracker asks about the same lost track once per detection: fit once.
+  const predictions = new Map<number, ReturnType<typeof predictOnGround>>();
   const groundPrediction = (trackId: number, last: Box, lostForMs: number) => {
+    if (!predictions.has(trackId)) predictions.set(trackId, predictOnGround(trackId, last, lostForMs));
+    return predictions.get(trackId)!;
+  };
+  const predictOnGround = (trackId: number, last: Box, lostForMs: number) => {
     const a = aux.get(trackId);
     if (maps === null || !a) return null;
     const v = estimateGroundVelocity(a.speed, opts);
@@ -222,6 +228,7 @@ export function createCameraAnalytics(
       if (lastTs !== null) aggregator.observe(lastTs, ts, lastOccupied);
       lastTs = ts;
 
+      predictions.clear();
       const step = tracker.update(f.detections, ts);
       const crossings: CrossingEvent[] = [];
       for (const r of step.removed) {
