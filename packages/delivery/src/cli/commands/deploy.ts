@@ -1,0 +1,79 @@
+import { deploy, renderSummary, type DeployContext } from '../../deploy/run/deploy.js';
+import { type CliIo, type CommandModule, log, writeResult } from '../io.js';
+
+/** The deploy context of a CLI command: real clock and stderr, and an abort wired to SIGINT/SIGTERM. */
+export function deployContext(io: CliIo, signal: AbortSignal = new AbortController().signal): DeployContext {
+  return {
+    cwd: io.cwd,
+    env: io.env,
+    now: io.now,
+    log: (line) => log(io, line),
+    signal,
+    ...(io.env.ITS_DEPLOY_ENVIRONMENTS ? { environmentsDir: io.env.ITS_DEPLOY_ENVIRONMENTS } : {}),
+    ...(io.env.ITS_DEPLOY_STATE_DIR ? { stateDir: io.env.ITS_DEPLOY_STATE_DIR } : {}),
+  };
+}
+
+interface DeployFlags {
+  env: string;
+  version?: string;
+  strategy?: string;
+  rollback?: boolean;
+  dryRun?: boolean;
+}
+
+export const deployCommand: CommandModule = {
+  register(program, io) {
+    program
+      .command('deploy')
+      .summary('deploy a version to an environment (rolling or blue-green) with health checks and automatic rollback')
+      .description(
+        `Deploys one image version to an environment described by deploy/environments/<env>.yml: plans the steps
+from what the Docker Engine and the router show, then runs them. A failed check before traffic moves rolls
+back automatically (the serving version never stops). --rollback returns to the previous version: a traffic
+flip when blue-green kept it running, otherwise a redeploy of its digest. --dry-run prints the plan only.
+One deployment per environment at a time (a lock); history and audit are kept in the state directory.`,
+      )
+      .requiredOption('-e, --env <environment>', 'environment (a file in deploy/environments)')
+      .option('-v, --version <version>', "image version (tag) to deploy; default: the environment's image.defaultVersion")
+      .option('-s, --strategy <strategy>', "rolling | blue-green | canary; default: the environment's strategy.default")
+      .option('--rollback', 'return to the previous version')
+      .option('--dry-run', 'print the exact plan and change nothing')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ itsctl deploy -e development                   default version and strategy
+  $ itsctl deploy -e production -v 1.4.2           blue-green (production's default)
+  $ itsctl deploy -e staging -v 1.4.2 --dry-run    the plan, nothing changed
+  $ itsctl deploy -e production --rollback         instant flip back to the kept set`,
+      )
+      .action(async (flags: DeployFlags, command) => {
+        const controller = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          log(io, `\nreceived ${signal}: stopping after the current step and rolling back (the serving version keeps serving)`);
+          controller.abort(signal);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const summary = await deploy(deployContext(io, controller.signal), {
+            environment: flags.env,
+            ...(flags.version !== undefined ? { version: flags.version } : {}),
+            ...(flags.strategy !== undefined ? { strategy: flags.strategy } : {}),
+            rollback: flags.rollback === true,
+            dryRun: flags.dryRun === true,
+          });
+          if (summary.outcome === 'dry-run') {
+            writeResult(io, command, summary, renderSummary(summary));
+          } else {
+            log(io, renderSummary(summary));
+            writeResult(io, command, summary, summary.url);
+          }
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      });
+  },
+};

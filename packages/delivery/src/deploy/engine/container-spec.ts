@@ -1,0 +1,110 @@
+import type { ReplicaSpec } from '../plan/types.js';
+
+/**
+ * Container specifications as data (the Engine API's create body), built by pure functions so tests
+ * assert them exactly — Kamal's "commands are data".
+ */
+
+export const LABEL = {
+  managed: 'its.managed',
+  app: 'its.app',
+  environment: 'its.environment',
+  role: 'its.role',
+  version: 'its.version',
+  digest: 'its.digest',
+  slot: 'its.slot',
+  deploymentId: 'its.deployment-id',
+  server: 'its.server',
+  index: 'its.index',
+} as const;
+
+export type Role = 'replica' | 'router' | 'migration';
+
+export function networkName(app: string, environment: string): string {
+  return `${app}-${environment}`;
+}
+
+export function routerName(app: string, environment: string): string {
+  return `${app}-${environment}-router`;
+}
+
+export function environmentLabels(app: string, environment: string): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.app]: app, [LABEL.environment]: environment };
+}
+
+export interface ReplicaContainerInput {
+  app: string;
+  environment: string;
+  spec: ReplicaSpec;
+  containerPort: number;
+  env: Record<string, string>;
+  command: string[];
+}
+
+export function replicaContainerSpec(input: ReplicaContainerInput): Record<string, unknown> {
+  const { spec } = input;
+  const network = networkName(input.app, input.environment);
+  return {
+    Image: spec.image,
+    ...(input.command.length > 0 ? { Cmd: input.command } : {}),
+    Env: Object.entries({ ...input.env, APP_VERSION: spec.version }).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...environmentLabels(input.app, input.environment),
+      [LABEL.role]: 'replica',
+      [LABEL.version]: spec.version,
+      [LABEL.digest]: spec.digest,
+      [LABEL.slot]: spec.slot,
+      [LABEL.deploymentId]: spec.deploymentId,
+      [LABEL.server]: spec.server,
+      [LABEL.index]: String(spec.index),
+    },
+    ExposedPorts: { [`${input.containerPort}/tcp`]: {} },
+    HostConfig: {
+      // Checks reach each replica directly, before any traffic: loopback only, an ephemeral port.
+      PortBindings: { [`${input.containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      // A daemon restart brings the environment back; a stop we asked for stays stopped.
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: network,
+      Init: true,
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name] } } },
+    StopTimeout: 15,
+  };
+}
+
+export interface RouterContainerInput {
+  app: string;
+  environment: string;
+  image: string;
+  bind: string;
+  port: number;
+  /** Host directory holding haproxy.cfg, slot.map and the admin socket. */
+  stateDir: string;
+}
+
+export const ROUTER_DIR = '/var/run/its-router';
+
+export function routerContainerSpec(input: RouterContainerInput): Record<string, unknown> {
+  return {
+    Image: input.image,
+    Cmd: ['-W', '-db', '-f', `${ROUTER_DIR}/haproxy.cfg`],
+    Labels: { ...environmentLabels(input.app, input.environment), [LABEL.role]: 'router' },
+    ExposedPorts: { '8080/tcp': {} },
+    HostConfig: {
+      PortBindings: { '8080/tcp': [{ HostIp: input.bind, HostPort: String(input.port) }] },
+      Binds: [`${input.stateDir}:${ROUTER_DIR}`],
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: networkName(input.app, input.environment),
+    },
+  };
+}
+
+export function migrationContainerSpec(app: string, environment: string, image: string, command: string[], env: Record<string, string>): Record<string, unknown> {
+  return {
+    Image: image,
+    Cmd: command,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...environmentLabels(app, environment), [LABEL.role]: 'migration' },
+    HostConfig: { NetworkMode: networkName(app, environment), Init: true },
+  };
+}

@@ -1,0 +1,217 @@
+import { spawn } from 'node:child_process';
+import { request, type RequestOptions } from 'node:http';
+import { Duplex } from 'node:stream';
+import { ConfigError, StepFailedError } from '../../errors.js';
+
+/**
+ * A small Docker Engine API client (API 1.41, Docker 20.10) over the local socket, tcp://, or
+ * ssh://host (through `ssh host docker system dial-stdio`, the way the docker CLI itself does it).
+ * Only what deployments need; no dependency.
+ */
+
+export interface EngineTarget {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  ssh?: string;
+}
+
+export function resolveEngineTarget(dockerHost: string | undefined): EngineTarget {
+  if (!dockerHost || dockerHost === '') return { socketPath: '/var/run/docker.sock' };
+  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+  const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(dockerHost);
+  if (tcp) return { host: tcp[1]!, port: Number(tcp[2]) };
+  const ssh = /^ssh:\/\/([^\s/]+)\/?$/.exec(dockerHost);
+  if (ssh) return { ssh: ssh[1]! };
+  throw new ConfigError(`DOCKER_HOST: "${dockerHost}" is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST`);
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Labels: Record<string, string>;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> } };
+  Config: { Labels: Record<string, string>; Image: string; Healthcheck?: { Test?: string[] } };
+  NetworkSettings: {
+    Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+    Networks: Record<string, { IPAddress: string }>;
+  };
+}
+
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Config: { Healthcheck?: { Test?: string[] } | null; Labels?: Record<string, string> | null };
+}
+
+export class EngineError extends StepFailedError {
+  constructor(
+    readonly status: number,
+    what: string,
+    message: string,
+  ) {
+    super(`Docker Engine: ${what}: ${status} ${message}`);
+  }
+}
+
+export class DockerEngine {
+  readonly #target: EngineTarget;
+
+  constructor(target: EngineTarget) {
+    this.#target = target;
+  }
+
+  #options(method: string, path: string, headers: Record<string, string>): RequestOptions {
+    const base: RequestOptions = { method, path: `/v1.41${path}`, headers: { host: 'docker', ...headers } };
+    if (this.#target.socketPath) return { ...base, socketPath: this.#target.socketPath };
+    if (this.#target.ssh) {
+      const dest = this.#target.ssh;
+      return {
+        ...base,
+        createConnection: () => {
+          const child = spawn('ssh', ['-o', 'BatchMode=yes', '--', dest, 'docker', 'system', 'dial-stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+          return Duplex.from({ readable: child.stdout, writable: child.stdin }) as never;
+        },
+      };
+    }
+    return { ...base, host: this.#target.host, port: this.#target.port };
+  }
+
+  /** One request; resolves with status and body text, rejects only on transport errors. */
+  raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number; text: string }> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {};
+    return new Promise((resolve, reject) => {
+      const req = request(this.#options(method, path, headers), (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from the Docker Engine in ${timeoutMs} ms (${method} ${path})`)));
+      req.on('error', (error) => reject(new StepFailedError(`Docker Engine unreachable: ${error.message}`, { fix: 'start dockerd, or set DOCKER_HOST', cause: error })));
+      req.end(payload);
+    });
+  }
+
+  async #call<T>(method: string, path: string, what: string, body?: unknown, accept: number[] = [200, 201, 204, 304]): Promise<T> {
+    const res = await this.raw(method, path, body);
+    if (!accept.includes(res.status)) {
+      let message = res.text.trim();
+      try {
+        message = (JSON.parse(res.text) as { message?: string }).message ?? message;
+      } catch {
+        /* plain text body */
+      }
+      throw new EngineError(res.status, what, message);
+    }
+    return (res.text === '' ? undefined : JSON.parse(res.text)) as T;
+  }
+
+  async ping(): Promise<void> {
+    const res = await this.raw('GET', '/_ping', undefined, 10_000);
+    if (res.status !== 200) throw new EngineError(res.status, 'ping', res.text);
+  }
+
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    return this.#call('GET', `/containers/json?all=true&filters=${encodeURIComponent(filters)}`, 'list containers');
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInspect | undefined> {
+    const res = await this.raw('GET', `/containers/${encodeURIComponent(idOrName)}/json`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new EngineError(res.status, `inspect ${idOrName}`, res.text);
+    return JSON.parse(res.text) as ContainerInspect;
+  }
+
+  async createContainer(name: string, spec: unknown): Promise<string> {
+    const out = await this.#call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, `create ${name}`, spec);
+    return out.Id;
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.#call('POST', `/containers/${encodeURIComponent(id)}/start`, `start ${id}`);
+  }
+
+  /** SIGTERM, then SIGKILL after graceSeconds; an already stopped or missing container is fine. */
+  async stopContainer(id: string, graceSeconds = 15): Promise<void> {
+    await this.#call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${graceSeconds}`, `stop ${id}`, undefined, [204, 304, 404]);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.#call('DELETE', `/containers/${encodeURIComponent(id)}?force=true&v=true`, `remove ${id}`, undefined, [204, 404]);
+  }
+
+  async waitContainer(id: string, timeoutMs: number): Promise<number> {
+    const res = await this.raw('POST', `/containers/${encodeURIComponent(id)}/wait`, undefined, timeoutMs);
+    if (res.status !== 200) throw new EngineError(res.status, `wait ${id}`, res.text);
+    return (JSON.parse(res.text) as { StatusCode: number }).StatusCode;
+  }
+
+  /** stdout and stderr of a stopped container, demultiplexed (non-TTY stream framing). */
+  async logs(id: string, tail = 50): Promise<string> {
+    const res = await this.raw('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=true&stderr=true&tail=${tail}`);
+    const buf = Buffer.from(res.text, 'latin1');
+    let out = '';
+    for (let i = 0; i + 8 <= buf.length; ) {
+      const size = buf.readUInt32BE(i + 4);
+      out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+      i += 8 + size;
+    }
+    return out || res.text;
+  }
+
+  async inspectImage(ref: string): Promise<ImageInspect | undefined> {
+    const res = await this.raw('GET', `/images/${encodeURIComponent(ref)}/json`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new EngineError(res.status, `inspect image ${ref}`, res.text);
+    return JSON.parse(res.text) as ImageInspect;
+  }
+
+  /** Local tags of one repository (e.g. its-camera-ai → [production, 1.2.0, …]). */
+  async listLocalTags(repository: string): Promise<string[]> {
+    const filters = JSON.stringify({ reference: [repository] });
+    const images = await this.#call<Array<{ RepoTags: string[] | null }>>('GET', `/images/json?filters=${encodeURIComponent(filters)}`, 'list images');
+    return images
+      .flatMap((i) => i.RepoTags ?? [])
+      .filter((t) => t.startsWith(`${repository}:`))
+      .map((t) => t.slice(repository.length + 1))
+      .sort();
+  }
+
+  async pullImage(repository: string, tag: string): Promise<void> {
+    const res = await this.raw('POST', `/images/create?fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`, undefined, 600_000);
+    // The pull reports errors inside its 200 progress stream.
+    const failed = /"error"\s*:\s*"([^"]*)"/.exec(res.text);
+    if (res.status !== 200 || failed) throw new EngineError(res.status, `pull ${repository}:${tag}`, failed?.[1] ?? res.text);
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    const res = await this.raw('GET', `/networks/${encodeURIComponent(name)}`);
+    if (res.status === 200) return;
+    const created = await this.raw('POST', '/networks/create', { Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    if (created.status !== 201 && created.status !== 409) throw new EngineError(created.status, `create network ${name}`, created.text);
+  }
+
+  async removeNetworks(labels: Record<string, string>): Promise<void> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    const nets = await this.#call<Array<{ Id: string }>>('GET', `/networks?filters=${encodeURIComponent(filters)}`, 'list networks');
+    for (const n of nets) await this.raw('DELETE', `/networks/${n.Id}`);
+  }
+}
+
+/** The host port a container's port is published on (127.0.0.1 only), or undefined. */
+export function publishedPort(container: ContainerInspect, containerPort: number): number | undefined {
+  const bindings = container.NetworkSettings.Ports[`${containerPort}/tcp`];
+  const first = bindings?.find((b) => b.HostIp === '127.0.0.1') ?? bindings?.[0];
+  return first ? Number(first.HostPort) : undefined;
+}

@@ -1,0 +1,53 @@
+import { addServerStep, planPreamble, specFor, startStep } from './plan-common.js';
+import type { ObservedState, Plan, PlannedStep, PlanSettings, Target } from './types.js';
+import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
+
+/**
+ * Rolling, start-first: per batch, start the new replicas, check them, add them to the router, then
+ * drain and stop as many old ones. Old containers are only stopped (not removed) until the end, so
+ * the undo of every step restores the previous replica set exactly; finalize removes them.
+ */
+export function planRolling(observed: ObservedState, settings: PlanSettings, target: Target): Plan {
+  const slot = observed.router.activeSlot;
+  const old = servingReplicas(observed, slot);
+  const steps: PlannedStep[] = planPreamble(observed, settings, target);
+  const batches = Math.ceil(settings.replicas / settings.batchSize);
+  let oldCursor = 0;
+  for (let b = 0; b < batches; b++) {
+    const specs = [];
+    for (let i = b * settings.batchSize; i < Math.min(settings.replicas, (b + 1) * settings.batchSize); i++)
+      specs.push(specFor(settings, target, slot, i));
+    for (const spec of specs) steps.push(startStep(spec));
+    // The first batch proves the version (all five checks); later batches prove each replica.
+    steps.push({
+      step: { kind: 'check-replicas', replicas: specs.map((s) => s.name), checks: b === 0 ? ALL_CHECKS : REPLICA_CHECKS },
+      phase: 'prepare',
+      undo: [],
+    });
+    for (const spec of specs) steps.push(addServerStep(spec, 'shift', settings.drainTimeoutMs));
+    // The last batch retires every old replica left, so scaling down happens here too.
+    const retireCount = b === batches - 1 ? old.length - oldCursor : Math.min(specs.length, old.length - oldCursor);
+    for (const o of old.slice(oldCursor, oldCursor + retireCount)) {
+      steps.push({
+        step: { kind: 'drain-server', slot, server: o.server, timeoutMs: settings.drainTimeoutMs },
+        phase: 'shift',
+        undo: [{ kind: 'ready-server', slot, server: o.server }],
+      });
+      steps.push({ step: { kind: 'stop-replica', replica: o.name }, phase: 'shift', undo: [{ kind: 'restart-replica', replica: o.name }] });
+    }
+    oldCursor += Math.max(0, retireCount);
+  }
+  for (const o of old) {
+    steps.push({ step: { kind: 'remove-server', slot, server: o.server }, phase: 'finalize', undo: [] });
+    steps.push({ step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] });
+  }
+  return {
+    strategy: 'rolling',
+    environment: settings.environment,
+    from: currentVersion(observed),
+    to: { version: target.version, digest: target.digest, image: target.image },
+    activeSlot: slot,
+    targetSlot: slot,
+    steps,
+  };
+}

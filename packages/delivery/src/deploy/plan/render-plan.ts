@@ -1,0 +1,46 @@
+import type { Plan, Step } from './types.js';
+
+/** One line per step, exactly what the runner will do (dry-run and progress use the same words). */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'ensure-router':
+      return 'start the router (HAProxy) and the environment network';
+    case 'run-migration':
+      return `run migrations: ${step.image} ${step.command.join(' ')}`;
+    case 'start-replica':
+      return `start ${step.replica.name} (${step.replica.version}, ${step.replica.digest}) in slot ${step.replica.slot}`;
+    case 'check-replicas':
+      return `check ${step.replicas.join(', ')}: ${step.checks.join(', ')}`;
+    case 'add-server':
+      return `router: add ${step.slot}/${step.server} → ${step.replica}, weight 100, ready`;
+    case 'ready-server':
+      return `router: set ${step.slot}/${step.server} ready`;
+    case 'drain-server':
+      return `router: drain ${step.slot}/${step.server} (wait ≤ ${step.timeoutMs} ms for its sessions), then maint`;
+    case 'remove-server':
+      return `router: remove ${step.slot}/${step.server}`;
+    case 'stop-replica':
+      return `stop ${step.replica} (kept until the deployment completes)`;
+    case 'restart-replica':
+      return `start ${step.replica} again and wait until it is healthy`;
+    case 'remove-replica':
+      return `remove ${step.replica}`;
+    case 'switch-slot':
+      return `router: switch all traffic ${step.from} → ${step.to} (one step)`;
+    case 'retain-slot':
+      return `keep slot ${step.slot} running ${step.seconds} s for an instant rollback (retired by the next deployment)`;
+  }
+}
+
+export function renderPlan(plan: Plan): string {
+  const lines = [
+    `plan: ${plan.strategy} of ${plan.environment}: ${plan.from ? `${plan.from.version} (${plan.from.digest})` : '(nothing running)'} → ${plan.to.version} (${plan.to.digest})`,
+    `  image: ${plan.to.image}; traffic now on slot ${plan.activeSlot}, after: slot ${plan.targetSlot}`,
+  ];
+  if (plan.note) lines.push(`  note: ${plan.note}`);
+  plan.steps.forEach((s, i) => {
+    lines.push(`  ${String(i + 1).padStart(2)}. [${s.phase}] ${describeStep(s.step)}`);
+    if (s.undo.length > 0) lines.push(`      undo: ${s.undo.map(describeStep).join('; ')}`);
+  });
+  return lines.join('\n');
+}

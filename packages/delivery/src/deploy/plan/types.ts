@@ -1,0 +1,161 @@
+/**
+ * The data a deployment is made of: what the runtime shows (observed), what to run (target) and the
+ * steps between them. Planners are pure functions of these; the runner executes steps one by one.
+ */
+
+export type Slot = 'blue' | 'green';
+export const otherSlot = (slot: Slot): Slot => (slot === 'blue' ? 'green' : 'blue');
+
+export const CHECK_NAMES = ['container', 'api', 'database', 'external', 'performance'] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** A replica container as its labels describe it. */
+export interface ObservedReplica {
+  id: string;
+  name: string;
+  /** The HAProxy server name it is (or was) registered under. */
+  server: string;
+  slot: Slot;
+  version: string;
+  digest: string;
+  deploymentId: string;
+  index: number;
+  running: boolean;
+}
+
+export type ServerState = 'ready' | 'drain' | 'maint';
+
+export interface ObservedServer {
+  slot: Slot;
+  server: string;
+  address: string;
+  state: ServerState;
+  /** HAProxy's health view: UP, DOWN, MAINT, NOLB (draining)… */
+  status: string;
+  weight: number;
+  sessions: number;
+}
+
+export interface ObservedRouter {
+  running: boolean;
+  /** The backend the frontend sends traffic to. */
+  activeSlot: Slot;
+  servers: ObservedServer[];
+}
+
+export interface ObservedState {
+  replicas: ObservedReplica[];
+  router: ObservedRouter;
+}
+
+/** What to deploy: one image by digest, under one deployment id. */
+export interface Target {
+  version: string;
+  /** Image reference to run, pinned: repository@digest or a local image id. */
+  image: string;
+  digest: string;
+  deploymentId: string;
+}
+
+export interface ReplicaSpec {
+  name: string;
+  server: string;
+  slot: Slot;
+  index: number;
+  version: string;
+  image: string;
+  digest: string;
+  deploymentId: string;
+}
+
+/** One change to the world. Each kind is one small effect the runner knows how to do (and undo). */
+export type Step =
+  | { kind: 'ensure-router' }
+  | { kind: 'run-migration'; image: string; command: string[] }
+  | { kind: 'start-replica'; replica: ReplicaSpec }
+  | { kind: 'check-replicas'; replicas: string[]; checks: CheckName[] }
+  | { kind: 'add-server'; slot: Slot; server: string; replica: string }
+  | { kind: 'ready-server'; slot: Slot; server: string }
+  | { kind: 'drain-server'; slot: Slot; server: string; timeoutMs: number }
+  | { kind: 'remove-server'; slot: Slot; server: string }
+  | { kind: 'stop-replica'; replica: string }
+  | { kind: 'restart-replica'; replica: string }
+  | { kind: 'remove-replica'; replica: string }
+  | { kind: 'switch-slot'; from: Slot; to: Slot }
+  | { kind: 'retain-slot'; slot: Slot; seconds: number };
+
+/**
+ * prepare: before traffic reaches the new version (a failure here rolls back; the old keeps serving);
+ * shift: traffic moves (a failure here also rolls back); finalize: the old is retired (a failure here
+ * is reported, not rolled back: the new version already serves everything).
+ */
+export type Phase = 'prepare' | 'shift' | 'finalize';
+
+export interface PlannedStep {
+  step: Step;
+  phase: Phase;
+  /** Steps that reverse this one, run in order during a rollback; empty when there is nothing to undo. */
+  undo: Step[];
+}
+
+export interface Plan {
+  strategy: 'rolling' | 'blue-green' | 'rollback-flip';
+  environment: string;
+  from: { version: string; digest: string } | undefined;
+  to: { version: string; digest: string; image: string };
+  activeSlot: Slot;
+  targetSlot: Slot;
+  steps: PlannedStep[];
+  /** Why nothing happens, when steps is empty. */
+  note?: string;
+}
+
+export interface PlanSettings {
+  environment: string;
+  app: string;
+  replicas: number;
+  batchSize: number;
+  keepPreviousSeconds: number;
+  drainTimeoutMs: number;
+  migration: string[] | undefined;
+}
+
+export function replicaName(app: string, environment: string, slot: Slot, deploymentId: string, index: number): string {
+  return `${app}-${environment}-${slot}-${deploymentId}-${index}`;
+}
+
+export function serverName(slot: Slot, deploymentId: string, index: number): string {
+  return `${slot[0]}-${deploymentId}-${index}`;
+}
+
+/** Replicas that serve, or could serve, in a slot: running and registered in the router. */
+export function servingReplicas(observed: ObservedState, slot: Slot): ObservedReplica[] {
+  const servers = new Set(observed.router.servers.filter((s) => s.slot === slot).map((s) => s.server));
+  return observed.replicas
+    .filter((r) => r.slot === slot && r.running && servers.has(r.server))
+    .sort((a, b) => a.index - b.index);
+}
+
+/** Containers of this environment the router does not know: leftovers of an interrupted run. */
+export function strayReplicas(observed: ObservedState): ObservedReplica[] {
+  const known = new Set(observed.router.servers.map((s) => `${s.slot}/${s.server}`));
+  return observed.replicas.filter((r) => !known.has(`${r.slot}/${r.server}`));
+}
+
+/** The version the active slot serves: the one most of its serving replicas run. */
+export function currentVersion(observed: ObservedState): { version: string; digest: string } | undefined {
+  const live = servingReplicas(observed, observed.router.activeSlot);
+  if (live.length === 0) return undefined;
+  const counts = new Map<string, { version: string; digest: string; n: number }>();
+  for (const r of live) {
+    const key = `${r.version}@${r.digest}`;
+    const entry = counts.get(key) ?? { version: r.version, digest: r.digest, n: 0 };
+    entry.n += 1;
+    counts.set(key, entry);
+  }
+  const best = [...counts.values()].sort((a, b) => b.n - a.n)[0]!;
+  return { version: best.version, digest: best.digest };
+}
+
+export const ALL_CHECKS: CheckName[] = [...CHECK_NAMES];
+export const REPLICA_CHECKS: CheckName[] = ['container', 'api'];

@@ -1,0 +1,72 @@
+import type { Slot } from '../plan/types.js';
+import { ROUTER_DIR } from '../engine/container-spec.js';
+
+/**
+ * The router's configuration file. Traffic goes to the backend the slot map names ("active blue|green"),
+ * so a blue-green switch is one runtime `set map`; servers change through the runtime API without
+ * reloads. The file is rewritten after every change so a restarted router comes back as it was.
+ */
+
+export interface PersistedServer {
+  slot: Slot;
+  server: string;
+  /** Container name: resolved by Docker's DNS when the router restarts (IPs may change). */
+  host: string;
+  port: number;
+  state: 'ready' | 'drain' | 'maint';
+}
+
+/** Server options used both in the file and for runtime `add server`. */
+export const SERVER_OPTIONS = 'check inter 1s fall 2 rise 1 weight 100';
+
+export function renderHaproxyConfig(servers: PersistedServer[]): string {
+  const backend = (slot: Slot) => [
+    `backend ${slot}`,
+    '    balance roundrobin',
+    '    option httpchk GET /health',
+    ...servers
+      .filter((s) => s.slot === slot)
+      .map((s) => `    server ${s.server} ${s.host}:${s.port} ${SERVER_OPTIONS} resolvers docker init-addr last,libc,none${s.state === 'maint' ? ' disabled' : ''}`),
+    '',
+  ];
+  return [
+    '# Written by itsctl deploy; changed at run time through the admin socket. Do not edit by hand.',
+    'global',
+    `    stats socket ${ROUTER_DIR}/admin.sock mode 666 level admin expose-fd listeners`,
+    '    stats timeout 30s',
+    '',
+    'defaults',
+    '    mode http',
+    '    timeout connect 2s',
+    '    timeout client 60s',
+    '    timeout server 60s',
+    '    timeout http-keep-alive 30s',
+    // A request that could not reach a replica (connection refused or closed while a replica stops)
+    // is retried on another: the safety net under draining.
+    '    retries 3',
+    '    option redispatch 1',
+    '    retry-on conn-failure empty-response',
+    '',
+    'frontend health',
+    '    bind :8404',
+    '    monitor-uri /health',
+    '    stats enable',
+    '    stats uri /stats',
+    '',
+    'frontend app',
+    '    bind :8080',
+    '    option forwardfor',
+    `    use_backend %[str(active),map(${ROUTER_DIR}/slot.map,blue)]`,
+    '',
+    ...backend('blue'),
+    ...backend('green'),
+    'resolvers docker',
+    '    nameserver dns 127.0.0.11:53',
+    '    hold valid 5s',
+    '',
+  ].join('\n');
+}
+
+export function renderSlotMap(active: Slot): string {
+  return `active ${active}\n`;
+}
