@@ -57,6 +57,8 @@ export const ConfigSchema = z.object({
   /** 5 MiB: a full 5000-event batch is about 1.5 MB, a 1080p JPEG well under 1 MB. */
   BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(5 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** 30 s: how long start-up waits for an unreachable database (started alongside the API) before failing. */
+  DB_STARTUP_WAIT_MS: int(0, 600_000).default(30_000),
   /** 10 s: shorter than the usual 30 s orchestrator kill timeout, long enough for an ingestion batch. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   /** The dashboard's origins (port 3000). Comma-separated; `*` allows any origin. */

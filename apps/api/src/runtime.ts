@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import type { Detector } from './context.js';
 import { createMemoryBus, createRedisBus, type EventBus } from './events/bus.js';
+import { DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createStore, type Store } from './store/create-store.js';
 
@@ -22,6 +23,27 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/**
+ * Migrates, waiting up to `waitMs` for an unreachable database: compose and orchestrators start the API
+ * and PostgreSQL together, and crash-looping until PostgreSQL accepts connections helps nobody.
+ */
+export async function migrateWhenReachable(
+  store: Pick<Store, 'migrate'>,
+  waitMs: number,
+  logger: { warn: (details: object, message: string) => void },
+): Promise<number[]> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await store.migrate();
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailableError) || Date.now() + delay > deadline) throw err;
+      logger.warn({ retryInMs: delay, reason: err.message }, 'database not reachable yet; waiting');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export async function createRuntime(
   config: Config,
   opts: { detector?: Detector | undefined; logger?: Logger; clock?: () => Date } = {},
@@ -32,7 +54,7 @@ export async function createRuntime(
   let bus: EventBus | undefined;
   let cache: QueryCache | undefined;
   try {
-    const applied = await store.migrate();
+    const applied = await migrateWhenReachable(store, config.DB_STARTUP_WAIT_MS, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
     const ttlMs = config.CACHE_TTL_MS;
