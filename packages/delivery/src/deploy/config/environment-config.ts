@@ -61,12 +61,13 @@ export const EnvironmentSchema = z.strictObject({
     .strictObject({
       /** 127.0.0.1 by default: nothing here has auth, and the machines forbid other addresses. */
       bind: z.string().default('127.0.0.1'),
+      /** The environment's public port: required, no default (two environments must not share one). */
       port,
       image: z.string().default('its-haproxy:latest'),
       /** How long draining waits for in-flight requests before stopping a replica anyway. */
       drainTimeoutMs: duration.default(30_000),
     })
-    .prefault({ port: 0 }),
+    .prefault({}),
   strategy: z
     .strictObject({
       default: z.enum(STRATEGIES).default('rolling'),
@@ -143,7 +144,6 @@ export function parseEnvironment(text: string, name: string, file: string): Pars
   }
   const config = { ...parsed.data, name };
   const semantic: string[] = [];
-  if (config.router.port === 0) semantic.push(`${file}: router.port: required (the environment's public port)`);
   if (config.image.requireSignature && config.image.publicKeys.length === 0)
     semantic.push(`${file}: image.publicKeys: required when image.requireSignature is true`);
   if (config.strategy.batchSize > config.replicas)

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { DockerEngine } from './engine/docker-engine.js';
+import { startLoad } from './load/load-generator.js';
+import { buildTestImages, cleanUp, freePort, makeEnvironments, repoRoot, spawnItsctl, testEnvironment, type TestEnvironments } from './test-support.fixture.js';
+
+// Real Docker Engine, real HAProxy (the repo's image), the tiny test service; traffic from an
+// in-process keep-alive load generator at a fixed 100 rps through the router.
+
+const APPS = ['itsroll', 'itsbg', 'itsbad', 'itslock', 'itskill'];
+const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
+let envs: TestEnvironments;
+const ports: Record<string, number> = {};
+
+async function servedVersion(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  return ((await res.json()) as { version: string }).version;
+}
+
+async function replicasOf(app: string) {
+  return (await engine.listContainers({ 'its.app': app, 'its.role': 'replica' })).map((c) => ({ name: c.Names[0], version: c.Labels['its.version'], state: c.State, slot: c.Labels['its.slot'] }));
+}
+
+/** Deploys while 100 rps flow through the router; returns the command's result and the traffic report. */
+async function deployUnderLoad(env: string, args: string[]) {
+  const load = startLoad({ url: `http://127.0.0.1:${ports[env]}/`, rps: 100, maxDurationMs: 90_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  const run = await spawnItsctl(['deploy', '-e', env, ...args], envs);
+  await new Promise((r) => setTimeout(r, 500));
+  return { run, traffic: await load.stop() };
+}
+
+beforeAll(async () => {
+  await cleanUp(APPS);
+  buildTestImages();
+  for (const app of APPS) ports[app] = await freePort();
+  envs = makeEnvironments({
+    itsroll: testEnvironment('itsroll', ports.itsroll!, 'rolling'),
+    itsbg: testEnvironment('itsbg', ports.itsbg!, 'blue-green'),
+    itsbad: testEnvironment('itsbad', ports.itsbad!, 'rolling'),
+    itslock: testEnvironment('itslock', ports.itslock!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
+    itskill: testEnvironment('itskill', ports.itskill!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await cleanUp(APPS);
+}, 120_000);
+
+describe('rolling deployment on the real engine and HAProxy', () => {
+  it('deploys, then rolls 1.0.0 → 1.1.0 and back under 100 rps with zero failed requests', async () => {
+    const first = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.0.0'], envs);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await servedVersion(ports.itsroll!)).toBe('1.0.0');
+
+    const up = await deployUnderLoad('itsroll', ['-v', '1.1.0']);
+    expect(up.run.code, up.run.stderr).toBe(0);
+    expect(up.traffic.failures).toEqual([]);
+    expect(up.traffic.failed).toBe(0);
+    expect(up.traffic.sent).toBeGreaterThan(200);
+    expect(up.traffic.versions['1.1.0']).toBeGreaterThan(0);
+    expect(up.run.stderr).toMatch(/strategy: rolling/);
+    expect(up.run.stderr).toMatch(/digest: +sha256:/);
+    const after = await replicasOf('itsroll');
+    expect(after).toHaveLength(2);
+    expect(after.every((r) => r.version === '1.1.0' && r.state === 'running')).toBe(true);
+
+    const back = await deployUnderLoad('itsroll', ['--rollback']);
+    expect(back.run.code, back.run.stderr).toBe(0);
+    expect(back.traffic.failed).toBe(0);
+    expect(await servedVersion(ports.itsroll!)).toBe('1.0.0');
+    expect((await replicasOf('itsroll')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
+
+    const history = await spawnItsctl(['history', '-e', 'itsroll', '--json'], envs);
+    const rows = JSON.parse(history.stdout) as Array<{ action: string; version: string; outcome: string; checks: unknown[] }>;
+    expect(rows.map((r) => `${r.action} ${r.version} ${r.outcome}`)).toEqual(['rollback 1.0.0 succeeded', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+    expect(rows[1]!.checks.length).toBeGreaterThanOrEqual(5);
+  }, 240_000);
+});
+
+describe('blue-green deployment', () => {
+  it('switches all traffic in one step with zero failed requests, then flips back instantly', async () => {
+    const first = await spawnItsctl(['deploy', '-e', 'itsbg', '-v', '1.0.0'], envs);
+    expect(first.code, first.stderr).toBe(0);
+
+    const up = await deployUnderLoad('itsbg', ['-v', '1.1.0']);
+    expect(up.run.code, up.run.stderr).toBe(0);
+    expect(up.traffic.failed).toBe(0);
+    // After the switch every request is answered by green: no request reaches blue again.
+    const firstGreen = up.traffic.timeline.findIndex((t) => t.version === '1.1.0');
+    expect(firstGreen).toBeGreaterThan(0);
+    expect(up.traffic.timeline.slice(firstGreen).every((t) => t.version === '1.1.0')).toBe(true);
+    // Blue is kept running for an instant rollback.
+    const kept = await replicasOf('itsbg');
+    expect(kept.filter((r) => r.version === '1.0.0' && r.state === 'running')).toHaveLength(2);
+
+    const back = await deployUnderLoad('itsbg', ['--rollback']);
+    expect(back.run.code, back.run.stderr).toBe(0);
+    expect(back.run.stderr).toMatch(/rollback-flip/);
+    expect(back.traffic.failed).toBe(0);
+    expect(await servedVersion(ports.itsbg!)).toBe('1.0.0');
+    // The flip starts nothing: the same four containers exist.
+    expect((await replicasOf('itsbg')).map((r) => r.name).sort()).toEqual(kept.map((r) => r.name).sort());
+  }, 240_000);
+});
+
+describe('a version whose health check fails', () => {
+  it('never receives traffic; the old one keeps serving; the command names the check', async () => {
+    const first = await spawnItsctl(['deploy', '-e', 'itsbad', '-v', '1.0.0'], envs);
+    expect(first.code, first.stderr).toBe(0);
+    const bad = await deployUnderLoad('itsbad', ['-v', '2.0.0-bad']);
+    expect(bad.run.code).toBe(1);
+    expect(bad.run.stderr).toMatch(/health check "database" failed on itsbad-itsbad-blue-\S+: GET \/health\/ready → 503: database is "fail" \(connection refused\)/);
+    expect(bad.run.stderr).toMatch(/rolled back \(1\.0\.0 keeps serving\)/);
+    expect(bad.traffic.failed).toBe(0);
+    expect(Object.keys(bad.traffic.versions)).toEqual(['1.0.0']);
+    expect((await replicasOf('itsbad')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
+    const history = JSON.parse((await spawnItsctl(['history', '-e', 'itsbad', '--json'], envs)).stdout) as Array<{ outcome: string; reason: string }>;
+    expect(history[0]).toMatchObject({ outcome: 'rolled-back' });
+    expect(history[0]!.reason).toMatch(/database/);
+  }, 180_000);
+});
+
+describe('locks and interruption', () => {
+  it('lets one of two concurrent deploys proceed; the other gets a lock error', async () => {
+    const [a, b] = await Promise.all([spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.0.0'], envs), spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.1.0'], envs)]);
+    const codes = [a.code, b.code].sort();
+    expect(codes).toEqual([0, 1]);
+    const loser = a.code === 1 ? a : b;
+    expect(loser.stderr).toMatch(/environment itslock is locked by .+ \(pid \d+ on .+\) since .+: deploy 1\.(0|1)\.0/);
+    expect(await replicasOf('itslock')).toHaveLength(2);
+    const lock = await spawnItsctl(['lock', 'status', '-e', 'itslock'], envs);
+    expect(lock.stdout).toMatch(/itslock: free/);
+  }, 180_000);
+
+  it('after kill -9 mid-deploy the old version still serves and the next command cleans up, saying so', async () => {
+    const first = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0'], envs);
+    expect(first.code, first.stderr).toBe(0);
+    const load = startLoad({ url: `http://127.0.0.1:${ports.itskill}/`, rps: 100, maxDurationMs: 90_000 });
+    // Killed while the first new replica is being checked: it is started but not yet in the router.
+    const killed = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.1.0'], envs, (text, kill) => {
+      if (/\[2\/\d+\] check/.test(text)) kill('SIGKILL');
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await servedVersion(ports.itskill!)).toBe('1.0.0');
+    const leftovers = await replicasOf('itskill');
+    expect(leftovers.some((r) => r.version === '1.1.0')).toBe(true);
+
+    const lockShown = await spawnItsctl(['lock', 'status', '-e', 'itskill'], envs);
+    expect(lockShown.stdout).toMatch(/locked by/);
+    const next = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0', '-s', 'rolling'], envs);
+    const traffic = await load.stop();
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/took over the lock of itskill .*no longer running/);
+    expect(next.stderr).toMatch(/found deployment \S+ \(1\.1\.0, .*interrupted after \d+ step\(s\)/);
+    expect(next.stderr).toMatch(/cleaning up: undoing its steps/);
+    expect(traffic.failed).toBe(0);
+    const final = await replicasOf('itskill');
+    expect(final).toHaveLength(2);
+    expect(final.every((r) => r.version === '1.0.0' && r.state === 'running')).toBe(true);
+    const status = JSON.parse((await spawnItsctl(['status', '-e', 'itskill', '--json'], envs)).stdout) as { replicas: Array<{ router: string }> };
+    expect(status.replicas.every((r) => r.router.startsWith('ready UP'))).toBe(true);
+  }, 240_000);
+
+  it('SIGTERM mid-deploy rolls back and leaves the old version serving', async () => {
+    const run = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.1.0'], envs, (text, kill) => {
+      if (/\[2\/\d+\] check/.test(text) && !text.includes('received')) kill('SIGTERM');
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/received SIGTERM: stopping after the current step and rolling back/);
+    expect(await servedVersion(ports.itskill!)).toBe('1.0.0');
+    const final = await replicasOf('itskill');
+    expect(final.map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
+  }, 120_000);
+});
+
+describe('bad input changes nothing', () => {
+  it('rejects unknown environments, strategies and versions, listing what exists', async () => {
+    const env = await spawnItsctl(['deploy', '-e', 'nope'], envs);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/unknown environment "nope"[\s\S]*use one of: itsbad, itsbg, itskill, itslock, itsroll/);
+    const strategy = await spawnItsctl(['deploy', '-e', 'itsroll', '-s', 'yolo'], envs);
+    expect(strategy.code).toBe(2);
+    expect(strategy.stderr).toMatch(/unknown strategy "yolo"[\s\S]*rolling, blue-green, canary/);
+    const version = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '9.9.9'], envs);
+    expect(version.code).toBe(2);
+    expect(version.stderr).toMatch(/version "9\.9\.9" of its-testsvc is not on this engine[\s\S]*versions that exist: .*1\.0\.0, 1\.1\.0/);
+  }, 60_000);
+
+  it('rejects versions with shell metacharacters, in the CLI and in scripts/deploy.sh', async () => {
+    const before = await replicasOf('itsroll');
+    const cli = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.0;rm -rf /'], envs);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/version "1\.0;rm -rf \/" is not a valid image tag/);
+    const script = spawnSync(join(repoRoot, 'scripts', 'deploy.sh'), ['-e', 'itsroll', '-v', '1.0;rm -rf /'], { encoding: 'utf8', env: { ...process.env, ITS_DEPLOY_ENVIRONMENTS: envs.dir, ITS_DEPLOY_STATE_DIR: envs.stateDir } });
+    expect(script.status).toBe(2);
+    expect(script.stderr).toMatch(/not a valid version/);
+    const flag = spawnSync(join(repoRoot, 'scripts', 'deploy.sh'), ['-e', 'itsroll', '--force'], { encoding: 'utf8' });
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/unknown option "--force"/);
+    expect(await replicasOf('itsroll')).toEqual(before);
+  }, 60_000);
+
+  it('reports every error of a malformed environment file at once, with field paths', async () => {
+    writeFileSync(join(envs.dir, 'broken.yml'), 'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nextra: 1\n');
+    const run = await spawnItsctl(['deploy', '-e', 'broken', '--dry-run'], envs);
+    expect(run.code).toBe(2);
+    for (const field of ['app:', 'image.repository:', 'replicas:', 'router.port:', 'strategy.default:', '(root): Unrecognized key'])
+      expect(run.stderr).toContain(field);
+  }, 60_000);
+
+  it('--dry-run prints the exact plan and changes nothing', async () => {
+    const before = await replicasOf('itsroll');
+    const run = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.1.0', '--dry-run'], envs);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/plan: rolling of itsroll: 1\.0\.0 \(sha256:\w+\) → 1\.1\.0 \(sha256:\w+\)/);
+    expect(run.stdout).toMatch(/\[prepare\] check itsroll-itsroll-blue-\S+: container, api, database, external, performance/);
+    expect(run.stdout).toMatch(/undo: router: drain/);
+    expect(run.stdout).toMatch(/dry run: nothing was changed/);
+    expect(await replicasOf('itsroll')).toEqual(before);
+  }, 60_000);
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../errors.js';
+import { migrationContainerSpec, replicaContainerSpec, routerContainerSpec } from './container-spec.js';
+import { publishedPort, resolveEngineTarget, type ContainerInspect } from './docker-engine.js';
+
+describe('container specifications', () => {
+  it('labels a replica, publishes it on 127.0.0.1 only and restarts it unless stopped', () => {
+    const spec = replicaContainerSpec({
+      app: 'app',
+      environment: 'staging',
+      spec: { name: 'app-staging-green-d2-0', server: 'g-d2-0', slot: 'green', index: 0, version: '1.1.0', image: 'r@sha256:x', digest: 'sha256:x', deploymentId: 'd2' },
+      containerPort: 8000,
+      env: { NODE_ENV: 'production' },
+      command: ['api'],
+    });
+    expect(spec).toEqual({
+      Image: 'r@sha256:x',
+      Cmd: ['api'],
+      Env: ['NODE_ENV=production', 'APP_VERSION=1.1.0'],
+      Labels: {
+        'its.managed': 'true',
+        'its.app': 'app',
+        'its.environment': 'staging',
+        'its.role': 'replica',
+        'its.version': '1.1.0',
+        'its.digest': 'sha256:x',
+        'its.slot': 'green',
+        'its.deployment-id': 'd2',
+        'its.server': 'g-d2-0',
+        'its.index': '0',
+      },
+      ExposedPorts: { '8000/tcp': {} },
+      HostConfig: {
+        PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        RestartPolicy: { Name: 'unless-stopped' },
+        NetworkMode: 'app-staging',
+        Init: true,
+      },
+      NetworkingConfig: { EndpointsConfig: { 'app-staging': { Aliases: ['app-staging-green-d2-0'] } } },
+      StopTimeout: 15,
+    });
+  });
+
+  it('runs the router with its state directory mounted and its port on the bind address', () => {
+    const spec = routerContainerSpec({ app: 'app', environment: 'dev', image: 'its-haproxy:latest', bind: '127.0.0.1', port: 8080, stateDir: '/s/router' }) as { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
+    expect(spec.HostConfig).toEqual({
+      PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] },
+      Binds: ['/s/router:/var/run/its-router'],
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: 'app-dev',
+    });
+    expect(spec.Labels['its.role']).toBe('router');
+  });
+
+  it('runs a migration as a one-off container on the environment network', () => {
+    expect(migrationContainerSpec('app', 'dev', 'img', ['migrate'], { A: '1' })).toMatchObject({ Image: 'img', Cmd: ['migrate'], Env: ['A=1'], HostConfig: { NetworkMode: 'app-dev' }, Labels: { 'its.role': 'migration' } });
+  });
+});
+
+describe('engine addressing', () => {
+  it('understands DOCKER_HOST', () => {
+    expect(resolveEngineTarget(undefined)).toEqual({ socketPath: '/var/run/docker.sock' });
+    expect(resolveEngineTarget('unix:///run/d.sock')).toEqual({ socketPath: '/run/d.sock' });
+    expect(resolveEngineTarget('tcp://127.0.0.1:2375')).toEqual({ host: '127.0.0.1', port: 2375 });
+    expect(resolveEngineTarget('ssh://deploy@edge-1')).toEqual({ ssh: 'deploy@edge-1' });
+    expect(() => resolveEngineTarget('http://x')).toThrow(ConfigError);
+  });
+
+  it('finds the loopback-published port', () => {
+    const c = { NetworkSettings: { Ports: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }] }, Networks: {} } } as unknown as ContainerInspect;
+    expect(publishedPort(c, 8000)).toBe(49153);
+    expect(publishedPort(c, 9000)).toBeUndefined();
+  });
+});
