@@ -137,7 +137,7 @@ export async function resolveTarget(engine: DockerEngine, config: EnvironmentCon
   const client = new RegistryClient({ registry: where.registry });
   const descriptor = await client.headManifest(where.path, version);
   if (!descriptor) {
-    const tags = (await client.listTags(where.path)).filter((t) => !t.startsWith('sha256-'));
+    const tags = (await client.listTags(where.path)).filter((t) => !t.startsWith('sha256-')).sort();
     throw new UsageError(`version "${version}" is not in ${repo}`, { fix: tags.length > 0 ? `versions that exist: ${tags.join(', ')}` : `${repo} has no tags; publish one (itsctl publish)` });
   }
   if (config.image.requireSignature) {
