@@ -6,7 +6,16 @@ import { startLocalRegistry, type LocalRegistry } from '../registry/local-regist
 import { RegistryClient } from '../registry/registry-client.js';
 import { generateSigningKeyPair, signImage } from '../supply-chain/signing.js';
 import { DockerEngine } from './engine/docker-engine.js';
-import { DOCKER, buildTestImages, cleanUp, freePort, makeEnvironments, spawnItsctl, testEnvironment, type TestEnvironments } from './test-support.fixture.js';
+import {
+  DOCKER,
+  buildTestImages,
+  cleanUp,
+  freePort,
+  makeEnvironments,
+  spawnItsctl,
+  testEnvironment,
+  type TestEnvironments,
+} from './test-support.fixture.js';
 
 // Deploying from a registry: versions listed from its tags, images pulled and run by digest,
 // signatures verified before anything runs, and the pre-deploy migration as a one-off container.
@@ -42,8 +51,24 @@ beforeAll(async () => {
   envs = makeEnvironments({});
   writeFileSync(join(envs.dir, 'cosign.pub'), keys.publicKeyPem);
   const image = `image: { repository: ${repo}, source: registry, requireSignature: true, publicKeys: [${join(envs.dir, 'cosign.pub')}] }`;
-  writeFileSync(join(envs.dir, 'itsreg.yml'), testEnvironment('itsreg', await freePort(), 'blue-green', `migrations: { command: [node, -e, "console.log('migrated')"] }`).replace(/^image: .*$/m, image));
-  writeFileSync(join(envs.dir, 'itsmig.yml'), testEnvironment('itsmig', await freePort(), 'rolling', `migrations: { command: [node, -e, "console.error('relation exists'); process.exit(3)"] }`));
+  writeFileSync(
+    join(envs.dir, 'itsreg.yml'),
+    testEnvironment(
+      'itsreg',
+      await freePort(),
+      'blue-green',
+      `migrations: { command: [node, -e, "console.log('migrated')"] }`,
+    ).replace(/^image: .*$/m, image),
+  );
+  writeFileSync(
+    join(envs.dir, 'itsmig.yml'),
+    testEnvironment(
+      'itsmig',
+      await freePort(),
+      'rolling',
+      `migrations: { command: [node, -e, "console.error('relation exists'); process.exit(3)"] }`,
+    ),
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -59,7 +84,11 @@ describe('deploying from a registry', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/run migrations: .* node -e/);
     const summary = JSON.parse(run.stdout) as { digest: string; image: string; strategy: string };
-    expect(summary).toMatchObject({ digest: signedDigest, image: `${repo}@${signedDigest}`, strategy: 'blue-green' });
+    expect(summary).toMatchObject({
+      digest: signedDigest,
+      image: `${repo}@${signedDigest}`,
+      strategy: 'blue-green',
+    });
     const replicas = await engine.listContainers({ 'its.app': 'itsreg', 'its.role': 'replica' });
     expect(replicas.map((c) => c.Labels['its.digest'])).toEqual([signedDigest, signedDigest]);
     // The one-off migration container is gone.
@@ -77,7 +106,9 @@ describe('deploying from a registry', () => {
   it('lists the registry tags for an unknown version', async () => {
     const run = await spawnItsctl(['deploy', '-e', 'itsreg', '-v', '9.9.9'], envs);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/version "9\.9\.9" is not in .*itsreg\/production[\s\S]*versions that exist: 1\.0\.0, 1\.1\.0/);
+    expect(run.stderr).toMatch(
+      /version "9\.9\.9" is not in .*itsreg\/production[\s\S]*versions that exist: 1\.0\.0, 1\.1\.0/,
+    );
   }, 60_000);
 });
 

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { DockerEngine } from './engine/docker-engine.js';
 import { startLoad } from './load/load-generator.js';
-import { buildTestImages, cleanUp, freePort, makeEnvironments, repoRoot, spawnItsctl, testEnvironment, type TestEnvironments } from './test-support.fixture.js';
+import {
+  buildTestImages,
+  cleanUp,
+  freePort,
+  makeEnvironments,
+  repoRoot,
+  spawnItsctl,
+  testEnvironment,
+  type TestEnvironments,
+} from './test-support.fixture.js';
 
 // Real Docker Engine, real HAProxy (the repo's image), the tiny test service; traffic from an
 // in-process keep-alive load generator at a fixed 100 rps through the router.
@@ -20,7 +29,12 @@ async function servedVersion(port: number): Promise<string> {
 }
 
 async function replicasOf(app: string) {
-  return (await engine.listContainers({ 'its.app': app, 'its.role': 'replica' })).map((c) => ({ name: c.Names[0], version: c.Labels['its.version'], state: c.State, slot: c.Labels['its.slot'] }));
+  return (await engine.listContainers({ 'its.app': app, 'its.role': 'replica' })).map((c) => ({
+    name: c.Names[0],
+    version: c.Labels['its.version'],
+    state: c.State,
+    slot: c.Labels['its.slot'],
+  }));
 }
 
 /** Deploys while 100 rps flow through the router; returns the command's result and the traffic report. */
@@ -74,8 +88,17 @@ describe('rolling deployment on the real engine and HAProxy', () => {
     expect((await replicasOf('itsroll')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
 
     const history = await spawnItsctl(['history', '-e', 'itsroll', '--json'], envs);
-    const rows = JSON.parse(history.stdout) as Array<{ action: string; version: string; outcome: string; checks: unknown[] }>;
-    expect(rows.map((r) => `${r.action} ${r.version} ${r.outcome}`)).toEqual(['rollback 1.0.0 succeeded', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+    const rows = JSON.parse(history.stdout) as Array<{
+      action: string;
+      version: string;
+      outcome: string;
+      checks: unknown[];
+    }>;
+    expect(rows.map((r) => `${r.action} ${r.version} ${r.outcome}`)).toEqual([
+      'rollback 1.0.0 succeeded',
+      'deploy 1.1.0 succeeded',
+      'deploy 1.0.0 succeeded',
+    ]);
     expect(rows[1]!.checks.length).toBeGreaterThanOrEqual(5);
   }, 240_000);
 });
@@ -114,12 +137,16 @@ describe('a version whose health check fails', () => {
     expect(first.code, first.stderr).toBe(0);
     const bad = await deployUnderLoad('itsbad', ['-v', '2.0.0-bad']);
     expect(bad.run.code).toBe(1);
-    expect(bad.run.stderr).toMatch(/health check "database" failed on itsbad-itsbad-blue-\S+: GET \/health\/ready → 503: database is "fail" \(connection refused\)/);
+    expect(bad.run.stderr).toMatch(
+      /health check "database" failed on itsbad-itsbad-blue-\S+: GET \/health\/ready → 503: database is "fail" \(connection refused\)/,
+    );
     expect(bad.run.stderr).toMatch(/rolled back \(1\.0\.0 keeps serving\)/);
     expect(bad.traffic.failed).toBe(0);
     expect(Object.keys(bad.traffic.versions)).toEqual(['1.0.0']);
     expect((await replicasOf('itsbad')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
-    const history = JSON.parse((await spawnItsctl(['history', '-e', 'itsbad', '--json'], envs)).stdout) as Array<{ outcome: string; reason: string }>;
+    const history = JSON.parse(
+      (await spawnItsctl(['history', '-e', 'itsbad', '--json'], envs)).stdout,
+    ) as Array<{ outcome: string; reason: string }>;
     expect(history[0]).toMatchObject({ outcome: 'rolled-back' });
     expect(history[0]!.reason).toMatch(/database/);
   }, 180_000);
@@ -127,11 +154,16 @@ describe('a version whose health check fails', () => {
 
 describe('locks and interruption', () => {
   it('lets one of two concurrent deploys proceed; the other gets a lock error', async () => {
-    const [a, b] = await Promise.all([spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.0.0'], envs), spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.1.0'], envs)]);
+    const [a, b] = await Promise.all([
+      spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.0.0'], envs),
+      spawnItsctl(['deploy', '-e', 'itslock', '-v', '1.1.0'], envs),
+    ]);
     const codes = [a.code, b.code].sort();
     expect(codes).toEqual([0, 1]);
     const loser = a.code === 1 ? a : b;
-    expect(loser.stderr).toMatch(/environment itslock is locked by .+ \(pid \d+ on .+\) since .+: deploy 1\.(0|1)\.0/);
+    expect(loser.stderr).toMatch(
+      /environment itslock is locked by .+ \(pid \d+ on .+\) since .+: deploy 1\.(0|1)\.0/,
+    );
     expect(await replicasOf('itslock')).toHaveLength(2);
     const lock = await spawnItsctl(['lock', 'status', '-e', 'itslock'], envs);
     expect(lock.stdout).toMatch(/itslock: free/);
@@ -162,7 +194,9 @@ describe('locks and interruption', () => {
     const final = await replicasOf('itskill');
     expect(final).toHaveLength(2);
     expect(final.every((r) => r.version === '1.0.0' && r.state === 'running')).toBe(true);
-    const status = JSON.parse((await spawnItsctl(['status', '-e', 'itskill', '--json'], envs)).stdout) as { replicas: Array<{ router: string }> };
+    const status = JSON.parse((await spawnItsctl(['status', '-e', 'itskill', '--json'], envs)).stdout) as {
+      replicas: Array<{ router: string }>;
+    };
     expect(status.replicas.every((r) => r.router.startsWith('ready UP'))).toBe(true);
   }, 240_000);
 
@@ -182,13 +216,17 @@ describe('bad input changes nothing', () => {
   it('rejects unknown environments, strategies and versions, listing what exists', async () => {
     const env = await spawnItsctl(['deploy', '-e', 'nope'], envs);
     expect(env.code).toBe(2);
-    expect(env.stderr).toMatch(/unknown environment "nope"[\s\S]*use one of: itsbad, itsbg, itskill, itslock, itsroll/);
+    expect(env.stderr).toMatch(
+      /unknown environment "nope"[\s\S]*use one of: itsbad, itsbg, itskill, itslock, itsroll/,
+    );
     const strategy = await spawnItsctl(['deploy', '-e', 'itsroll', '-s', 'yolo'], envs);
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toMatch(/unknown strategy "yolo"[\s\S]*rolling, blue-green, canary/);
     const version = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '9.9.9'], envs);
     expect(version.code).toBe(2);
-    expect(version.stderr).toMatch(/version "9\.9\.9" of its-testsvc is not on this engine[\s\S]*versions that exist: .*1\.0\.0, 1\.1\.0/);
+    expect(version.stderr).toMatch(
+      /version "9\.9\.9" of its-testsvc is not on this engine[\s\S]*versions that exist: .*1\.0\.0, 1\.1\.0/,
+    );
   }, 60_000);
 
   it('rejects versions with shell metacharacters, in the CLI and in scripts/deploy.sh', async () => {
@@ -196,20 +234,39 @@ describe('bad input changes nothing', () => {
     const cli = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.0;rm -rf /'], envs);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toMatch(/version "1\.0;rm -rf \/" is not a valid image tag/);
-    const script = spawnSync(join(repoRoot, 'scripts', 'deploy.sh'), ['-e', 'itsroll', '-v', '1.0;rm -rf /'], { encoding: 'utf8', env: { ...process.env, ITS_DEPLOY_ENVIRONMENTS: envs.dir, ITS_DEPLOY_STATE_DIR: envs.stateDir } });
+    const script = spawnSync(
+      join(repoRoot, 'scripts', 'deploy.sh'),
+      ['-e', 'itsroll', '-v', '1.0;rm -rf /'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, ITS_DEPLOY_ENVIRONMENTS: envs.dir, ITS_DEPLOY_STATE_DIR: envs.stateDir },
+      },
+    );
     expect(script.status).toBe(2);
     expect(script.stderr).toMatch(/not a valid version/);
-    const flag = spawnSync(join(repoRoot, 'scripts', 'deploy.sh'), ['-e', 'itsroll', '--force'], { encoding: 'utf8' });
+    const flag = spawnSync(join(repoRoot, 'scripts', 'deploy.sh'), ['-e', 'itsroll', '--force'], {
+      encoding: 'utf8',
+    });
     expect(flag.status).toBe(2);
     expect(flag.stderr).toMatch(/unknown option "--force"/);
     expect(await replicasOf('itsroll')).toEqual(before);
   }, 60_000);
 
   it('reports every error of a malformed environment file at once, with field paths', async () => {
-    writeFileSync(join(envs.dir, 'broken.yml'), 'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nextra: 1\n');
+    writeFileSync(
+      join(envs.dir, 'broken.yml'),
+      'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nextra: 1\n',
+    );
     const run = await spawnItsctl(['deploy', '-e', 'broken', '--dry-run'], envs);
     expect(run.code).toBe(2);
-    for (const field of ['app:', 'image.repository:', 'replicas:', 'router.port:', 'strategy.default:', '(root): Unrecognized key'])
+    for (const field of [
+      'app:',
+      'image.repository:',
+      'replicas:',
+      'router.port:',
+      'strategy.default:',
+      '(root): Unrecognized key',
+    ])
       expect(run.stderr).toContain(field);
   }, 60_000);
 
@@ -218,7 +275,9 @@ describe('bad input changes nothing', () => {
     const run = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.1.0', '--dry-run'], envs);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/plan: rolling of itsroll: 1\.0\.0 \(sha256:\w+\) → 1\.1\.0 \(sha256:\w+\)/);
-    expect(run.stdout).toMatch(/\[prepare\] check itsroll-itsroll-blue-\S+: container, api, database, external, performance/);
+    expect(run.stdout).toMatch(
+      /\[prepare\] check itsroll-itsroll-blue-\S+: container, api, database, external, performance/,
+    );
     expect(run.stdout).toMatch(/undo: router: drain/);
     expect(run.stdout).toMatch(/dry run: nothing was changed/);
     expect(await replicasOf('itsroll')).toEqual(before);

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UsageError } from '../../errors.js';
-import { listEnvironments, loadEnvironment, parseEnvFile, parseEnvironment, redactEnv, VERSION_PATTERN } from './environment-config.js';
+import {
+  listEnvironments,
+  loadEnvironment,
+  parseEnvFile,
+  parseEnvironment,
+  redactEnv,
+  VERSION_PATTERN,
+} from './environment-config.js';
 
 const repoEnvironments = join(import.meta.dirname, '..', '..', '..', '..', '..', 'deploy', 'environments');
 
@@ -20,15 +27,27 @@ describe('environment files', () => {
     const dev = await loadEnvironment(repoEnvironments, 'development');
     const staging = await loadEnvironment(repoEnvironments, 'staging');
     const prod = await loadEnvironment(repoEnvironments, 'production');
-    expect([dev.strategy.default, staging.strategy.default, prod.strategy.default]).toEqual(['rolling', 'rolling', 'blue-green']);
-    expect([dev.router.bind, staging.router.bind, prod.router.bind]).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    expect([dev.strategy.default, staging.strategy.default, prod.strategy.default]).toEqual([
+      'rolling',
+      'rolling',
+      'blue-green',
+    ]);
+    expect([dev.router.bind, staging.router.bind, prod.router.bind]).toEqual([
+      '127.0.0.1',
+      '127.0.0.1',
+      '127.0.0.1',
+    ]);
     expect(dev.image.source).toBe('local');
     expect(prod.image.requireSignature).toBe(true);
     expect(dev.name).toBe('development');
   });
 
   it('fills every default', () => {
-    const { config } = parseEnvironment('app: x\nimage: { repository: r }\nrouter: { port: 9000 }\n', 'e', 'e.yml');
+    const { config } = parseEnvironment(
+      'app: x\nimage: { repository: r }\nrouter: { port: 9000 }\n',
+      'e',
+      'e.yml',
+    );
     expect(config).toMatchObject({
       replicas: 2,
       containerPort: 8000,
@@ -46,17 +65,31 @@ describe('environment files', () => {
   });
 
   it('reports every schema error at once, each with its field path', () => {
-    const text = 'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nhealthChecks: { external: [{ name: db, tcp: nope }] }\nextra: 1\n';
+    const text =
+      'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nhealthChecks: { external: [{ name: db, tcp: nope }] }\nextra: 1\n';
     const { config, errors } = parseEnvironment(text, 'e', 'e.yml');
     expect(config).toBeUndefined();
     const paths = errors.map((e) => e.split(': ')[1]);
-    expect(paths).toEqual(expect.arrayContaining(['app', 'image.repository', 'replicas', 'router.port', 'strategy.default', '(root)']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'app',
+        'image.repository',
+        'replicas',
+        'router.port',
+        'strategy.default',
+        '(root)',
+      ]),
+    );
     expect(errors.every((e) => e.startsWith('e.yml: '))).toBe(true);
     expect(errors.length).toBeGreaterThanOrEqual(7);
   });
 
   it('reports cross-field errors together', () => {
-    const { errors } = parseEnvironment('app: x\nimage: { repository: r, requireSignature: true }\nreplicas: 1\nrouter: { port: 1 }\nstrategy: { batchSize: 2 }\n', 'e', 'e.yml');
+    const { errors } = parseEnvironment(
+      'app: x\nimage: { repository: r, requireSignature: true }\nreplicas: 1\nrouter: { port: 1 }\nstrategy: { batchSize: 2 }\n',
+      'e',
+      'e.yml',
+    );
     expect(errors).toEqual([
       'e.yml: image.publicKeys: required when image.requireSignature is true',
       'e.yml: strategy.batchSize: 2 is more than replicas (1)',
@@ -75,22 +108,32 @@ describe('environment files', () => {
     await expect(loadEnvironment(dir, 'nope')).rejects.toMatchObject({ fix: 'use one of: alpha, broken' });
     await expect(loadEnvironment(dir, '../etc')).rejects.toThrow(/unknown environment/);
     await expect(loadEnvironment(dir, 'broken')).rejects.toThrow(ConfigError);
-    await expect(loadEnvironment(join(dir, 'missing'), 'x')).rejects.toMatchObject({ fix: expect.stringContaining('create') });
+    await expect(loadEnvironment(join(dir, 'missing'), 'x')).rejects.toMatchObject({
+      fix: expect.stringContaining('create'),
+    });
     expect((await loadEnvironment(dir, 'alpha')).app).toBe('a');
   });
 });
 
 describe('env files and redaction', () => {
   it('parses KEY=VALUE lines, skipping comments and stripping quotes', () => {
-    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=\'x=y\'\nnot a line\n')).toEqual({ A: '1', B: 'two words', C: 'x=y' });
+    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=\'x=y\'\nnot a line\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x=y',
+    });
   });
 
   it('redacts secret-looking keys', () => {
-    expect(redactEnv({ API_SECRET_KEY: 's', DATABASE_URL: 'postgres://u:p@h/db', NODE_ENV: 'production' })).toEqual({ API_SECRET_KEY: '[REDACTED]', DATABASE_URL: '[REDACTED]', NODE_ENV: 'production' });
+    expect(
+      redactEnv({ API_SECRET_KEY: 's', DATABASE_URL: 'postgres://u:p@h/db', NODE_ENV: 'production' }),
+    ).toEqual({ API_SECRET_KEY: '[REDACTED]', DATABASE_URL: '[REDACTED]', NODE_ENV: 'production' });
   });
 
   it('accepts tag-like versions only', () => {
-    for (const ok of ['1.0.0', 'v1.2.3-rc.1', 'production', 'sha-abc_1']) expect(VERSION_PATTERN.test(ok)).toBe(true);
-    for (const bad of ['1.0;rm -rf /', '$(id)', '`id`', '-v', 'a b', '', 'x'.repeat(129), '1.0|cat']) expect(VERSION_PATTERN.test(bad)).toBe(false);
+    for (const ok of ['1.0.0', 'v1.2.3-rc.1', 'production', 'sha-abc_1'])
+      expect(VERSION_PATTERN.test(ok)).toBe(true);
+    for (const bad of ['1.0;rm -rf /', '$(id)', '`id`', '-v', 'a b', '', 'x'.repeat(129), '1.0|cat'])
+      expect(VERSION_PATTERN.test(bad)).toBe(false);
   });
 });

@@ -57,17 +57,16 @@ export const EnvironmentSchema = z.strictObject({
   replicas: z.number().int().min(1).max(50).default(2),
   /** Port the application listens on inside its container. */
   containerPort: port.default(8000),
-  router: z
-    .strictObject({
-      /** 127.0.0.1 by default: nothing here has auth, and the machines forbid other addresses. */
-      bind: z.string().default('127.0.0.1'),
-      /** The environment's public port: required, no default (two environments must not share one). */
-      port,
-      image: z.string().default('its-haproxy:latest'),
-      /** How long draining waits for in-flight requests before stopping a replica anyway. */
-      drainTimeoutMs: duration.default(30_000),
-    })
-    .prefault({}),
+  /** Required: at least the environment's public port. */
+  router: z.strictObject({
+    /** 127.0.0.1 by default: nothing here has auth, and the machines forbid other addresses. */
+    bind: z.string().default('127.0.0.1'),
+    /** The environment's public port: required, no default (two environments must not share one). */
+    port,
+    image: z.string().default('its-haproxy:latest'),
+    /** How long draining waits for in-flight requests before stopping a replica anyway. */
+    drainTimeoutMs: duration.default(30_000),
+  }),
   strategy: z
     .strictObject({
       default: z.enum(STRATEGIES).default('rolling'),
@@ -84,7 +83,9 @@ export const EnvironmentSchema = z.strictObject({
   healthChecks: z
     .strictObject({
       /** The engine's own health status (the image's HEALTHCHECK); skipped when the image has none. */
-      container: z.strictObject({ enabled: z.boolean().default(true), timeoutMs: duration.default(60_000) }).prefault({}),
+      container: z
+        .strictObject({ enabled: z.boolean().default(true), timeoutMs: duration.default(60_000) })
+        .prefault({}),
       api: HttpCheckSchema.prefault({}),
       database: z
         .strictObject({
@@ -94,7 +95,10 @@ export const EnvironmentSchema = z.strictObject({
           /** Key of the database entry in the readiness body (checks.<key>.status). */
           key: z.string().default('database'),
           /** Direct probe of the database server (host:port, TCP connect) from the deploying machine. */
-          tcp: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional(),
+          tcp: z
+            .string()
+            .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+            .optional(),
         })
         .prefault({}),
       external: z.array(ExternalSchema).default([]),
@@ -147,7 +151,9 @@ export function parseEnvironment(text: string, name: string, file: string): Pars
   if (config.image.requireSignature && config.image.publicKeys.length === 0)
     semantic.push(`${file}: image.publicKeys: required when image.requireSignature is true`);
   if (config.strategy.batchSize > config.replicas)
-    semantic.push(`${file}: strategy.batchSize: ${config.strategy.batchSize} is more than replicas (${config.replicas})`);
+    semantic.push(
+      `${file}: strategy.batchSize: ${config.strategy.batchSize} is more than replicas (${config.replicas})`,
+    );
   if (semantic.length > 0) return { config: undefined, errors: semantic };
   return { config, errors: [] };
 }
@@ -190,7 +196,10 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).replace(/^export\s+/, '').trim();
+    const key = line
+      .slice(0, eq)
+      .replace(/^export\s+/, '')
+      .trim();
     let value = line.slice(eq + 1).trim();
     if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
     out[key] = value;

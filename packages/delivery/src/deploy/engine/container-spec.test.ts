@@ -8,7 +8,16 @@ describe('container specifications', () => {
     const spec = replicaContainerSpec({
       app: 'app',
       environment: 'staging',
-      spec: { name: 'app-staging-green-d2-0', server: 'g-d2-0', slot: 'green', index: 0, version: '1.1.0', image: 'r@sha256:x', digest: 'sha256:x', deploymentId: 'd2' },
+      spec: {
+        name: 'app-staging-green-d2-0',
+        server: 'g-d2-0',
+        slot: 'green',
+        index: 0,
+        version: '1.1.0',
+        image: 'r@sha256:x',
+        digest: 'sha256:x',
+        deploymentId: 'd2',
+      },
       containerPort: 8000,
       env: { NODE_ENV: 'production' },
       command: ['api'],
@@ -42,7 +51,14 @@ describe('container specifications', () => {
   });
 
   it('runs the router with its state directory mounted and its port on the bind address', () => {
-    const spec = routerContainerSpec({ app: 'app', environment: 'dev', image: 'its-haproxy:latest', bind: '127.0.0.1', port: 8080, stateDir: '/s/router' }) as { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
+    const spec = routerContainerSpec({
+      app: 'app',
+      environment: 'dev',
+      image: 'its-haproxy:latest',
+      bind: '127.0.0.1',
+      port: 8080,
+      stateDir: '/s/router',
+    }) as { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
     expect(spec.HostConfig).toEqual({
       PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] },
       Binds: ['/s/router:/var/run/its-router'],
@@ -53,7 +69,13 @@ describe('container specifications', () => {
   });
 
   it('runs a migration as a one-off container on the environment network', () => {
-    expect(migrationContainerSpec('app', 'dev', 'img', ['migrate'], { A: '1' })).toMatchObject({ Image: 'img', Cmd: ['migrate'], Env: ['A=1'], HostConfig: { NetworkMode: 'app-dev' }, Labels: { 'its.role': 'migration' } });
+    expect(migrationContainerSpec('app', 'dev', 'img', ['migrate'], { A: '1' })).toMatchObject({
+      Image: 'img',
+      Cmd: ['migrate'],
+      Env: ['A=1'],
+      HostConfig: { NetworkMode: 'app-dev' },
+      Labels: { 'its.role': 'migration' },
+    });
   });
 });
 
@@ -67,7 +89,9 @@ describe('engine addressing', () => {
   });
 
   it('finds the loopback-published port', () => {
-    const c = { NetworkSettings: { Ports: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }] }, Networks: {} } } as unknown as ContainerInspect;
+    const c = {
+      NetworkSettings: { Ports: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }] }, Networks: {} },
+    } as unknown as ContainerInspect;
     expect(publishedPort(c, 8000)).toBe(49153);
     expect(publishedPort(c, 9000)).toBeUndefined();
   });

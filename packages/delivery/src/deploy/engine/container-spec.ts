@@ -99,7 +99,13 @@ export function routerContainerSpec(input: RouterContainerInput): Record<string,
   };
 }
 
-export function migrationContainerSpec(app: string, environment: string, image: string, command: string[], env: Record<string, string>): Record<string, unknown> {
+export function migrationContainerSpec(
+  app: string,
+  environment: string,
+  image: string,
+  command: string[],
+  env: Record<string, string>,
+): Record<string, unknown> {
   return {
     Image: image,
     Cmd: command,

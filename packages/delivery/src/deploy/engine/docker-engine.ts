@@ -23,7 +23,9 @@ export function resolveEngineTarget(dockerHost: string | undefined): EngineTarge
   if (tcp) return { host: tcp[1]!, port: Number(tcp[2]) };
   const ssh = /^ssh:\/\/([^\s/]+)\/?$/.exec(dockerHost);
   if (ssh) return { ssh: ssh[1]! };
-  throw new ConfigError(`DOCKER_HOST: "${dockerHost}" is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST`);
+  throw new ConfigError(
+    `DOCKER_HOST: "${dockerHost}" is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST`,
+  );
 }
 
 export interface ContainerSummary {
@@ -37,7 +39,12 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> } };
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> };
+  };
   Config: { Labels: Record<string, string>; Image: string; Healthcheck?: { Test?: string[] } };
   NetworkSettings: {
     Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
@@ -77,7 +84,9 @@ export class DockerEngine {
       return {
         ...base,
         createConnection: () => {
-          const child = spawn('ssh', ['-o', 'BatchMode=yes', '--', dest, 'docker', 'system', 'dial-stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+          const child = spawn('ssh', ['-o', 'BatchMode=yes', '--', dest, 'docker', 'system', 'dial-stdio'], {
+            stdio: ['pipe', 'pipe', 'inherit'],
+          });
           return Duplex.from({ readable: child.stdout, writable: child.stdin }) as never;
         },
       };
@@ -86,23 +95,47 @@ export class DockerEngine {
   }
 
   /** One request; resolves with status and body text, rejects only on transport errors. */
-  raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number; text: string }> {
+  raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 120_000,
+  ): Promise<{ status: number; text: string }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {};
+    const headers: Record<string, string> = payload
+      ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
+      : {};
     return new Promise((resolve, reject) => {
       const req = request(this.#options(method, path, headers), (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       });
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from the Docker Engine in ${timeoutMs} ms (${method} ${path})`)));
-      req.on('error', (error) => reject(new StepFailedError(`Docker Engine unreachable: ${error.message}`, { fix: 'start dockerd, or set DOCKER_HOST', cause: error })));
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new Error(`no answer from the Docker Engine in ${timeoutMs} ms (${method} ${path})`)),
+      );
+      req.on('error', (error) =>
+        reject(
+          new StepFailedError(`Docker Engine unreachable: ${error.message}`, {
+            fix: 'start dockerd, or set DOCKER_HOST',
+            cause: error,
+          }),
+        ),
+      );
       req.end(payload);
     });
   }
 
-  async #call<T>(method: string, path: string, what: string, body?: unknown, accept: number[] = [200, 201, 204, 304]): Promise<T> {
+  async #call<T>(
+    method: string,
+    path: string,
+    what: string,
+    body?: unknown,
+    accept: number[] = [200, 201, 204, 304],
+  ): Promise<T> {
     const res = await this.raw(method, path, body);
     if (!accept.includes(res.status)) {
       let message = res.text.trim();
@@ -123,7 +156,11 @@ export class DockerEngine {
 
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
-    return this.#call('GET', `/containers/json?all=true&filters=${encodeURIComponent(filters)}`, 'list containers');
+    return this.#call(
+      'GET',
+      `/containers/json?all=true&filters=${encodeURIComponent(filters)}`,
+      'list containers',
+    );
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInspect | undefined> {
@@ -134,7 +171,12 @@ export class DockerEngine {
   }
 
   async createContainer(name: string, spec: unknown): Promise<string> {
-    const out = await this.#call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, `create ${name}`, spec);
+    const out = await this.#call<{ Id: string }>(
+      'POST',
+      `/containers/create?name=${encodeURIComponent(name)}`,
+      `create ${name}`,
+      spec,
+    );
     return out.Id;
   }
 
@@ -144,11 +186,23 @@ export class DockerEngine {
 
   /** SIGTERM, then SIGKILL after graceSeconds; an already stopped or missing container is fine. */
   async stopContainer(id: string, graceSeconds = 15): Promise<void> {
-    await this.#call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${graceSeconds}`, `stop ${id}`, undefined, [204, 304, 404]);
+    await this.#call(
+      'POST',
+      `/containers/${encodeURIComponent(id)}/stop?t=${graceSeconds}`,
+      `stop ${id}`,
+      undefined,
+      [204, 304, 404],
+    );
   }
 
   async removeContainer(id: string): Promise<void> {
-    await this.#call('DELETE', `/containers/${encodeURIComponent(id)}?force=true&v=true`, `remove ${id}`, undefined, [204, 404]);
+    await this.#call(
+      'DELETE',
+      `/containers/${encodeURIComponent(id)}?force=true&v=true`,
+      `remove ${id}`,
+      undefined,
+      [204, 404],
+    );
   }
 
   async waitContainer(id: string, timeoutMs: number): Promise<number> {
@@ -159,10 +213,13 @@ export class DockerEngine {
 
   /** stdout and stderr of a stopped container, demultiplexed (non-TTY stream framing). */
   async logs(id: string, tail = 50): Promise<string> {
-    const res = await this.raw('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=true&stderr=true&tail=${tail}`);
+    const res = await this.raw(
+      'GET',
+      `/containers/${encodeURIComponent(id)}/logs?stdout=true&stderr=true&tail=${tail}`,
+    );
     const buf = Buffer.from(res.text, 'latin1');
     let out = '';
-    for (let i = 0; i + 8 <= buf.length; ) {
+    for (let i = 0; i + 8 <= buf.length;) {
       const size = buf.readUInt32BE(i + 4);
       out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
       i += 8 + size;
@@ -180,7 +237,11 @@ export class DockerEngine {
   /** Local tags of one repository (e.g. its-camera-ai → [production, 1.2.0, …]). */
   async listLocalTags(repository: string): Promise<string[]> {
     const filters = JSON.stringify({ reference: [repository] });
-    const images = await this.#call<Array<{ RepoTags: string[] | null }>>('GET', `/images/json?filters=${encodeURIComponent(filters)}`, 'list images');
+    const images = await this.#call<Array<{ RepoTags: string[] | null }>>(
+      'GET',
+      `/images/json?filters=${encodeURIComponent(filters)}`,
+      'list images',
+    );
     return images
       .flatMap((i) => i.RepoTags ?? [])
       .filter((t) => t.startsWith(`${repository}:`))
@@ -189,22 +250,38 @@ export class DockerEngine {
   }
 
   async pullImage(repository: string, tag: string): Promise<void> {
-    const res = await this.raw('POST', `/images/create?fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`, undefined, 600_000);
+    const res = await this.raw(
+      'POST',
+      `/images/create?fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`,
+      undefined,
+      600_000,
+    );
     // The pull reports errors inside its 200 progress stream.
     const failed = /"error"\s*:\s*"([^"]*)"/.exec(res.text);
-    if (res.status !== 200 || failed) throw new EngineError(res.status, `pull ${repository}:${tag}`, failed?.[1] ?? res.text);
+    if (res.status !== 200 || failed)
+      throw new EngineError(res.status, `pull ${repository}:${tag}`, failed?.[1] ?? res.text);
   }
 
   async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
     const res = await this.raw('GET', `/networks/${encodeURIComponent(name)}`);
     if (res.status === 200) return;
-    const created = await this.raw('POST', '/networks/create', { Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
-    if (created.status !== 201 && created.status !== 409) throw new EngineError(created.status, `create network ${name}`, created.text);
+    const created = await this.raw('POST', '/networks/create', {
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: labels,
+    });
+    if (created.status !== 201 && created.status !== 409)
+      throw new EngineError(created.status, `create network ${name}`, created.text);
   }
 
   async removeNetworks(labels: Record<string, string>): Promise<void> {
     const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
-    const nets = await this.#call<Array<{ Id: string }>>('GET', `/networks?filters=${encodeURIComponent(filters)}`, 'list networks');
+    const nets = await this.#call<Array<{ Id: string }>>(
+      'GET',
+      `/networks?filters=${encodeURIComponent(filters)}`,
+      'list networks',
+    );
     for (const n of nets) await this.raw('DELETE', `/networks/${n.Id}`);
   }
 }

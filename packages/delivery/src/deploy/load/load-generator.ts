@@ -36,7 +36,16 @@ export interface RunningLoad {
 
 export function startLoad(options: LoadOptions): RunningLoad {
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
-  const report: LoadReport = { sent: 0, ok: 0, failed: 0, failures: [], versions: {}, latenciesMs: [], durationMs: 0, timeline: [] };
+  const report: LoadReport = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    failures: [],
+    versions: {},
+    latenciesMs: [],
+    durationMs: 0,
+    timeline: [],
+  };
   const start = performance.now();
   const interval = 1000 / options.rps;
   let inFlight = 0;
@@ -60,7 +69,9 @@ export function startLoad(options: LoadOptions): RunningLoad {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const version = String(res.headers['x-version'] ?? '') || (/"version":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1] ?? '?');
+        const version =
+          String(res.headers['x-version'] ?? '') ||
+          (/"version":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1] ?? '?');
         if (res.statusCode === 200) {
           report.ok++;
           report.versions[version] = (report.versions[version] ?? 0) + 1;

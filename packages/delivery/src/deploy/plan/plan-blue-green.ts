@@ -12,23 +12,47 @@ export function planBlueGreen(observed: ObservedState, settings: PlanSettings, t
   const idle = otherSlot(active);
   const steps: PlannedStep[] = planPreamble(observed, settings, target);
   for (const kept of servingReplicas(observed, idle)) {
-    steps.push({ step: { kind: 'remove-server', slot: idle, server: kept.server }, phase: 'prepare', undo: [] });
+    steps.push({
+      step: { kind: 'remove-server', slot: idle, server: kept.server },
+      phase: 'prepare',
+      undo: [],
+    });
     steps.push({ step: { kind: 'remove-replica', replica: kept.name }, phase: 'prepare', undo: [] });
   }
   const specs = Array.from({ length: settings.replicas }, (_, i) => specFor(settings, target, idle, i));
   for (const spec of specs) steps.push(startStep(spec));
-  steps.push({ step: { kind: 'check-replicas', replicas: specs.map((s) => s.name), checks: ALL_CHECKS }, phase: 'prepare', undo: [] });
+  steps.push({
+    step: { kind: 'check-replicas', replicas: specs.map((s) => s.name), checks: ALL_CHECKS },
+    phase: 'prepare',
+    undo: [],
+  });
   for (const spec of specs) steps.push(addServerStep(spec, 'prepare', settings.drainTimeoutMs));
-  steps.push({ step: { kind: 'switch-slot', from: active, to: idle }, phase: 'shift', undo: [{ kind: 'switch-slot', from: idle, to: active }] });
+  steps.push({
+    step: { kind: 'switch-slot', from: active, to: idle },
+    phase: 'shift',
+    undo: [{ kind: 'switch-slot', from: idle, to: active }],
+  });
   const old = servingReplicas(observed, active);
   if (settings.keepPreviousSeconds === 0 || old.length === 0) {
     for (const o of old) {
-      steps.push({ step: { kind: 'drain-server', slot: active, server: o.server, timeoutMs: settings.drainTimeoutMs }, phase: 'finalize', undo: [] });
-      steps.push({ step: { kind: 'remove-server', slot: active, server: o.server }, phase: 'finalize', undo: [] });
+      steps.push({
+        step: { kind: 'drain-server', slot: active, server: o.server, timeoutMs: settings.drainTimeoutMs },
+        phase: 'finalize',
+        undo: [],
+      });
+      steps.push({
+        step: { kind: 'remove-server', slot: active, server: o.server },
+        phase: 'finalize',
+        undo: [],
+      });
       steps.push({ step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] });
     }
   } else {
-    steps.push({ step: { kind: 'retain-slot', slot: active, seconds: settings.keepPreviousSeconds }, phase: 'finalize', undo: [] });
+    steps.push({
+      step: { kind: 'retain-slot', slot: active, seconds: settings.keepPreviousSeconds },
+      phase: 'finalize',
+      undo: [],
+    });
   }
   return {
     strategy: 'blue-green',

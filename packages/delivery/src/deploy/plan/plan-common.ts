@@ -8,7 +8,11 @@ export function planPreamble(observed: ObservedState, settings: PlanSettings, ta
   for (const stray of strayReplicas(observed))
     steps.push({ step: { kind: 'remove-replica', replica: stray.name }, phase: 'prepare', undo: [] });
   if (settings.migration)
-    steps.push({ step: { kind: 'run-migration', image: target.image, command: settings.migration }, phase: 'prepare', undo: [] });
+    steps.push({
+      step: { kind: 'run-migration', image: target.image, command: settings.migration },
+      phase: 'prepare',
+      undo: [],
+    });
   return steps;
 }
 
@@ -27,11 +31,19 @@ export function specFor(settings: PlanSettings, target: Target, slot: Slot, inde
 
 /** Start a replica; its undo removes it. */
 export function startStep(spec: ReplicaSpec): PlannedStep {
-  return { step: { kind: 'start-replica', replica: spec }, phase: 'prepare', undo: [{ kind: 'remove-replica', replica: spec.name }] };
+  return {
+    step: { kind: 'start-replica', replica: spec },
+    phase: 'prepare',
+    undo: [{ kind: 'remove-replica', replica: spec.name }],
+  };
 }
 
 /** Register a replica with the router; its undo drains it first so no request is cut. */
-export function addServerStep(spec: ReplicaSpec, phase: PlannedStep['phase'], drainTimeoutMs: number): PlannedStep {
+export function addServerStep(
+  spec: ReplicaSpec,
+  phase: PlannedStep['phase'],
+  drainTimeoutMs: number,
+): PlannedStep {
   return {
     step: { kind: 'add-server', slot: spec.slot, server: spec.server, replica: spec.name },
     phase,

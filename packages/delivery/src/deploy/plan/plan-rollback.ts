@@ -14,19 +14,45 @@ export interface RollbackInput {
  * it — instant, nothing starts. Otherwise a redeploy of the previous digest through the same strategy.
  * Returns undefined when there is nothing to return to.
  */
-export function planRollback(observed: ObservedState, settings: PlanSettings, input: RollbackInput): Plan | undefined {
+export function planRollback(
+  observed: ObservedState,
+  settings: PlanSettings,
+  input: RollbackInput,
+): Plan | undefined {
   const active = observed.router.activeSlot;
   const idle = otherSlot(active);
   const kept = servingReplicas(observed, idle);
   const current = currentVersion(observed);
   const keptVersion = kept[0];
-  if (kept.length > 0 && keptVersion && (current === undefined || keptVersion.digest !== current.digest || keptVersion.version !== current.version)) {
+  if (
+    kept.length > 0 &&
+    keptVersion &&
+    (current === undefined ||
+      keptVersion.digest !== current.digest ||
+      keptVersion.version !== current.version)
+  ) {
     const steps: PlannedStep[] = [
       // A replica kept for an hour may have died since: prove the kept set answers before the flip.
-      { step: { kind: 'check-replicas', replicas: kept.map((r) => r.name), checks: ['container', 'api'] }, phase: 'prepare', undo: [] },
-      ...kept.map((r): PlannedStep => ({ step: { kind: 'ready-server', slot: idle, server: r.server }, phase: 'prepare', undo: [] })),
-      { step: { kind: 'switch-slot', from: active, to: idle }, phase: 'shift', undo: [{ kind: 'switch-slot', from: idle, to: active }] },
-      { step: { kind: 'retain-slot', slot: active, seconds: settings.keepPreviousSeconds }, phase: 'finalize', undo: [] },
+      {
+        step: { kind: 'check-replicas', replicas: kept.map((r) => r.name), checks: ['container', 'api'] },
+        phase: 'prepare',
+        undo: [],
+      },
+      ...kept.map((r): PlannedStep => ({
+        step: { kind: 'ready-server', slot: idle, server: r.server },
+        phase: 'prepare',
+        undo: [],
+      })),
+      {
+        step: { kind: 'switch-slot', from: active, to: idle },
+        phase: 'shift',
+        undo: [{ kind: 'switch-slot', from: idle, to: active }],
+      },
+      {
+        step: { kind: 'retain-slot', slot: active, seconds: settings.keepPreviousSeconds },
+        phase: 'finalize',
+        undo: [],
+      },
     ];
     return {
       strategy: 'rollback-flip',
@@ -40,5 +66,7 @@ export function planRollback(observed: ObservedState, settings: PlanSettings, in
   }
   if (!input.previous) return undefined;
   const redeploy = { ...settings, migration: undefined };
-  return input.strategy === 'blue-green' ? planBlueGreen(observed, redeploy, input.previous) : planRolling(observed, redeploy, input.previous);
+  return input.strategy === 'blue-green'
+    ? planBlueGreen(observed, redeploy, input.previous)
+    : planRolling(observed, redeploy, input.previous);
 }

@@ -20,20 +20,29 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
     for (const spec of specs) steps.push(startStep(spec));
     // The first batch proves the version (all five checks); later batches prove each replica.
     steps.push({
-      step: { kind: 'check-replicas', replicas: specs.map((s) => s.name), checks: b === 0 ? ALL_CHECKS : REPLICA_CHECKS },
+      step: {
+        kind: 'check-replicas',
+        replicas: specs.map((s) => s.name),
+        checks: b === 0 ? ALL_CHECKS : REPLICA_CHECKS,
+      },
       phase: 'prepare',
       undo: [],
     });
     for (const spec of specs) steps.push(addServerStep(spec, 'shift', settings.drainTimeoutMs));
     // The last batch retires every old replica left, so scaling down happens here too.
-    const retireCount = b === batches - 1 ? old.length - oldCursor : Math.min(specs.length, old.length - oldCursor);
+    const retireCount =
+      b === batches - 1 ? old.length - oldCursor : Math.min(specs.length, old.length - oldCursor);
     for (const o of old.slice(oldCursor, oldCursor + retireCount)) {
       steps.push({
         step: { kind: 'drain-server', slot, server: o.server, timeoutMs: settings.drainTimeoutMs },
         phase: 'shift',
         undo: [{ kind: 'ready-server', slot, server: o.server }],
       });
-      steps.push({ step: { kind: 'stop-replica', replica: o.name }, phase: 'shift', undo: [{ kind: 'restart-replica', replica: o.name }] });
+      steps.push({
+        step: { kind: 'stop-replica', replica: o.name },
+        phase: 'shift',
+        undo: [{ kind: 'restart-replica', replica: o.name }],
+      });
     }
     oldCursor += Math.max(0, retireCount);
   }

@@ -3,37 +3,110 @@ import { planBlueGreen } from './plan-blue-green.js';
 import { planRollback } from './plan-rollback.js';
 import { planRolling } from './plan-rolling.js';
 import { describeStep, renderPlan } from './render-plan.js';
-import type { ObservedReplica, ObservedServer, ObservedState, PlanSettings, Slot, Step, Target } from './types.js';
+import type {
+  ObservedReplica,
+  ObservedServer,
+  ObservedState,
+  PlanSettings,
+  Slot,
+  Step,
+  Target,
+} from './types.js';
 import { currentVersion, otherSlot, strayReplicas } from './types.js';
 
-const settings: PlanSettings = { environment: 'staging', app: 'app', replicas: 2, batchSize: 1, keepPreviousSeconds: 600, drainTimeoutMs: 5000, migration: undefined };
-const target: Target = { version: '1.1.0', image: 'repo@sha256:new', digest: 'sha256:new', deploymentId: 'd2' };
+const settings: PlanSettings = {
+  environment: 'staging',
+  app: 'app',
+  replicas: 2,
+  batchSize: 1,
+  keepPreviousSeconds: 600,
+  drainTimeoutMs: 5000,
+  migration: undefined,
+};
+const target: Target = {
+  version: '1.1.0',
+  image: 'repo@sha256:new',
+  digest: 'sha256:new',
+  deploymentId: 'd2',
+};
 
-function replica(slot: Slot, index: number, version = '1.0.0', deploymentId = 'd1', running = true): ObservedReplica {
-  return { id: `${slot}${index}`, name: `app-staging-${slot}-${deploymentId}-${index}`, server: `${slot[0]}-${deploymentId}-${index}`, slot, version, digest: `sha256:${version}`, deploymentId, index, running };
+function replica(
+  slot: Slot,
+  index: number,
+  version = '1.0.0',
+  deploymentId = 'd1',
+  running = true,
+): ObservedReplica {
+  return {
+    id: `${slot}${index}`,
+    name: `app-staging-${slot}-${deploymentId}-${index}`,
+    server: `${slot[0]}-${deploymentId}-${index}`,
+    slot,
+    version,
+    digest: `sha256:${version}`,
+    deploymentId,
+    index,
+    running,
+  };
 }
 function server(r: ObservedReplica): ObservedServer {
-  return { slot: r.slot, server: r.server, address: '172.18.0.2:8000', state: 'ready', status: 'UP', weight: 100, sessions: 0 };
+  return {
+    slot: r.slot,
+    server: r.server,
+    address: '172.18.0.2:8000',
+    state: 'ready',
+    status: 'UP',
+    weight: 100,
+    sessions: 0,
+  };
 }
 function state(replicas: ObservedReplica[], activeSlot: Slot = 'blue', inRouter = replicas): ObservedState {
   return { replicas, router: { running: true, activeSlot, servers: inRouter.map(server) } };
 }
-const kinds = (steps: Array<{ step: Step }>) => steps.map((s) => `${s.step.kind}${s.step.kind !== 'add-server' && 'replica' in s.step && typeof s.step.replica === 'string' ? ` ${s.step.replica}` : ''}${'server' in s.step ? ` ${s.step.server}` : ''}`);
+const kinds = (steps: Array<{ step: Step }>) =>
+  steps.map(
+    (s) =>
+      `${s.step.kind}${s.step.kind !== 'add-server' && 'replica' in s.step && typeof s.step.replica === 'string' ? ` ${s.step.replica}` : ''}${'server' in s.step ? ` ${s.step.server}` : ''}`,
+  );
 
 describe('planRolling', () => {
-  const cases: Array<{ name: string; observed: ObservedState; settings?: Partial<PlanSettings>; expected: string[] }> = [
+  const cases: Array<{
+    name: string;
+    observed: ObservedState;
+    settings?: Partial<PlanSettings>;
+    expected: string[];
+  }> = [
     {
       name: 'first deployment: router missing, nothing to retire',
       observed: { replicas: [], router: { running: false, activeSlot: 'blue', servers: [] } },
-      expected: ['ensure-router', 'start-replica', 'check-replicas', 'add-server b-d2-0', 'start-replica', 'check-replicas', 'add-server b-d2-1'],
+      expected: [
+        'ensure-router',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-1',
+      ],
     },
     {
       name: 'two old replicas, batch 1: start-first, one at a time, old removed at the end',
       observed: state([replica('blue', 0), replica('blue', 1)]),
       expected: [
-        'start-replica', 'check-replicas', 'add-server b-d2-0', 'drain-server b-d1-0', 'stop-replica app-staging-blue-d1-0',
-        'start-replica', 'check-replicas', 'add-server b-d2-1', 'drain-server b-d1-1', 'stop-replica app-staging-blue-d1-1',
-        'remove-server b-d1-0', 'remove-replica app-staging-blue-d1-0', 'remove-server b-d1-1', 'remove-replica app-staging-blue-d1-1',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'drain-server b-d1-0',
+        'stop-replica app-staging-blue-d1-0',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-1',
+        'drain-server b-d1-1',
+        'stop-replica app-staging-blue-d1-1',
+        'remove-server b-d1-0',
+        'remove-replica app-staging-blue-d1-0',
+        'remove-server b-d1-1',
+        'remove-replica app-staging-blue-d1-1',
       ],
     },
     {
@@ -41,9 +114,19 @@ describe('planRolling', () => {
       observed: state([replica('blue', 0), replica('blue', 1)]),
       settings: { batchSize: 2 },
       expected: [
-        'start-replica', 'start-replica', 'check-replicas', 'add-server b-d2-0', 'add-server b-d2-1',
-        'drain-server b-d1-0', 'stop-replica app-staging-blue-d1-0', 'drain-server b-d1-1', 'stop-replica app-staging-blue-d1-1',
-        'remove-server b-d1-0', 'remove-replica app-staging-blue-d1-0', 'remove-server b-d1-1', 'remove-replica app-staging-blue-d1-1',
+        'start-replica',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'add-server b-d2-1',
+        'drain-server b-d1-0',
+        'stop-replica app-staging-blue-d1-0',
+        'drain-server b-d1-1',
+        'stop-replica app-staging-blue-d1-1',
+        'remove-server b-d1-0',
+        'remove-replica app-staging-blue-d1-0',
+        'remove-server b-d1-1',
+        'remove-replica app-staging-blue-d1-1',
       ],
     },
     {
@@ -51,33 +134,70 @@ describe('planRolling', () => {
       observed: state([replica('blue', 0), replica('blue', 1), replica('blue', 2)]),
       settings: { replicas: 1 },
       expected: [
-        'start-replica', 'check-replicas', 'add-server b-d2-0',
-        'drain-server b-d1-0', 'stop-replica app-staging-blue-d1-0', 'drain-server b-d1-1', 'stop-replica app-staging-blue-d1-1', 'drain-server b-d1-2', 'stop-replica app-staging-blue-d1-2',
-        'remove-server b-d1-0', 'remove-replica app-staging-blue-d1-0', 'remove-server b-d1-1', 'remove-replica app-staging-blue-d1-1', 'remove-server b-d1-2', 'remove-replica app-staging-blue-d1-2',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'drain-server b-d1-0',
+        'stop-replica app-staging-blue-d1-0',
+        'drain-server b-d1-1',
+        'stop-replica app-staging-blue-d1-1',
+        'drain-server b-d1-2',
+        'stop-replica app-staging-blue-d1-2',
+        'remove-server b-d1-0',
+        'remove-replica app-staging-blue-d1-0',
+        'remove-server b-d1-1',
+        'remove-replica app-staging-blue-d1-1',
+        'remove-server b-d1-2',
+        'remove-replica app-staging-blue-d1-2',
       ],
     },
     {
       name: 'a stray container (not in the router) is removed first; a migration runs before any replica',
       observed: state([replica('blue', 0), replica('blue', 5, '1.1.0', 'dX')], 'blue', [replica('blue', 0)]),
       settings: { replicas: 1, migration: ['migrate'] },
-      expected: ['remove-replica app-staging-blue-dX-5', 'run-migration', 'start-replica', 'check-replicas', 'add-server b-d2-0', 'drain-server b-d1-0', 'stop-replica app-staging-blue-d1-0', 'remove-server b-d1-0', 'remove-replica app-staging-blue-d1-0'],
+      expected: [
+        'remove-replica app-staging-blue-dX-5',
+        'run-migration',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'drain-server b-d1-0',
+        'stop-replica app-staging-blue-d1-0',
+        'remove-server b-d1-0',
+        'remove-replica app-staging-blue-d1-0',
+      ],
     },
     {
       name: 'rolling on green when green is live',
       observed: state([replica('green', 0)], 'green'),
       settings: { replicas: 1 },
-      expected: ['start-replica', 'check-replicas', 'add-server g-d2-0', 'drain-server g-d1-0', 'stop-replica app-staging-green-d1-0', 'remove-server g-d1-0', 'remove-replica app-staging-green-d1-0'],
+      expected: [
+        'start-replica',
+        'check-replicas',
+        'add-server g-d2-0',
+        'drain-server g-d1-0',
+        'stop-replica app-staging-green-d1-0',
+        'remove-server g-d1-0',
+        'remove-replica app-staging-green-d1-0',
+      ],
     },
   ];
   for (const c of cases)
     it(c.name, () => {
-      expect(kinds(planRolling(c.observed, { ...settings, ...c.settings }, target).steps)).toEqual(c.expected);
+      expect(kinds(planRolling(c.observed, { ...settings, ...c.settings }, target).steps)).toEqual(
+        c.expected,
+      );
     });
 
   it('proves the version with all five checks in the first batch and each later replica with two', () => {
     const plan = planRolling(state([replica('blue', 0), replica('blue', 1)]), settings, target);
-    const checks = plan.steps.filter((s) => s.step.kind === 'check-replicas').map((s) => (s.step as { checks: string[] }).checks);
-    expect(checks).toEqual([['container', 'api', 'database', 'external', 'performance'], ['container', 'api']]);
+    const checks = plan.steps
+      .filter((s) => s.step.kind === 'check-replicas')
+      .map((s) => (s.step as { checks: string[] }).checks);
+    expect(checks).toEqual([
+      ['container', 'api', 'database', 'external', 'performance'],
+      ['container', 'api'],
+    ]);
     expect(plan.from).toEqual({ version: '1.0.0', digest: 'sha256:1.0.0' });
   });
 
@@ -90,7 +210,16 @@ describe('planRolling', () => {
     expect(undo['stop-replica']).toEqual(['restart-replica']);
     expect(plan.steps.filter((s) => s.phase === 'finalize').every((s) => s.undo.length === 0)).toBe(true);
     expect(plan.steps.find((s) => s.step.kind === 'start-replica')!.step).toMatchObject({
-      replica: { name: 'app-staging-blue-d2-0', server: 'b-d2-0', slot: 'blue', version: '1.1.0', image: 'repo@sha256:new', digest: 'sha256:new', deploymentId: 'd2', index: 0 },
+      replica: {
+        name: 'app-staging-blue-d2-0',
+        server: 'b-d2-0',
+        slot: 'blue',
+        version: '1.1.0',
+        image: 'repo@sha256:new',
+        digest: 'sha256:new',
+        deploymentId: 'd2',
+        index: 0,
+      },
     });
   });
 });
@@ -98,9 +227,21 @@ describe('planRolling', () => {
 describe('planBlueGreen', () => {
   it('starts the full green set, checks it, registers it, switches once, keeps blue', () => {
     const plan = planBlueGreen(state([replica('blue', 0), replica('blue', 1)]), settings, target);
-    expect(kinds(plan.steps)).toEqual(['start-replica', 'start-replica', 'check-replicas', 'add-server g-d2-0', 'add-server g-d2-1', 'switch-slot', 'retain-slot']);
+    expect(kinds(plan.steps)).toEqual([
+      'start-replica',
+      'start-replica',
+      'check-replicas',
+      'add-server g-d2-0',
+      'add-server g-d2-1',
+      'switch-slot',
+      'retain-slot',
+    ]);
     expect(plan.steps.filter((s) => s.step.kind === 'switch-slot')).toHaveLength(1);
-    expect(plan.steps.find((s) => s.step.kind === 'switch-slot')).toMatchObject({ step: { from: 'blue', to: 'green' }, phase: 'shift', undo: [{ kind: 'switch-slot', from: 'green', to: 'blue' }] });
+    expect(plan.steps.find((s) => s.step.kind === 'switch-slot')).toMatchObject({
+      step: { from: 'blue', to: 'green' },
+      phase: 'shift',
+      undo: [{ kind: 'switch-slot', from: 'green', to: 'blue' }],
+    });
     // Every step before the switch is "prepare": green gets no traffic until then.
     const switchAt = plan.steps.findIndex((s) => s.step.kind === 'switch-slot');
     expect(plan.steps.slice(0, switchAt).every((s) => s.phase === 'prepare')).toBe(true);
@@ -110,19 +251,44 @@ describe('planBlueGreen', () => {
   it('retires the set kept from the previous switch before starting the new one', () => {
     const observed = state([replica('green', 0, '1.0.0', 'd0'), replica('blue', 0, '1.0.5', 'd1')], 'blue');
     expect(kinds(planBlueGreen(observed, { ...settings, replicas: 1 }, target).steps)).toEqual([
-      'remove-server g-d0-0', 'remove-replica app-staging-green-d0-0', 'start-replica', 'check-replicas', 'add-server g-d2-0', 'switch-slot', 'retain-slot',
+      'remove-server g-d0-0',
+      'remove-replica app-staging-green-d0-0',
+      'start-replica',
+      'check-replicas',
+      'add-server g-d2-0',
+      'switch-slot',
+      'retain-slot',
     ]);
   });
 
   it('retires blue at once (drained) when the keep window is 0', () => {
-    const plan = planBlueGreen(state([replica('blue', 0)]), { ...settings, replicas: 1, keepPreviousSeconds: 0 }, target);
-    expect(kinds(plan.steps).slice(-4)).toEqual(['switch-slot', 'drain-server b-d1-0', 'remove-server b-d1-0', 'remove-replica app-staging-blue-d1-0']);
+    const plan = planBlueGreen(
+      state([replica('blue', 0)]),
+      { ...settings, replicas: 1, keepPreviousSeconds: 0 },
+      target,
+    );
+    expect(kinds(plan.steps).slice(-4)).toEqual([
+      'switch-slot',
+      'drain-server b-d1-0',
+      'remove-server b-d1-0',
+      'remove-replica app-staging-blue-d1-0',
+    ]);
     expect(plan.steps.slice(-3).every((s) => s.phase === 'finalize')).toBe(true);
   });
 
   it('on an empty environment needs no retain step', () => {
-    const plan = planBlueGreen({ replicas: [], router: { running: false, activeSlot: 'blue', servers: [] } }, { ...settings, replicas: 1 }, target);
-    expect(kinds(plan.steps)).toEqual(['ensure-router', 'start-replica', 'check-replicas', 'add-server g-d2-0', 'switch-slot']);
+    const plan = planBlueGreen(
+      { replicas: [], router: { running: false, activeSlot: 'blue', servers: [] } },
+      { ...settings, replicas: 1 },
+      target,
+    );
+    expect(kinds(plan.steps)).toEqual([
+      'ensure-router',
+      'start-replica',
+      'check-replicas',
+      'add-server g-d2-0',
+      'switch-slot',
+    ]);
     expect(plan.from).toBeUndefined();
   });
 });
@@ -132,15 +298,29 @@ describe('planRollback', () => {
     const observed = state([replica('blue', 0, '1.0.0', 'd1'), replica('green', 0, '1.1.0', 'd2')], 'green');
     const plan = planRollback(observed, settings, { strategy: 'blue-green', previous: undefined })!;
     expect(plan.strategy).toBe('rollback-flip');
-    expect(kinds(plan.steps)).toEqual(['check-replicas', 'ready-server b-d1-0', 'switch-slot', 'retain-slot']);
+    expect(kinds(plan.steps)).toEqual([
+      'check-replicas',
+      'ready-server b-d1-0',
+      'switch-slot',
+      'retain-slot',
+    ]);
     expect(plan.to.version).toBe('1.0.0');
     expect(plan.from?.version).toBe('1.1.0');
   });
 
   it('redeploys the previous digest through rolling when nothing is kept', () => {
     const observed = state([replica('blue', 0, '1.1.0', 'd2')]);
-    const previous: Target = { version: '1.0.0', image: 'repo@sha256:old', digest: 'sha256:old', deploymentId: 'd3' };
-    const plan = planRollback(observed, { ...settings, replicas: 1, migration: ['migrate'] }, { strategy: 'rolling', previous })!;
+    const previous: Target = {
+      version: '1.0.0',
+      image: 'repo@sha256:old',
+      digest: 'sha256:old',
+      deploymentId: 'd3',
+    };
+    const plan = planRollback(
+      observed,
+      { ...settings, replicas: 1, migration: ['migrate'] },
+      { strategy: 'rolling', previous },
+    )!;
     expect(plan.strategy).toBe('rolling');
     expect(plan.to).toEqual({ version: '1.0.0', digest: 'sha256:old', image: 'repo@sha256:old' });
     // Migrations only go forward: a rollback never runs them.
@@ -148,12 +328,17 @@ describe('planRollback', () => {
   });
 
   it('redeploys through blue-green when that is the strategy', () => {
-    const plan = planRollback(state([replica('blue', 0, '1.1.0')]), settings, { strategy: 'blue-green', previous: { ...target, version: '1.0.0' } })!;
+    const plan = planRollback(state([replica('blue', 0, '1.1.0')]), settings, {
+      strategy: 'blue-green',
+      previous: { ...target, version: '1.0.0' },
+    })!;
     expect(plan.strategy).toBe('blue-green');
   });
 
   it('has nothing to return to without a kept set or history', () => {
-    expect(planRollback(state([replica('blue', 0)]), settings, { strategy: 'rolling', previous: undefined })).toBeUndefined();
+    expect(
+      planRollback(state([replica('blue', 0)]), settings, { strategy: 'rolling', previous: undefined }),
+    ).toBeUndefined();
   });
 
   it('does not flip to a kept set of the version already serving', () => {
@@ -164,7 +349,11 @@ describe('planRollback', () => {
 
 describe('observed-state helpers and rendering', () => {
   it('reads the serving version as the majority of live replicas', () => {
-    expect(currentVersion(state([replica('blue', 0, '1.0.0'), replica('blue', 1, '1.1.0'), replica('blue', 2, '1.1.0')]))).toEqual({ version: '1.1.0', digest: 'sha256:1.1.0' });
+    expect(
+      currentVersion(
+        state([replica('blue', 0, '1.0.0'), replica('blue', 1, '1.1.0'), replica('blue', 2, '1.1.0')]),
+      ),
+    ).toEqual({ version: '1.1.0', digest: 'sha256:1.1.0' });
     expect(currentVersion(state([]))).toBeUndefined();
     expect(otherSlot('green')).toBe('blue');
     expect(strayReplicas(state([replica('blue', 0)], 'blue', []))).toHaveLength(1);
@@ -187,11 +376,22 @@ describe('observed-state helpers and rendering', () => {
       'keep slot blue running 60 s for an instant rollback (retired by the next deployment)',
       'remove r',
     ]);
-    const text = renderPlan({ ...planBlueGreen(state([replica('blue', 0)]), { ...settings, replicas: 1 }, target), note: 'n' });
+    const text = renderPlan({
+      ...planBlueGreen(state([replica('blue', 0)]), { ...settings, replicas: 1 }, target),
+      note: 'n',
+    });
     expect(text).toContain('plan: blue-green of staging: 1.0.0 (sha256:1.0.0) → 1.1.0 (sha256:new)');
     expect(text).toContain('note: n');
     expect(text).toContain('[shift] router: switch all traffic blue → green (one step)');
     expect(text).toContain('undo: router: switch all traffic green → blue (one step)');
-    expect(renderPlan(planRolling({ replicas: [], router: { running: false, activeSlot: 'blue', servers: [] } }, settings, target))).toContain('(nothing running)');
+    expect(
+      renderPlan(
+        planRolling(
+          { replicas: [], router: { running: false, activeSlot: 'blue', servers: [] } },
+          settings,
+          target,
+        ),
+      ),
+    ).toContain('(nothing running)');
   });
 });

@@ -120,7 +120,13 @@ export interface PlanSettings {
   migration: string[] | undefined;
 }
 
-export function replicaName(app: string, environment: string, slot: Slot, deploymentId: string, index: number): string {
+export function replicaName(
+  app: string,
+  environment: string,
+  slot: Slot,
+  deploymentId: string,
+  index: number,
+): string {
   return `${app}-${environment}-${slot}-${deploymentId}-${index}`;
 }
 

@@ -26,7 +26,10 @@ export function renderHaproxyConfig(servers: PersistedServer[]): string {
     '    option httpchk GET /health',
     ...servers
       .filter((s) => s.slot === slot)
-      .map((s) => `    server ${s.server} ${s.host}:${s.port} ${SERVER_OPTIONS} resolvers docker init-addr last,libc,none${s.state === 'maint' ? ' disabled' : ''}`),
+      .map(
+        (s) =>
+          `    server ${s.server} ${s.host}:${s.port} ${SERVER_OPTIONS} resolvers docker init-addr last,libc,none${s.state === 'maint' ? ' disabled' : ''}`,
+      ),
     '',
   ];
   return [

@@ -8,11 +8,15 @@ export function sendRuntimeCommand(socketPath: string, command: string, timeoutM
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     const chunks: Buffer[] = [];
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer to "${command}" in ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no answer to "${command}" in ${timeoutMs} ms`)),
+    );
     socket.on('connect', () => socket.write(`${command}\n`));
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    socket.on('error', (e) => reject(new StepFailedError(`router admin socket ${socketPath}: ${e.message}`, { cause: e })));
+    socket.on('error', (e) =>
+      reject(new StepFailedError(`router admin socket ${socketPath}: ${e.message}`, { cause: e })),
+    );
   });
 }
 
@@ -31,8 +35,20 @@ export function parseShowStat(csv: string): ObservedServer[] {
     const server = at(row, 'svname');
     if ((slot !== 'blue' && slot !== 'green') || server === 'BACKEND' || server === 'FRONTEND') continue;
     const status = at(row, 'status');
-    const state: ServerState = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') || status === 'NOLB' ? 'drain' : 'ready';
-    out.push({ slot, server, address: at(row, 'addr'), state, status, weight: Number(at(row, 'weight') || 0), sessions: Number(at(row, 'scur') || 0) });
+    const state: ServerState = status.startsWith('MAINT')
+      ? 'maint'
+      : status.startsWith('DRAIN') || status === 'NOLB'
+        ? 'drain'
+        : 'ready';
+    out.push({
+      slot,
+      server,
+      address: at(row, 'addr'),
+      state,
+      status,
+      weight: Number(at(row, 'weight') || 0),
+      sessions: Number(at(row, 'scur') || 0),
+    });
   }
   return out;
 }
@@ -46,7 +62,13 @@ export function parseActiveSlot(mapDump: string): Slot | undefined {
 function expectEmpty(answer: string, command: string): void {
   const text = answer.trim();
   // Successful admin commands answer nothing or a short confirmation.
-  if (text === '' || /^New server registered\.?$/i.test(text) || /^Server deleted\.?$/i.test(text) || /^Done\.?$/.test(text)) return;
+  if (
+    text === '' ||
+    /^New server registered\.?$/i.test(text) ||
+    /^Server deleted\.?$/i.test(text) ||
+    /^Done\.?$/.test(text)
+  )
+    return;
   throw new StepFailedError(`router refused "${command}": ${text}`);
 }
 
@@ -77,7 +99,11 @@ export class HaproxyRouter {
 
   async addServer(slot: Slot, server: string, address: string): Promise<void> {
     const existing = (await this.servers()).find((s) => s.slot === slot && s.server === server);
-    if (!existing) expectEmpty(await this.command(`add server ${slot}/${server} ${address} ${SERVER_OPTIONS}`), 'add server');
+    if (!existing)
+      expectEmpty(
+        await this.command(`add server ${slot}/${server} ${address} ${SERVER_OPTIONS}`),
+        'add server',
+      );
     expectEmpty(await this.command(`enable health ${slot}/${server}`), 'enable health');
     await this.ready(slot, server);
   }
@@ -87,12 +113,16 @@ export class HaproxyRouter {
   }
 
   /** Drain: no new requests; wait (bounded) until its sessions reach zero; then maintenance. */
-  async drain(slot: Slot, server: string, timeoutMs: number): Promise<{ waitedMs: number; leftSessions: number }> {
+  async drain(
+    slot: Slot,
+    server: string,
+    timeoutMs: number,
+  ): Promise<{ waitedMs: number; leftSessions: number }> {
     const start = this.now();
     const current = (await this.servers()).find((s) => s.slot === slot && s.server === server);
     if (!current) return { waitedMs: 0, leftSessions: 0 };
     expectEmpty(await this.command(`set server ${slot}/${server} state drain`), 'set server state drain');
-    let sessions = current.sessions;
+    let sessions: number;
     for (;;) {
       sessions = (await this.servers()).find((s) => s.slot === slot && s.server === server)?.sessions ?? 0;
       if (sessions === 0 || this.now() - start >= timeoutMs) break;

@@ -5,9 +5,28 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../errors.js';
 import { EnvironmentSchema } from '../config/environment-config.js';
 import { planRolling } from '../plan/plan-rolling.js';
-import { findRepoRoot, newDeploymentId, planSettings, publicUrl, renderStatus, renderSummary, selectStrategy, stateDirFor, validateVersion, type DeploySummary } from './deploy.js';
+import {
+  findRepoRoot,
+  newDeploymentId,
+  planSettings,
+  publicUrl,
+  renderStatus,
+  renderSummary,
+  selectStrategy,
+  stateDirFor,
+  validateVersion,
+  type DeploySummary,
+} from './deploy.js';
 
-const config = { ...EnvironmentSchema.parse({ app: 'app', image: { repository: 'r' }, router: { port: 8080 }, strategy: { default: 'blue-green' } }), name: 'staging' };
+const config = {
+  ...EnvironmentSchema.parse({
+    app: 'app',
+    image: { repository: 'r' },
+    router: { port: 8080 },
+    strategy: { default: 'blue-green' },
+  }),
+  name: 'staging',
+};
 
 describe('deploy options', () => {
   it('selects the requested strategy or the environment default; rejects unknown ones listing what exists', () => {
@@ -26,17 +45,33 @@ describe('deploy options', () => {
 
   it('makes short, sortable deployment ids', () => {
     expect(newDeploymentId(new Date('2026-01-01T00:00:00Z'), () => 0)).toMatch(/^[0-9a-z]{6}000$/);
-    expect(newDeploymentId(new Date('2026-01-01T00:00:00Z'), () => 0.5)).not.toBe(newDeploymentId(new Date('2026-01-01T00:00:00Z'), () => 0));
+    expect(newDeploymentId(new Date('2026-01-01T00:00:00Z'), () => 0.5)).not.toBe(
+      newDeploymentId(new Date('2026-01-01T00:00:00Z'), () => 0),
+    );
   });
 
   it('derives plan settings, URL and state directory from the environment', () => {
-    expect(planSettings(config)).toEqual({ environment: 'staging', app: 'app', replicas: 2, batchSize: 1, keepPreviousSeconds: 3600, drainTimeoutMs: 30000, migration: undefined });
+    expect(planSettings(config)).toEqual({
+      environment: 'staging',
+      app: 'app',
+      replicas: 2,
+      batchSize: 1,
+      keepPreviousSeconds: 3600,
+      drainTimeoutMs: 30000,
+      migration: undefined,
+    });
     expect(publicUrl(config)).toBe('http://127.0.0.1:8080');
     const root = mkdtempSync(join(tmpdir(), 'its-root-'));
     mkdirSync(join(root, 'deploy', 'environments'), { recursive: true });
     mkdirSync(join(root, 'a', 'b'), { recursive: true });
     expect(findRepoRoot(join(root, 'a', 'b'))).toBe(root);
-    const ctx = { cwd: join(root, 'a'), env: {}, now: () => new Date(), log: () => {}, signal: new AbortController().signal };
+    const ctx = {
+      cwd: join(root, 'a'),
+      env: {},
+      now: () => new Date(),
+      log: () => {},
+      signal: new AbortController().signal,
+    };
     expect(stateDirFor(ctx, config)).toBe(join(root, '.state', 'deploy', 'staging'));
     expect(stateDirFor({ ...ctx, stateDir: '/s' }, config)).toBe('/s/staging');
     expect(stateDirFor(ctx, { ...config, stateDir: 'var/x' })).toBe(join(root, 'var/x'));
@@ -45,10 +80,25 @@ describe('deploy options', () => {
 });
 
 describe('summaries', () => {
-  const plan = planRolling({ replicas: [], router: { running: true, activeSlot: 'blue', servers: [] } }, planSettings(config), { version: '1.1.0', image: 'img', digest: 'sha256:b', deploymentId: 'd' });
+  const plan = planRolling(
+    { replicas: [], router: { running: true, activeSlot: 'blue', servers: [] } },
+    planSettings(config),
+    { version: '1.1.0', image: 'img', digest: 'sha256:b', deploymentId: 'd' },
+  );
   const summary: DeploySummary = {
-    environment: 'staging', deploymentId: 'd', action: 'deploy', strategy: 'rolling', outcome: 'succeeded', from: { version: '1.0.0', digest: 'sha256:a' },
-    version: '1.1.0', digest: 'sha256:b', image: 'img', durationMs: 12_345, url: 'http://127.0.0.1:8080', plan, warnings: ['x not removed'],
+    environment: 'staging',
+    deploymentId: 'd',
+    action: 'deploy',
+    strategy: 'rolling',
+    outcome: 'succeeded',
+    from: { version: '1.0.0', digest: 'sha256:a' },
+    version: '1.1.0',
+    digest: 'sha256:b',
+    image: 'img',
+    durationMs: 12_345,
+    url: 'http://127.0.0.1:8080',
+    plan,
+    warnings: ['x not removed'],
     checks: [
       { check: 'container', target: 'r0', ok: true, durationMs: 1, attempts: 1, reason: 'healthy' },
       { check: 'api', target: 'r0', ok: true, durationMs: 1, attempts: 1, reason: 'ok' },
@@ -68,15 +118,51 @@ describe('summaries', () => {
       ].join('\n'),
     );
     expect(renderSummary({ ...summary, outcome: 'dry-run' })).toMatch(/\(dry run: nothing was changed\)$/);
-    expect(renderSummary({ ...summary, action: 'rollback', from: undefined, checks: [], warnings: [] })).toMatch(/^rolled back staging: 1\.1\.0\n[\s\S]*none run/);
+    expect(
+      renderSummary({ ...summary, action: 'rollback', from: undefined, checks: [], warnings: [] }),
+    ).toMatch(/^rolled back staging: 1\.1\.0\n[\s\S]*none run/);
   });
 
   it('renders status', () => {
     const text = renderStatus({
-      environment: 'staging', url: 'http://127.0.0.1:8080', router: { running: true, activeSlot: 'blue' }, serving: { version: '1.0.0', digest: 'sha256:a' },
-      replicas: [{ id: 'i', name: 'app-staging-blue-d-0', server: 'b-d-0', slot: 'blue', version: '1.0.0', digest: 'sha256:a', deploymentId: 'd', index: 0, running: true, router: 'ready UP, 0 session(s)' }],
+      environment: 'staging',
+      url: 'http://127.0.0.1:8080',
+      router: { running: true, activeSlot: 'blue' },
+      serving: { version: '1.0.0', digest: 'sha256:a' },
+      replicas: [
+        {
+          id: 'i',
+          name: 'app-staging-blue-d-0',
+          server: 'b-d-0',
+          slot: 'blue',
+          version: '1.0.0',
+          digest: 'sha256:a',
+          deploymentId: 'd',
+          index: 0,
+          running: true,
+          router: 'ready UP, 0 session(s)',
+        },
+      ],
       lock: undefined,
-      last: { id: 'd', environment: 'staging', who: 'ana', action: 'deploy', version: '1.0.0', digest: 'sha256:a', image: 'i', strategy: 'rolling', fromVersion: null, fromDigest: null, startedAt: 't', endedAt: 't2', outcome: 'succeeded', reason: null, checks: [], pid: 1, host: 'h' },
+      last: {
+        id: 'd',
+        environment: 'staging',
+        who: 'ana',
+        action: 'deploy',
+        version: '1.0.0',
+        digest: 'sha256:a',
+        image: 'i',
+        strategy: 'rolling',
+        fromVersion: null,
+        fromDigest: null,
+        startedAt: 't',
+        endedAt: 't2',
+        outcome: 'succeeded',
+        reason: null,
+        checks: [],
+        pid: 1,
+        host: 'h',
+      },
     });
     expect(text).toBe(
       [
@@ -87,6 +173,25 @@ describe('summaries', () => {
         '  last deployment: d deploy 1.0.0 succeeded at t',
       ].join('\n'),
     );
-    expect(renderStatus({ environment: 'e', url: 'u', router: { running: false, activeSlot: 'blue' }, serving: undefined, replicas: [], lock: { environment: 'e', holder: 'bo', pid: 2, host: 'h', reason: 'r', deploymentId: 'd', acquiredAt: 'a', expiresAt: 'x' }, last: undefined })).toContain('lock: held by bo (pid 2 on h) since a: r');
+    expect(
+      renderStatus({
+        environment: 'e',
+        url: 'u',
+        router: { running: false, activeSlot: 'blue' },
+        serving: undefined,
+        replicas: [],
+        lock: {
+          environment: 'e',
+          holder: 'bo',
+          pid: 2,
+          host: 'h',
+          reason: 'r',
+          deploymentId: 'd',
+          acquiredAt: 'a',
+          expiresAt: 'x',
+        },
+        last: undefined,
+      }),
+    ).toContain('lock: held by bo (pid 2 on h) since a: r');
   });
 });

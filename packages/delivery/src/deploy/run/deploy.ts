@@ -4,7 +4,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, StepFailedError, UsageError } from '../../errors.js';
 import { RegistryClient } from '../../registry/registry-client.js';
 import { verifyImageSignature } from '../../supply-chain/signing.js';
-import { STRATEGIES, VERSION_PATTERN, loadEnvironment, parseEnvFile, type EnvironmentConfig } from '../config/environment-config.js';
+import {
+  STRATEGIES,
+  VERSION_PATTERN,
+  loadEnvironment,
+  parseEnvFile,
+  type EnvironmentConfig,
+} from '../config/environment-config.js';
 import { routerName } from '../engine/container-spec.js';
 import { DockerEngine, resolveEngineTarget } from '../engine/docker-engine.js';
 import type { CheckResult } from '../health/checks.js';
@@ -89,12 +95,17 @@ export function planSettings(config: EnvironmentConfig): PlanSettings {
 }
 
 /** Picks the planner the options call for; no I/O. */
-export function selectStrategy(config: EnvironmentConfig, requested: string | undefined): 'rolling' | 'blue-green' {
+export function selectStrategy(
+  config: EnvironmentConfig,
+  requested: string | undefined,
+): 'rolling' | 'blue-green' {
   const strategy = requested ?? config.strategy.default;
   if (!(STRATEGIES as readonly string[]).includes(strategy))
     throw new UsageError(`unknown strategy "${strategy}"`, { fix: `use one of: ${STRATEGIES.join(', ')}` });
   if (strategy === 'canary')
-    throw new UsageError('strategy "canary" is not available yet (deployments part 2: canary analysis)', { fix: 'use -s rolling or -s blue-green' });
+    throw new UsageError('strategy "canary" is not available yet (deployments part 2: canary analysis)', {
+      fix: 'use -s rolling or -s blue-green',
+    });
   return strategy as 'rolling' | 'blue-green';
 }
 
@@ -111,37 +122,58 @@ interface Resolved {
 
 function splitRegistry(repository: string): { registry: string; path: string } | undefined {
   const first = repository.split('/')[0]!;
-  if (!repository.includes('/') || !(first.includes('.') || first.includes(':') || first === 'localhost')) return undefined;
+  if (!repository.includes('/') || !(first.includes('.') || first.includes(':') || first === 'localhost'))
+    return undefined;
   return { registry: first, path: repository.slice(first.length + 1) };
 }
 
 /** Finds the version's image and pins it by digest; unknown versions list what exists. */
-export async function resolveTarget(engine: DockerEngine, config: EnvironmentConfig, version: string, cwd: string): Promise<Resolved> {
+export async function resolveTarget(
+  engine: DockerEngine,
+  config: EnvironmentConfig,
+  version: string,
+  cwd: string,
+): Promise<Resolved> {
   validateVersion(version);
   const repo = config.image.repository;
   if (config.image.source === 'local') {
     if (config.image.requireSignature)
-      throw new ConfigError(`image.requireSignature: signatures are checked in a registry; set image.source: registry for ${config.name}`);
+      throw new ConfigError(
+        `image.requireSignature: signatures are checked in a registry; set image.source: registry for ${config.name}`,
+      );
     const image = await engine.inspectImage(`${repo}:${version}`);
     if (!image) {
       const tags = await engine.listLocalTags(repo);
       throw new UsageError(`version "${version}" of ${repo} is not on this engine`, {
-        fix: tags.length > 0 ? `versions that exist: ${tags.join(', ')}` : `no ${repo} image exists here; build one (itsctl build) or tag one`,
+        fix:
+          tags.length > 0
+            ? `versions that exist: ${tags.join(', ')}`
+            : `no ${repo} image exists here; build one (itsctl build) or tag one`,
       });
     }
     const digest = image.RepoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? image.Id;
     return { target: { version, image: image.Id, digest } };
   }
   const where = splitRegistry(repo);
-  if (!where) throw new ConfigError(`image.repository: "${repo}" names no registry host (expected HOST[:PORT]/PATH) while image.source is registry`);
+  if (!where)
+    throw new ConfigError(
+      `image.repository: "${repo}" names no registry host (expected HOST[:PORT]/PATH) while image.source is registry`,
+    );
   const client = new RegistryClient({ registry: where.registry });
   const descriptor = await client.headManifest(where.path, version);
   if (!descriptor) {
     const tags = (await client.listTags(where.path)).filter((t) => !t.startsWith('sha256-')).sort();
-    throw new UsageError(`version "${version}" is not in ${repo}`, { fix: tags.length > 0 ? `versions that exist: ${tags.join(', ')}` : `${repo} has no tags; publish one (itsctl publish)` });
+    throw new UsageError(`version "${version}" is not in ${repo}`, {
+      fix:
+        tags.length > 0
+          ? `versions that exist: ${tags.join(', ')}`
+          : `${repo} has no tags; publish one (itsctl publish)`,
+    });
   }
   if (config.image.requireSignature) {
-    const keys = config.image.publicKeys.map((k) => readFileSync(isAbsolute(k) ? k : join(findRepoRoot(cwd), k), 'utf8'));
+    const keys = config.image.publicKeys.map((k) =>
+      readFileSync(isAbsolute(k) ? k : join(findRepoRoot(cwd), k), 'utf8'),
+    );
     // Refuses unsigned or wrongly signed images before anything runs (supply-chain/signing.ts).
     await verifyImageSignature(client, where.path, descriptor.digest, keys);
   }
@@ -154,14 +186,19 @@ function replicaEnv(config: EnvironmentConfig, root: string): Record<string, str
   const out: Record<string, string> = {};
   for (const file of config.envFiles) {
     const path = isAbsolute(file) ? file : join(root, file);
-    if (!existsSync(path)) throw new ConfigError(`envFiles: ${file} does not exist`, { fix: `create it (see ${file}.example) or remove it from envFiles` });
+    if (!existsSync(path))
+      throw new ConfigError(`envFiles: ${file} does not exist`, {
+        fix: `create it (see ${file}.example) or remove it from envFiles`,
+      });
     Object.assign(out, parseEnvFile(readFileSync(path, 'utf8')));
   }
   return { ...out, ...config.env };
 }
 
 export function newDeploymentId(now: Date, random: () => number = Math.random): string {
-  return `${now.getTime().toString(36).slice(-6)}${Math.floor(random() * 36 ** 3).toString(36).padStart(3, '0')}`;
+  return `${now.getTime().toString(36).slice(-6)}${Math.floor(random() * 36 ** 3)
+    .toString(36)
+    .padStart(3, '0')}`;
 }
 
 export interface Session {
@@ -182,10 +219,25 @@ export async function openSession(ctx: DeployContext, environment: string): Prom
   const now = () => Date.now();
   const plainSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const router = createRouter(routerDir, plainSleep, now);
-  const base = { config, engine, router, routerDir, replicaEnv: replicaEnv(config, findRepoRoot(ctx.cwd)), progress: ctx.log, now };
+  const base = {
+    config,
+    engine,
+    router,
+    routerDir,
+    replicaEnv: replicaEnv(config, findRepoRoot(ctx.cwd)),
+    progress: ctx.log,
+    now,
+  };
   const runtime: Runtime = { ...base, sleep: abortableSleep(ctx.signal), signal: ctx.signal };
   const undoRuntime: Runtime = { ...base, sleep: plainSleep, signal: new AbortController().signal };
-  return { config, engine, store: new DeployStore(join(stateDir, 'deploy.sqlite')), runtime, undoRuntime, stateDir };
+  return {
+    config,
+    engine,
+    store: new DeployStore(join(stateDir, 'deploy.sqlite')),
+    runtime,
+    undoRuntime,
+    stateDir,
+  };
 }
 
 function who(env: Record<string, string | undefined>): string {
@@ -209,26 +261,54 @@ const isAlive = (pid: number): boolean => {
  * Finds deployments a killed command left half done and undoes the steps they had started, from
  * their journal; the runtime is read again afterwards. Says what it did.
  */
-export async function recoverInterrupted(session: Session, ctx: DeployContext, ownId: string): Promise<string[]> {
+export async function recoverInterrupted(
+  session: Session,
+  ctx: DeployContext,
+  ownId: string,
+): Promise<string[]> {
   const notes: string[] = [];
   for (const d of session.store.unfinished(session.config.name)) {
     if (d.id === ownId) continue;
     const journal = session.store.journal(d.id);
-    const started = journal.filter((j) => j.state !== 'undone').map((j) => ({ seq: j.seq, undo: j.undo as Step[] }));
+    const started = journal
+      .filter((j) => j.state !== 'undone')
+      .map((j) => ({ seq: j.seq, undo: j.undo as Step[] }));
     const finalizing = journal.some((j) => j.state !== 'undone' && isFinalize(j.step));
-    ctx.log(`found deployment ${d.id} (${d.version}, started ${d.startedAt} by ${d.who}, pid ${d.pid}) interrupted after ${journal.length} step(s)`);
+    ctx.log(
+      `found deployment ${d.id} (${d.version}, started ${d.startedAt} by ${d.who}, pid ${d.pid}) interrupted after ${journal.length} step(s)`,
+    );
     if (finalizing) {
       // It had switched and was retiring the old set: the new version serves; leftovers are stray
       // containers the next plan removes.
       ctx.log('  it had already moved all traffic; completing it: leftovers are removed by this deployment');
-      session.store.finishDeployment(d.id, 'recovered', ctx.now(), 'interrupted while retiring the previous version; completed by a later command', []);
+      session.store.finishDeployment(
+        d.id,
+        'recovered',
+        ctx.now(),
+        'interrupted while retiring the previous version; completed by a later command',
+        [],
+      );
       notes.push(`completed interrupted deployment ${d.id}`);
       continue;
     }
     ctx.log('  cleaning up: undoing its steps so the previous version serves');
-    const result = await undo(session.undoRuntime, started, { mark: (seq, state) => session.store.journalMark(d.id, seq, state) });
-    session.store.finishDeployment(d.id, 'interrupted', ctx.now(), `interrupted; cleaned up by a later command${result.undoErrors.length ? `: ${result.undoErrors.join('; ')}` : ''}`, []);
-    session.store.audit(ctx.now(), session.config.name, who(ctx.env), 'recover', `undid ${started.length} step(s) of ${d.id}`);
+    const result = await undo(session.undoRuntime, started, {
+      mark: (seq, state) => session.store.journalMark(d.id, seq, state),
+    });
+    session.store.finishDeployment(
+      d.id,
+      'interrupted',
+      ctx.now(),
+      `interrupted; cleaned up by a later command${result.undoErrors.length ? `: ${result.undoErrors.join('; ')}` : ''}`,
+      [],
+    );
+    session.store.audit(
+      ctx.now(),
+      session.config.name,
+      who(ctx.env),
+      'recover',
+      `undid ${started.length} step(s) of ${d.id}`,
+    );
     notes.push(`cleaned up interrupted deployment ${d.id}`);
   }
   return notes;
@@ -238,10 +318,15 @@ function isFinalize(step: unknown): boolean {
   return (step as { phase?: string }).phase === 'finalize';
 }
 
-function previousTarget(history: DeploymentRecord[], observed: ObservedState): Omit<Target, 'deploymentId'> | undefined {
+function previousTarget(
+  history: DeploymentRecord[],
+  observed: ObservedState,
+): Omit<Target, 'deploymentId'> | undefined {
   const current = currentVersion(observed);
   const done = history.filter((d) => d.outcome === 'succeeded');
-  const prev = done.find((d) => current === undefined || d.digest !== current.digest || d.version !== current.version);
+  const prev = done.find(
+    (d) => current === undefined || d.digest !== current.digest || d.version !== current.version,
+  );
   return prev ? { version: prev.version, image: prev.image, digest: prev.digest } : undefined;
 }
 
@@ -261,17 +346,30 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
     const deploymentId = newDeploymentId(startedAt);
     const settings = planSettings(config);
     let resolved: Resolved | undefined;
-    if (!options.rollback) resolved = await resolveTarget(engine, config, options.version ?? config.image.defaultVersion, ctx.cwd);
-    else if (options.version !== undefined) throw new UsageError('--rollback returns to the previous version; it takes no -v', { fix: 'drop -v, or deploy that version without --rollback' });
+    if (!options.rollback)
+      resolved = await resolveTarget(engine, config, options.version ?? config.image.defaultVersion, ctx.cwd);
+    else if (options.version !== undefined)
+      throw new UsageError('--rollback returns to the previous version; it takes no -v', {
+        fix: 'drop -v, or deploy that version without --rollback',
+      });
 
     const makePlan = (observed: ObservedState): Plan => {
       if (resolved) {
         const target = { ...resolved.target, deploymentId };
-        return strategy === 'blue-green' ? planBlueGreen(observed, settings, target) : planRolling(observed, settings, target);
+        return strategy === 'blue-green'
+          ? planBlueGreen(observed, settings, target)
+          : planRolling(observed, settings, target);
       }
       const prev = previousTarget(store.history(config.name, 200), observed);
-      const plan = planRollback(observed, settings, { strategy, previous: prev ? { ...prev, deploymentId } : undefined });
-      if (!plan) throw new UsageError(`nothing to roll back to in ${config.name}: no earlier successful deployment of another version`, { fix: `itsctl history -e ${config.name}` });
+      const plan = planRollback(observed, settings, {
+        strategy,
+        previous: prev ? { ...prev, deploymentId } : undefined,
+      });
+      if (!plan)
+        throw new UsageError(
+          `nothing to roll back to in ${config.name}: no earlier successful deployment of another version`,
+          { fix: `itsctl history -e ${config.name}` },
+        );
       return plan;
     };
 
@@ -282,11 +380,21 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
     }
 
     const lock = store.acquireLock(
-      { environment: config.name, holder: who(ctx.env), pid: process.pid, host: hostname(), reason: options.rollback ? 'rollback' : `deploy ${resolved?.target.version}`, deploymentId },
+      {
+        environment: config.name,
+        holder: who(ctx.env),
+        pid: process.pid,
+        host: hostname(),
+        reason: options.rollback ? 'rollback' : `deploy ${resolved?.target.version}`,
+        deploymentId,
+      },
       config.lockTtlSeconds,
       { isAlive, hostname: hostname(), now: ctx.now },
     );
-    if (lock.takenOver) ctx.log(`took over the lock of ${config.name} from ${lock.takenOver.holder} (pid ${lock.takenOver.pid}, ${lock.takenOver.reason}): ${lock.why}`);
+    if (lock.takenOver)
+      ctx.log(
+        `took over the lock of ${config.name} from ${lock.takenOver.holder} (pid ${lock.takenOver.pid}, ${lock.takenOver.reason}): ${lock.why}`,
+      );
     try {
       await recoverInterrupted(session, ctx, deploymentId);
       const observed = await observe(session.runtime);
@@ -307,20 +415,37 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
         pid: process.pid,
         host: hostname(),
       });
-      store.audit(ctx.now(), config.name, who(ctx.env), options.rollback ? 'rollback' : 'deploy', `${deploymentId}: ${plan.strategy} ${plan.from?.version ?? '(none)'} → ${plan.to.version}`);
-      const result = await executePlan(session.runtime, plan, {
-        start: (seq, step, undoSteps) => {
-          // The phase travels with the step so recovery knows whether traffic had fully moved.
-          store.journalStart(deploymentId, seq, { ...step, phase: plan.steps[seq]?.phase }, undoSteps);
-          store.refreshLock(config.name, deploymentId, config.lockTtlSeconds, ctx.now());
+      store.audit(
+        ctx.now(),
+        config.name,
+        who(ctx.env),
+        options.rollback ? 'rollback' : 'deploy',
+        `${deploymentId}: ${plan.strategy} ${plan.from?.version ?? '(none)'} → ${plan.to.version}`,
+      );
+      const result = await executePlan(
+        session.runtime,
+        plan,
+        {
+          start: (seq, step, undoSteps) => {
+            // The phase travels with the step so recovery knows whether traffic had fully moved.
+            store.journalStart(deploymentId, seq, { ...step, phase: plan.steps[seq]?.phase }, undoSteps);
+            store.refreshLock(config.name, deploymentId, config.lockTtlSeconds, ctx.now());
+          },
+          mark: (seq, state) => store.journalMark(deploymentId, seq, state),
         },
-        mark: (seq, state) => store.journalMark(deploymentId, seq, state),
-      }, session.undoRuntime);
+        session.undoRuntime,
+      );
       const checks = result.checks;
       if (!result.ok) {
         const failure = result.failure!;
         const reason = failure.error.message;
-        store.finishDeployment(deploymentId, result.undoErrors.length === 0 ? 'rolled-back' : 'failed', ctx.now(), reason, checks);
+        store.finishDeployment(
+          deploymentId,
+          result.undoErrors.length === 0 ? 'rolled-back' : 'failed',
+          ctx.now(),
+          reason,
+          checks,
+        );
         const kept = plan.from ? `${plan.from.version} keeps serving` : 'nothing was serving before';
         throw new StepFailedError(
           `deployment of ${plan.to.version} to ${config.name} failed and was rolled back (${kept}): ${reason}` +
@@ -329,7 +454,17 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
         );
       }
       store.finishDeployment(deploymentId, 'succeeded', ctx.now(), null, checks);
-      return summary(ctx, config, deploymentId, options, plan, 'succeeded', startedAt, checks, result.warnings);
+      return summary(
+        ctx,
+        config,
+        deploymentId,
+        options,
+        plan,
+        'succeeded',
+        startedAt,
+        checks,
+        result.warnings,
+      );
     } finally {
       store.releaseLock(config.name, deploymentId);
     }
@@ -338,7 +473,17 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
   }
 }
 
-function summary(ctx: DeployContext, config: EnvironmentConfig, deploymentId: string, options: DeployOptions, plan: Plan, outcome: DeploySummary['outcome'], startedAt: Date, checks: CheckResult[], warnings: string[]): DeploySummary {
+function summary(
+  ctx: DeployContext,
+  config: EnvironmentConfig,
+  deploymentId: string,
+  options: DeployOptions,
+  plan: Plan,
+  outcome: DeploySummary['outcome'],
+  startedAt: Date,
+  checks: CheckResult[],
+  warnings: string[],
+): DeploySummary {
   return {
     environment: config.name,
     deploymentId,
@@ -409,14 +554,24 @@ export function renderStatus(s: StatusReport): string {
   const lines = [
     `${s.environment}: ${s.serving ? `serving ${s.serving.version} (${s.serving.digest})` : 'nothing serving'} at ${s.url}`,
     `  router: ${s.router.running ? `running, traffic on slot ${s.router.activeSlot}` : 'not running'}`,
-    ...s.replicas.map((r) => `  ${r.name}: ${r.version} slot ${r.slot}${r.slot === s.router.activeSlot ? ' (live)' : ''}, ${r.running ? 'running' : 'stopped'}, router: ${r.router}`),
+    ...s.replicas.map(
+      (r) =>
+        `  ${r.name}: ${r.version} slot ${r.slot}${r.slot === s.router.activeSlot ? ' (live)' : ''}, ${r.running ? 'running' : 'stopped'}, router: ${r.router}`,
+    ),
     `  lock: ${s.lock ? `held by ${s.lock.holder} (pid ${s.lock.pid} on ${s.lock.host}) since ${s.lock.acquiredAt}: ${s.lock.reason}` : 'free'}`,
   ];
-  if (s.last) lines.push(`  last deployment: ${s.last.id} ${s.last.action} ${s.last.version} ${s.last.outcome} at ${s.last.startedAt}${s.last.reason ? ` (${s.last.reason})` : ''}`);
+  if (s.last)
+    lines.push(
+      `  last deployment: ${s.last.id} ${s.last.action} ${s.last.version} ${s.last.outcome} at ${s.last.startedAt}${s.last.reason ? ` (${s.last.reason})` : ''}`,
+    );
   return lines.join('\n');
 }
 
-export async function withStore<T>(ctx: DeployContext, environment: string, fn: (store: DeployStore, config: EnvironmentConfig) => T): Promise<T> {
+export async function withStore<T>(
+  ctx: DeployContext,
+  environment: string,
+  fn: (store: DeployStore, config: EnvironmentConfig) => T,
+): Promise<T> {
   const config = await loadEnvironment(environmentsDir(ctx), environment);
   const store = new DeployStore(join(stateDirFor(ctx, config), 'deploy.sqlite'));
   try {

@@ -26,7 +26,12 @@ const errorOf = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
  * runs the undo of every started step, newest first, with a runtime that cannot be interrupted: the
  * previous version must end up serving whatever happens.
  */
-export async function executePlan(rt: Runtime, plan: Plan, journal: Journal, undoRuntime: Runtime): Promise<ExecutionResult> {
+export async function executePlan(
+  rt: Runtime,
+  plan: Plan,
+  journal: Journal,
+  undoRuntime: Runtime,
+): Promise<ExecutionResult> {
   const checks: CheckResult[] = [];
   const started: Array<{ seq: number; undo: Step[] }> = [];
   const warnings: string[] = [];
@@ -34,7 +39,16 @@ export async function executePlan(rt: Runtime, plan: Plan, journal: Journal, und
   for (const [i, planned] of plan.steps.entries()) {
     const t0 = rt.now();
     if (planned.phase !== 'finalize' && rt.signal.aborted) {
-      return { ...(await undo(undoRuntime, started, journal)), ok: false, checks, failure: { step: planned.step, error: new Error(`interrupted (${String(rt.signal.reason ?? 'signal')}) before step ${i + 1}`), phase: planned.phase } };
+      return {
+        ...(await undo(undoRuntime, started, journal)),
+        ok: false,
+        checks,
+        failure: {
+          step: planned.step,
+          error: new Error(`interrupted (${String(rt.signal.reason ?? 'signal')}) before step ${i + 1}`),
+          phase: planned.phase,
+        },
+      };
     }
     rt.progress(`[${i + 1}/${total}] ${describeStep(planned.step)}`);
     journal.start(i, planned.step, planned.undo);
@@ -45,21 +59,33 @@ export async function executePlan(rt: Runtime, plan: Plan, journal: Journal, und
       if (rt.now() - t0 > 1000) rt.progress(`      done in ${((rt.now() - t0) / 1000).toFixed(1)} s`);
     } catch (caught) {
       const error = errorOf(caught);
-      if (caught instanceof CheckFailedError) checks.push(...caught.results.filter((r) => !checks.includes(r)));
+      if (caught instanceof CheckFailedError)
+        checks.push(...caught.results.filter((r) => !checks.includes(r)));
       if (planned.phase === 'finalize') {
         warnings.push(`${describeStep(planned.step)}: ${error.message}`);
-        rt.progress(`      ! ${error.message} (the new version serves; retire it by hand or on the next deployment)`);
+        rt.progress(
+          `      ! ${error.message} (the new version serves; retire it by hand or on the next deployment)`,
+        );
         continue;
       }
       rt.progress(`      ✗ ${error.message}`);
-      return { ...(await undo(undoRuntime, started, journal)), ok: false, checks, failure: { step: planned.step, error, phase: planned.phase } };
+      return {
+        ...(await undo(undoRuntime, started, journal)),
+        ok: false,
+        checks,
+        failure: { step: planned.step, error, phase: planned.phase },
+      };
     }
   }
   return { ok: true, checks, rolledBack: false, undoErrors: [], warnings };
 }
 
 /** Undoes started steps, newest first; keeps going past errors so as much as possible is restored. */
-export async function undo(rt: Runtime, started: Array<{ seq: number; undo: Step[] }>, journal: Pick<Journal, 'mark'>): Promise<{ rolledBack: boolean; undoErrors: string[]; warnings: string[] }> {
+export async function undo(
+  rt: Runtime,
+  started: Array<{ seq: number; undo: Step[] }>,
+  journal: Pick<Journal, 'mark'>,
+): Promise<{ rolledBack: boolean; undoErrors: string[]; warnings: string[] }> {
   const undoErrors: string[] = [];
   const todo = [...started].reverse().filter((s) => s.undo.length > 0);
   if (todo.length > 0) rt.progress('rolling back: the previous version keeps (or goes back to) serving');

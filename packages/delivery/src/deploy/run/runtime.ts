@@ -2,9 +2,26 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync, existsSy
 import { join } from 'node:path';
 import { StepFailedError } from '../../errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import { LABEL, environmentLabels, migrationContainerSpec, networkName, replicaContainerSpec, routerContainerSpec, routerName, ROUTER_DIR } from '../engine/container-spec.js';
-import { DockerEngine, publishedPort } from '../engine/docker-engine.js';
-import { httpGet, runChecks, tcpConnect, type CheckDeps, type CheckResult, type ReplicaEndpoint } from '../health/checks.js';
+import {
+  LABEL,
+  environmentLabels,
+  migrationContainerSpec,
+  networkName,
+  replicaContainerSpec,
+  routerContainerSpec,
+  routerName,
+  ROUTER_DIR,
+} from '../engine/container-spec.js';
+import type { DockerEngine } from '../engine/docker-engine.js';
+import { publishedPort } from '../engine/docker-engine.js';
+import {
+  httpGet,
+  runChecks,
+  tcpConnect,
+  type CheckDeps,
+  type CheckResult,
+  type ReplicaEndpoint,
+} from '../health/checks.js';
 import type { CheckName, ObservedReplica, ObservedState, Slot, Step } from '../plan/types.js';
 import { renderHaproxyConfig, renderSlotMap, type PersistedServer } from '../router/haproxy-config.js';
 import { HaproxyRouter } from '../router/haproxy-runtime.js';
@@ -24,7 +41,10 @@ export interface Runtime {
 }
 
 export class CheckFailedError extends StepFailedError {
-  constructor(readonly result: CheckResult, readonly results: CheckResult[]) {
+  constructor(
+    readonly result: CheckResult,
+    readonly results: CheckResult[],
+  ) {
     super(`health check "${result.check}" failed on ${result.target}: ${result.reason}`);
   }
 }
@@ -46,11 +66,20 @@ export function abortableSleep(signal: AbortSignal): (ms: number) => Promise<voi
     });
 }
 
-export function createRouter(routerDir: string, sleep: (ms: number) => Promise<void>, now: () => number): HaproxyRouter {
+export function createRouter(
+  routerDir: string,
+  sleep: (ms: number) => Promise<void>,
+  now: () => number,
+): HaproxyRouter {
   return new HaproxyRouter(join(routerDir, 'admin.sock'), `${ROUTER_DIR}/slot.map`, sleep, now);
 }
 
-function toReplica(labels: Record<string, string>, id: string, name: string, running: boolean): ObservedReplica {
+function toReplica(
+  labels: Record<string, string>,
+  id: string,
+  name: string,
+  running: boolean,
+): ObservedReplica {
   return {
     id,
     name: name.replace(/^\//, ''),
@@ -67,12 +96,21 @@ function toReplica(labels: Record<string, string>, id: string, name: string, run
 /** The environment as it is: replicas from container labels, traffic from the router itself. */
 export async function observe(rt: Runtime): Promise<ObservedState> {
   const { app, name } = rt.config;
-  const containers = await rt.engine.listContainers({ ...environmentLabels(app, name), [LABEL.role]: 'replica' });
-  const replicas = containers.map((c) => toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running'));
+  const containers = await rt.engine.listContainers({
+    ...environmentLabels(app, name),
+    [LABEL.role]: 'replica',
+  });
+  const replicas = containers.map((c) =>
+    toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running'),
+  );
   const router = await rt.engine.inspectContainer(routerName(app, name));
-  if (!router?.State.Running) return { replicas, router: { running: false, activeSlot: readPersistedSlot(rt.routerDir), servers: [] } };
+  if (!router?.State.Running)
+    return { replicas, router: { running: false, activeSlot: readPersistedSlot(rt.routerDir), servers: [] } };
   await waitForRouter(rt);
-  return { replicas, router: { running: true, activeSlot: await rt.router.activeSlot(), servers: await rt.router.servers() } };
+  return {
+    replicas,
+    router: { running: true, activeSlot: await rt.router.activeSlot(), servers: await rt.router.servers() },
+  };
 }
 
 function readPersistedSlot(dir: string): Slot {
@@ -91,11 +129,21 @@ function writeAtomically(file: string, text: string): void {
 /** Writes the router's file from its live state, so a restarted router comes back serving the same set. */
 export async function persistRouter(rt: Runtime): Promise<void> {
   const servers = await rt.router.servers();
-  const containers = await rt.engine.listContainers({ ...environmentLabels(rt.config.app, rt.config.name), [LABEL.role]: 'replica' });
-  const byServer = new Map(containers.map((c) => [`${c.Labels[LABEL.slot]}/${c.Labels[LABEL.server]}`, (c.Names[0] ?? '').replace(/^\//, '')]));
+  const containers = await rt.engine.listContainers({
+    ...environmentLabels(rt.config.app, rt.config.name),
+    [LABEL.role]: 'replica',
+  });
+  const byServer = new Map(
+    containers.map((c) => [
+      `${c.Labels[LABEL.slot]}/${c.Labels[LABEL.server]}`,
+      (c.Names[0] ?? '').replace(/^\//, ''),
+    ]),
+  );
   const persisted: PersistedServer[] = servers.flatMap((s) => {
     const host = byServer.get(`${s.slot}/${s.server}`);
-    return host ? [{ slot: s.slot, server: s.server, host, port: rt.config.containerPort, state: s.state }] : [];
+    return host
+      ? [{ slot: s.slot, server: s.server, host, port: rt.config.containerPort, state: s.state }]
+      : [];
   });
   writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig(persisted));
   writeAtomically(join(rt.routerDir, 'slot.map'), renderSlotMap(await rt.router.activeSlot()));
@@ -108,7 +156,10 @@ async function waitForRouter(rt: Runtime, timeoutMs = 15_000): Promise<void> {
       await rt.router.command('show info');
       return;
     } catch (error) {
-      if (rt.now() - start > timeoutMs) throw new StepFailedError(`the router's admin socket did not answer in ${timeoutMs} ms`, { cause: error });
+      if (rt.now() - start > timeoutMs)
+        throw new StepFailedError(`the router's admin socket did not answer in ${timeoutMs} ms`, {
+          cause: error,
+        });
       await rt.sleep(100);
     }
   }
@@ -120,15 +171,26 @@ export async function ensureRouter(rt: Runtime): Promise<void> {
   mkdirSync(rt.routerDir, { recursive: true });
   // The router runs as the haproxy user: it must be able to create its socket here.
   chmodSync(rt.routerDir, 0o777);
-  if (!existsSync(join(rt.routerDir, 'haproxy.cfg'))) writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig([]));
-  if (!existsSync(join(rt.routerDir, 'slot.map'))) writeAtomically(join(rt.routerDir, 'slot.map'), renderSlotMap('blue'));
+  if (!existsSync(join(rt.routerDir, 'haproxy.cfg')))
+    writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig([]));
+  if (!existsSync(join(rt.routerDir, 'slot.map')))
+    writeAtomically(join(rt.routerDir, 'slot.map'), renderSlotMap('blue'));
   const existing = await rt.engine.inspectContainer(routerName(app, name));
   if (!existing) {
     if (!(await rt.engine.inspectImage(router.image)))
-      throw new StepFailedError(`router image ${router.image} is not on this engine`, { fix: 'build it: /usr/bin/docker build -t its-haproxy:latest docker/haproxy' });
+      throw new StepFailedError(`router image ${router.image} is not on this engine`, {
+        fix: 'build it: /usr/bin/docker build -t its-haproxy:latest docker/haproxy',
+      });
     const id = await rt.engine.createContainer(
       routerName(app, name),
-      routerContainerSpec({ app, environment: name, image: router.image, bind: router.bind, port: router.port, stateDir: rt.routerDir }),
+      routerContainerSpec({
+        app,
+        environment: name,
+        image: router.image,
+        bind: router.bind,
+        port: router.port,
+        stateDir: rt.routerDir,
+      }),
     );
     await rt.engine.startContainer(id);
   } else if (!existing.State.Running) {
@@ -140,7 +202,8 @@ export async function ensureRouter(rt: Runtime): Promise<void> {
 async function endpoint(rt: Runtime, name: string): Promise<ReplicaEndpoint> {
   const c = await rt.engine.inspectContainer(name);
   const port = c ? publishedPort(c, rt.config.containerPort) : undefined;
-  if (!c || port === undefined) throw new StepFailedError(`replica ${name} has no published port ${rt.config.containerPort}`);
+  if (!c || port === undefined)
+    throw new StepFailedError(`replica ${name} has no published port ${rt.config.containerPort}`);
   return { name, baseUrl: `http://127.0.0.1:${port}` };
 }
 
@@ -154,18 +217,28 @@ export function checkDeps(rt: Runtime): CheckDeps {
       const c = await rt.engine.inspectContainer(name);
       if (!c) return { running: false, health: undefined, output: 'no such container' };
       const log = c.State.Health?.Log ?? [];
-      const output = log.length > 0 ? log[log.length - 1]!.Output : c.State.Running ? '' : `exited with ${c.State.ExitCode}`;
+      const output =
+        log.length > 0
+          ? log[log.length - 1]!.Output
+          : c.State.Running
+            ? ''
+            : `exited with ${c.State.ExitCode}`;
       return { running: c.State.Running, health: c.State.Health?.Status, output };
     },
   };
 }
 
 /** Runs the checks and throws CheckFailedError at the first failure; returns every result. */
-export async function checkReplicas(rt: Runtime, names: string[], checks: CheckName[]): Promise<CheckResult[]> {
+export async function checkReplicas(
+  rt: Runtime,
+  names: string[],
+  checks: CheckName[],
+): Promise<CheckResult[]> {
   const endpoints = [];
   for (const n of names) endpoints.push(await endpoint(rt, n));
   const results = await runChecks(checkDeps(rt), endpoints, checks, rt.config.healthChecks);
-  for (const r of results) rt.progress(`    ${r.ok ? '✓' : '✗'} ${r.check} ${r.target}: ${r.reason} (${r.durationMs} ms)`);
+  for (const r of results)
+    rt.progress(`    ${r.ok ? '✓' : '✗'} ${r.check} ${r.target}: ${r.reason} (${r.durationMs} ms)`);
   const failed = results.find((r) => !r.ok);
   if (failed) throw new CheckFailedError(failed, results);
   return results;
@@ -174,17 +247,26 @@ export async function checkReplicas(rt: Runtime, names: string[], checks: CheckN
 async function containerAddress(rt: Runtime, name: string): Promise<string> {
   const c = await rt.engine.inspectContainer(name);
   const ip = c?.NetworkSettings.Networks[networkName(rt.config.app, rt.config.name)]?.IPAddress;
-  if (!ip) throw new StepFailedError(`replica ${name} has no address on network ${networkName(rt.config.app, rt.config.name)}`);
+  if (!ip)
+    throw new StepFailedError(
+      `replica ${name} has no address on network ${networkName(rt.config.app, rt.config.name)}`,
+    );
   return `${ip}:${rt.config.containerPort}`;
 }
 
 async function runMigration(rt: Runtime, image: string, command: string[]): Promise<void> {
   const { app, name } = rt.config;
-  const id = await rt.engine.createContainer(`${app}-${name}-migrate-${rt.now()}`, migrationContainerSpec(app, name, image, command, rt.replicaEnv));
+  const id = await rt.engine.createContainer(
+    `${app}-${name}-migrate-${rt.now()}`,
+    migrationContainerSpec(app, name, image, command, rt.replicaEnv),
+  );
   try {
     await rt.engine.startContainer(id);
     const code = await rt.engine.waitContainer(id, rt.config.migrations?.timeoutMs ?? 300_000);
-    if (code !== 0) throw new StepFailedError(`migration ${command.join(' ')} exited with ${code}:\n${(await rt.engine.logs(id)).trim()}`);
+    if (code !== 0)
+      throw new StepFailedError(
+        `migration ${command.join(' ')} exited with ${code}:\n${(await rt.engine.logs(id)).trim()}`,
+      );
   } finally {
     await rt.engine.removeContainer(id);
   }
@@ -205,7 +287,14 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
         existing?.Id ??
         (await rt.engine.createContainer(
           step.replica.name,
-          replicaContainerSpec({ app: rt.config.app, environment: rt.config.name, spec: step.replica, containerPort: rt.config.containerPort, env: rt.replicaEnv, command: rt.config.image.command }),
+          replicaContainerSpec({
+            app: rt.config.app,
+            environment: rt.config.name,
+            spec: step.replica,
+            containerPort: rt.config.containerPort,
+            env: rt.replicaEnv,
+            command: rt.config.image.command,
+          }),
         ));
       await rt.engine.startContainer(id);
       return [];
@@ -217,12 +306,14 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
       await persistRouter(rt);
       return [];
     case 'ready-server':
-      if ((await rt.router.servers()).some((s) => s.slot === step.slot && s.server === step.server)) await rt.router.ready(step.slot, step.server);
+      if ((await rt.router.servers()).some((s) => s.slot === step.slot && s.server === step.server))
+        await rt.router.ready(step.slot, step.server);
       await persistRouter(rt);
       return [];
     case 'drain-server': {
       const r = await rt.router.drain(step.slot, step.server, step.timeoutMs);
-      if (r.leftSessions > 0) rt.progress(`    ! ${step.server} still had ${r.leftSessions} session(s) after ${r.waitedMs} ms`);
+      if (r.leftSessions > 0)
+        rt.progress(`    ! ${step.server} still had ${r.leftSessions} session(s) after ${r.waitedMs} ms`);
       await persistRouter(rt);
       return [];
     }

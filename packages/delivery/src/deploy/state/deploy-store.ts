@@ -53,7 +53,9 @@ export class LockHeldError extends StepFailedError {
   constructor(readonly lock: LockRecord) {
     super(
       `environment ${lock.environment} is locked by ${lock.holder} (pid ${lock.pid} on ${lock.host}) since ${lock.acquiredAt}: ${lock.reason}`,
-      { fix: `wait for that deployment to finish; if it is gone, \`itsctl lock release -e ${lock.environment}\`` },
+      {
+        fix: `wait for that deployment to finish; if it is gone, \`itsctl lock release -e ${lock.environment}\``,
+      },
     );
   }
 }
@@ -98,18 +100,29 @@ export class DeployStore {
   }
 
   audit(at: Date, environment: string, who: string, action: string, detail: string): void {
-    this.db.prepare('INSERT INTO audit (at, environment, who, action, detail) VALUES (?, ?, ?, ?, ?)').run(at.toISOString(), environment, who, action, detail);
+    this.db
+      .prepare('INSERT INTO audit (at, environment, who, action, detail) VALUES (?, ?, ?, ?, ?)')
+      .run(at.toISOString(), environment, who, action, detail);
   }
 
-  auditLog(environment: string, limit = 50): Array<{ at: string; who: string; action: string; detail: string }> {
-    return this.db.prepare('SELECT at, who, action, detail FROM audit WHERE environment = ? ORDER BY id DESC LIMIT ?').all(environment, limit) as never;
+  auditLog(
+    environment: string,
+    limit = 50,
+  ): Array<{ at: string; who: string; action: string; detail: string }> {
+    return this.db
+      .prepare('SELECT at, who, action, detail FROM audit WHERE environment = ? ORDER BY id DESC LIMIT ?')
+      .all(environment, limit) as never;
   }
 
   /**
    * Takes the environment's lock in one IMMEDIATE transaction. A live, unexpired holder wins (LockHeldError);
    * a dead holder (its pid gone on this host) or an expired lock is taken over, and the takeover returned.
    */
-  acquireLock(lock: Omit<LockRecord, 'acquiredAt' | 'expiresAt'>, ttlSeconds: number, check: LockCheck): { takenOver: LockRecord | undefined; why: string | undefined } {
+  acquireLock(
+    lock: Omit<LockRecord, 'acquiredAt' | 'expiresAt'>,
+    ttlSeconds: number,
+    check: LockCheck,
+  ): { takenOver: LockRecord | undefined; why: string | undefined } {
     const now = check.now();
     const tx = this.db.transaction(() => {
       const existing = this.readLock(lock.environment);
@@ -118,29 +131,47 @@ export class DeployStore {
         const expired = Date.parse(existing.expiresAt) <= now.getTime();
         const dead = existing.host === check.hostname && !check.isAlive(existing.pid);
         if (!expired && !dead) throw new LockHeldError(existing);
-        why = dead ? `its holder (pid ${existing.pid} on ${existing.host}) is no longer running` : `it expired at ${existing.expiresAt}`;
+        why = dead
+          ? `its holder (pid ${existing.pid} on ${existing.host}) is no longer running`
+          : `it expired at ${existing.expiresAt}`;
       }
       this.db
-        .prepare('INSERT OR REPLACE INTO locks (environment, holder, pid, host, reason, deployment_id, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(lock.environment, lock.holder, lock.pid, lock.host, lock.reason, lock.deploymentId, now.toISOString(), new Date(now.getTime() + ttlSeconds * 1000).toISOString());
+        .prepare(
+          'INSERT OR REPLACE INTO locks (environment, holder, pid, host, reason, deployment_id, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          lock.environment,
+          lock.holder,
+          lock.pid,
+          lock.host,
+          lock.reason,
+          lock.deploymentId,
+          now.toISOString(),
+          new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+        );
       return { takenOver: existing, why };
     });
     return tx.immediate();
   }
 
   refreshLock(environment: string, deploymentId: string, ttlSeconds: number, now: Date): void {
-    this.db.prepare('UPDATE locks SET expires_at = ? WHERE environment = ? AND deployment_id = ?').run(new Date(now.getTime() + ttlSeconds * 1000).toISOString(), environment, deploymentId);
+    this.db
+      .prepare('UPDATE locks SET expires_at = ? WHERE environment = ? AND deployment_id = ?')
+      .run(new Date(now.getTime() + ttlSeconds * 1000).toISOString(), environment, deploymentId);
   }
 
   releaseLock(environment: string, deploymentId?: string): boolean {
     const res = deploymentId
-      ? this.db.prepare('DELETE FROM locks WHERE environment = ? AND deployment_id = ?').run(environment, deploymentId)
+      ? this.db
+          .prepare('DELETE FROM locks WHERE environment = ? AND deployment_id = ?')
+          .run(environment, deploymentId)
       : this.db.prepare('DELETE FROM locks WHERE environment = ?').run(environment);
     return res.changes > 0;
   }
 
   readLock(environment: string): LockRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM locks WHERE environment = ?').get(environment) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM locks WHERE environment = ?').get(environment) as
+      Row | undefined;
     if (!row) return undefined;
     return {
       environment: String(row.environment),
@@ -160,15 +191,39 @@ export class DeployStore {
         `INSERT INTO deployments (id, environment, who, action, version, digest, image, strategy, from_version, from_digest, started_at, outcome, pid, host)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       )
-      .run(d.id, d.environment, d.who, d.action, d.version, d.digest, d.image, d.strategy, d.fromVersion, d.fromDigest, d.startedAt, d.pid, d.host);
+      .run(
+        d.id,
+        d.environment,
+        d.who,
+        d.action,
+        d.version,
+        d.digest,
+        d.image,
+        d.strategy,
+        d.fromVersion,
+        d.fromDigest,
+        d.startedAt,
+        d.pid,
+        d.host,
+      );
   }
 
-  finishDeployment(id: string, outcome: Outcome, endedAt: Date, reason: string | null, checks: unknown[]): void {
-    this.db.prepare('UPDATE deployments SET outcome = ?, ended_at = ?, reason = ?, checks = ? WHERE id = ?').run(outcome, endedAt.toISOString(), reason, JSON.stringify(checks), id);
+  finishDeployment(
+    id: string,
+    outcome: Outcome,
+    endedAt: Date,
+    reason: string | null,
+    checks: unknown[],
+  ): void {
+    this.db
+      .prepare('UPDATE deployments SET outcome = ?, ended_at = ?, reason = ?, checks = ? WHERE id = ?')
+      .run(outcome, endedAt.toISOString(), reason, JSON.stringify(checks), id);
   }
 
   history(environment: string, limit = 20): DeploymentRecord[] {
-    const rows = this.db.prepare('SELECT * FROM deployments WHERE environment = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(environment, limit) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM deployments WHERE environment = ? ORDER BY started_at DESC, rowid DESC LIMIT ?')
+      .all(environment, limit) as Row[];
     return rows.map((r) => ({
       id: String(r.id),
       environment: String(r.environment),
@@ -195,15 +250,28 @@ export class DeployStore {
   }
 
   journalStart(deploymentId: string, seq: number, step: unknown, undo: unknown[]): void {
-    this.db.prepare('INSERT OR REPLACE INTO journal (deployment_id, seq, step, undo, state) VALUES (?, ?, ?, ?, ?)').run(deploymentId, seq, JSON.stringify(step), JSON.stringify(undo), 'started');
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO journal (deployment_id, seq, step, undo, state) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(deploymentId, seq, JSON.stringify(step), JSON.stringify(undo), 'started');
   }
 
   journalMark(deploymentId: string, seq: number, state: JournalEntry['state']): void {
-    this.db.prepare('UPDATE journal SET state = ? WHERE deployment_id = ? AND seq = ?').run(state, deploymentId, seq);
+    this.db
+      .prepare('UPDATE journal SET state = ? WHERE deployment_id = ? AND seq = ?')
+      .run(state, deploymentId, seq);
   }
 
   journal(deploymentId: string): JournalEntry[] {
-    const rows = this.db.prepare('SELECT seq, step, undo, state FROM journal WHERE deployment_id = ? ORDER BY seq').all(deploymentId) as Row[];
-    return rows.map((r) => ({ seq: Number(r.seq), step: JSON.parse(String(r.step)), undo: JSON.parse(String(r.undo)) as unknown[], state: r.state as JournalEntry['state'] }));
+    const rows = this.db
+      .prepare('SELECT seq, step, undo, state FROM journal WHERE deployment_id = ? ORDER BY seq')
+      .all(deploymentId) as Row[];
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      step: JSON.parse(String(r.step)),
+      undo: JSON.parse(String(r.undo)) as unknown[],
+      state: r.state as JournalEntry['state'],
+    }));
   }
 }
