@@ -12,7 +12,7 @@ import {
   cleanUp,
   freePort,
   makeEnvironments,
-  spawnItsctl,
+  runItsctl,
   testEnvironment,
   type TestEnvironments,
 } from './test-support.fixture.js';
@@ -80,7 +80,7 @@ afterAll(async () => {
 
 describe('deploying from a registry', () => {
   it('runs a signed version by digest after its migration', async () => {
-    const run = await spawnItsctl(['deploy', '-e', 'itsreg', '-v', '1.0.0', '--json'], envs);
+    const run = await runItsctl(['deploy', '-e', 'itsreg', '-v', '1.0.0', '--json'], envs);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/run migrations: .* node -e/);
     const summary = JSON.parse(run.stdout) as { digest: string; image: string; strategy: string };
@@ -97,14 +97,14 @@ describe('deploying from a registry', () => {
 
   it('refuses an unsigned version before anything runs', async () => {
     const before = (await engine.listContainers({ 'its.app': 'itsreg' })).map((c) => c.Id).sort();
-    const run = await spawnItsctl(['deploy', '-e', 'itsreg', '-v', '1.1.0'], envs);
+    const run = await runItsctl(['deploy', '-e', 'itsreg', '-v', '1.1.0'], envs);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/signature verification of .*itsreg\/production:?@?.* failed/);
     expect((await engine.listContainers({ 'its.app': 'itsreg' })).map((c) => c.Id).sort()).toEqual(before);
   }, 60_000);
 
   it('lists the registry tags for an unknown version', async () => {
-    const run = await spawnItsctl(['deploy', '-e', 'itsreg', '-v', '9.9.9'], envs);
+    const run = await runItsctl(['deploy', '-e', 'itsreg', '-v', '9.9.9'], envs);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /version "9\.9\.9" is not in .*itsreg\/production[\s\S]*versions that exist: 1\.0\.0, 1\.1\.0/,
@@ -114,7 +114,7 @@ describe('deploying from a registry', () => {
 
 describe('pre-deploy migration', () => {
   it('stops the deployment before any replica starts when the migration fails', async () => {
-    const run = await spawnItsctl(['deploy', '-e', 'itsmig', '-v', '1.0.0'], envs);
+    const run = await runItsctl(['deploy', '-e', 'itsmig', '-v', '1.0.0'], envs);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/migration node -e .* exited with 3:\s+relation exists/);
     expect(await engine.listContainers({ 'its.app': 'itsmig', 'its.role': 'replica' })).toEqual([]);

@@ -10,6 +10,7 @@ import {
   freePort,
   makeEnvironments,
   repoRoot,
+  runItsctl,
   spawnItsctl,
   testEnvironment,
   type TestEnvironments,
@@ -41,7 +42,7 @@ async function replicasOf(app: string) {
 async function deployUnderLoad(env: string, args: string[]) {
   const load = startLoad({ url: `http://127.0.0.1:${ports[env]}/`, rps: 100, maxDurationMs: 90_000 });
   await new Promise((r) => setTimeout(r, 500));
-  const run = await spawnItsctl(['deploy', '-e', env, ...args], envs);
+  const run = await runItsctl(['deploy', '-e', env, ...args], envs);
   await new Promise((r) => setTimeout(r, 500));
   return { run, traffic: await load.stop() };
 }
@@ -65,7 +66,7 @@ afterAll(async () => {
 
 describe('rolling deployment on the real engine and HAProxy', () => {
   it('deploys, then rolls 1.0.0 → 1.1.0 and back under 100 rps with zero failed requests', async () => {
-    const first = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.0.0'], envs);
+    const first = await runItsctl(['deploy', '-e', 'itsroll', '-v', '1.0.0'], envs);
     expect(first.code, first.stderr).toBe(0);
     expect(await servedVersion(ports.itsroll!)).toBe('1.0.0');
 
@@ -87,7 +88,7 @@ describe('rolling deployment on the real engine and HAProxy', () => {
     expect(await servedVersion(ports.itsroll!)).toBe('1.0.0');
     expect((await replicasOf('itsroll')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
 
-    const history = await spawnItsctl(['history', '-e', 'itsroll', '--json'], envs);
+    const history = await runItsctl(['history', '-e', 'itsroll', '--json'], envs);
     const rows = JSON.parse(history.stdout) as Array<{
       action: string;
       version: string;
@@ -105,7 +106,7 @@ describe('rolling deployment on the real engine and HAProxy', () => {
 
 describe('blue-green deployment', () => {
   it('switches all traffic in one step with zero failed requests, then flips back instantly', async () => {
-    const first = await spawnItsctl(['deploy', '-e', 'itsbg', '-v', '1.0.0'], envs);
+    const first = await runItsctl(['deploy', '-e', 'itsbg', '-v', '1.0.0'], envs);
     expect(first.code, first.stderr).toBe(0);
 
     const up = await deployUnderLoad('itsbg', ['-v', '1.1.0']);
@@ -133,7 +134,7 @@ describe('blue-green deployment', () => {
 
 describe('a version whose health check fails', () => {
   it('never receives traffic; the old one keeps serving; the command names the check', async () => {
-    const first = await spawnItsctl(['deploy', '-e', 'itsbad', '-v', '1.0.0'], envs);
+    const first = await runItsctl(['deploy', '-e', 'itsbad', '-v', '1.0.0'], envs);
     expect(first.code, first.stderr).toBe(0);
     const bad = await deployUnderLoad('itsbad', ['-v', '2.0.0-bad']);
     expect(bad.run.code).toBe(1);
@@ -145,7 +146,7 @@ describe('a version whose health check fails', () => {
     expect(Object.keys(bad.traffic.versions)).toEqual(['1.0.0']);
     expect((await replicasOf('itsbad')).map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
     const history = JSON.parse(
-      (await spawnItsctl(['history', '-e', 'itsbad', '--json'], envs)).stdout,
+      (await runItsctl(['history', '-e', 'itsbad', '--json'], envs)).stdout,
     ) as Array<{ outcome: string; reason: string }>;
     expect(history[0]).toMatchObject({ outcome: 'rolled-back' });
     expect(history[0]!.reason).toMatch(/database/);
@@ -165,12 +166,12 @@ describe('locks and interruption', () => {
       /environment itslock is locked by .+ \(pid \d+ on .+\) since .+: deploy 1\.(0|1)\.0/,
     );
     expect(await replicasOf('itslock')).toHaveLength(2);
-    const lock = await spawnItsctl(['lock', 'status', '-e', 'itslock'], envs);
+    const lock = await runItsctl(['lock', 'status', '-e', 'itslock'], envs);
     expect(lock.stdout).toMatch(/itslock: free/);
   }, 180_000);
 
   it('after kill -9 mid-deploy the old version still serves and the next command cleans up, saying so', async () => {
-    const first = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0'], envs);
+    const first = await runItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0'], envs);
     expect(first.code, first.stderr).toBe(0);
     const load = startLoad({ url: `http://127.0.0.1:${ports.itskill}/`, rps: 100, maxDurationMs: 90_000 });
     // Killed while the first new replica is being checked: it is started but not yet in the router.
@@ -182,9 +183,9 @@ describe('locks and interruption', () => {
     const leftovers = await replicasOf('itskill');
     expect(leftovers.some((r) => r.version === '1.1.0')).toBe(true);
 
-    const lockShown = await spawnItsctl(['lock', 'status', '-e', 'itskill'], envs);
+    const lockShown = await runItsctl(['lock', 'status', '-e', 'itskill'], envs);
     expect(lockShown.stdout).toMatch(/locked by/);
-    const next = await spawnItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0', '-s', 'rolling'], envs);
+    const next = await runItsctl(['deploy', '-e', 'itskill', '-v', '1.0.0', '-s', 'rolling'], envs);
     const traffic = await load.stop();
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/took over the lock of itskill .*no longer running/);
@@ -194,7 +195,7 @@ describe('locks and interruption', () => {
     const final = await replicasOf('itskill');
     expect(final).toHaveLength(2);
     expect(final.every((r) => r.version === '1.0.0' && r.state === 'running')).toBe(true);
-    const status = JSON.parse((await spawnItsctl(['status', '-e', 'itskill', '--json'], envs)).stdout) as {
+    const status = JSON.parse((await runItsctl(['status', '-e', 'itskill', '--json'], envs)).stdout) as {
       replicas: Array<{ router: string }>;
     };
     expect(status.replicas.every((r) => r.router.startsWith('ready UP'))).toBe(true);
@@ -214,15 +215,15 @@ describe('locks and interruption', () => {
 
 describe('bad input changes nothing', () => {
   it('rejects unknown environments, strategies and versions, listing what exists', async () => {
-    const env = await spawnItsctl(['deploy', '-e', 'nope'], envs);
+    const env = await runItsctl(['deploy', '-e', 'nope'], envs);
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(
       /unknown environment "nope"[\s\S]*use one of: itsbad, itsbg, itskill, itslock, itsroll/,
     );
-    const strategy = await spawnItsctl(['deploy', '-e', 'itsroll', '-s', 'yolo'], envs);
+    const strategy = await runItsctl(['deploy', '-e', 'itsroll', '-s', 'yolo'], envs);
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toMatch(/unknown strategy "yolo"[\s\S]*rolling, blue-green, canary/);
-    const version = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '9.9.9'], envs);
+    const version = await runItsctl(['deploy', '-e', 'itsroll', '-v', '9.9.9'], envs);
     expect(version.code).toBe(2);
     expect(version.stderr).toMatch(
       /version "9\.9\.9" of its-testsvc is not on this engine[\s\S]*versions that exist: .*1\.0\.0, 1\.1\.0/,
@@ -231,7 +232,7 @@ describe('bad input changes nothing', () => {
 
   it('rejects versions with shell metacharacters, in the CLI and in scripts/deploy.sh', async () => {
     const before = await replicasOf('itsroll');
-    const cli = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.0;rm -rf /'], envs);
+    const cli = await runItsctl(['deploy', '-e', 'itsroll', '-v', '1.0;rm -rf /'], envs);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toMatch(/version "1\.0;rm -rf \/" is not a valid image tag/);
     const script = spawnSync(
@@ -257,7 +258,7 @@ describe('bad input changes nothing', () => {
       join(envs.dir, 'broken.yml'),
       'app: Bad_Name\nimage: {}\nreplicas: 0\nrouter: { port: 70000 }\nstrategy: { default: canary-ish }\nextra: 1\n',
     );
-    const run = await spawnItsctl(['deploy', '-e', 'broken', '--dry-run'], envs);
+    const run = await runItsctl(['deploy', '-e', 'broken', '--dry-run'], envs);
     expect(run.code).toBe(2);
     for (const field of [
       'app:',
@@ -272,7 +273,7 @@ describe('bad input changes nothing', () => {
 
   it('--dry-run prints the exact plan and changes nothing', async () => {
     const before = await replicasOf('itsroll');
-    const run = await spawnItsctl(['deploy', '-e', 'itsroll', '-v', '1.1.0', '--dry-run'], envs);
+    const run = await runItsctl(['deploy', '-e', 'itsroll', '-v', '1.1.0', '--dry-run'], envs);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/plan: rolling of itsroll: 1\.0\.0 \(sha256:\w+\) → 1\.1\.0 \(sha256:\w+\)/);
     expect(run.stdout).toMatch(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { runCli } from '../cli/program.js';
 import { DockerEngine } from './engine/docker-engine.js';
 
 /** Shared by the deployment integration tests and the benchmark: images, environments, the CLI. */
@@ -114,6 +115,20 @@ export function spawnItsctl(
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return Object.assign(done, { pid: child.pid });
+}
+
+/** Runs itsctl in this process (same code path as the binary; its coverage counts). */
+export async function runItsctl(args: string[], envs: TestEnvironments): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: { ...process.env, ITS_DEPLOY_ENVIRONMENTS: envs.dir, ITS_DEPLOY_STATE_DIR: envs.stateDir },
+    cwd: repoRoot,
+    now: () => new Date(),
+  });
+  return { code, signal: null, stdout, stderr };
 }
 
 /** Removes every container and network the tests created for these apps. */
