@@ -14,7 +14,9 @@ export const EXECUTABLES: Record<BrowserName, string> = {
   firefox: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
 };
 
-export async function launchBrowser(name: BrowserName): Promise<{ browser: Browser; close: () => Promise<void> }> {
+export async function launchBrowser(
+  name: BrowserName,
+): Promise<{ browser: Browser; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), `its-e2e-${name}-`));
   const browser =
     name === 'chromium'
@@ -33,7 +35,12 @@ export async function launchBrowser(name: BrowserName): Promise<{ browser: Brows
             `--user-data-dir=${profile}`,
           ],
         })
-      : await puppeteer.launch({ browser: 'firefox', executablePath: EXECUTABLES.firefox, headless: true, userDataDir: profile });
+      : await puppeteer.launch({
+          browser: 'firefox',
+          executablePath: EXECUTABLES.firefox,
+          headless: true,
+          userDataDir: profile,
+        });
   return {
     browser,
     close: async () => {

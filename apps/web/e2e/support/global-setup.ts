@@ -19,13 +19,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const external = process.env.E2E_BASE_URL;
   if (external) {
     const apiKey = process.env.E2E_API_KEY;
-    if (!apiKey) throw new Error('E2E_API_KEY: required with E2E_BASE_URL (an ingest key of the API the dashboard uses; create one with `npm run apikey:create -w @its/api`)');
-    project.provide('e2e', { webUrl: external.replace(/\/$/, ''), apiUrl: (process.env.E2E_API_URL ?? 'http://localhost:8000').replace(/\/$/, ''), apiKey, external: true });
+    if (!apiKey)
+      throw new Error(
+        'E2E_API_KEY: required with E2E_BASE_URL (an ingest key of the API the dashboard uses; create one with `npm run apikey:create -w @its/api`)',
+      );
+    project.provide('e2e', {
+      webUrl: external.replace(/\/$/, ''),
+      apiUrl: (process.env.E2E_API_URL ?? 'http://localhost:8000').replace(/\/$/, ''),
+      apiKey,
+      external: true,
+    });
     return async () => {};
   }
 
   // Imported here so an external run needs neither vite nor the API's dependencies loaded.
-  const [{ build }, { startApi }, { freePort }, { buildWebApp }] = await Promise.all([import('vite'), import('@its/api'), import('@its/testkit'), import('../../src/app.js')]);
+  const [{ build }, { startApi }, { freePort }, { buildWebApp }] = await Promise.all([
+    import('vite'),
+    import('@its/api'),
+    import('@its/testkit'),
+    import('../../src/app.js'),
+  ]);
   const workDir = mkdtempSync(join(tmpdir(), 'its-e2e-'));
   const publicDir = join(workDir, 'public');
   await build({
@@ -37,7 +50,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const webPort = await freePort();
   const webUrl = `http://127.0.0.1:${webPort}`;
   const api = await startApi({ dataDir: join(workDir, 'data'), env: { CORS_ORIGINS: webUrl } });
-  const web = await buildWebApp({ config: { apiPublicUrl: api.url, version: 'e2e', logLevel: 'warn' }, publicDir });
+  const web = await buildWebApp({
+    config: { apiPublicUrl: api.url, version: 'e2e', logLevel: 'warn' },
+    publicDir,
+  });
   await web.listen({ host: '127.0.0.1', port: webPort });
   const apiKey = (await api.createApiKey('e2e')).key;
   project.provide('e2e', { webUrl, apiUrl: api.url, apiKey, external: false });

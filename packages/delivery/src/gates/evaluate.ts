@@ -27,8 +27,26 @@ export function evaluateCoverage(
   return wanted.map(([metric, min]) => {
     const gate = `coverage.${suite}`;
     const t = totals[metric];
-    if (!t) return { gate, check: metric, status: 'fail', file: files, threshold: `≥ ${min} %`, actual: 'not reported', message: `${suite} coverage: the report has no ${metric} figures; use a format that has them or drop the threshold` };
-    if (t.total === 0) return { gate, check: metric, status: 'fail', file: files, threshold: `≥ ${min} %`, actual: '0 of 0', message: `${suite} coverage: no ${metric} were instrumented (an empty report is not 100 %)` };
+    if (!t)
+      return {
+        gate,
+        check: metric,
+        status: 'fail',
+        file: files,
+        threshold: `≥ ${min} %`,
+        actual: 'not reported',
+        message: `${suite} coverage: the report has no ${metric} figures; use a format that has them or drop the threshold`,
+      };
+    if (t.total === 0)
+      return {
+        gate,
+        check: metric,
+        status: 'fail',
+        file: files,
+        threshold: `≥ ${min} %`,
+        actual: '0 of 0',
+        message: `${suite} coverage: no ${metric} were instrumented (an empty report is not 100 %)`,
+      };
     const pct = coveragePercent(t.covered, t.total);
     const ok = pct >= min;
     return {
@@ -38,14 +56,20 @@ export function evaluateCoverage(
       file: files,
       threshold: `≥ ${min} %`,
       actual: `${pct.toFixed(2)} % (${round(t.covered)}/${round(t.total)})`,
-      message: ok ? `${suite} ${metric} coverage ${pct.toFixed(2)} % meets ${min} %` : `${suite} ${metric} coverage ${pct.toFixed(2)} % is below ${min} %`,
+      message: ok
+        ? `${suite} ${metric} coverage ${pct.toFixed(2)} % meets ${min} %`
+        : `${suite} ${metric} coverage ${pct.toFixed(2)} % is below ${min} %`,
     };
   });
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-export function evaluateTests(summary: JunitSummary, policy: { maxFailures: number; failEmptySuites: boolean }, files: string): GateResult[] {
+export function evaluateTests(
+  summary: JunitSummary,
+  policy: { maxFailures: number; failEmptySuites: boolean },
+  files: string,
+): GateResult[] {
   const failed = summary.failures + summary.errors;
   const ran = summary.tests - summary.skipped;
   const results: GateResult[] = [
@@ -56,8 +80,13 @@ export function evaluateTests(summary: JunitSummary, policy: { maxFailures: numb
       file: files,
       threshold: `≤ ${policy.maxFailures}`,
       actual: `${failed} failed of ${ran} run (${summary.skipped} skipped)`,
-      message: failed <= policy.maxFailures ? `${ran} tests ran, ${failed} failed` : `${failed} test${failed === 1 ? '' : 's'} failed (${summary.failures} failures, ${summary.errors} errors)`,
-      ...(summary.failed.length ? { details: summary.failed.map((f) => `${f.suite} › ${f.name}: ${f.message}`) } : {}),
+      message:
+        failed <= policy.maxFailures
+          ? `${ran} tests ran, ${failed} failed`
+          : `${failed} test${failed === 1 ? '' : 's'} failed (${summary.failures} failures, ${summary.errors} errors)`,
+      ...(summary.failed.length
+        ? { details: summary.failed.map((f) => `${f.suite} › ${f.name}: ${f.message}`) }
+        : {}),
     },
     {
       gate: 'tests',
@@ -77,7 +106,10 @@ export function evaluateTests(summary: JunitSummary, policy: { maxFailures: numb
       file: files,
       threshold: '0',
       actual: String(summary.emptySuiteCount),
-      message: summary.emptySuiteCount === 0 ? `all ${summary.suites} suites ran tests` : `${summary.emptySuiteCount} suite${summary.emptySuiteCount === 1 ? '' : 's'} ran zero tests`,
+      message:
+        summary.emptySuiteCount === 0
+          ? `all ${summary.suites} suites ran tests`
+          : `${summary.emptySuiteCount} suite${summary.emptySuiteCount === 1 ? '' : 's'} ran zero tests`,
       ...(summary.emptySuites.length ? { details: summary.emptySuites } : {}),
     });
   return results;
@@ -111,8 +143,12 @@ export function evaluateFindings(
 ): GateResult[] {
   const level = severityRank(failOn);
   const atOrAbove = SEVERITIES.filter((s) => severityRank(s) >= level);
-  const blockingCounts = Object.fromEntries(SEVERITIES.map((s) => [s, atOrAbove.includes(s) ? counts.active[s] : 0])) as Record<Severity, number>;
-  const belowCounts = Object.fromEntries(SEVERITIES.map((s) => [s, atOrAbove.includes(s) ? 0 : counts.active[s]])) as Record<Severity, number>;
+  const blockingCounts = Object.fromEntries(
+    SEVERITIES.map((s) => [s, atOrAbove.includes(s) ? counts.active[s] : 0]),
+  ) as Record<Severity, number>;
+  const belowCounts = Object.fromEntries(
+    SEVERITIES.map((s) => [s, atOrAbove.includes(s) ? 0 : counts.active[s]]),
+  ) as Record<Severity, number>;
   const nBlocking = Object.values(blockingCounts).reduce((a, b) => a + b, 0);
   const nBelow = Object.values(belowCounts).reduce((a, b) => a + b, 0);
   const nIgnored = Object.values(counts.ignored).reduce((a, b) => a + b, 0);
@@ -124,7 +160,10 @@ export function evaluateFindings(
       file: files,
       threshold: '0',
       actual: describeCounts(blockingCounts),
-      message: nBlocking === 0 ? `no finding at or above ${failOn}` : `${nBlocking} finding${nBlocking === 1 ? '' : 's'} at or above ${failOn}`,
+      message:
+        nBlocking === 0
+          ? `no finding at or above ${failOn}`
+          : `${nBlocking} finding${nBlocking === 1 ? '' : 's'} at or above ${failOn}`,
       ...(blocking.length ? { details: blocking.map(formatFinding) } : {}),
     },
     {
@@ -134,7 +173,10 @@ export function evaluateFindings(
       file: files,
       threshold: 'reported, not failing',
       actual: describeCounts(belowCounts),
-      message: nBelow === 0 ? `no finding below ${failOn}` : `${nBelow} finding${nBelow === 1 ? '' : 's'} below ${failOn} (listed, not failing)`,
+      message:
+        nBelow === 0
+          ? `no finding below ${failOn}`
+          : `${nBelow} finding${nBelow === 1 ? '' : 's'} below ${failOn} (listed, not failing)`,
       ...(below.length ? { details: below.map(formatFinding) } : {}),
     },
   ];
@@ -168,18 +210,40 @@ export function evaluateThresholds(
       const t = threshold!;
       const check = `${metric} ${t.source}`;
       if (!stats) {
-        results.push({ gate, check, status: 'fail', file, threshold: t.source, actual: 'metric not in report', message: `${metric} is not in the report (it has: ${[...metrics.keys()].slice(0, 12).join(', ')})` });
+        results.push({
+          gate,
+          check,
+          status: 'fail',
+          file,
+          threshold: t.source,
+          actual: 'metric not in report',
+          message: `${metric} is not in the report (it has: ${[...metrics.keys()].slice(0, 12).join(', ')})`,
+        });
         continue;
       }
       const resolved = resolveAggregate(stats, t.aggregate);
       const name = aggregateName(t.aggregate);
       if (resolved.value === undefined) {
-        results.push({ gate, check, status: 'fail', file, threshold: t.source, actual: 'not available', message: `${metric}: ${resolved.error}` });
+        results.push({
+          gate,
+          check,
+          status: 'fail',
+          file,
+          threshold: t.source,
+          actual: 'not available',
+          message: `${metric}: ${resolved.error}`,
+        });
         continue;
       }
       const ok = compare(resolved.value, t.operator, t.value);
-      const unit = stats.unit && t.aggregate.kind !== 'rate' && t.aggregate.kind !== 'count' ? ` ${stats.unit}` : '';
-      const actual = `${name}=${Math.round(resolved.value * 1000) / 1000}${unit}`;
+      const unit =
+        stats.unit && t.aggregate.kind !== 'rate' && t.aggregate.kind !== 'count' ? ` ${stats.unit}` : '';
+      // Small rates keep 3 significant digits (0.0213), others 3 decimals.
+      const shown =
+        Math.abs(resolved.value) < 1
+          ? Number(resolved.value.toPrecision(3))
+          : Math.round(resolved.value * 1000) / 1000;
+      const actual = `${name}=${shown}${unit}`;
       results.push({
         gate,
         check,
@@ -201,7 +265,9 @@ export function evaluateStaticChecks(
   limits: { maxErrors: number; maxWarnings?: number },
   files: string,
 ): GateResult[] {
-  const details = summary.diagnostics.map((d) => `${d.file}${d.line ? `:${d.line}` : ''} ${d.severity} ${d.code}: ${d.message}`);
+  const details = summary.diagnostics.map(
+    (d) => `${d.file}${d.line ? `:${d.line}` : ''} ${d.severity} ${d.code}: ${d.message}`,
+  );
   const results: GateResult[] = [
     {
       gate,
@@ -210,7 +276,10 @@ export function evaluateStaticChecks(
       file: files,
       threshold: `≤ ${limits.maxErrors}`,
       actual: String(summary.errors),
-      message: summary.errors <= limits.maxErrors ? `${gate}: ${summary.errors} errors` : `${gate}: ${summary.errors} errors in ${summary.filesWithProblems} files`,
+      message:
+        summary.errors <= limits.maxErrors
+          ? `${gate}: ${summary.errors} errors`
+          : `${gate}: ${summary.errors} errors in ${summary.filesWithProblems} files`,
       ...(summary.errors > limits.maxErrors && details.length ? { details } : {}),
     },
   ];

@@ -4,7 +4,15 @@
  * failed, 2 the policy or environment is invalid.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +32,27 @@ function put(path: string, from: string | { text: string }): void {
 }
 
 const summary = (pct: number) => ({
-  text: JSON.stringify({ total: { lines: { total: 1000, covered: pct * 10, skipped: 0, pct }, statements: { total: 1000, covered: pct * 10, skipped: 0, pct }, functions: { total: 10, covered: 10, skipped: 0, pct: 100 }, branches: { total: 10, covered: 9, skipped: 0, pct: 90 } } }),
+  text: JSON.stringify({
+    total: {
+      lines: { total: 1000, covered: pct * 10, skipped: 0, pct },
+      statements: { total: 1000, covered: pct * 10, skipped: 0, pct },
+      functions: { total: 10, covered: 10, skipped: 0, pct: 100 },
+      branches: { total: 10, covered: 9, skipped: 0, pct: 90 },
+    },
+  }),
 });
-const cleanSarif = { text: JSON.stringify({ version: '2.1.0', runs: [{ tool: { driver: { name: 'its-security-scan', rules: [] } }, invocations: [{ executionSuccessful: true }], results: [] }] }) };
+const cleanSarif = {
+  text: JSON.stringify({
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'its-security-scan', rules: [] } },
+        invocations: [{ executionSuccessful: true }],
+        results: [],
+      },
+    ],
+  }),
+};
 
 beforeEach(() => {
   ws = mkdtempSync(join(tmpdir(), 'its-gate-cli-'));
@@ -46,31 +72,55 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(ws, { recursive: true, force: true }));
 
-const gate = (args: string[] = [], env: Record<string, string> = {}) => runItsctl(['gate', ...args], { cwd: ws, env });
+const gate = (args: string[] = [], env: Record<string, string> = {}) =>
+  runItsctl(['gate', ...args], { cwd: ws, env });
 
 describe('itsctl gate', () => {
   it('passes when every report meets the policy (exit 0) and prints the table last', async () => {
     const r = await gate();
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/PASS {2}coverage\.unit\s+lines\s+≥ 90 %\s+93\.50 % \(935\/1000\)/);
-    expect(r.stdout).toMatch(/PASS {2}performance\.inference\s+inference p\(95\)<100\s+p\(95\)<100\s+p\(95\)=47\.9 ms/);
-    expect(r.stdout).toMatch(/PASS {2}performance\.api\s+http_req_duration p\(95\)<200\s+p\(95\)<200\s+p\(95\)=8\.667 ms/);
-    expect(r.stdout).toContain('p(95) interpolated linearly between p(90)=4 and p(97.5)=11 (the tool does not report p(95))');
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Quality gate: PASSED — 16 passed, 0 failed, 0 warnings');
+    expect(r.stdout).toMatch(
+      /PASS {2}performance\.inference\s+inference p\(95\)<100\s+p\(95\)<100\s+p\(95\)=47\.9 ms/,
+    );
+    expect(r.stdout).toMatch(
+      /PASS {2}performance\.api\s+http_req_duration p\(95\)<200\s+p\(95\)<200\s+p\(95\)=8\.667 ms/,
+    );
+    expect(r.stdout).toContain(
+      'p(95) interpolated linearly between p(90)=4 and p(97.5)=11 (the tool does not report p(95))',
+    );
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'Quality gate: PASSED — 16 passed, 0 failed, 0 warnings',
+    );
   });
 
   it('fails (exit 1) on a red test, a high finding and a slow p95, naming file, threshold and actual', async () => {
     put('reports/junit/vitest.xml', 'vitest-junit-failing.xml');
     put('reports/security/npm-audit.json', 'npm-audit-v2.json');
-    put('reports/perf/api-autocannon.json', { text: readFileSync(fixture('autocannon-health.json'), 'utf8').replace('"p90":4', '"p90":240').replace('"p97_5":11', '"p97_5":260') });
+    const slow = JSON.parse(readFileSync(fixture('autocannon-health.json'), 'utf8')) as {
+      latency: Record<string, number>;
+    };
+    slow.latency.p90 = 240;
+    slow.latency.p97_5 = 260;
+    put('reports/perf/api-autocannon.json', { text: JSON.stringify(slow) });
     const r = await gate();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('FAIL tests · failures: 1 test failed (1 failures, 0 errors) [reports/junit/vitest.xml]');
-    expect(r.stdout).toContain('reports/junit/vitest.xml: src/math.test.js › src/math.test.js › math > fails on purpose: expected 4 to be 5 // Object.is equality');
-    expect(r.stdout).toContain('FAIL security · findings ≥ high: 2 findings at or above high [reports/security/npm-audit.json, reports/security/security-scan.sarif]');
-    expect(r.stdout).toContain('[high] GHSA-grv7-fg5c-xmjg braces@<3.0.3 — Uncontrolled resource consumption in braces (fixed in npm audit fix) · npm audit');
+    expect(r.stdout).toContain(
+      'FAIL tests · failures: 1 test failed (1 failures, 0 errors) [reports/junit/vitest.xml]',
+    );
+    expect(r.stdout).toContain(
+      'reports/junit/vitest.xml: src/math.test.js › src/math.test.js › math > fails on purpose: expected 4 to be 5 // Object.is equality',
+    );
+    expect(r.stdout).toContain(
+      'FAIL security · findings ≥ high: 2 findings at or above high [reports/security/npm-audit.json, reports/security/security-scan.sarif]',
+    );
+    expect(r.stdout).toContain(
+      '[high] GHSA-grv7-fg5c-xmjg braces@<3.0.3 — Uncontrolled resource consumption in braces (fixed in npm audit fix) · npm audit',
+    );
     expect(r.stdout).toContain('security · findings < high: 2 findings below high (listed, not failing)');
-    expect(r.stdout).toContain('FAIL performance.api · http_req_duration p(95)<200: http_req_duration p(95)=253.333 ms breaks p(95)<200 [reports/perf/api-autocannon.json]');
+    expect(r.stdout).toContain(
+      'FAIL performance.api · http_req_duration p(95)<200: http_req_duration p(95)=253.333 ms breaks p(95)<200 [reports/perf/api-autocannon.json]',
+    );
     expect(r.stderr).toContain('itsctl: quality gate failed: 3 checks failed');
   });
 
@@ -80,18 +130,30 @@ describe('itsctl gate', () => {
     put('reports/security/npm-audit.json', 'npm-audit-endpoint-error.json');
     const r = await gate();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('FAIL performance.inference · bench report: reports/perf/vision-bench.json: no such file (did the step that writes it run?)');
+    expect(r.stdout).toContain(
+      'FAIL performance.inference · bench report: reports/perf/vision-bench.json: no such file (did the step that writes it run?)',
+    );
     expect(r.stdout).toMatch(/FAIL lint · ESLint JSON: reports\/eslint\.json: .+/);
-    expect(r.stdout).toContain('FAIL security · npm-audit report: reports/security/npm-audit.json: npm audit did not complete (HTTP 405): 405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk');
+    expect(r.stdout).toContain(
+      'FAIL security · npm-audit report: reports/security/npm-audit.json: npm audit did not complete (HTTP 405): 405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+    );
   });
 
   it('onUnavailable: warn turns an unavailable report into a warning (exit 0)', async () => {
     const policy = join(ws, 'deploy/quality-gates.yml');
-    writeFileSync(policy, readFileSync(policy, 'utf8').replace('{ path: reports/security/npm-audit.json, format: npm-audit }', '{ path: reports/security/npm-audit.json, format: npm-audit, onUnavailable: warn }'));
+    writeFileSync(
+      policy,
+      readFileSync(policy, 'utf8').replace(
+        '{ path: reports/security/npm-audit.json, format: npm-audit }',
+        '{ path: reports/security/npm-audit.json, format: npm-audit, onUnavailable: warn }',
+      ),
+    );
     put('reports/security/npm-audit.json', 'npm-audit-endpoint-error.json');
     const r = await gate();
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain('WARN security · npm-audit report: reports/security/npm-audit.json: npm audit did not complete');
+    expect(r.stdout).toContain(
+      'WARN security · npm-audit report: reports/security/npm-audit.json: npm audit did not complete',
+    );
   });
 
   it('ignores need a live entry: an expired one fails the gate', async () => {
@@ -104,7 +166,9 @@ describe('itsctl gate', () => {
     });
     const r = await gate();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('FAIL security · ignore npm:micromatch: ignore entry for npm:micromatch expired on 2026-11-25');
+    expect(r.stdout).toContain(
+      'FAIL security · ignore npm:micromatch: ignore entry for npm:micromatch expired on 2026-11-25',
+    );
     expect(r.stdout).toContain('FAIL security · findings ≥ high: 1 finding at or above high');
     expect(r.stdout).toMatch(/PASS {2}security\s+ignored\s+1 high/);
   });
@@ -115,16 +179,25 @@ describe('itsctl gate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}coverage\.unit\s+lines\s+≥ 95 %\s+93\.50 %/);
     expect(r.stdout).toMatch(/PASS {2}security\s+findings ≥ critical/);
-    expect(r.stdout).toContain('Overrides from the environment: coverage.unit.lines = 95 (COVERAGE_THRESHOLD); security.failOn = critical (SECURITY_SCAN_FAIL_ON)');
+    expect(r.stdout).toContain(
+      'Overrides from the environment: coverage.unit.lines = 95 (COVERAGE_THRESHOLD); security.failOn = critical (SECURITY_SCAN_FAIL_ON)',
+    );
   });
 
   it('an invalid policy is exit 2 with every field-path error, before any report is read', async () => {
-    writeFileSync(join(ws, 'deploy/quality-gates.yml'), 'version: 1\ncoverage:\n  unit: { reports: [x.json], lines: 101 }\nload:\n  s: { report: a.json, thresholds: { http_req_failed: [rate<2] } }\ntypo: 1\n');
+    writeFileSync(
+      join(ws, 'deploy/quality-gates.yml'),
+      'version: 1\ncoverage:\n  unit: { reports: [x.json], lines: 101 }\nload:\n  s: { report: a.json, thresholds: { http_req_failed: [rate<2] } }\ntypo: 1\n',
+    );
     rmSync(join(ws, 'reports'), { recursive: true });
     const r = await gate([], { COVERAGE_THRESHOLD: 'abc' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('deploy/quality-gates.yml: coverage.unit.lines: a coverage percentage cannot be above 100');
-    expect(r.stderr).toContain("deploy/quality-gates.yml: load.s.thresholds.http_req_failed.0: 'rate<2' can never fail: a rate is between 0 and 1, so it gates nothing");
+    expect(r.stderr).toContain(
+      'deploy/quality-gates.yml: coverage.unit.lines: a coverage percentage cannot be above 100',
+    );
+    expect(r.stderr).toContain(
+      "deploy/quality-gates.yml: load.s.thresholds.http_req_failed.0: 'rate<2' can never fail: a rate is between 0 and 1, so it gates nothing",
+    );
     expect(r.stderr).toContain('Unrecognized key: "typo"');
     expect(r.stderr).toContain("COVERAGE_THRESHOLD: 'abc' is not a percentage");
     expect(r.stderr).toContain('fix: correct each field above');
@@ -135,12 +208,24 @@ describe('itsctl gate', () => {
     const stepSummary = join(ws, 'step-summary.md');
     writeFileSync(stepSummary, '# earlier step\n');
     put('reports/junit/vitest.xml', 'vitest-junit-failing.xml');
-    const r = await gate(['--json', '--markdown', 'out/gate.md', '--junit', 'out/junit/gate.xml'], { GITHUB_STEP_SUMMARY: stepSummary });
+    const r = await gate(['--json', '--markdown', 'out/gate.md', '--junit', 'out/junit/gate.xml'], {
+      GITHUB_STEP_SUMMARY: stepSummary,
+    });
     expect(r.code).toBe(1);
     // The report, then (exit 1) the error document the CLI's handler adds.
-    const first = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as { status: string; policy: string; summary: { fail: number }; results: { gate: string; status: string }[] };
+    const first = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as {
+      status: string;
+      policy: string;
+      summary: { fail: number };
+      results: { gate: string; status: string }[];
+    };
     expect(first).toMatchObject({ status: 'fail', policy: 'deploy/quality-gates.yml', summary: { fail: 1 } });
-    expect(first.results.find((x) => x.status === 'fail')).toMatchObject({ gate: 'tests', check: 'failures', file: 'reports/junit/vitest.xml', threshold: '≤ 0' });
+    expect(first.results.find((x) => x.status === 'fail')).toMatchObject({
+      gate: 'tests',
+      check: 'failures',
+      file: 'reports/junit/vitest.xml',
+      threshold: '≤ 0',
+    });
     const md = readFileSync(join(ws, 'out/gate.md'), 'utf8');
     expect(md).toMatch(/^## Quality gate: ❌ failed/);
     expect(readFileSync(stepSummary, 'utf8')).toBe(`# earlier step\n${md}`);
@@ -160,4 +245,85 @@ describe('itsctl gate', () => {
     expect(failed.stdout).toContain('FAIL typecheck · tsc output: reports/typecheck.txt: no such file');
     expect(existsSync(join(ws, 'reports/typecheck.txt'))).toBe(false);
   }, 60_000);
+
+  it('reads every format in one policy: summed coverage reports, a JUnit directory, four scanners, k6, tsc, ESLint', async () => {
+    for (const f of [
+      'istanbul-lcov.info',
+      'istanbul-cobertura.xml',
+      'trivy-image.json',
+      'grype-image.json',
+      'codeql-style.sarif',
+      'k6-summary-export.json',
+      'k6-handle-summary.json',
+      'tsc-errors.txt',
+      'eslint-problems.json',
+    ])
+      put(`all/${f}`, f);
+    put('all/junit/vitest.xml', 'vitest-junit-passing.xml');
+    mkdirSync(join(ws, 'all/empty-dir'));
+    writeFileSync(
+      join(ws, 'all.yml'),
+      `version: 1
+coverage:
+  unit: { reports: [all/istanbul-lcov.info, all/istanbul-cobertura.xml], lines: 70, branches: 50 }
+  e2e: { reports: [all/report.txt] }
+tests: { reports: [all/junit, all/empty-dir] }
+security:
+  failOn: critical
+  reports: [all/trivy-image.json, all/grype-image.json, all/codeql-style.sarif, all/scan.json]
+performance:
+  export: { report: all/k6-summary-export.json, thresholds: { http_req_duration: ['p(95)<200', 'med<20'], http_req_failed: ['rate<0.01'] } }
+  handle: { report: all/k6-handle-summary.json, thresholds: { http_req_duration: ['p(95)<200'], http_req_failed: ['rate<0.01'] } }
+  unknown: { report: all/perf.json, thresholds: { x: ['avg<1'] } }
+typecheck: { reports: [all/tsc-errors.txt] }
+lint: { reports: [all/eslint-problems.json], maxErrors: 5, maxWarnings: 0 }
+`,
+    );
+    const r = await gate(['--policy', 'all.yml', '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as {
+      results: { gate: string; check: string; status: string; actual?: string; message: string }[];
+      findings: { id: string }[];
+    };
+    const row = (gate: string, check: string) =>
+      report.results.find((x) => x.gate === gate && x.check === check);
+    // lcov and Cobertura of the same run, summed: 6 of 8 lines, 2 of 4 branches.
+    expect(row('coverage.unit', 'lines')).toMatchObject({ status: 'pass', actual: '75.00 % (6/8)' });
+    expect(row('coverage.unit', 'branches')).toMatchObject({ status: 'pass', actual: '50.00 % (2/4)' });
+    expect(row('coverage.e2e', 'report')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('cannot tell the format from the name'),
+    });
+    expect(row('tests', 'JUnit report')).toMatchObject({
+      status: 'fail',
+      message: 'all/empty-dir: directory all/empty-dir has no *.xml JUnit files',
+    });
+    expect(row('tests', 'tests ran')).toMatchObject({ status: 'pass', actual: '3' });
+    expect(row('security', 'findings ≥ critical')).toMatchObject({ status: 'fail', actual: '2 critical' });
+    expect(row('security', 'findings < critical')).toMatchObject({
+      status: 'pass',
+      actual: '4 high, 3 medium, 2 low, 1 info',
+    });
+    expect(row('security', 'report')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('set format: npm-audit | trivy | grype | sarif'),
+    });
+    expect(report.findings).toHaveLength(12);
+    expect(row('performance.export', 'http_req_duration med<20')).toMatchObject({
+      status: 'pass',
+      actual: 'med=13.44 ms',
+    });
+    expect(row('performance.handle', 'http_req_duration p(95)<200')).toMatchObject({
+      status: 'fail',
+      actual: 'p(95)=264.1 ms',
+    });
+    expect(row('performance.handle', 'http_req_failed rate<0.01')).toMatchObject({
+      status: 'fail',
+      actual: 'rate=0.0213',
+    });
+    expect(row('performance.unknown', 'report')).toMatchObject({ status: 'fail' });
+    expect(row('typecheck', 'errors')).toMatchObject({ status: 'fail', actual: '2' });
+    expect(row('lint', 'errors')).toMatchObject({ status: 'pass', actual: '3' });
+    expect(row('lint', 'warnings')).toMatchObject({ status: 'fail', actual: '1' });
+  });
 });

@@ -10,7 +10,10 @@ import type { Finding, GateResult } from './types.js';
 const isoDate = z.string({ error: 'an expiry date, YYYY-MM-DD' }).superRefine((s, ctx) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) ctx.addIssue({ code: 'custom', message: 'an expiry date, YYYY-MM-DD' });
   // Date.parse rolls 2027-02-30 over to March: a real date survives the round trip unchanged.
-  else if (Number.isNaN(Date.parse(`${s}T00:00:00Z`)) || new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s)
+  else if (
+    Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ||
+    new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s
+  )
     ctx.addIssue({ code: 'custom', message: 'not a real date' });
 });
 
@@ -21,7 +24,10 @@ const IgnoreSchema = z.strictObject({
       z.strictObject({
         id: z.string().min(1, 'the finding id (CVE-…, GHSA-…, or a rule id)'),
         target: z.string().min(1).optional(),
-        reason: z.string({ error: 'a reason is required: why is this finding acceptable?' }).trim().min(10, 'a reason of at least 10 characters: why is this finding acceptable?'),
+        reason: z
+          .string({ error: 'a reason is required: why is this finding acceptable?' })
+          .trim()
+          .min(10, 'a reason of at least 10 characters: why is this finding acceptable?'),
         expires: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), isoDate),
       }),
     )
@@ -39,11 +45,14 @@ export function parseIgnoreFile(text: string, file: string): { entries: IgnoreEn
   }
   const parsed = IgnoreSchema.safeParse(raw);
   if (!parsed.success)
-    return { entries: [], errors: parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`) };
+    return {
+      entries: [],
+      errors: parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+    };
   return { entries: parsed.data.ignores, errors: [] };
 }
 
-function matches(entry: IgnoreEntry, finding: Finding): boolean {
+export function matchesIgnore(entry: IgnoreEntry, finding: Finding): boolean {
   return entry.id === finding.id && (entry.target === undefined || finding.target.startsWith(entry.target));
 }
 
@@ -72,7 +81,7 @@ export function applyIgnores(
       });
   const used = new Set<IgnoreEntry>();
   const out = findings.map((f) => {
-    const entry = live.find((e) => matches(e, f));
+    const entry = live.find((e) => matchesIgnore(e, f));
     if (!entry) return f;
     used.add(entry);
     return { ...f, ignoredBy: { reason: entry.reason, expires: entry.expires } };

@@ -7,8 +7,14 @@ import { normaliseRef, parsePolicy } from './policy.js';
 import { parseThreshold } from './thresholds.js';
 import type { Finding } from './types.js';
 
-const repoPolicy = readFileSync(fileURLToPath(new URL('../../../../deploy/quality-gates.yml', import.meta.url)), 'utf8');
-const repoIgnore = readFileSync(fileURLToPath(new URL('../../../../deploy/security-ignore.yml', import.meta.url)), 'utf8');
+const repoPolicy = readFileSync(
+  fileURLToPath(new URL('../../../../deploy/quality-gates.yml', import.meta.url)),
+  'utf8',
+);
+const repoIgnore = readFileSync(
+  fileURLToPath(new URL('../../../../deploy/security-ignore.yml', import.meta.url)),
+  'utf8',
+);
 
 describe('parsePolicy', () => {
   it("the repository's policy is valid and holds the founding document's numbers", () => {
@@ -50,7 +56,9 @@ colour: blue
         'gates.yml: tests.maxFailures: cannot be negative',
         expect.stringMatching(/^gates\.yml: security\.failOn: /),
         "gates.yml: performance.api.thresholds.http_req_duration.0: 'p(95)<0' can never pass: p(95) is never negative",
-        expect.stringMatching(/^gates\.yml: performance\.api\.thresholds\.http_req_duration\.1: 'p95<200' is not a k6 threshold/),
+        expect.stringMatching(
+          /^gates\.yml: performance\.api\.thresholds\.http_req_duration\.1: 'p95<200' is not a k6 threshold/,
+        ),
         "gates.yml: performance.api.thresholds.http_req_duration.2: 'p(150)<10': the percentile must be in (0, 100], got 150",
         "gates.yml: performance.api.thresholds.http_req_failed.0: 'rate<1.5' can never fail: a rate is between 0 and 1, so it gates nothing",
         "gates.yml: performance.api.thresholds.http_req_failed.1: 'rate>1' can never pass: a rate is between 0 and 1",
@@ -73,21 +81,33 @@ colour: blue
   });
 
   it('COVERAGE_THRESHOLD and SECURITY_SCAN_FAIL_ON override the policy and say so', () => {
-    const { policy, overrides } = parsePolicy(repoPolicy, 'p.yml', { COVERAGE_THRESHOLD: '95', SECURITY_SCAN_FAIL_ON: 'MEDIUM' });
+    const { policy, overrides } = parsePolicy(repoPolicy, 'p.yml', {
+      COVERAGE_THRESHOLD: '95',
+      SECURITY_SCAN_FAIL_ON: 'MEDIUM',
+    });
     expect(policy!.coverage!.unit!.lines).toBe(95);
     expect(policy!.coverage!.integration!.lines).toBe(80);
     expect(policy!.security!.failOn).toBe('medium');
-    expect(overrides).toEqual(['coverage.unit.lines = 95 (COVERAGE_THRESHOLD)', 'security.failOn = medium (SECURITY_SCAN_FAIL_ON)']);
+    expect(overrides).toEqual([
+      'coverage.unit.lines = 95 (COVERAGE_THRESHOLD)',
+      'security.failOn = medium (SECURITY_SCAN_FAIL_ON)',
+    ]);
   });
 
   it('bad environment values are errors too, reported with the policy errors', () => {
-    const { errors } = parsePolicy('version: 1\ntests: {reports: []}', 'p.yml', { COVERAGE_THRESHOLD: 'ninety', SECURITY_SCAN_FAIL_ON: 'severe' });
+    const { errors } = parsePolicy('version: 1\ntests: {reports: []}', 'p.yml', {
+      COVERAGE_THRESHOLD: 'ninety',
+      SECURITY_SCAN_FAIL_ON: 'severe',
+    });
     expect(errors).toEqual([
       'p.yml: tests.reports: at least one JUnit XML file or directory',
       "COVERAGE_THRESHOLD: 'ninety' is not a percentage between 0 and 100 (e.g. 90)",
       "SECURITY_SCAN_FAIL_ON: 'severe' is not one of critical, high, medium, low, info",
     ]);
-    const noTarget = parsePolicy('version: 1\ntests: {reports: [r]}', 'p.yml', { COVERAGE_THRESHOLD: '90', SECURITY_SCAN_FAIL_ON: 'low' });
+    const noTarget = parsePolicy('version: 1\ntests: {reports: [r]}', 'p.yml', {
+      COVERAGE_THRESHOLD: '90',
+      SECURITY_SCAN_FAIL_ON: 'low',
+    });
     expect(noTarget.errors).toEqual([
       'COVERAGE_THRESHOLD: set to 90 but p.yml has no coverage.unit suite to apply it to',
       'SECURITY_SCAN_FAIL_ON: set to low but p.yml has no security section',
@@ -95,12 +115,18 @@ colour: blue
   });
 
   it('empty environment values mean unset', () => {
-    expect(parsePolicy(repoPolicy, 'p.yml', { COVERAGE_THRESHOLD: '', SECURITY_SCAN_FAIL_ON: '' }).overrides).toEqual([]);
+    expect(
+      parsePolicy(repoPolicy, 'p.yml', { COVERAGE_THRESHOLD: '', SECURITY_SCAN_FAIL_ON: '' }).overrides,
+    ).toEqual([]);
   });
 
   it('report references: a path, or an object with defaults', () => {
     expect(normaliseRef('a.json')).toEqual({ path: 'a.json', onUnavailable: 'fail' });
-    expect(normaliseRef({ path: 'b.json', format: 'sarif' })).toEqual({ path: 'b.json', format: 'sarif', onUnavailable: 'fail' });
+    expect(normaliseRef({ path: 'b.json', format: 'sarif' })).toEqual({
+      path: 'b.json',
+      format: 'sarif',
+      onUnavailable: 'fail',
+    });
   });
 });
 
@@ -120,13 +146,33 @@ describe('parseThreshold (k6 syntax)', () => {
     expect(parseThreshold(source).threshold).toEqual({ source: source.trim(), aggregate, operator, value });
   });
 
-  it.each(['p95<200', 'p(95)', '<200', 'avg < fast', 'rate<-1', 'rate>=2', 'count<0', 'p(0)<5', 'rate<2', 'rate>=0', 'avg>=0', 'p(95)>-1'])('%s is refused', (source) => {
+  it.each([
+    'p95<200',
+    'p(95)',
+    '<200',
+    'avg < fast',
+    'rate<-1',
+    'rate>=2',
+    'count<0',
+    'p(0)<5',
+    'rate<2',
+    'rate>=0',
+    'avg>=0',
+    'p(95)>-1',
+  ])('%s is refused', (source) => {
     expect(parseThreshold(source).error).toBeDefined();
   });
 });
 
 describe('ignore file', () => {
-  const finding = (id: string, target = 'pkg@1'): Finding => ({ id, severity: 'high', target, title: 't', tool: 'npm audit', file: 'a.json' });
+  const finding = (id: string, target = 'pkg@1'): Finding => ({
+    id,
+    severity: 'high',
+    target,
+    title: 't',
+    tool: 'npm audit',
+    file: 'a.json',
+  });
 
   it('entries need a reason and a real expiry date', () => {
     const { errors } = parseIgnoreFile(
@@ -163,7 +209,12 @@ describe('ignore file', () => {
 `,
       'ignore.yml',
     );
-    const { findings, results } = applyIgnores([finding('CVE-1', 'lodash@4.17.4'), finding('CVE-1', 'other@1'), finding('CVE-2')], entries, 'ignore.yml', '2026-11-26');
+    const { findings, results } = applyIgnores(
+      [finding('CVE-1', 'lodash@4.17.4'), finding('CVE-1', 'other@1'), finding('CVE-2')],
+      entries,
+      'ignore.yml',
+      '2026-11-26',
+    );
     expect(findings.map((f) => Boolean(f.ignoredBy))).toEqual([true, false, false]);
     expect(findings[0]!.ignoredBy).toEqual({ reason: 'not reachable from our code', expires: '2026-12-31' });
     expect(results.map((r) => [r.status, r.check, r.actual])).toEqual([
@@ -174,7 +225,10 @@ describe('ignore file', () => {
   });
 
   it('YAML dates (unquoted) are accepted', () => {
-    const { entries } = parseIgnoreFile('ignores:\n  - {id: X, reason: a good reason indeed, expires: 2027-03-01}\n', 'i.yml');
+    const { entries } = parseIgnoreFile(
+      'ignores:\n  - {id: X, reason: a good reason indeed, expires: 2027-03-01}\n',
+      'i.yml',
+    );
     expect(entries[0]!.expires).toBe('2027-03-01');
   });
 });

@@ -38,7 +38,9 @@ const coverageSuite = z.strictObject({
 });
 
 const thresholdList = z
-  .array(z.union([z.string(), z.strictObject({ threshold: z.string(), abortOnFail: z.boolean().optional() })]))
+  .array(
+    z.union([z.string(), z.strictObject({ threshold: z.string(), abortOnFail: z.boolean().optional() })]),
+  )
   .min(1, 'at least one threshold expression, e.g. p(95)<200')
   .superRefine((list, ctx) => {
     list.forEach((entry, i) => {
@@ -49,7 +51,9 @@ const thresholdList = z
 
 const performanceCheck = z.strictObject({
   report: reportRef(PERFORMANCE_FORMATS),
-  thresholds: z.record(z.string().min(1), thresholdList).refine((t) => Object.keys(t).length > 0, 'at least one metric'),
+  thresholds: z
+    .record(z.string().min(1), thresholdList)
+    .refine((t) => Object.keys(t).length > 0, 'at least one metric'),
 });
 
 const countLimit = z.number().int('a whole number').min(0, 'cannot be negative');
@@ -111,7 +115,11 @@ export interface ParsedPolicy {
  * Parses the policy text and applies the pipeline's environment: COVERAGE_THRESHOLD (unit lines %)
  * and SECURITY_SCAN_FAIL_ON (critical|high|medium|low|info).
  */
-export function parsePolicy(text: string, file: string, env: Record<string, string | undefined>): ParsedPolicy {
+export function parsePolicy(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined>,
+): ParsedPolicy {
   const errors: string[] = [];
   const overrides: string[] = [];
   let raw: unknown;
@@ -121,11 +129,15 @@ export function parsePolicy(text: string, file: string, env: Record<string, stri
     return { errors: [`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`], overrides };
   }
   if (raw === null || typeof raw !== 'object')
-    return { errors: [`${file}: (root): expected a mapping with version: 1 and the gates to enforce`], overrides };
+    return {
+      errors: [`${file}: (root): expected a mapping with version: 1 and the gates to enforce`],
+      overrides,
+    };
 
   const parsed = PolicySchema.safeParse(raw);
   if (!parsed.success)
-    for (const issue of parsed.error.issues) errors.push(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      errors.push(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
 
   const coverageEnv = env.COVERAGE_THRESHOLD;
   let coverageOverride: number | undefined;
@@ -148,14 +160,17 @@ export function parsePolicy(text: string, file: string, env: Record<string, stri
   const policy = parsed.data;
   if (coverageOverride !== undefined) {
     if (!policy.coverage?.unit)
-      errors.push(`COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no coverage.unit suite to apply it to`);
+      errors.push(
+        `COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no coverage.unit suite to apply it to`,
+      );
     else {
       policy.coverage.unit.lines = coverageOverride;
       overrides.push(`coverage.unit.lines = ${coverageOverride} (COVERAGE_THRESHOLD)`);
     }
   }
   if (failOnOverride !== undefined) {
-    if (!policy.security) errors.push(`SECURITY_SCAN_FAIL_ON: set to ${failOnOverride} but ${file} has no security section`);
+    if (!policy.security)
+      errors.push(`SECURITY_SCAN_FAIL_ON: set to ${failOnOverride} but ${file} has no security section`);
     else {
       policy.security.failOn = failOnOverride as (typeof FAIL_LEVELS)[number];
       overrides.push(`security.failOn = ${failOnOverride} (SECURITY_SCAN_FAIL_ON)`);

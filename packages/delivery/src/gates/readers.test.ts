@@ -13,7 +13,13 @@ import { readCoverage, inferCoverageFormat } from './readers/read-coverage.js';
 import { readJunit } from './readers/read-junit.js';
 import { inferPerformanceFormat, readPerformance } from './readers/read-performance.js';
 import { readEslintJson, readTscOutput } from './readers/read-static-checks.js';
-import { inferVulnerabilityFormat, normaliseSeverity, readVulnerabilities, severityFromScore, type VulnerabilityFormat } from './readers/read-vulnerabilities.js';
+import {
+  inferVulnerabilityFormat,
+  normaliseSeverity,
+  readVulnerabilities,
+  severityFromScore,
+  type VulnerabilityFormat,
+} from './readers/read-vulnerabilities.js';
 import type { Finding } from './types.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -25,7 +31,10 @@ const temp = (name: string, text: string) => {
   return p;
 };
 
-async function findingsOf(file: string, format: VulnerabilityFormat): Promise<{ findings: Finding[]; tool: string; incomplete?: string }> {
+async function findingsOf(
+  file: string,
+  format: VulnerabilityFormat,
+): Promise<{ findings: Finding[]; tool: string; incomplete?: string }> {
   const findings: Finding[] = [];
   const out = await readVulnerabilities(file, format, (f) => findings.push(f));
   return { findings, ...out };
@@ -34,17 +43,31 @@ async function findingsOf(file: string, format: VulnerabilityFormat): Promise<{ 
 describe('coverage', () => {
   it('reads vitest/istanbul json-summary totals as counts', async () => {
     const t = await readCoverage(fixture('istanbul-coverage-summary.json'), 'json-summary');
-    expect(t).toEqual({ lines: { covered: 3, total: 4 }, statements: { covered: 3, total: 5 }, functions: { covered: 2, total: 3 }, branches: { covered: 1, total: 2 } });
+    expect(t).toEqual({
+      lines: { covered: 3, total: 4 },
+      statements: { covered: 3, total: 5 },
+      functions: { covered: 2, total: 3 },
+      branches: { covered: 1, total: 2 },
+    });
   });
 
   it('sums an lcov tracefile', async () => {
     const t = await readCoverage(fixture('istanbul-lcov.info'), 'lcov');
-    expect(t).toEqual({ lines: { covered: 3, total: 4 }, functions: { covered: 2, total: 3 }, branches: { covered: 1, total: 2 } });
+    expect(t).toEqual({
+      lines: { covered: 3, total: 4 },
+      functions: { covered: 2, total: 3 },
+      branches: { covered: 1, total: 2 },
+    });
   });
 
   it('reads Cobertura counts, and rates where an older writer gives only rates', async () => {
-    expect(await readCoverage(fixture('istanbul-cobertura.xml'), 'cobertura')).toEqual({ lines: { covered: 3, total: 4 }, branches: { covered: 1, total: 2 } });
-    expect(await readCoverage(fixture('cobertura-rates-only.xml'), 'cobertura')).toEqual({ lines: { covered: 81.25, total: 100 } });
+    expect(await readCoverage(fixture('istanbul-cobertura.xml'), 'cobertura')).toEqual({
+      lines: { covered: 3, total: 4 },
+      branches: { covered: 1, total: 2 },
+    });
+    expect(await readCoverage(fixture('cobertura-rates-only.xml'), 'cobertura')).toEqual({
+      lines: { covered: 81.25, total: 100 },
+    });
   });
 
   it('infers the format from the file name', () => {
@@ -61,7 +84,13 @@ describe('coverage', () => {
     ['empty lcov', 'empty.info', '', 'lcov', /no end_of_record/],
     ['garbage lcov', 'bad.info', 'hello world\n', 'lcov', /line 1: 'hello world' is not an lcov record/],
     ['empty cobertura', 'empty.xml', '', 'cobertura', /empty/],
-    ['malformed cobertura', 'bad.xml', '<coverage line-rate="0.5"><packages></coverage>', 'cobertura', /\d+:\d+/],
+    [
+      'malformed cobertura',
+      'bad.xml',
+      '<coverage line-rate="0.5"><packages></coverage>',
+      'cobertura',
+      /\d+:\d+/,
+    ],
     ['not cobertura', 'junit.xml', '<testsuites/>', 'cobertura', /root element is <testsuites>/],
   ] as const)('%s is an error naming the problem', async (_name, file, text, format, message) => {
     await expect(readCoverage(temp(file, text), format)).rejects.toThrow(message);
@@ -72,11 +101,22 @@ describe('JUnit', () => {
   it('counts a real vitest report with a failure and a skipped test', async () => {
     const s = await readJunit(fixture('vitest-junit-failing.xml'));
     expect(s).toMatchObject({ suites: 1, tests: 4, failures: 1, errors: 0, skipped: 1, emptySuiteCount: 0 });
-    expect(s.failed).toEqual([{ suite: 'src/math.test.js', name: 'src/math.test.js › math > fails on purpose', message: expect.stringContaining('expected 4 to be 5') }]);
+    expect(s.failed).toEqual([
+      {
+        suite: 'src/math.test.js',
+        name: 'src/math.test.js › math > fails on purpose',
+        message: expect.stringContaining('expected 4 to be 5'),
+      },
+    ]);
   });
 
   it('counts the passing run', async () => {
-    expect(await readJunit(fixture('vitest-junit-passing.xml'))).toMatchObject({ tests: 4, failures: 0, skipped: 1, failed: [] });
+    expect(await readJunit(fixture('vitest-junit-passing.xml'))).toMatchObject({
+      tests: 4,
+      failures: 0,
+      skipped: 1,
+      failed: [],
+    });
   });
 
   it('finds suites that ran nothing, errors and nested suites (Surefire style)', async () => {
@@ -92,7 +132,15 @@ describe('JUnit', () => {
 </testsuites>`,
     );
     const s = await readJunit(file);
-    expect(s).toMatchObject({ suites: 4, tests: 3, failures: 0, errors: 1, skipped: 1, emptySuiteCount: 2, emptySuites: ['all-skipped', 'nothing'] });
+    expect(s).toMatchObject({
+      suites: 4,
+      tests: 3,
+      failures: 0,
+      errors: 1,
+      skipped: 1,
+      emptySuiteCount: 2,
+      emptySuites: ['all-skipped', 'nothing'],
+    });
     expect(s.failed[0]).toEqual({ suite: 'inner', name: 'a.B › throws', message: 'NullPointerException' });
   });
 
@@ -126,11 +174,19 @@ describe('vulnerabilities', () => {
     expect((await findingsOf(fixture('npm-audit-clean.json'), 'npm-audit')).findings).toEqual([]);
   });
 
-  it("npm audit: the error document npm prints when the advisory endpoint fails (captured here) is an error, never a pass", async () => {
-    await expect(findingsOf(fixture('npm-audit-endpoint-error.json'), 'npm-audit')).rejects.toThrow(/npm audit did not complete \(HTTP 405\): 405 Method Not Allowed/);
-    await expect(findingsOf(temp('npm-err.json', '{"error":{"code":"ENOLOCK","summary":"This command requires an existing lockfile."}}'), 'npm-audit')).rejects.toThrow(
-      'npm audit did not complete: ENOLOCK: This command requires an existing lockfile.',
+  it('npm audit: the error document npm prints when the advisory endpoint fails (captured here) is an error, never a pass', async () => {
+    await expect(findingsOf(fixture('npm-audit-endpoint-error.json'), 'npm-audit')).rejects.toThrow(
+      /npm audit did not complete \(HTTP 405\): 405 Method Not Allowed/,
     );
+    await expect(
+      findingsOf(
+        temp(
+          'npm-err.json',
+          '{"error":{"code":"ENOLOCK","summary":"This command requires an existing lockfile."}}',
+        ),
+        'npm-audit',
+      ),
+    ).rejects.toThrow('npm audit did not complete: ENOLOCK: This command requires an existing lockfile.');
   });
 
   it('Trivy: OS and language packages, misconfigurations, targets kept', async () => {
@@ -147,10 +203,29 @@ describe('vulnerabilities', () => {
   });
 
   it('Trivy: the pre-0.20 top-level array form is read too; another schema is refused', async () => {
-    const legacy = temp('trivy-legacy.json', JSON.stringify([{ Target: 'alpine 3.7', Vulnerabilities: [{ VulnerabilityID: 'CVE-2018-16840', PkgName: 'curl', InstalledVersion: '7.61.0-r0', Severity: 'HIGH' }] }]));
+    const legacy = temp(
+      'trivy-legacy.json',
+      JSON.stringify([
+        {
+          Target: 'alpine 3.7',
+          Vulnerabilities: [
+            {
+              VulnerabilityID: 'CVE-2018-16840',
+              PkgName: 'curl',
+              InstalledVersion: '7.61.0-r0',
+              Severity: 'HIGH',
+            },
+          ],
+        },
+      ]),
+    );
     expect((await findingsOf(legacy, 'trivy')).findings.map((f) => f.id)).toEqual(['CVE-2018-16840']);
-    await expect(findingsOf(temp('trivy-v3.json', '{"SchemaVersion": 3, "Results": []}'), 'trivy')).rejects.toThrow('SchemaVersion 3 is not supported');
-    await expect(findingsOf(temp('trivy-other.json', '{"matches": []}'), 'trivy')).rejects.toThrow('not a Trivy JSON report');
+    await expect(
+      findingsOf(temp('trivy-v3.json', '{"SchemaVersion": 3, "Results": []}'), 'trivy'),
+    ).rejects.toThrow('SchemaVersion 3 is not supported');
+    await expect(findingsOf(temp('trivy-other.json', '{"matches": []}'), 'trivy')).rejects.toThrow(
+      'not a Trivy JSON report',
+    );
   });
 
   it('Grype: Negligible is info, fixes listed', async () => {
@@ -160,7 +235,9 @@ describe('vulnerabilities', () => {
       ['GHSA-3h5v-q93c-6h6q', 'medium', 'ws@8.16.0', '8.17.1'],
       ['CVE-2005-2541', 'info', 'tar@1.34+dfsg-1.2', undefined],
     ]);
-    await expect(findingsOf(temp('grype-none.json', '{"foo": 1}'), 'grype')).rejects.toThrow('not a Grype JSON report');
+    await expect(findingsOf(temp('grype-none.json', '{"foo": 1}'), 'grype')).rejects.toThrow(
+      'not a Grype JSON report',
+    );
   });
 
   it('SARIF: security-severity scores first, then levels; rules by id or index; several runs', async () => {
@@ -176,7 +253,9 @@ describe('vulnerabilities', () => {
 
   it('SARIF: a run whose tool did not complete is reported as incomplete with its notification', async () => {
     const out = await findingsOf(fixture('sarif-tool-failed.sarif'), 'sarif');
-    expect(out.incomplete).toBe('its-image-secrets did not complete: image its-camera-ai:production is not built');
+    expect(out.incomplete).toBe(
+      'its-image-secrets did not complete: image its-camera-ai:production is not built',
+    );
   });
 
   it.each([
@@ -190,9 +269,22 @@ describe('vulnerabilities', () => {
   });
 
   it('severities and scores normalise as documented', () => {
-    expect(['CRITICAL', 'moderate', 'Negligible', 'none', 'weird', undefined].map(normaliseSeverity)).toEqual(['critical', 'medium', 'info', 'info', 'unknown', 'unknown']);
-    expect([9.8, 7, 6.9, 4, 0.1, 0].map(severityFromScore)).toEqual(['critical', 'high', 'medium', 'medium', 'low', 'info']);
-    expect(['results.sarif', 'npm-audit.json', 'trivy-image.json', 'grype.json', 'scan.json'].map(inferVulnerabilityFormat)).toEqual(['sarif', 'npm-audit', 'trivy', 'grype', undefined]);
+    expect(['CRITICAL', 'moderate', 'Negligible', 'none', 'weird', undefined].map(normaliseSeverity)).toEqual(
+      ['critical', 'medium', 'info', 'info', 'unknown', 'unknown'],
+    );
+    expect([9.8, 7, 6.9, 4, 0.1, 0].map(severityFromScore)).toEqual([
+      'critical',
+      'high',
+      'medium',
+      'medium',
+      'low',
+      'info',
+    ]);
+    expect(
+      ['results.sarif', 'npm-audit.json', 'trivy-image.json', 'grype.json', 'scan.json'].map(
+        inferVulnerabilityFormat,
+      ),
+    ).toEqual(['sarif', 'npm-audit', 'trivy', 'grype', undefined]);
   });
 });
 
@@ -215,7 +307,11 @@ describe('performance', () => {
 
   it('k6 --summary-export: trends, rates from "value", counters', async () => {
     const m = await readPerformance(fixture('k6-summary-export.json'), 'k6');
-    expect(m.get('http_req_duration')).toMatchObject({ avg: 14.56, med: 13.44, percentiles: { 90: 18.9, 95: 21.44 } });
+    expect(m.get('http_req_duration')).toMatchObject({
+      avg: 14.56,
+      med: 13.44,
+      percentiles: { 90: 18.9, 95: 21.44 },
+    });
     expect(m.get('http_req_failed')).toMatchObject({ rate: 0 });
     expect(m.get('http_reqs')).toMatchObject({ count: 1671, rate: 39.461455 });
     expect(m.has('http_req_duration{expected_response:true}')).toBe(true);
@@ -230,7 +326,14 @@ describe('performance', () => {
 
   it('our bench JSON (packages/vision bench --json): trends from *Ms keys, numeric leaves as values', async () => {
     const m = await readPerformance(fixture('vision-bench.json'), 'bench');
-    expect(m.get('inference')).toEqual({ unit: 'ms', med: 38.2, min: 33.1, max: 71.4, count: 100, percentiles: { 50: 38.2, 95: 47.9 } });
+    expect(m.get('inference')).toEqual({
+      unit: 'ms',
+      med: 38.2,
+      min: 33.1,
+      max: 71.4,
+      count: 100,
+      percentiles: { 50: 38.2, 95: 47.9 },
+    });
     expect(m.get('pipeline.0.fpsPerCamera')).toEqual({ value: 12.2 });
     expect(m.get('threads')).toEqual({ value: 2 });
   });
@@ -248,7 +351,11 @@ describe('performance', () => {
   });
 
   it('infers the format from the name', () => {
-    expect(['reports/load/autocannon.json', 'k6-summary.json', 'vision-bench.json', 'x.json'].map(inferPerformanceFormat)).toEqual(['autocannon', 'k6', 'bench', undefined]);
+    expect(
+      ['reports/load/autocannon.json', 'k6-summary.json', 'vision-bench.json', 'x.json'].map(
+        inferPerformanceFormat,
+      ),
+    ).toEqual(['autocannon', 'k6', 'bench', undefined]);
   });
 });
 
@@ -256,27 +363,48 @@ describe('type check and lint', () => {
   it('tsc --pretty false output (real run)', async () => {
     const s = await readTscOutput(fixture('tsc-errors.txt'));
     expect(s).toMatchObject({ errors: 2, warnings: 0, filesWithProblems: 1 });
-    expect(s.diagnostics[0]).toEqual({ file: 'bad.ts', line: 1, code: 'TS2322', message: "Type 'string' is not assignable to type 'number'.", severity: 'error' });
+    expect(s.diagnostics[0]).toEqual({
+      file: 'bad.ts',
+      line: 1,
+      code: 'TS2322',
+      message: "Type 'string' is not assignable to type 'number'.",
+      severity: 'error',
+    });
   });
 
   it('tsc pretty output with colours (real run)', async () => {
     const s = await readTscOutput(fixture('tsc-errors-pretty.txt'));
     expect(s.errors).toBe(2);
-    expect(s.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual(['bad.ts:1 TS2322', 'bad.ts:2 TS2339']);
+    expect(s.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual([
+      'bad.ts:1 TS2322',
+      'bad.ts:2 TS2339',
+    ]);
   });
 
   it('an empty tsc log is a clean run; project-level errors count', async () => {
     expect((await readTscOutput(temp('tsc-clean.txt', ''))).errors).toBe(0);
-    expect((await readTscOutput(temp('tsc-global.txt', "error TS5083: Cannot read file '/x/tsconfig.json'.\n"))).errors).toBe(1);
+    expect(
+      (await readTscOutput(temp('tsc-global.txt', "error TS5083: Cannot read file '/x/tsconfig.json'.\n")))
+        .errors,
+    ).toBe(1);
   });
 
   it('ESLint --format json (real run): errors, warnings and parse errors', async () => {
     const s = await readEslintJson(fixture('eslint-problems.json'));
     expect(s).toMatchObject({ errors: 3, warnings: 1, filesWithProblems: 2 });
-    expect(s.diagnostics.map((d) => d.code)).toEqual(['no-unused-vars', 'prefer-const', 'no-undef', 'parse error']);
+    expect(s.diagnostics.map((d) => d.code)).toEqual([
+      'no-unused-vars',
+      'prefer-const',
+      'no-undef',
+      'parse error',
+    ]);
     expect(await readEslintJson(fixture('eslint-clean.json'))).toMatchObject({ errors: 0, warnings: 0 });
     expect(await readEslintJson(temp('eslint-none.json', '[]'))).toMatchObject({ errors: 0 });
-    await expect(readEslintJson(temp('eslint-obj.json', '{"errors": 0}'))).rejects.toThrow('not ESLint --format json output');
-    await expect(readEslintJson(temp('eslint-bad.json', '[{"filePath": "a"}]'))).rejects.toThrow('an entry has no "messages"');
+    await expect(readEslintJson(temp('eslint-obj.json', '{"errors": 0}'))).rejects.toThrow(
+      'not ESLint --format json output',
+    );
+    await expect(readEslintJson(temp('eslint-bad.json', '[{"filePath": "a"}]'))).rejects.toThrow(
+      'an entry has no "messages"',
+    );
   });
 });

@@ -14,10 +14,21 @@ function truncate(text: string, width: number): string {
 }
 
 export function renderTable(report: GateReport, overrides: readonly string[] = []): string {
-  const rows = report.results.map((r) => [MARK[r.status], r.gate, truncate(r.check, 40), truncate(r.threshold ?? '', 24), truncate(r.actual ?? '', 40), truncate(r.file ?? '', 60)]);
+  const rows = report.results.map((r) => [
+    MARK[r.status],
+    r.gate,
+    truncate(r.check, 40),
+    truncate(r.threshold ?? '', 24),
+    truncate(r.actual ?? '', 40),
+    truncate(r.file ?? '', 60),
+  ]);
   const header = ['', 'gate', 'check', 'threshold', 'actual', 'report'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows) out.push(line(r));
   const problems = report.results.filter((r) => r.status !== 'pass');
@@ -26,7 +37,8 @@ export function renderTable(report: GateReport, overrides: readonly string[] = [
     for (const r of problems) {
       out.push(`  ${MARK[r.status]} ${r.gate} · ${r.check}: ${r.message}${r.file ? ` [${r.file}]` : ''}`);
       for (const d of (r.details ?? []).slice(0, MAX_DETAILS)) out.push(`       ${d}`);
-      if ((r.details?.length ?? 0) > MAX_DETAILS) out.push(`       … and ${r.details!.length - MAX_DETAILS} more`);
+      if ((r.details?.length ?? 0) > MAX_DETAILS)
+        out.push(`       … and ${r.details!.length - MAX_DETAILS} more`);
     }
   }
   const notes = report.results.filter((r) => r.status === 'pass' && r.details?.length);
@@ -40,7 +52,10 @@ export function renderTable(report: GateReport, overrides: readonly string[] = [
   }
   if (overrides.length) out.push('', `Overrides from the environment: ${overrides.join('; ')}`);
   const s = report.summary;
-  out.push('', `Quality gate: ${report.status === 'pass' ? 'PASSED' : 'FAILED'} — ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings`);
+  out.push(
+    '',
+    `Quality gate: ${report.status === 'pass' ? 'PASSED' : 'FAILED'} — ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings`,
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -56,24 +71,36 @@ export function renderMarkdown(report: GateReport, overrides: readonly string[] 
     '',
     '| | Gate | Check | Threshold | Actual | Report |',
     '|---|---|---|---|---|---|',
-    ...report.results.map((r) => `| ${icon[r.status]} | ${md(r.gate)} | ${md(r.check)} | ${md(r.threshold ?? '')} | ${md(r.actual ?? '')} | ${r.file ? `\`${md(r.file)}\`` : ''} |`),
+    ...report.results.map(
+      (r) =>
+        `| ${icon[r.status]} | ${md(r.gate)} | ${md(r.check)} | ${md(r.threshold ?? '')} | ${md(r.actual ?? '')} | ${r.file ? `\`${md(r.file)}\`` : ''} |`,
+    ),
   ];
   const problems = report.results.filter((r) => r.status !== 'pass');
   if (problems.length) {
     out.push('', '### What failed');
     for (const r of problems) {
-      out.push(`- ${icon[r.status]} **${md(r.gate)} · ${md(r.check)}**: ${md(r.message)}${r.file ? ` (\`${md(r.file)}\`)` : ''}`);
+      out.push(
+        `- ${icon[r.status]} **${md(r.gate)} · ${md(r.check)}**: ${md(r.message)}${r.file ? ` (\`${md(r.file)}\`)` : ''}`,
+      );
       for (const d of (r.details ?? []).slice(0, MAX_DETAILS)) out.push(`  - ${md(d)}`);
-      if ((r.details?.length ?? 0) > MAX_DETAILS) out.push(`  - … and ${r.details!.length - MAX_DETAILS} more`);
+      if ((r.details?.length ?? 0) > MAX_DETAILS)
+        out.push(`  - … and ${r.details!.length - MAX_DETAILS} more`);
     }
   }
   if (report.findings.length) {
     const counts = countBySeverity(report.findings);
-    out.push('', `<details><summary>Security findings (${describeCounts(counts)}${report.findings.length >= 200 ? ', list capped' : ''})</summary>`, '');
+    out.push(
+      '',
+      `<details><summary>Security findings (${describeCounts(counts)}${report.findings.length >= 200 ? ', list capped' : ''})</summary>`,
+      '',
+    );
     for (const f of report.findings.slice(0, 100)) out.push(`- ${md(formatFinding(f))}`);
     out.push('', '</details>');
   }
-  const notes = report.results.filter((r) => r.status === 'pass' && r.details?.length && !r.check.startsWith('findings'));
+  const notes = report.results.filter(
+    (r) => r.status === 'pass' && r.details?.length && !r.check.startsWith('findings'),
+  );
   if (notes.length) {
     out.push('', '### Notes');
     for (const r of notes) for (const d of r.details!) out.push(`- ${md(r.gate)} · ${md(r.check)}: ${md(d)}`);

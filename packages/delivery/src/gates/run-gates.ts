@@ -5,15 +5,41 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { countBySeverity, evaluateCoverage, evaluateFindings, evaluateStaticChecks, evaluateTests, evaluateThresholds } from './evaluate.js';
-import { applyIgnores, parseIgnoreFile, type IgnoreEntry } from './ignore-file.js';
+import {
+  evaluateCoverage,
+  evaluateFindings,
+  evaluateStaticChecks,
+  evaluateTests,
+  evaluateThresholds,
+} from './evaluate.js';
+import { applyIgnores, matchesIgnore, parseIgnoreFile, type IgnoreEntry } from './ignore-file.js';
 import { normaliseRef, type Policy, type ReportRef, type ReportRefInput } from './policy.js';
-import { inferCoverageFormat, readCoverage, type CoverageFormat, type CoverageTotals } from './readers/read-coverage.js';
+import {
+  inferCoverageFormat,
+  readCoverage,
+  type CoverageFormat,
+  type CoverageTotals,
+} from './readers/read-coverage.js';
 import { readJunit, type JunitSummary } from './readers/read-junit.js';
-import { inferPerformanceFormat, readPerformance, type PerformanceFormat } from './readers/read-performance.js';
+import {
+  inferPerformanceFormat,
+  readPerformance,
+  type PerformanceFormat,
+} from './readers/read-performance.js';
 import { readEslintJson, readTscOutput, type StaticCheckSummary } from './readers/read-static-checks.js';
-import { inferVulnerabilityFormat, readVulnerabilities, type VulnerabilityFormat } from './readers/read-vulnerabilities.js';
-import { SEVERITIES, severityRank, type Finding, type GateReport, type GateResult, type Severity } from './types.js';
+import {
+  inferVulnerabilityFormat,
+  readVulnerabilities,
+  type VulnerabilityFormat,
+} from './readers/read-vulnerabilities.js';
+import {
+  SEVERITIES,
+  severityRank,
+  type Finding,
+  type GateReport,
+  type GateResult,
+  type Severity,
+} from './types.js';
 
 export interface RunGatesOptions {
   cwd: string;
@@ -58,7 +84,14 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
       const ref = normaliseRef(input as ReportRefInput);
       const format = (ref.format as CoverageFormat | undefined) ?? inferCoverageFormat(ref.path);
       if (!format) {
-        results.push(unavailable(`coverage.${suite}`, 'report', { ...ref, onUnavailable: 'fail' }, new Error('cannot tell the format from the name: set format: json-summary | lcov | cobertura')));
+        results.push(
+          unavailable(
+            `coverage.${suite}`,
+            'report',
+            { ...ref, onUnavailable: 'fail' },
+            new Error('cannot tell the format from the name: set format: json-summary | lcov | cobertura'),
+          ),
+        );
         failed = true;
         continue;
       }
@@ -75,11 +108,33 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
         if (ref.onUnavailable === 'fail') failed = true;
       }
     }
-    if (read.length && !failed) results.push(...evaluateCoverage(suite, { lines: config.lines, statements: config.statements, functions: config.functions, branches: config.branches }, totals, read.join(', ')));
+    if (read.length && !failed)
+      results.push(
+        ...evaluateCoverage(
+          suite,
+          {
+            lines: config.lines,
+            statements: config.statements,
+            functions: config.functions,
+            branches: config.branches,
+          },
+          totals,
+          read.join(', '),
+        ),
+      );
   }
 
   if (policy.tests) {
-    const summary: JunitSummary = { suites: 0, tests: 0, failures: 0, errors: 0, skipped: 0, emptySuites: [], emptySuiteCount: 0, failed: [] };
+    const summary: JunitSummary = {
+      suites: 0,
+      tests: 0,
+      failures: 0,
+      errors: 0,
+      skipped: 0,
+      emptySuites: [],
+      emptySuiteCount: 0,
+      failed: [],
+    };
     const read: string[] = [];
     for (const input of policy.tests.reports) {
       const ref = normaliseRef(input as ReportRefInput);
@@ -93,9 +148,16 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
       for (const file of files) {
         try {
           const s = await readJunit(abs(file));
-          for (const k of ['suites', 'tests', 'failures', 'errors', 'skipped', 'emptySuiteCount'] as const) summary[k] += s[k];
-          summary.emptySuites.push(...s.emptySuites.map((n) => `${n} (${file})`).slice(0, 50 - summary.emptySuites.length));
-          summary.failed.push(...s.failed.map((f) => ({ ...f, suite: `${file}: ${f.suite}` })).slice(0, 50 - summary.failed.length));
+          for (const k of ['suites', 'tests', 'failures', 'errors', 'skipped', 'emptySuiteCount'] as const)
+            summary[k] += s[k];
+          summary.emptySuites.push(
+            ...s.emptySuites.map((n) => `${n} (${file})`).slice(0, 50 - summary.emptySuites.length),
+          );
+          summary.failed.push(
+            ...s.failed
+              .map((f) => ({ ...f, suite: `${file}: ${f.suite}` }))
+              .slice(0, 50 - summary.failed.length),
+          );
           read.push(file);
         } catch (err) {
           results.push(unavailable('tests', 'JUnit report', { ...ref, path: file }, err));
@@ -112,9 +174,18 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
       try {
         const parsed = parseIgnoreFile(await readFile(abs(sec.ignoreFile), 'utf8'), sec.ignoreFile);
         entries = parsed.entries;
-        for (const e of parsed.errors) results.push({ gate: 'security', check: 'ignore file', status: 'fail', file: sec.ignoreFile, message: e });
+        for (const e of parsed.errors)
+          results.push({
+            gate: 'security',
+            check: 'ignore file',
+            status: 'fail',
+            file: sec.ignoreFile,
+            message: e,
+          });
       } catch (err) {
-        results.push(unavailable('security', 'ignore file', { path: sec.ignoreFile, onUnavailable: 'fail' }, err));
+        results.push(
+          unavailable('security', 'ignore file', { path: sec.ignoreFile, onUnavailable: 'fail' }, err),
+        );
       }
     }
     const failLevel = severityRank(sec.failOn);
@@ -130,36 +201,53 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
       const ref = normaliseRef(input as ReportRefInput);
       const format = (ref.format as VulnerabilityFormat | undefined) ?? inferVulnerabilityFormat(ref.path);
       if (!format) {
-        results.push(unavailable('security', 'report', { ...ref, onUnavailable: 'fail' }, new Error('cannot tell the format from the name: set format: npm-audit | trivy | grype | sarif')));
+        results.push(
+          unavailable(
+            'security',
+            'report',
+            { ...ref, onUnavailable: 'fail' },
+            new Error('cannot tell the format from the name: set format: npm-audit | trivy | grype | sarif'),
+          ),
+        );
         continue;
       }
       try {
         const outcome = await readVulnerabilities(abs(ref.path), format, (raw) => {
           const f = { ...raw, file: ref.path };
           // Ignores are applied as findings stream in, so only counts and a bounded list are kept.
-          const { findings: [marked] } = applyIgnores([f], live, sec.ignoreFile ?? '', options.today);
-          const entry = marked!.ignoredBy ? live.find((e) => e.id === f.id) : undefined;
-          if (entry) usedEntries.add(entry);
-          if (marked!.ignoredBy) {
+          const entry = live.find((e) => matchesIgnore(e, f));
+          if (entry) {
+            usedEntries.add(entry);
             counts.ignored[f.severity]++;
-            if (ignoredKept.length < KEEP_FINDINGS) ignoredKept.push(marked!);
+            if (ignoredKept.length < KEEP_FINDINGS)
+              ignoredKept.push({ ...f, ignoredBy: { reason: entry.reason, expires: entry.expires } });
             return;
           }
           counts.active[f.severity]++;
           const list = severityRank(f.severity) >= failLevel ? blocking : below;
           if (list.length < KEEP_FINDINGS) list.push(f);
         });
-        if (outcome.incomplete) results.push(unavailable('security', `${format} report`, ref, new Error(outcome.incomplete)));
+        if (outcome.incomplete)
+          results.push(unavailable('security', `${format} report`, ref, new Error(outcome.incomplete)));
         else read.push(ref.path);
       } catch (err) {
         results.push(unavailable('security', `${format} report`, ref, err));
       }
     }
     // Expired entries fail; entries that matched nothing warn.
-    const entryChecks = applyIgnores([], entries, sec.ignoreFile ?? '', options.today).results.filter((r) => r.status === 'fail');
+    const entryChecks = applyIgnores([], entries, sec.ignoreFile ?? '', options.today).results.filter(
+      (r) => r.status === 'fail',
+    );
     results.push(...entryChecks);
     for (const e of live)
-      if (!usedEntries.has(e)) results.push({ gate: 'security', check: `ignore ${e.id}`, status: 'warn', file: sec.ignoreFile, message: `ignore entry for ${e.id} matched no finding: remove it when it is no longer needed` });
+      if (!usedEntries.has(e))
+        results.push({
+          gate: 'security',
+          check: `ignore ${e.id}`,
+          status: 'warn',
+          file: sec.ignoreFile,
+          message: `ignore entry for ${e.id} matched no finding: remove it when it is no longer needed`,
+        });
     const bySeverity = (a: Finding, b: Finding) => severityRank(b.severity) - severityRank(a.severity);
     blocking.sort(bySeverity);
     below.sort(bySeverity);
@@ -173,7 +261,14 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
       const gate = `${section}.${name}`;
       const format = (ref.format as PerformanceFormat | undefined) ?? inferPerformanceFormat(ref.path);
       if (!format) {
-        results.push(unavailable(gate, 'report', { ...ref, onUnavailable: 'fail' }, new Error('cannot tell the format from the name: set format: k6 | autocannon | bench')));
+        results.push(
+          unavailable(
+            gate,
+            'report',
+            { ...ref, onUnavailable: 'fail' },
+            new Error('cannot tell the format from the name: set format: k6 | autocannon | bench'),
+          ),
+        );
         continue;
       }
       try {
@@ -192,7 +287,8 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
     for (const input of config.reports) {
       const ref = normaliseRef(input as ReportRefInput);
       try {
-        const s = gate === 'typecheck' ? await readTscOutput(abs(ref.path)) : await readEslintJson(abs(ref.path));
+        const s =
+          gate === 'typecheck' ? await readTscOutput(abs(ref.path)) : await readEslintJson(abs(ref.path));
         total.errors += s.errors;
         total.warnings += s.warnings;
         total.filesWithProblems += s.filesWithProblems;
@@ -202,7 +298,20 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
         results.push(unavailable(gate, gate === 'typecheck' ? 'tsc output' : 'ESLint JSON', ref, err));
       }
     }
-    if (read.length) results.push(...evaluateStaticChecks(gate, total, { maxErrors: config.maxErrors, ...('maxWarnings' in config && config.maxWarnings !== undefined ? { maxWarnings: config.maxWarnings } : {}) }, read.join(', ')));
+    if (read.length)
+      results.push(
+        ...evaluateStaticChecks(
+          gate,
+          total,
+          {
+            maxErrors: config.maxErrors,
+            ...('maxWarnings' in config && config.maxWarnings !== undefined
+              ? { maxWarnings: config.maxWarnings }
+              : {}),
+          },
+          read.join(', '),
+        ),
+      );
   }
 
   return summarise(results, findings);

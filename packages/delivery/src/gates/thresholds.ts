@@ -4,8 +4,7 @@
  */
 
 export type Aggregate =
-  | { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' }
-  | { kind: 'percentile'; p: number };
+  { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' } | { kind: 'percentile'; p: number };
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -32,19 +31,42 @@ export function parseThreshold(source: string): { threshold?: Threshold; error?:
     };
   const op = (m[3] === '===' ? '==' : m[3]) as Operator;
   const value = Number(m[4]);
-  const aggregate: Aggregate = m[2] !== undefined ? { kind: 'percentile', p: Number(m[2]) } : { kind: m[1] as 'avg' };
+  const aggregate: Aggregate =
+    m[2] !== undefined ? { kind: 'percentile', p: Number(m[2]) } : { kind: m[1] as 'avg' };
   if (aggregate.kind === 'percentile' && (aggregate.p <= 0 || aggregate.p > 100))
     return { error: `'${source}': the percentile must be in (0, 100], got ${aggregate.p}` };
   // Thresholds no run can ever meet are mistakes in the policy, not strict gates.
-  if (aggregate.kind === 'rate' && ((op === '<' && value <= 0) || (op === '<=' && value < 0) || (op === '>' && value >= 1) || (op === '>=' && value > 1)))
+  if (
+    aggregate.kind === 'rate' &&
+    ((op === '<' && value <= 0) ||
+      (op === '<=' && value < 0) ||
+      (op === '>' && value >= 1) ||
+      (op === '>=' && value > 1))
+  )
     return { error: `'${source}' can never pass: a rate is between 0 and 1` };
-  if (aggregate.kind !== 'rate' && aggregate.kind !== 'value' && ((op === '<' && value <= 0) || (op === '<=' && value < 0)))
+  if (
+    aggregate.kind !== 'rate' &&
+    aggregate.kind !== 'value' &&
+    ((op === '<' && value <= 0) || (op === '<=' && value < 0))
+  )
     return { error: `'${source}' can never pass: ${aggregateName(aggregate)} is never negative` };
   // …and thresholds no run can ever break gate nothing: also a mistake (a typo in the number, usually).
-  if (aggregate.kind === 'rate' && ((op === '<' && value > 1) || (op === '<=' && value >= 1) || (op === '>' && value < 0) || (op === '>=' && value <= 0)))
+  if (
+    aggregate.kind === 'rate' &&
+    ((op === '<' && value > 1) ||
+      (op === '<=' && value >= 1) ||
+      (op === '>' && value < 0) ||
+      (op === '>=' && value <= 0))
+  )
     return { error: `'${source}' can never fail: a rate is between 0 and 1, so it gates nothing` };
-  if (aggregate.kind !== 'rate' && aggregate.kind !== 'value' && ((op === '>' && value < 0) || (op === '>=' && value <= 0)))
-    return { error: `'${source}' can never fail: ${aggregateName(aggregate)} is never negative, so it gates nothing` };
+  if (
+    aggregate.kind !== 'rate' &&
+    aggregate.kind !== 'value' &&
+    ((op === '>' && value < 0) || (op === '>=' && value <= 0))
+  )
+    return {
+      error: `'${source}' can never fail: ${aggregateName(aggregate)} is never negative, so it gates nothing`,
+    };
   return { threshold: { source: source.trim(), aggregate, operator: op, value } };
 }
 
@@ -97,7 +119,11 @@ export function resolveAggregate(stats: MetricStats, aggregate: Aggregate): Reso
     return { error: `the report has no ${aggregate.kind} for this metric` };
   }
   const p = aggregate.p;
-  if (stats.samples?.length) return { value: percentileOfSamples(stats.samples, p), note: `p(${p}) computed from ${stats.samples.length} samples` };
+  if (stats.samples?.length)
+    return {
+      value: percentileOfSamples(stats.samples, p),
+      note: `p(${p}) computed from ${stats.samples.length} samples`,
+    };
   const table = stats.percentiles ?? {};
   if (table[p] !== undefined) return { value: table[p] };
   if (p === 50 && stats.med !== undefined) return { value: stats.med };

@@ -51,14 +51,3 @@ export interface GateReport {
   findings: Finding[];
   summary: { pass: number; fail: number; warn: number };
 }
-
-/** A report that could not be read or understood: always a failed gate naming the file. */
-export class ReportReadError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReportReadError';
-  }
-}

@@ -25,7 +25,9 @@ export const gateCommand: CommandModule = {
   register(program, io) {
     program
       .command('gate')
-      .summary('evaluate the quality-gate policy over coverage, test, security, performance, load, type-check and lint reports')
+      .summary(
+        'evaluate the quality-gate policy over coverage, test, security, performance, load, type-check and lint reports',
+      )
       .description(
         `Reads the reports a pipeline produced and evaluates one policy (deploy/quality-gates.yml):
 coverage (istanbul json-summary, lcov, Cobertura), JUnit XML, vulnerabilities (npm audit --json, Trivy,
@@ -36,7 +38,10 @@ Environment: COVERAGE_THRESHOLD overrides coverage.unit.lines; SECURITY_SCAN_FAI
 security.failOn; when GITHUB_STEP_SUMMARY is set the Markdown report is appended to it.`,
       )
       .option('--policy <file>', 'the policy file', 'deploy/quality-gates.yml')
-      .option('--markdown <file>', 'also write the report as Markdown (for GITHUB_STEP_SUMMARY or a PR comment)')
+      .option(
+        '--markdown <file>',
+        'also write the report as Markdown (for GITHUB_STEP_SUMMARY or a PR comment)',
+      )
       .option('--junit <file>', 'also write the report as JUnit XML (one testsuite per gate)')
       .addHelpText(
         'after',
@@ -55,12 +60,18 @@ Examples:
         try {
           text = await readFile(policyPath, 'utf8');
         } catch (err) {
-          throw new ConfigError(`${options.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
-            fix: 'pass --policy with the path of a quality-gate policy (see docs/quality-gates.md)',
-          });
+          throw new ConfigError(
+            `${options.policy}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+            {
+              fix: 'pass --policy with the path of a quality-gate policy (see docs/quality-gates.md)',
+            },
+          );
         }
         const { policy, errors, overrides } = parsePolicy(text, options.policy, io.env);
-        if (!policy) throw new ConfigError(errors.join('\n'), { fix: 'correct each field above; docs/quality-gates.md documents every field and its default' });
+        if (!policy)
+          throw new ConfigError(errors.join('\n'), {
+            fix: 'correct each field above; docs/quality-gates.md documents every field and its default',
+          });
 
         const today = io.now().toISOString().slice(0, 10);
         const report = await runGates(policy, { cwd: io.cwd, today });
@@ -68,11 +79,19 @@ Examples:
         if (options.markdown) await writeOut(resolve(io.cwd, options.markdown), markdown);
         if (options.junit) await writeOut(resolve(io.cwd, options.junit), renderJunit(report));
         if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, markdown);
-        writeResult(io, command, { policy: options.policy, overrides, ...report }, renderTable(report, overrides));
+        writeResult(
+          io,
+          command,
+          { policy: options.policy, overrides, ...report },
+          renderTable(report, overrides),
+        );
         if (report.status === 'fail')
-          throw new StepFailedError(`quality gate failed: ${report.summary.fail} check${report.summary.fail === 1 ? '' : 's'} failed`, {
-            fix: 'each FAIL row names the report, the threshold and the actual value',
-          });
+          throw new StepFailedError(
+            `quality gate failed: ${report.summary.fail} check${report.summary.fail === 1 ? '' : 's'} failed`,
+            {
+              fix: 'each FAIL row names the report, the threshold and the actual value',
+            },
+          );
       });
   },
 };

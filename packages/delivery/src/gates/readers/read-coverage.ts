@@ -34,14 +34,21 @@ export async function readCoverage(file: string, format: CoverageFormat): Promis
 
 async function readJsonSummary(file: string): Promise<CoverageTotals> {
   let total: unknown;
-  await streamJsonValues(file, (p) => p.length === 1 && p[0] === 'total', (_p, v) => (total = v));
-  if (typeof total !== 'object' || total === null) throw new Error('not an istanbul json-summary report (no "total" entry)');
+  await streamJsonValues(
+    file,
+    (p) => p.length === 1 && p[0] === 'total',
+    (_p, v) => (total = v),
+  );
+  if (typeof total !== 'object' || total === null)
+    throw new Error('not an istanbul json-summary report (no "total" entry)');
   const totals: CoverageTotals = {};
   for (const metric of ['lines', 'statements', 'functions', 'branches'] as const) {
     const m = (total as Record<string, { covered?: unknown; total?: unknown }>)[metric];
-    if (m && typeof m.covered === 'number' && typeof m.total === 'number') totals[metric] = { covered: m.covered, total: m.total };
+    if (m && typeof m.covered === 'number' && typeof m.total === 'number')
+      totals[metric] = { covered: m.covered, total: m.total };
   }
-  if (!totals.lines) throw new Error('not an istanbul json-summary report ("total.lines" has no covered/total counts)');
+  if (!totals.lines)
+    throw new Error('not an istanbul json-summary report ("total.lines" has no covered/total counts)');
   return totals;
 }
 
@@ -55,7 +62,8 @@ async function readLcov(file: string): Promise<CoverageTotals> {
     const m = /^([A-Z]+):(.*)$/.exec(line.trim());
     if (!m) {
       if (line.trim() === 'end_of_record') records++;
-      else if (line.trim() !== '') throw new Error(`line ${lineNo}: '${line.slice(0, 60)}' is not an lcov record`);
+      else if (line.trim() !== '')
+        throw new Error(`line ${lineNo}: '${line.slice(0, 60)}' is not an lcov record`);
       continue;
     }
     const key = m[1] as keyof typeof sums;
@@ -78,9 +86,11 @@ async function readCobertura(file: string): Promise<CoverageTotals> {
   await streamXml(file, {
     open(tag, depth) {
       if (depth !== 0) return;
-      if (tag.name !== 'coverage') throw new Error(`not a Cobertura report: the root element is <${tag.name}>, expected <coverage>`);
+      if (tag.name !== 'coverage')
+        throw new Error(`not a Cobertura report: the root element is <${tag.name}>, expected <coverage>`);
       const a = tag.attributes;
-      const num = (k: string) => (a[k] !== undefined && a[k] !== '' && Number.isFinite(Number(a[k])) ? Number(a[k]) : undefined);
+      const num = (k: string) =>
+        a[k] !== undefined && a[k] !== '' && Number.isFinite(Number(a[k])) ? Number(a[k]) : undefined;
       const lv = num('lines-valid');
       const lc = num('lines-covered');
       const bv = num('branches-valid');
@@ -93,6 +103,7 @@ async function readCobertura(file: string): Promise<CoverageTotals> {
       if (bv !== undefined && bc !== undefined) totals.branches = { covered: bc, total: bv };
     },
   });
-  if (!totals?.lines) throw new Error('not a Cobertura report: <coverage> has neither lines-valid/lines-covered nor line-rate');
+  if (!totals?.lines)
+    throw new Error('not a Cobertura report: <coverage> has neither lines-valid/lines-covered nor line-rate');
   return totals;
 }

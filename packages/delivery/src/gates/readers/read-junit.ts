@@ -26,21 +26,39 @@ export interface JunitSummary {
 const KEEP = 50;
 
 export async function readJunit(file: string): Promise<JunitSummary> {
-  const summary: JunitSummary = { suites: 0, tests: 0, failures: 0, errors: 0, skipped: 0, emptySuites: [], emptySuiteCount: 0, failed: [] };
+  const summary: JunitSummary = {
+    suites: 0,
+    tests: 0,
+    failures: 0,
+    errors: 0,
+    skipped: 0,
+    emptySuites: [],
+    emptySuiteCount: 0,
+    failed: [],
+  };
   const suites: { name: string; ran: number; cases: number; hasChildSuites: boolean }[] = [];
-  let testcase: { name: string; suite: string; outcome: 'pass' | 'failure' | 'error' | 'skipped' } | undefined;
+  let testcase:
+    { name: string; suite: string; outcome: 'pass' | 'failure' | 'error' | 'skipped' } | undefined;
   let sawJunitRoot = false;
 
   await streamXml(file, {
     open(tag, depth) {
       if (depth === 0) {
-        if (tag.name !== 'testsuites' && tag.name !== 'testsuite') throw new Error(`not a JUnit report: the root element is <${tag.name}>, expected <testsuites> or <testsuite>`);
+        if (tag.name !== 'testsuites' && tag.name !== 'testsuite')
+          throw new Error(
+            `not a JUnit report: the root element is <${tag.name}>, expected <testsuites> or <testsuite>`,
+          );
         sawJunitRoot = true;
       }
       switch (tag.name) {
         case 'testsuite':
           if (suites.length) suites.at(-1)!.hasChildSuites = true;
-          suites.push({ name: String(tag.attributes.name ?? tag.attributes.file ?? `suite ${summary.suites + 1}`), ran: 0, cases: 0, hasChildSuites: false });
+          suites.push({
+            name: String(tag.attributes.name ?? tag.attributes.file ?? `suite ${summary.suites + 1}`),
+            ran: 0,
+            cases: 0,
+            hasChildSuites: false,
+          });
           break;
         case 'testcase': {
           const suite = suites.at(-1)?.name ?? '(no suite)';
@@ -52,7 +70,14 @@ export async function readJunit(file: string): Promise<JunitSummary> {
         case 'error':
           if (testcase) {
             testcase.outcome = tag.name;
-            if (summary.failed.length < KEEP) summary.failed.push({ suite: testcase.suite, name: testcase.name, message: String(tag.attributes.message ?? tag.attributes.type ?? tag.name).split('\n')[0]!.slice(0, 300) });
+            if (summary.failed.length < KEEP)
+              summary.failed.push({
+                suite: testcase.suite,
+                name: testcase.name,
+                message: String(tag.attributes.message ?? tag.attributes.type ?? tag.name)
+                  .split('\n')[0]!
+                  .slice(0, 300),
+              });
           }
           break;
         case 'skipped':

@@ -25,14 +25,17 @@ export function inferPerformanceFormat(path: string): PerformanceFormat | undefi
 
 export async function readPerformance(file: string, format: PerformanceFormat): Promise<Metrics> {
   const size = (await stat(file)).size;
-  if (size > MAX_SUMMARY_BYTES) throw new Error(`${size} bytes is too large for a ${format} summary (limit ${MAX_SUMMARY_BYTES}); did a raw results file get passed?`);
+  if (size > MAX_SUMMARY_BYTES)
+    throw new Error(
+      `${size} bytes is too large for a ${format} summary (limit ${MAX_SUMMARY_BYTES}); did a raw results file get passed?`,
+    );
   const text = await readFile(file, 'utf8');
   if (text.trim() === '') throw new Error('the file is empty');
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not valid JSON: ${(err as Error).message}`);
+    throw new Error(`not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!isObj(data)) throw new Error('expected a JSON object');
   switch (format) {
@@ -61,7 +64,8 @@ function fromK6(data: Obj): Metrics {
     if (!isObj(raw)) continue;
     // handleSummary() nests the numbers under "values" with a "type"; --summary-export does not.
     const values = isObj(raw.values) ? raw.values : raw;
-    const type = typeof raw.type === 'string' ? raw.type : 'passes' in values && 'fails' in values ? 'rate' : undefined;
+    const type =
+      typeof raw.type === 'string' ? raw.type : 'passes' in values && 'fails' in values ? 'rate' : undefined;
     const stats: MetricStats = {};
     const percentiles: Record<number, number> = {};
     for (const [key, v] of Object.entries(values)) {
@@ -69,14 +73,20 @@ function fromK6(data: Obj): Metrics {
       if (n === undefined) continue;
       const p = percentileKey(key);
       if (p !== undefined) percentiles[p] = n;
-      else if (key === 'avg' || key === 'min' || key === 'max' || key === 'med' || key === 'count') stats[key] = n;
+      else if (key === 'avg' || key === 'min' || key === 'max' || key === 'med' || key === 'count')
+        stats[key] = n;
       else if (key === 'rate') stats.rate = n;
       else if (key === 'value') stats.value = n;
     }
     // For a Rate metric --summary-export puts the ratio in "value"; k6 thresholds call it "rate".
     if (type === 'rate' && stats.rate === undefined && stats.value !== undefined) stats.rate = stats.value;
     if (Object.keys(percentiles).length) stats.percentiles = percentiles;
-    if (raw.contains === 'time' || type === 'trend') stats.unit = 'ms';
+    // handleSummary says `contains: time`; --summary-export does not, but k6's timing trends are in ms.
+    const timing = /duration|http_req_(blocked|connecting|tls_handshaking|sending|waiting|receiving)/.test(
+      name,
+    );
+    if (raw.contains === 'time' || (raw.contains === undefined && timing && stats.avg !== undefined))
+      stats.unit = 'ms';
     metrics.set(name, stats);
   }
   if (metrics.size === 0) throw new Error('the k6 summary has no metrics');
@@ -86,7 +96,8 @@ function fromK6(data: Obj): Metrics {
 function fromAutocannon(data: Obj): Metrics {
   const latency = data.latency;
   const requests = data.requests;
-  if (!isObj(latency) || !isObj(requests)) throw new Error('not an autocannon --json result (no "latency" and "requests")');
+  if (!isObj(latency) || !isObj(requests))
+    throw new Error('not an autocannon --json result (no "latency" and "requests")');
   const percentiles: Record<number, number> = {};
   for (const [key, v] of Object.entries(latency)) {
     const p = percentileKey(key);
@@ -107,8 +118,16 @@ function fromAutocannon(data: Obj): Metrics {
   const errors = num(data.errors) ?? 0;
   const non2xx = num(data.non2xx) ?? 0;
   const attempts = completed + errors;
-  const failed: MetricStats = { rate: attempts > 0 ? (non2xx + errors) / attempts : 0, count: non2xx + errors };
-  const reqs: MetricStats = { count: completed, rate: num(requests.average), min: num(requests.min), max: num(requests.max) };
+  const failed: MetricStats = {
+    rate: attempts > 0 ? (non2xx + errors) / attempts : 0,
+    count: non2xx + errors,
+  };
+  const reqs: MetricStats = {
+    count: completed,
+    rate: num(requests.average),
+    min: num(requests.min),
+    max: num(requests.max),
+  };
   const metrics: Metrics = new Map([
     ['http_req_duration', duration],
     ['http_req_failed', failed],
@@ -119,7 +138,12 @@ function fromAutocannon(data: Obj): Metrics {
     ['errors', { count: errors, value: errors }],
     ['non2xx', { count: non2xx, value: non2xx }],
   ]);
-  if (isObj(data.throughput)) metrics.set('throughput', { avg: num(data.throughput.average), min: num(data.throughput.min), max: num(data.throughput.max) });
+  if (isObj(data.throughput))
+    metrics.set('throughput', {
+      avg: num(data.throughput.average),
+      min: num(data.throughput.min),
+      max: num(data.throughput.max),
+    });
   return metrics;
 }
 
@@ -153,7 +177,8 @@ function fromBench(data: Obj): Metrics {
       stats.percentiles = percentiles;
       const count = num(value.iterations) ?? num(value.count) ?? num(value.samples);
       if (count !== undefined) stats.count = count;
-      if (Array.isArray(value.samplesMs)) stats.samples = value.samplesMs.filter((s): s is number => num(s) !== undefined);
+      if (Array.isArray(value.samplesMs))
+        stats.samples = value.samplesMs.filter((s): s is number => num(s) !== undefined);
       metrics.set(path.join('.'), stats);
     }
     for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);

@@ -64,8 +64,20 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
     (p) => p.length === 1 && typeof p[0] === 'number',
     (_p, value) => {
       root = true;
-      const r = value as { filePath?: string; messages?: { ruleId?: string | null; severity?: number; message?: string; line?: number; fatal?: boolean }[]; errorCount?: number; warningCount?: number };
-      if (typeof r !== 'object' || r === null || !Array.isArray(r.messages)) throw new Error('not ESLint --format json output (an entry has no "messages")');
+      const r = value as {
+        filePath?: string;
+        messages?: {
+          ruleId?: string | null;
+          severity?: number;
+          message?: string;
+          line?: number;
+          fatal?: boolean;
+        }[];
+        errorCount?: number;
+        warningCount?: number;
+      };
+      if (typeof r !== 'object' || r === null || !Array.isArray(r.messages))
+        throw new Error('not ESLint --format json output (an entry has no "messages")');
       let problems = 0;
       for (const msg of r.messages) {
         const severity = msg.severity === 2 || msg.fatal ? 'error' : 'warning';
@@ -73,7 +85,13 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
         else summary.warnings++;
         problems++;
         if (summary.diagnostics.length < KEEP)
-          summary.diagnostics.push({ file: r.filePath ?? '?', ...(msg.line ? { line: msg.line } : {}), code: msg.ruleId ?? (msg.fatal ? 'parse error' : '?'), message: msg.message ?? '', severity });
+          summary.diagnostics.push({
+            file: r.filePath ?? '?',
+            ...(msg.line ? { line: msg.line } : {}),
+            code: msg.ruleId ?? (msg.fatal ? 'parse error' : '?'),
+            message: msg.message ?? '',
+            severity,
+          });
       }
       if (problems) summary.filesWithProblems++;
     },
@@ -81,7 +99,11 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
   if (!root) {
     // `[]` is a clean run over no files; anything but an array is not ESLint output.
     let isArray = false;
-    await streamJsonValues(file, (p) => p.length === 0, (_p, v) => (isArray = Array.isArray(v)));
+    await streamJsonValues(
+      file,
+      (p) => p.length === 0,
+      (_p, v) => (isArray = Array.isArray(v)),
+    );
     if (!isArray) throw new Error('not ESLint --format json output (expected an array of file results)');
   }
   return summary;

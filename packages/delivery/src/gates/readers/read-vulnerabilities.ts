@@ -79,7 +79,11 @@ async function readNpmAudit(file: string, onFinding: OnFinding): Promise<Vulnera
       const via = Array.isArray(value.via) ? value.via : [];
       const advisories = via.filter(isObj);
       const fix = value.fixAvailable;
-      const fixedIn = isObj(fix) ? `${str(fix.name) ?? name}@${str(fix.version) ?? '?'}` : fix === true ? 'npm audit fix' : undefined;
+      const fixedIn = isObj(fix)
+        ? `${str(fix.name) ?? name}@${str(fix.version) ?? '?'}`
+        : fix === true
+          ? 'npm audit fix'
+          : undefined;
       if (advisories.length === 0) {
         // Only vulnerable through other packages: one finding, so the count matches npm's summary.
         onFinding({
@@ -111,11 +115,20 @@ async function readNpmAudit(file: string, onFinding: OnFinding): Promise<Vulnera
   // npm prints an error document (not a report) when the advisory endpoint fails: never a pass.
   if (top.auditReportVersion === undefined) {
     const status = typeof top.statusCode === 'number' ? ` (HTTP ${top.statusCode})` : '';
-    const error = isObj(top.error) ? [str(top.error.code), str(top.error.summary), str(top.error.detail)].filter(Boolean).join(': ') : '';
+    const error = isObj(top.error)
+      ? [str(top.error.code), str(top.error.summary), str(top.error.detail)].filter(Boolean).join(': ')
+      : '';
     const reason = error || str(top.message);
-    throw new Error(reason ? `npm audit did not complete${status}: ${reason}` : `not an npm audit --json report (no auditReportVersion; ${entries} vulnerability entries)`);
+    throw new Error(
+      reason
+        ? `npm audit did not complete${status}: ${reason}`
+        : `not an npm audit --json report (no auditReportVersion; ${entries} vulnerability entries)`,
+    );
   }
-  if (top.auditReportVersion !== 2) throw new Error(`npm audit report version ${String(top.auditReportVersion)} is not supported (use npm 7 or later: version 2)`);
+  if (top.auditReportVersion !== 2)
+    throw new Error(
+      `npm audit report version ${String(top.auditReportVersion)} is not supported (use npm 7 or later: version 2)`,
+    );
   return { tool: 'npm audit' };
 }
 
@@ -163,7 +176,10 @@ async function readTrivy(file: string, onFinding: OnFinding): Promise<Vulnerabil
         onFinding({
           id: str(value.ID) ?? str(value.AVDID) ?? str(value.RuleID) ?? 'unknown',
           severity: normaliseSeverity(value.Severity),
-          target: kind === 'Secrets' && typeof value.StartLine === 'number' ? `${target}:${value.StartLine}` : target,
+          target:
+            kind === 'Secrets' && typeof value.StartLine === 'number'
+              ? `${target}:${value.StartLine}`
+              : target,
           title: str(value.Title) ?? str(value.Message) ?? '',
           tool: 'Trivy',
           file,
@@ -172,7 +188,8 @@ async function readTrivy(file: string, onFinding: OnFinding): Promise<Vulnerabil
   );
   if (schema === undefined && !sawResults)
     throw new Error('not a Trivy JSON report (no SchemaVersion and no results)');
-  if (schema !== undefined && schema !== 2) throw new Error(`Trivy SchemaVersion ${String(schema)} is not supported (expected 2)`);
+  if (schema !== undefined && schema !== 2)
+    throw new Error(`Trivy SchemaVersion ${String(schema)} is not supported (expected 2)`);
   return { tool: 'Trivy' };
 }
 
@@ -191,7 +208,10 @@ async function readGrype(file: string, onFinding: OnFinding): Promise<Vulnerabil
       if (!isObj(value)) return;
       const vuln = isObj(value.vulnerability) ? value.vulnerability : {};
       const artifact = isObj(value.artifact) ? value.artifact : {};
-      const fix = isObj(vuln.fix) && Array.isArray(vuln.fix.versions) ? (vuln.fix.versions as unknown[]).map(String) : [];
+      const fix =
+        isObj(vuln.fix) && Array.isArray(vuln.fix.versions)
+          ? (vuln.fix.versions as unknown[]).map(String)
+          : [];
       onFinding({
         id: str(vuln.id) ?? 'unknown',
         severity: normaliseSeverity(vuln.severity),
@@ -203,7 +223,8 @@ async function readGrype(file: string, onFinding: OnFinding): Promise<Vulnerabil
       });
     },
   );
-  if (!sawMatches && descriptor === undefined) throw new Error('not a Grype JSON report (no matches and no descriptor)');
+  if (!sawMatches && descriptor === undefined)
+    throw new Error('not a Grype JSON report (no matches and no descriptor)');
   return { tool: 'Grype' };
 }
 
@@ -246,7 +267,12 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
       if (!isObj(value)) return;
       if (kind === 'tool') {
         const config = isObj(value.defaultConfiguration) ? value.defaultConfiguration : {};
-        const rule: SarifRule = { level: str(config.level), score: scoreOf(value.properties), name: str(value.name) ?? (isObj(value.shortDescription) ? str(value.shortDescription.text) : undefined) };
+        const rule: SarifRule = {
+          level: str(config.level),
+          score: scoreOf(value.properties),
+          name:
+            str(value.name) ?? (isObj(value.shortDescription) ? str(value.shortDescription.text) : undefined),
+        };
         if (str(value.id)) rules.set(`${run}:${str(value.id)}`, rule);
         rules.set(`${run}#${path[5] as number}`, rule);
         return;
@@ -254,23 +280,42 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
       const tool = tools.get(run) ?? `SARIF run ${run}`;
       if (kind === 'invocations') {
         if (value.executionSuccessful === false) {
-          const notes = Array.isArray(value.toolExecutionNotifications) ? value.toolExecutionNotifications.filter(isObj) : [];
-          const texts = notes.map((n) => (isObj(n.message) ? str(n.message.text) : undefined)).filter(Boolean);
+          const notes = Array.isArray(value.toolExecutionNotifications)
+            ? value.toolExecutionNotifications.filter(isObj)
+            : [];
+          const texts = notes
+            .map((n) => (isObj(n.message) ? str(n.message.text) : undefined))
+            .filter(Boolean);
           failures.push(`${tool} did not complete${texts.length ? `: ${texts.join('; ')}` : ''}`);
         }
         return;
       }
       const ruleId = str(value.ruleId) ?? (isObj(value.rule) ? str(value.rule.id) : undefined) ?? 'unknown';
-      const ruleIndex = typeof value.ruleIndex === 'number' ? value.ruleIndex : isObj(value.rule) && typeof value.rule.index === 'number' ? value.rule.index : undefined;
-      const rule = rules.get(`${run}:${ruleId}`) ?? (ruleIndex !== undefined ? rules.get(`${run}#${ruleIndex}`) : undefined) ?? {};
+      const ruleIndex =
+        typeof value.ruleIndex === 'number'
+          ? value.ruleIndex
+          : isObj(value.rule) && typeof value.rule.index === 'number'
+            ? value.rule.index
+            : undefined;
+      const rule =
+        rules.get(`${run}:${ruleId}`) ??
+        (ruleIndex !== undefined ? rules.get(`${run}#${ruleIndex}`) : undefined) ??
+        {};
       const score = scoreOf(value.properties) ?? rule.score;
       const level = str(value.level) ?? rule.level ?? 'warning';
       const severity: Severity =
-        score !== undefined ? severityFromScore(score) : ({ error: 'high', warning: 'medium', note: 'low', none: 'info' } as Record<string, Severity>)[level] ?? 'unknown';
+        score !== undefined
+          ? severityFromScore(score)
+          : (({ error: 'high', warning: 'medium', note: 'low', none: 'info' } as Record<string, Severity>)[
+              level
+            ] ?? 'unknown');
       const loc = Array.isArray(value.locations) && isObj(value.locations[0]) ? value.locations[0] : {};
       const physical = isObj(loc.physicalLocation) ? loc.physicalLocation : {};
       const uri = isObj(physical.artifactLocation) ? str(physical.artifactLocation.uri) : undefined;
-      const line = isObj(physical.region) && typeof physical.region.startLine === 'number' ? physical.region.startLine : undefined;
+      const line =
+        isObj(physical.region) && typeof physical.region.startLine === 'number'
+          ? physical.region.startLine
+          : undefined;
       onFinding({
         id: ruleId,
         severity,
@@ -281,6 +326,14 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
       });
     },
   );
-  if (version !== '2.1.0') throw new Error(version === undefined ? 'not a SARIF log (no version)' : `SARIF version ${String(version)} is not supported (expected 2.1.0)`);
-  return { tool: [...new Set(tools.values())].join(', ') || 'SARIF', ...(failures.length ? { incomplete: failures.join('; ') } : {}) };
+  if (version !== '2.1.0')
+    throw new Error(
+      version === undefined
+        ? 'not a SARIF log (no version)'
+        : `SARIF version ${String(version)} is not supported (expected 2.1.0)`,
+    );
+  return {
+    tool: [...new Set(tools.values())].join(', ') || 'SARIF',
+    ...(failures.length ? { incomplete: failures.join('; ') } : {}),
+  };
 }

@@ -1,0 +1,133 @@
+/**
+ * Reports of 50 MB and more (a monorepo's JUnit, a SARIF log of a big scan, npm audit of a large tree)
+ * are streamed: generated here into a temp dir (not committed), read with the heap sampled throughout;
+ * the growth stays far below the file size, which a whole-file JSON.parse or DOM could not do.
+ */
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readJunit } from './readers/read-junit.js';
+import { readVulnerabilities } from './readers/read-vulnerabilities.js';
+import type { Severity } from './types.js';
+
+const MB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'its-gate-large-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes head, then body(i) until the file passes `bytes`, then tail; returns the item count. */
+async function generate(
+  file: string,
+  bytes: number,
+  head: string,
+  body: (i: number) => string,
+  tail: string,
+): Promise<number> {
+  const out = createWriteStream(file);
+  let written = 0;
+  let i = 0;
+  const write = async (s: string) => {
+    written += Buffer.byteLength(s);
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write(head);
+  while (written < bytes) await write(body(i++));
+  await write(tail);
+  out.end();
+  await once(out, 'finish');
+  return i;
+}
+
+/** Runs `fn` while sampling the heap every 20 ms; returns its result and the peak growth in bytes. */
+async function withHeapPeak<T>(fn: () => Promise<T>): Promise<{ result: T; peakGrowth: number }> {
+  const base = process.memoryUsage().heapUsed;
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 20);
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    return { result, peakGrowth: peak - base };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const pad = 'x'.repeat(300);
+const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
+
+describe('reports of 50 MB and more are streamed in bounded memory', () => {
+  it('JUnit XML', async () => {
+    const file = join(dir, 'huge-junit.xml');
+    const n = await generate(
+      file,
+      52 * MB,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="monorepo">\n',
+      (i) =>
+        `<testsuite name="suite-${i}" tests="3"><testcase classname="pkg.Suite${i}" name="passes"><system-out>${pad}</system-out></testcase><testcase classname="pkg.Suite${i}" name="also passes"/>` +
+        (i % 5000 === 4999
+          ? `<testcase classname="pkg.Suite${i}" name="breaks"><failure message="boom ${i}">${pad}</failure></testcase>`
+          : `<testcase name="skipped"><skipped/></testcase>`) +
+        '</testsuite>\n',
+      '</testsuites>\n',
+    );
+    expect(statSync(file).size).toBeGreaterThanOrEqual(50 * MB);
+    const { result, peakGrowth } = await withHeapPeak(() => readJunit(file));
+    expect(result.suites).toBe(n);
+    expect(result.tests).toBe(n * 3);
+    expect(result.failures).toBe(Math.floor(n / 5000));
+    expect(result.failed[0]).toMatchObject({
+      suite: 'suite-4999',
+      name: 'pkg.Suite4999 › breaks',
+      message: 'boom 4999',
+    });
+    expect(peakGrowth).toBeLessThan(48 * MB);
+  }, 120_000);
+
+  it('SARIF', async () => {
+    const file = join(dir, 'huge.sarif');
+    const n = await generate(
+      file,
+      52 * MB,
+      '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"big-scan","rules":[{"id":"R1","properties":{"security-severity":"9.1"}},{"id":"R2","defaultConfiguration":{"level":"note"}}]}},"results":[',
+      (i) =>
+        `${i ? ',' : ''}{"ruleId":"R${(i % 1000) + 1 === 1 ? 1 : 2}","message":{"text":"finding ${i} ${pad}"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/file-${i}.ts"},"region":{"startLine":${i % 500}}}}]}`,
+      ']}]}\n',
+    );
+    expect(statSync(file).size).toBeGreaterThanOrEqual(50 * MB);
+    const counts: Record<string, number> = {};
+    const { result, peakGrowth } = await withHeapPeak(() =>
+      readVulnerabilities(file, 'sarif', (f) => (counts[f.severity] = (counts[f.severity] ?? 0) + 1)),
+    );
+    expect(result.tool).toBe('big-scan');
+    expect(counts.critical).toBe(Math.ceil(n / 1000));
+    expect(counts.critical! + counts.low!).toBe(n);
+    expect(peakGrowth).toBeLessThan(48 * MB);
+  }, 120_000);
+
+  it('npm audit --json', async () => {
+    const file = join(dir, 'huge-npm-audit.json');
+    const n = await generate(
+      file,
+      51 * MB,
+      '{"auditReportVersion":2,"vulnerabilities":{',
+      (i) =>
+        `${i ? ',' : ''}"pkg-${i}":{"name":"pkg-${i}","severity":"${SEVERITIES[i % 4]}","isDirect":false,"via":[{"source":${i},"name":"pkg-${i}","dependency":"pkg-${i}","title":"advisory ${i} ${pad}","url":"https://github.com/advisories/GHSA-${i}","severity":"${SEVERITIES[i % 4]}","range":"<1.0.0"}],"effects":[],"range":"<1.0.0","nodes":["node_modules/pkg-${i}"],"fixAvailable":true}`,
+      '},"metadata":{"vulnerabilities":{"total":0}}}\n',
+    );
+    expect(statSync(file).size).toBeGreaterThanOrEqual(50 * MB);
+    let seen = 0;
+    let high = 0;
+    const { peakGrowth } = await withHeapPeak(() =>
+      readVulnerabilities(file, 'npm-audit', (f) => {
+        seen++;
+        if (f.severity === 'high') high++;
+      }),
+    );
+    expect(seen).toBe(n);
+    expect(high).toBe(Math.floor((n + 2) / 4));
+    expect(peakGrowth).toBeLessThan(48 * MB);
+  }, 120_000);
+});
