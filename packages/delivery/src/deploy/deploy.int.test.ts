@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { DockerEngine } from './engine/docker-engine.js';
+import { DeployStore } from './state/deploy-store.js';
 import { startLoad } from './load/load-generator.js';
 import {
+  DOCKER,
   buildTestImages,
   cleanUp,
   freePort,
@@ -132,6 +135,26 @@ describe('blue-green deployment', () => {
   }, 240_000);
 });
 
+describe('a restarted router', () => {
+  it('comes back serving the same slot and servers (its file follows every runtime change)', async () => {
+    // After the flip above, green (live) holds 1.0.0 and blue 1.1.0: a restart must lose neither.
+    const restart = spawnSync(DOCKER, ['restart', '-t', '2', 'itsbg-itsbg-router'], { encoding: 'utf8' });
+    expect(restart.status, restart.stderr).toBe(0);
+    let version = '';
+    for (let i = 0; i < 100 && version === ''; i++) {
+      version = await servedVersion(ports.itsbg!).catch(() => '');
+      if (version === '') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(version).toBe('1.0.0');
+    const status = JSON.parse((await runItsctl(['status', '-e', 'itsbg', '--json'], envs)).stdout) as {
+      router: { activeSlot: string };
+      replicas: Array<{ slot: string; router: string }>;
+    };
+    expect(status.router.activeSlot).toBe('green');
+    expect(status.replicas.map((r) => r.router.split(' ')[0])).toEqual(['ready', 'ready', 'ready', 'ready']);
+  }, 60_000);
+});
+
 describe('a version whose health check fails', () => {
   it('never receives traffic; the old one keeps serving; the command names the check', async () => {
     const first = await runItsctl(['deploy', '-e', 'itsbad', '-v', '1.0.0'], envs);
@@ -211,6 +234,53 @@ describe('locks and interruption', () => {
     const final = await replicasOf('itskill');
     expect(final.map((r) => r.version)).toEqual(['1.0.0', '1.0.0']);
   }, 120_000);
+});
+
+describe('status, history, audit and locks by hand', () => {
+  it('shows the serving version, the audit log, and releases a held lock (audited)', async () => {
+    const status = await runItsctl(['status', '-e', 'itsroll'], envs);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      /^itsroll: serving 1\.0\.0 \(sha256:\w+\) at http:\/\/127\.0\.0\.1:\d+\n {2}router: running, traffic on slot blue/,
+    );
+    const audit = await runItsctl(['history', '-e', 'itsroll', '--audit'], envs);
+    expect(audit.stdout).toMatch(/ rollback: \S+: rolling 1\.1\.0 → 1\.0\.0/);
+    const history = await runItsctl(['history', '-e', 'itsroll', '-n', '1'], envs);
+    expect(history.stdout.trim().split('\n')).toHaveLength(1);
+    expect(history.stdout).toMatch(/rollback 1\.1\.0 → 1\.0\.0 rolling succeeded/);
+
+    const store = new DeployStore(join(envs.stateDir, 'itsroll', 'deploy.sqlite'));
+    store.acquireLock(
+      {
+        environment: 'itsroll',
+        holder: 'someone',
+        pid: process.pid,
+        host: hostname(),
+        reason: 'deploy 9.9.9',
+        deploymentId: 'dX',
+      },
+      600,
+      { isAlive: () => true, hostname: hostname(), now: () => new Date() },
+    );
+    store.close();
+    const locked = await runItsctl(['deploy', '-e', 'itsroll', '-v', '1.1.0'], envs);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(
+      /environment itsroll is locked by someone \(pid \d+ on .+\) since .+: deploy 9\.9\.9/,
+    );
+    expect((await runItsctl(['lock', 'status', '-e', 'itsroll', '--json'], envs)).stdout).toMatch(
+      /"holder": "someone"/,
+    );
+    const released = await runItsctl(['lock', 'release', '-e', 'itsroll'], envs);
+    expect(released.stdout).toBe('itsroll: released\n');
+    expect(released.stderr).toMatch(/released the lock held by someone/);
+    expect((await runItsctl(['lock', 'release', '-e', 'itsroll'], envs)).stdout).toBe(
+      'itsroll: was not locked\n',
+    );
+    expect((await runItsctl(['history', '-e', 'itsroll', '--audit', '--json'], envs)).stdout).toMatch(
+      /"action": "lock-release"/,
+    );
+  }, 60_000);
 });
 
 describe('bad input changes nothing', () => {

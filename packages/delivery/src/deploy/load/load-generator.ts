@@ -65,31 +65,34 @@ export function startLoad(options: LoadOptions): RunningLoad {
     const at = t0 - start;
     report.sent++;
     inFlight++;
+    // A request ends exactly once, whichever of response end, response error or request error comes first.
+    let ended = false;
+    const end = (record: () => void) => {
+      if (ended) return;
+      ended = true;
+      record();
+      done();
+    };
     const req = request(options.url, { agent, method: 'GET' }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const version =
-          String(res.headers['x-version'] ?? '') ||
-          (/"version":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1] ?? '?');
-        if (res.statusCode === 200) {
-          report.ok++;
-          report.versions[version] = (report.versions[version] ?? 0) + 1;
-          report.latenciesMs.push(performance.now() - t0);
-          report.timeline.push({ atMs: at, version, ok: true });
-        } else fail(`status ${res.statusCode} from ${version}`, at);
-        done();
-      });
-      res.on('error', (e) => {
-        fail(e.message, at);
-        done();
-      });
+      res.on('end', () =>
+        end(() => {
+          const version =
+            String(res.headers['x-version'] ?? '') ||
+            (/"version":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1] ?? '?');
+          if (res.statusCode === 200) {
+            report.ok++;
+            report.versions[version] = (report.versions[version] ?? 0) + 1;
+            report.latenciesMs.push(performance.now() - t0);
+            report.timeline.push({ atMs: at, version, ok: true });
+          } else fail(`status ${res.statusCode} from ${version}`, at);
+        }),
+      );
+      res.on('error', (e) => end(() => fail(e.message, at)));
     });
     req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => {
-      fail(e.message, at);
-      done();
-    });
+    req.on('error', (e) => end(() => fail(e.message, at)));
     req.end();
   };
   let next = 0;

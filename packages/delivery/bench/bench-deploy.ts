@@ -8,9 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { deploy, type DeploySummary } from '../run/deploy.js';
-import { percentileOf, startLoad, type LoadReport } from '../load/load-generator.js';
-import { DockerEngine, publishedPort } from '../engine/docker-engine.js';
+import { deploy, type DeploySummary } from '../src/deploy/run/deploy.js';
+import { percentileOf, startLoad, type LoadReport } from '../src/deploy/load/load-generator.js';
+import { DockerEngine, publishedPort } from '../src/deploy/engine/docker-engine.js';
 import {
   buildTestImages,
   cleanUp,
@@ -19,7 +19,7 @@ import {
   repoRoot,
   testEnvironment,
   type TestEnvironments,
-} from '../test-support.fixture.js';
+} from '../src/deploy/test-support.fixture.js';
 
 const RPS = Number(process.env.BENCH_RPS ?? 200);
 const APPS = ['itsbenchroll', 'itsbenchbg', 'itsbenchcompose'];
@@ -180,7 +180,13 @@ async function composePhase(port: number): Promise<Phase | { name: string; skipp
         env: { ...process.env, SVC_VERSION: version, DOCKER_HOST: 'unix:///var/run/docker.sock' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      child.on('close', (code) => resolve(code ?? 1));
+      let errors = '';
+      // Read stderr: an unread pipe never ends, and 'close' would never come.
+      child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+      child.on('close', (code) => {
+        if (code !== 0) log(`  docker-compose ${args.join(' ')} failed: ${errors.trim()}`);
+        resolve(code ?? 1);
+      });
     });
   if ((await compose('1.0.0', 'up', '-d')) !== 0)
     return { name: 'docker-compose up -d (recreate)', skipped: 'docker-compose up failed' };
