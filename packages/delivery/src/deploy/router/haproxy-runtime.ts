@@ -105,7 +105,14 @@ export class HaproxyRouter {
         'add server',
       );
     expectEmpty(await this.command(`enable health ${slot}/${server}`), 'enable health');
+    // Explicit, so a server re-added after a canary (part 2 sets weights) starts from full weight.
+    await this.setWeight(slot, server, 100);
     await this.ready(slot, server);
+  }
+
+  /** Relative share of its backend's traffic (0–256); canary steps shift traffic with it. */
+  async setWeight(slot: Slot, server: string, weight: number): Promise<void> {
+    expectEmpty(await this.command(`set server ${slot}/${server} weight ${weight}`), 'set server weight');
   }
 
   async ready(slot: Slot, server: string): Promise<void> {
