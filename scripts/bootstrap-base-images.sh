@@ -146,11 +146,23 @@ create_node_image() {
   cp "$node_bin" "$ctx/node"
   cp -a "$npm_dir" "$ctx/npm"
   cp "$ca_bundle" "$ctx/ca-certificates.crt"
+  # Node's C++ headers, as the official image ships them: native addons (better-sqlite3) compile
+  # against them with node-gyp, which cannot download them here.
+  local headers=""
+  for candidate in /usr/include/node "$(dirname "$node_bin")/../include/node"; do
+    [ -f "$candidate/node.h" ] && { headers="$(readlink -f "$candidate")"; break; }
+  done
+  [ -n "$headers" ] || die "no Node headers found (/usr/include/node/node.h); install the nodejs package that provides them"
+  mkdir -p "$ctx/include"
+  cp -a "$headers" "$ctx/include/node"
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $DEBIAN_IMAGE
 ENV NODE_VERSION=${version#v}
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY include /usr/local/include
+# node-gyp finds the headers here instead of downloading them from nodejs.org.
+ENV npm_config_nodedir=/usr/local
 # The host's CA bundle: HTTPS from build containers may pass an intercepting proxy.
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
@@ -173,9 +185,15 @@ else
   create_debian_image
 fi
 
-if [ "$FORCE" = 0 ] && image_exists "$NODE_IMAGE"; then
+node_image_current() {
+  # Images from earlier versions of this script lack the headers native addons need.
+  image_exists "$NODE_IMAGE" && "$DOCKER" run --rm --entrypoint test "$NODE_IMAGE" -f /usr/local/include/node/node.h
+}
+
+if [ "$FORCE" = 0 ] && node_image_current; then
   say "$NODE_IMAGE exists, skipping"
 else
+  image_exists "$NODE_IMAGE" && [ "$FORCE" = 0 ] && say "$NODE_IMAGE lacks Node's headers (made by an older version of this script): rebuilding it"
   create_node_image
 fi
 

@@ -47,4 +47,16 @@ describe('progressLines and failureExcerpt', () => {
   it('ends with the last lines of the output', () => {
     expect(failureExcerpt('a\nb\nc\nd\n', 2)).toBe('c\nd');
   });
+  it('brings earlier error lines (tsc, npm) forward', () => {
+    const out = [
+      '#16 5.1 src/x.ts(3,1): error TS2304: Cannot find name',
+      '#16 5.2 noise',
+      '#16 ERROR: executor failed running',
+      'tail 1',
+      'tail 2',
+    ].join('\n');
+    expect(failureExcerpt(out, 2)).toBe(
+      ['#16 5.1 src/x.ts(3,1): error TS2304: Cannot find name', '…', 'tail 1', 'tail 2'].join('\n'),
+    );
+  });
 });

@@ -31,7 +31,16 @@ export function progressLines(chunk: string): string[] {
     .map((line) => (line.length > 140 ? `${line.slice(0, 139)}…` : line));
 }
 
-/** The last lines of a failed build, where BuildKit prints the failing step and its error. */
-export function failureExcerpt(output: string, lines = 15): string {
-  return output.trimEnd().split('\n').slice(-lines).join('\n');
+/**
+ * What to show for a failed build: the lines that name an error (compiler and npm errors scroll by long
+ * before BuildKit's own summary), then the last lines, where BuildKit names the failing step.
+ */
+export function failureExcerpt(output: string, lines = 15, errorLines = 12): string {
+  const all = output.trimEnd().split('\n');
+  const tail = all.slice(-lines);
+  const errors = all
+    .slice(0, Math.max(0, all.length - lines))
+    .filter((l) => /\berror\b|ERR!/i.test(l) && !/^#\d+ ERROR: executor failed/.test(l))
+    .slice(0, errorLines);
+  return [...errors, ...(errors.length ? ['…'] : []), ...tail].join('\n');
 }
