@@ -155,6 +155,26 @@ describe('a restarted router', () => {
   }, 60_000);
 });
 
+describe('retiring the kept set', () => {
+  it('keeps it inside its window, retires it on request without touching traffic', async () => {
+    const early = await runItsctl(['retire', '-e', 'itsbg'], envs);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stdout).toMatch(/^itsbg: nothing retired: the kept set stays until \d{4}-\d\d-\d\dT/);
+    expect(await replicasOf('itsbg')).toHaveLength(4);
+    const load = startLoad({ url: `http://127.0.0.1:${ports.itsbg}/`, rps: 100, maxDurationMs: 30_000 });
+    const now = await runItsctl(['retire', '-e', 'itsbg', '--now'], envs);
+    const traffic = await load.stop();
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.stdout).toMatch(
+      /^itsbg: retired itsbg-itsbg-blue-\S+, itsbg-itsbg-blue-\S+ \(retired on request\)/,
+    );
+    expect(traffic.failed).toBe(0);
+    const left = await replicasOf('itsbg');
+    expect(left.map((r) => `${r.slot} ${r.version}`)).toEqual(['green 1.0.0', 'green 1.0.0']);
+    expect(await servedVersion(ports.itsbg!)).toBe('1.0.0');
+  }, 60_000);
+});
+
 describe('a version whose health check fails', () => {
   it('never receives traffic; the old one keeps serving; the command names the check', async () => {
     const first = await runItsctl(['deploy', '-e', 'itsbad', '-v', '1.0.0'], envs);

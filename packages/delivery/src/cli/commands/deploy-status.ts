@@ -1,4 +1,4 @@
-import { renderStatus, status, withStore } from '../../deploy/run/deploy.js';
+import { renderStatus, retireKept, status, withStore } from '../../deploy/run/deploy.js';
 import { type CommandModule, log, writeResult } from '../io.js';
 import { deployContext } from './deploy.js';
 
@@ -29,14 +29,24 @@ export const historyCommand: CommandModule = {
         await withStore(deployContext(io), flags.env, (store) => {
           if (flags.audit) {
             const entries = store.auditLog(flags.env, limit);
-            writeResult(io, command, entries, entries.map((e) => `${e.at} ${e.who} ${e.action}: ${e.detail}`).join('\n') || '(no audit entries)');
+            writeResult(
+              io,
+              command,
+              entries,
+              entries.map((e) => `${e.at} ${e.who} ${e.action}: ${e.detail}`).join('\n') ||
+                '(no audit entries)',
+            );
             return;
           }
           const rows = store.history(flags.env, limit);
           const text = rows
             .map((d) => {
-              const failed = (d.checks as Array<{ ok: boolean; check: string; reason: string }>).filter((c) => !c.ok);
-              const seconds = d.endedAt ? ((Date.parse(d.endedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1) : '…';
+              const failed = (d.checks as Array<{ ok: boolean; check: string; reason: string }>).filter(
+                (c) => !c.ok,
+              );
+              const seconds = d.endedAt
+                ? ((Date.parse(d.endedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)
+                : '…';
               return `${d.startedAt} ${d.id} ${d.action} ${d.fromVersion ?? '-'} → ${d.version} ${d.strategy} ${d.outcome} ${seconds} s by ${d.who}${d.reason ? `\n    reason: ${d.reason}` : ''}${failed.map((c) => `\n    ✗ ${c.check}: ${c.reason}`).join('')}`;
             })
             .join('\n');
@@ -55,7 +65,14 @@ export const lockCommand: CommandModule = {
       .action(async (flags: { env: string }, command) => {
         await withStore(deployContext(io), flags.env, (store) => {
           const held = store.readLock(flags.env);
-          writeResult(io, command, { environment: flags.env, lock: held ?? null }, held ? `${flags.env}: locked by ${held.holder} (pid ${held.pid} on ${held.host}) since ${held.acquiredAt}, expires ${held.expiresAt}: ${held.reason}` : `${flags.env}: free`);
+          writeResult(
+            io,
+            command,
+            { environment: flags.env, lock: held ?? null },
+            held
+              ? `${flags.env}: locked by ${held.holder} (pid ${held.pid} on ${held.host}) since ${held.acquiredAt}, expires ${held.expiresAt}: ${held.reason}`
+              : `${flags.env}: free`,
+          );
         });
       });
     lock
@@ -66,12 +83,52 @@ export const lockCommand: CommandModule = {
           const held = store.readLock(flags.env);
           const released = store.releaseLock(flags.env);
           if (released && held) {
-            store.audit(io.now(), flags.env, io.env.USER ?? 'unknown', 'lock-release', `released the lock of ${held.holder} (pid ${held.pid}): ${held.reason}`);
-            log(io, `released the lock held by ${held.holder} (pid ${held.pid} on ${held.host}); an interrupted deployment is cleaned up by the next deploy`);
+            store.audit(
+              io.now(),
+              flags.env,
+              io.env.USER ?? 'unknown',
+              'lock-release',
+              `released the lock of ${held.holder} (pid ${held.pid}): ${held.reason}`,
+            );
+            log(
+              io,
+              `released the lock held by ${held.holder} (pid ${held.pid} on ${held.host}); an interrupted deployment is cleaned up by the next deploy`,
+            );
           }
-          writeResult(io, command, { environment: flags.env, released }, released ? `${flags.env}: released` : `${flags.env}: was not locked`);
+          writeResult(
+            io,
+            command,
+            { environment: flags.env, released },
+            released ? `${flags.env}: released` : `${flags.env}: was not locked`,
+          );
         });
       });
-    for (const sub of lock.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    for (const sub of lock.commands)
+      sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  },
+};
+
+export const retireCommand: CommandModule = {
+  register(program, io) {
+    program
+      .command('retire')
+      .summary('remove the set blue-green kept for rollback once its window has passed')
+      .requiredOption('-e, --env <environment>', 'environment')
+      .option('--now', 'retire it even if its rollback window has not passed')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ itsctl retire -e production          (from cron: a no-op until the window ends)\n  $ itsctl retire -e production --now',
+      )
+      .action(async (flags: { env: string; now?: boolean }, command) => {
+        const result = await retireKept(deployContext(io), flags.env, flags.now === true);
+        writeResult(
+          io,
+          command,
+          result,
+          result.retired.length > 0
+            ? `${flags.env}: retired ${result.retired.join(', ')} (${result.reason})`
+            : `${flags.env}: nothing retired: ${result.reason}`,
+        );
+      });
   },
 };

@@ -26,7 +26,9 @@ export const deployCommand: CommandModule = {
   register(program, io) {
     program
       .command('deploy')
-      .summary('deploy a version to an environment (rolling or blue-green) with health checks and automatic rollback')
+      .summary(
+        'deploy a version to an environment (rolling or blue-green) with health checks and automatic rollback',
+      )
       .description(
         `Deploys one image version to an environment described by deploy/environments/<env>.yml: plans the steps
 from what the Docker Engine and the router show, then runs them. A failed check before traffic moves rolls
@@ -35,8 +37,14 @@ flip when blue-green kept it running, otherwise a redeploy of its digest. --dry-
 One deployment per environment at a time (a lock); history and audit are kept in the state directory.`,
       )
       .requiredOption('-e, --env <environment>', 'environment (a file in deploy/environments)')
-      .option('-v, --version <version>', "image version (tag) to deploy; default: the environment's image.defaultVersion")
-      .option('-s, --strategy <strategy>', "rolling | blue-green | canary; default: the environment's strategy.default")
+      .option(
+        '-v, --version <version>',
+        "image version (tag) to deploy; default: the environment's image.defaultVersion",
+      )
+      .option(
+        '-s, --strategy <strategy>',
+        "rolling | blue-green | canary; default: the environment's strategy.default",
+      )
       .option('--rollback', 'return to the previous version')
       .option('--dry-run', 'print the exact plan and change nothing')
       .addHelpText(
@@ -51,7 +59,10 @@ Examples:
       .action(async (flags: DeployFlags, command) => {
         const controller = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {
-          log(io, `\nreceived ${signal}: stopping after the current step and rolling back (the serving version keeps serving)`);
+          log(
+            io,
+            `\nreceived ${signal}: stopping after the current step and rolling back (the serving version keeps serving)`,
+          );
           controller.abort(signal);
         };
         process.on('SIGINT', onSignal);

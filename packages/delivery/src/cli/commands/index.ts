@@ -10,7 +10,7 @@ import { sbomCommand, signCommand } from '../../supply-chain/supply-chain-comman
 import { structureTestCommand } from '../../structure-test/structure-test-command.js';
 import { buildCommand } from '../../build/build-command.js';
 import { deployCommand } from './deploy.js';
-import { historyCommand, lockCommand, statusCommand } from './deploy-status.js';
+import { historyCommand, lockCommand, retireCommand, statusCommand } from './deploy-status.js';
 
 /** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
 export const commands: readonly CommandModule[] = [
@@ -31,4 +31,5 @@ export const commands: readonly CommandModule[] = [
   statusCommand,
   historyCommand,
   lockCommand,
+  retireCommand,
 ];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planBlueGreen } from './plan-blue-green.js';
 import { planRollback } from './plan-rollback.js';
+import { keptSetExpired, planRetireIdle } from './plan-retire.js';
 import { planRolling } from './plan-rolling.js';
 import { describeStep, renderPlan } from './render-plan.js';
 import type {
@@ -393,5 +394,32 @@ describe('observed-state helpers and rendering', () => {
         ),
       ),
     ).toContain('(nothing running)');
+  });
+});
+
+describe('retiring the kept set', () => {
+  const since = new Date('2026-01-01T00:00:00Z');
+  it('expires after the window, never when the switch time is unknown', () => {
+    expect(keptSetExpired(settings, since, new Date('2026-01-01T00:09:59Z'))).toBe(false);
+    expect(keptSetExpired(settings, since, new Date('2026-01-01T00:10:00Z'))).toBe(true);
+    expect(keptSetExpired(settings, undefined, new Date('2030-01-01T00:00:00Z'))).toBe(false);
+  });
+
+  it('removes the idle slot servers and containers, leaving the live slot alone', () => {
+    const observed = state(
+      [
+        replica('blue', 0, '1.1.0', 'd2'),
+        replica('green', 0, '1.0.0', 'd1'),
+        replica('green', 1, '1.0.0', 'd1'),
+      ],
+      'blue',
+    );
+    expect(kinds(planRetireIdle(observed))).toEqual([
+      'remove-server g-d1-0',
+      'remove-replica app-staging-green-d1-0',
+      'remove-server g-d1-1',
+      'remove-replica app-staging-green-d1-1',
+    ]);
+    expect(planRetireIdle(state([replica('blue', 0)]))).toEqual([]);
   });
 });

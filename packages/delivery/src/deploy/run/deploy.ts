@@ -16,6 +16,7 @@ import { DockerEngine, resolveEngineTarget } from '../engine/docker-engine.js';
 import type { CheckResult } from '../health/checks.js';
 import { planBlueGreen } from '../plan/plan-blue-green.js';
 import { planRollback } from '../plan/plan-rollback.js';
+import { keptSetExpired, planRetireIdle } from '../plan/plan-retire.js';
 import { planRolling } from '../plan/plan-rolling.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { ObservedState, Plan, PlanSettings, Step, Target } from '../plan/types.js';
@@ -330,6 +331,105 @@ function previousTarget(
   return prev ? { version: prev.version, image: prev.image, digest: prev.digest } : undefined;
 }
 
+/** When traffic last left the idle slot: the end of the last successful switch. */
+export function idleSince(history: DeploymentRecord[]): Date | undefined {
+  const last = history.find(
+    (d) => d.outcome === 'succeeded' && (d.strategy === 'blue-green' || d.strategy === 'rollback-flip'),
+  );
+  return last?.endedAt ? new Date(last.endedAt) : undefined;
+}
+
+export interface RetireResult {
+  environment: string;
+  retired: string[];
+  reason: string;
+}
+
+/**
+ * `itsctl retire`: removes the set kept in the idle slot once its rollback window has passed (or at
+ * once with force). Takes the lock like a deployment; the serving slot is never touched.
+ */
+export async function retireKept(
+  ctx: DeployContext,
+  environment: string,
+  force: boolean,
+): Promise<RetireResult> {
+  const session = await openSession(ctx, environment);
+  const { config, store } = session;
+  try {
+    await session.engine.ping();
+    const id = newDeploymentId(ctx.now());
+    store.acquireLock(
+      {
+        environment,
+        holder: who(ctx.env),
+        pid: process.pid,
+        host: hostname(),
+        reason: 'retire the kept set',
+        deploymentId: id,
+      },
+      config.lockTtlSeconds,
+      {
+        isAlive,
+        hostname: hostname(),
+        now: ctx.now,
+      },
+    );
+    try {
+      await recoverInterrupted(session, ctx, id);
+      const observed = await observe(session.runtime);
+      const since = idleSince(store.history(environment, 200));
+      const expired = keptSetExpired(planSettings(config), since, ctx.now());
+      const steps = planRetireIdle(observed);
+      if (steps.length === 0) return { environment, retired: [], reason: 'no set is kept in the idle slot' };
+      if (!force && !expired) {
+        const until = since
+          ? new Date(since.getTime() + config.strategy.keepPreviousSeconds * 1000).toISOString()
+          : 'unknown (no switch in history)';
+        return {
+          environment,
+          retired: [],
+          reason: `the kept set stays until ${until} (use --now to retire it anyway)`,
+        };
+      }
+      const plan: Plan = {
+        strategy: 'blue-green',
+        environment,
+        from: undefined,
+        to: { version: '', digest: '', image: '' },
+        activeSlot: observed.router.activeSlot,
+        targetSlot: observed.router.activeSlot,
+        steps,
+      };
+      const result = await executePlan(
+        session.runtime,
+        plan,
+        { start: () => {}, mark: () => {} },
+        session.undoRuntime,
+      );
+      if (!result.ok)
+        throw new StepFailedError(`retiring the kept set failed: ${result.failure?.error.message}`);
+      const retired = steps.flatMap((s) => (s.step.kind === 'remove-replica' ? [s.step.replica] : []));
+      store.audit(
+        ctx.now(),
+        environment,
+        who(ctx.env),
+        'retire',
+        `retired ${retired.join(', ')}${force && !expired ? ' (before its window ended)' : ''}`,
+      );
+      return {
+        environment,
+        retired,
+        reason: force && !expired ? 'retired on request' : 'its rollback window has passed',
+      };
+    } finally {
+      store.releaseLock(environment, id);
+    }
+  } finally {
+    store.close();
+  }
+}
+
 export function publicUrl(config: EnvironmentConfig): string {
   return `http://${config.router.bind}:${config.router.port}`;
 }
@@ -356,9 +456,18 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
     const makePlan = (observed: ObservedState): Plan => {
       if (resolved) {
         const target = { ...resolved.target, deploymentId };
-        return strategy === 'blue-green'
-          ? planBlueGreen(observed, settings, target)
-          : planRolling(observed, settings, target);
+        if (strategy === 'blue-green') return planBlueGreen(observed, settings, target);
+        const plan = planRolling(observed, settings, target);
+        // A set kept by an earlier blue-green switch is retired once its rollback window has passed.
+        if (!keptSetExpired(settings, idleSince(store.history(config.name, 200)), ctx.now())) return plan;
+        const retire = planRetireIdle(observed);
+        return retire.length === 0
+          ? plan
+          : {
+              ...plan,
+              steps: [...retire, ...plan.steps],
+              note: 'the set kept for rollback is past its window: retired first',
+            };
       }
       const prev = previousTarget(store.history(config.name, 200), observed);
       const plan = planRollback(observed, settings, {
