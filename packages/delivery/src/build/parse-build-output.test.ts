@@ -21,8 +21,8 @@ const output = `#1 [internal] load build definition from Dockerfile
 `;
 
 describe('countCacheHits', () => {
-  it('counts Dockerfile steps and cached ones, ignoring [internal] vertices', () => {
-    expect(countCacheHits(output)).toEqual({ steps: 5, cached: 2 });
+  it('counts Dockerfile steps and cached ones, ignoring [internal] vertices and FROM', () => {
+    expect(countCacheHits(output)).toEqual({ steps: 4, cached: 2 });
   });
   it('a fully cached rebuild', () => {
     const cached = '#5 [a 1/1] RUN x\n#5 CACHED\n#6 [b 1/1] COPY . .\n#6 CACHED\n';

@@ -15,8 +15,9 @@ export function countCacheHits(output: string): BuildStepStats {
   const cached = new Set<string>();
   for (const line of output.split('\n')) {
     const step = STEP.exec(line);
-    // "[internal] load …" vertices are bookkeeping, not Dockerfile steps.
-    if (step?.[1] && !line.includes('[internal]')) steps.add(step[1]);
+    // "[internal] load …" vertices are bookkeeping and FROM resolves a local image (never "CACHED"):
+    // neither is a step the cache could have saved.
+    if (step?.[1] && !line.includes('[internal]') && !/\] FROM /.test(line)) steps.add(step[1]);
     const hit = CACHED.exec(line);
     if (hit?.[1]) cached.add(hit[1]);
   }
