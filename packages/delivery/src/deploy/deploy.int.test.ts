@@ -148,9 +148,15 @@ describe('a restarted router', () => {
     expect(version).toBe('1.0.0');
     const status = JSON.parse((await runItsctl(['status', '-e', 'itsbg', '--json'], envs)).stdout) as {
       router: { activeSlot: string };
+      kept?: { slot: string; version: string; until: string };
       replicas: Array<{ slot: string; router: string }>;
     };
     expect(status.router.activeSlot).toBe('green');
+    expect(status.kept).toMatchObject({
+      slot: 'blue',
+      version: '1.1.0',
+      until: expect.stringMatching(/^\d{4}-/),
+    });
     expect(status.replicas.map((r) => r.router.split(' ')[0])).toEqual(['ready', 'ready', 'ready', 'ready']);
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { EnvironmentSchema } from '../config/environment-config.js';
 import { planRolling } from '../plan/plan-rolling.js';
 import {
   findRepoRoot,
+  idleSince,
   newDeploymentId,
   planSettings,
   publicUrl,
@@ -193,5 +194,33 @@ describe('summaries', () => {
         last: undefined,
       }),
     ).toContain('lock: held by bo (pid 2 on h) since a: r');
+    const kept = renderStatus({
+      environment: 'e',
+      url: 'u',
+      router: { running: true, activeSlot: 'green' },
+      serving: undefined,
+      replicas: [],
+      lock: undefined,
+      last: undefined,
+      kept: { slot: 'blue', version: '1.0.0', until: '2026-01-01T01:00:00.000Z' },
+    });
+    expect(kept).toContain(
+      'kept for rollback: 1.0.0 in slot blue, until 2026-01-01T01:00:00.000Z (then `itsctl retire`)',
+    );
+  });
+});
+
+describe('the kept set window', () => {
+  it('starts at the end of the last successful switch', () => {
+    const row = (strategy: string, outcome: string, endedAt: string | null) =>
+      ({ strategy, outcome, endedAt }) as never;
+    expect(
+      idleSince([
+        row('rolling', 'succeeded', 't0'),
+        row('blue-green', 'rolled-back', '2026-01-01T00:00:00Z'),
+        row('rollback-flip', 'succeeded', '2026-01-02T00:00:00Z'),
+      ]),
+    ).toEqual(new Date('2026-01-02T00:00:00Z'));
+    expect(idleSince([row('rolling', 'succeeded', 't0')])).toBeUndefined();
   });
 });

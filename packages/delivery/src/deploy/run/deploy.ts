@@ -20,7 +20,7 @@ import { keptSetExpired, planRetireIdle } from '../plan/plan-retire.js';
 import { planRolling } from '../plan/plan-rolling.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { ObservedState, Plan, PlanSettings, Step, Target } from '../plan/types.js';
-import { currentVersion } from '../plan/types.js';
+import { currentVersion, otherSlot, servingReplicas } from '../plan/types.js';
 import { DeployStore, type DeploymentRecord, type LockRecord } from '../state/deploy-store.js';
 import { executePlan, undo } from './execute-plan.js';
 import { abortableSleep, createRouter, observe, type Runtime } from './runtime.js';
@@ -634,6 +634,8 @@ export interface StatusReport {
   replicas: Array<ObservedState['replicas'][number] & { router: string }>;
   lock: LockRecord | undefined;
   last: DeploymentRecord | undefined;
+  /** The set kept for an instant rollback in the idle slot, and until when. */
+  kept?: { slot: string; version: string; until: string | undefined };
 }
 
 export async function status(ctx: DeployContext, environment: string): Promise<StatusReport> {
@@ -653,10 +655,22 @@ export async function status(ctx: DeployContext, environment: string): Promise<S
       replicas: observed.replicas.map((r) => ({ ...r, router: state(r.slot, r.server) })),
       lock: session.store.readLock(environment),
       last: session.store.history(environment, 1)[0],
+      ...keptSet(observed, session),
     };
   } finally {
     session.store.close();
   }
+}
+
+function keptSet(observed: ObservedState, session: Session): Pick<StatusReport, 'kept'> {
+  const idle = otherSlot(observed.router.activeSlot);
+  const kept = servingReplicas(observed, idle)[0];
+  if (!kept) return {};
+  const since = idleSince(session.store.history(session.config.name, 200));
+  const until = since
+    ? new Date(since.getTime() + session.config.strategy.keepPreviousSeconds * 1000).toISOString()
+    : undefined;
+  return { kept: { slot: idle, version: kept.version, until } };
 }
 
 export function renderStatus(s: StatusReport): string {
@@ -669,6 +683,10 @@ export function renderStatus(s: StatusReport): string {
     ),
     `  lock: ${s.lock ? `held by ${s.lock.holder} (pid ${s.lock.pid} on ${s.lock.host}) since ${s.lock.acquiredAt}: ${s.lock.reason}` : 'free'}`,
   ];
+  if (s.kept)
+    lines.push(
+      `  kept for rollback: ${s.kept.version} in slot ${s.kept.slot}, until ${s.kept.until ?? 'retired by hand (no switch in history)'} (then \`itsctl retire\`)`,
+    );
   if (s.last)
     lines.push(
       `  last deployment: ${s.last.id} ${s.last.action} ${s.last.version} ${s.last.outcome} at ${s.last.startedAt}${s.last.reason ? ` (${s.last.reason})` : ''}`,
