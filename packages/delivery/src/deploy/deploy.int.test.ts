@@ -58,7 +58,8 @@ beforeAll(async () => {
     itsroll: testEnvironment('itsroll', ports.itsroll!, 'rolling'),
     itsbg: testEnvironment('itsbg', ports.itsbg!, 'blue-green'),
     itsbad: testEnvironment('itsbad', ports.itsbad!, 'rolling'),
-    itslock: testEnvironment('itslock', ports.itslock!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
+    // Slow starts keep the first deploy holding the lock well past the second one's start-up.
+    itslock: testEnvironment('itslock', ports.itslock!, 'rolling', 'env: { STARTUP_MS: "3000" }'),
     itskill: testEnvironment('itskill', ports.itskill!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
   });
 }, 300_000);
