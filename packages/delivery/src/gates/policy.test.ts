@@ -109,9 +109,17 @@ colour: blue
       SECURITY_SCAN_FAIL_ON: 'low',
     });
     expect(noTarget.errors).toEqual([
-      'COVERAGE_THRESHOLD: set to 90 but p.yml has no coverage.unit suite to apply it to',
+      'COVERAGE_THRESHOLD: set to 90 but p.yml has no coverage.combined or coverage.unit suite to apply it to',
       'SECURITY_SCAN_FAIL_ON: set to low but p.yml has no security section',
     ]);
+  });
+
+  it('COVERAGE_THRESHOLD applies to the combined suite when the policy has one, else to unit', () => {
+    const both = 'version: 1\ncoverage:\n  unit: {reports: [u.json], lines: 70}\n  combined: {reports: [a.json], lines: 90}\n';
+    const withCombined = parsePolicy(both, 'p.yml', { COVERAGE_THRESHOLD: '95' });
+    expect(withCombined.overrides).toEqual(['coverage.combined.lines = 95 (COVERAGE_THRESHOLD)']);
+    expect(withCombined.policy?.coverage?.combined?.lines).toBe(95);
+    expect(withCombined.policy?.coverage?.unit?.lines).toBe(70);
   });
 
   it('empty environment values mean unset', () => {

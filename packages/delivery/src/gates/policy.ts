@@ -112,7 +112,8 @@ export interface ParsedPolicy {
 }
 
 /**
- * Parses the policy text and applies the pipeline's environment: COVERAGE_THRESHOLD (unit lines %)
+ * Parses the policy text and applies the pipeline's environment: COVERAGE_THRESHOLD (lines % of the
+ * `combined` suite, or of `unit` when there is none)
  * and SECURITY_SCAN_FAIL_ON (critical|high|medium|low|info).
  */
 export function parsePolicy(
@@ -159,13 +160,17 @@ export function parsePolicy(
 
   const policy = parsed.data;
   if (coverageOverride !== undefined) {
-    if (!policy.coverage?.unit)
+    // The pipeline's one coverage figure applies to the suite that stands for the whole test run:
+    // `combined` (unit + integration merged) when the policy has one, else `unit`.
+    const suiteName = policy.coverage?.combined ? 'combined' : 'unit';
+    const suite = policy.coverage?.[suiteName];
+    if (!suite)
       errors.push(
-        `COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no coverage.unit suite to apply it to`,
+        `COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no coverage.combined or coverage.unit suite to apply it to`,
       );
     else {
-      policy.coverage.unit.lines = coverageOverride;
-      overrides.push(`coverage.unit.lines = ${coverageOverride} (COVERAGE_THRESHOLD)`);
+      suite.lines = coverageOverride;
+      overrides.push(`coverage.${suiteName}.lines = ${coverageOverride} (COVERAGE_THRESHOLD)`);
     }
   }
   if (failOnOverride !== undefined) {
