@@ -88,6 +88,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Keep-alive connections of clients that are not mid-request are closed at shutdown.
     forceCloseConnections: 'idle',
+    // A request that reaches us on an open keep-alive connection after SIGTERM was already routed here
+    // (the router drains us first): serve it rather than answer 503, or a rolling deploy drops it.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>() as ZodApp;
   app.setValidatorCompiler(validatorCompiler);
