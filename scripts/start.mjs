@@ -12,7 +12,9 @@ const step = (msg) => console.log(`\n▸ ${msg}`);
 const runOrExit = (cmd, args) => {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`✗ ${cmd} ${args.join(' ')} failed (exit ${r.status}). Fix the error above and run \`npm start\` again.`);
+    console.error(
+      `✗ ${cmd} ${args.join(' ')} failed (exit ${r.status}). Fix the error above and run \`npm start\` again.`,
+    );
     process.exit(r.status ?? 1);
   }
 };
@@ -60,16 +62,20 @@ const stop = (code) => {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill('SIGTERM');
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r())))).then(() =>
-    process.exit(code),
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r())))).then(
+    () => process.exit(code),
   );
 };
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
-for (const c of children) c.on('exit', (code) => !stopping && (console.error(`a service exited (${code}); stopping`), stop(1)));
+for (const c of children)
+  c.on('exit', (code) => !stopping && (console.error(`a service exited (${code}); stopping`), stop(1)));
 
 try {
-  await Promise.all([waitHealthy(`${apiUrl}/health`, 'API'), waitHealthy(`http://localhost:${webPort}/health`, 'dashboard')]);
+  await Promise.all([
+    waitHealthy(`${apiUrl}/health`, 'API'),
+    waitHealthy(`http://localhost:${webPort}/health`, 'dashboard'),
+  ]);
   console.log(`\n✓ ITS Camera AI is running (embedded store under ./data; Ctrl-C stops it)
   dashboard  http://localhost:${webPort}
   API        ${apiUrl}   (docs: ${apiUrl}/docs, health: ${apiUrl}/health/ready)`);

@@ -18,7 +18,9 @@ const reports = require('istanbul-reports');
 
 const threshold = Number(process.env.COVERAGE_THRESHOLD ?? 90);
 if (!Number.isFinite(threshold) || threshold < 0 || threshold > 100) {
-  console.error(`COVERAGE_THRESHOLD=${process.env.COVERAGE_THRESHOLD}: must be a number from 0 to 100 (e.g. 90).`);
+  console.error(
+    `COVERAGE_THRESHOLD=${process.env.COVERAGE_THRESHOLD}: must be a number from 0 to 100 (e.g. 90).`,
+  );
   process.exit(2);
 }
 const only = process.argv[2];
@@ -38,11 +40,19 @@ for (const suite of suites) {
   const r = spawnSync(
     'npx',
     [
-      'vitest', 'run', ...suite.args,
-      '--coverage', `--coverage.reportsDirectory=coverage/${suite.name}`,
-      '--coverage.reporter=text-summary', '--coverage.reporter=json-summary', '--coverage.reporter=json',
-      '--coverage.reporter=lcov', '--coverage.thresholds.lines=0',
-      '--reporter=default', '--reporter=junit', `--outputFile.junit=reports/junit/${suite.name}.xml`,
+      'vitest',
+      'run',
+      ...suite.args,
+      '--coverage',
+      `--coverage.reportsDirectory=coverage/${suite.name}`,
+      '--coverage.reporter=text-summary',
+      '--coverage.reporter=json-summary',
+      '--coverage.reporter=json',
+      '--coverage.reporter=lcov',
+      '--coverage.thresholds.lines=0',
+      '--reporter=default',
+      '--reporter=junit',
+      `--outputFile.junit=reports/junit/${suite.name}.xml`,
     ],
     { stdio: 'inherit' },
   );
@@ -64,7 +74,9 @@ if (!only) {
   for (const kind of ['json-summary', 'lcov', 'text-summary']) reports.create(kind).execute(context);
   const lines = map.getCoverageSummary().lines.pct;
   const verdict = lines >= threshold ? '✓' : '✗';
-  console.log(`\n${verdict} line coverage, unit + integration: ${lines.toFixed(2)} % (threshold ${threshold} %, COVERAGE_THRESHOLD)`);
+  console.log(
+    `\n${verdict} line coverage, unit + integration: ${lines.toFixed(2)} % (threshold ${threshold} %, COVERAGE_THRESHOLD)`,
+  );
   if (lines < threshold) failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -16,7 +16,11 @@ const slowMs = Number(process.env.SLOW_MS ?? 0);
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
 const json = (res, status, body) => {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-version': version });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-version': version,
+  });
   res.end(text);
 };
 let stopping = false;
@@ -29,7 +33,12 @@ const server = createServer((req, res) => {
     if (req.url === '/health/ready') {
       // The product's ReadinessReport shape (packages/contracts): one entry per dependency.
       const down = process.env.FAIL_READY === '1';
-      const database = { name: 'database', status: down ? 'fail' : 'ok', durationMs: 1, reason: down ? 'connection refused' : null };
+      const database = {
+        name: 'database',
+        status: down ? 'fail' : 'ok',
+        durationMs: 1,
+        reason: down ? 'connection refused' : null,
+      };
       return json(res, down ? 503 : 200, { status: down ? 'fail' : 'ok', version, checks: [database] });
     }
     if (errorRate > 0 && Math.random() < errorRate) return json(res, 500, { error: 'injected', version });

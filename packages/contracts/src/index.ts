@@ -61,7 +61,9 @@ export const SpeedCalibration = z
   .strict();
 export type SpeedCalibration = z.infer<typeof SpeedCalibration>;
 
-export const Location = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict();
+export const Location = z
+  .object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
+  .strict();
 
 export const CameraStatusState = z.enum(['unknown', 'starting', 'online', 'offline']);
 export type CameraStatusState = z.infer<typeof CameraStatusState>;
@@ -85,7 +87,8 @@ export const CameraInput = z
     const dup = (ids: string[], path: string) => {
       const seen = new Set<string>();
       ids.forEach((id, i) => {
-        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"`, path: [path, i, 'id'] });
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"`, path: [path, i, 'id'] });
         seen.add(id);
       });
     };
@@ -138,7 +141,12 @@ export const Camera = z.object({
 export type Camera = z.infer<typeof Camera>;
 
 export const Page = <T extends z.ZodTypeAny>(item: T) =>
-  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+  z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  });
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -247,7 +255,12 @@ export const AggregateBucket = z.object({
   p85SpeedKmh: z.number().nullable(),
 });
 export type AggregateBucket = z.infer<typeof AggregateBucket>;
-export const AggregateSeries = z.object({ bucket: Bucket, from: z.string(), to: z.string(), buckets: z.array(AggregateBucket) });
+export const AggregateSeries = z.object({
+  bucket: Bucket,
+  from: z.string(),
+  to: z.string(),
+  buckets: z.array(AggregateBucket),
+});
 export type AggregateSeries = z.infer<typeof AggregateSeries>;
 
 /** Live events on `GET /api/v1/stream` (Server-Sent Events); the SSE `event:` field is `type`. */
@@ -348,7 +361,10 @@ export const TotalsQuery = z
     from: z.string().datetime().optional(),
     to: z.string().datetime().optional(),
   })
-  .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), { message: 'must be before "to"', path: ['from'] });
+  .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), {
+    message: 'must be before "to"',
+    path: ['from'],
+  });
 export type TotalsQuery = z.input<typeof TotalsQuery>;
 export const Totals = z.object({
   from: z.string().nullable(),

@@ -139,11 +139,17 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const bin = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
   if (!existsSync(bin)) {
-    throw new Error('redis-server not found: install it with `apt-get install -y redis-server` (or set REDIS_SERVER_BIN).');
+    throw new Error(
+      'redis-server not found: install it with `apt-get install -y redis-server` (or set REDIS_SERVER_BIN).',
+    );
   }
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   await waitForPort(port);
   return {
     port,

@@ -59,8 +59,9 @@ beforeEach(() => {
   mkdirSync(join(ws, 'deploy'));
   copyFileSync(join(REPO, 'deploy/quality-gates.yml'), join(ws, 'deploy/quality-gates.yml'));
   copyFileSync(join(REPO, 'deploy/security-ignore.yml'), join(ws, 'deploy/security-ignore.yml'));
-  put('coverage/unit/coverage-summary.json', summary(93.5));
-  put('coverage/integration/coverage-summary.json', summary(84));
+  put('coverage/all/coverage-summary.json', summary(93.5));
+  put('coverage/unit/coverage-summary.json', summary(72));
+  put('coverage/integration/coverage-summary.json', summary(64));
   put('reports/junit/vitest.xml', 'vitest-junit-passing.xml');
   put('reports/security/npm-audit.json', 'npm-audit-clean.json');
   put('reports/security/security-scan.sarif', cleanSarif);
@@ -79,7 +80,7 @@ describe('itsctl gate', () => {
   it('passes when every report meets the policy (exit 0) and prints the table last', async () => {
     const r = await gate();
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/PASS {2}coverage\.unit\s+lines\s+≥ 90 %\s+93\.50 % \(935\/1000\)/);
+    expect(r.stdout).toMatch(/PASS {2}coverage\.combined\s+lines\s+≥ 90 %\s+93\.50 % \(935\/1000\)/);
     expect(r.stdout).toMatch(
       /PASS {2}performance\.inference\s+inference p\(95\)<100\s+p\(95\)<100\s+p\(95\)=47\.9 ms/,
     );
@@ -90,7 +91,7 @@ describe('itsctl gate', () => {
       'p(95) interpolated linearly between p(90)=4 and p(97.5)=11 (the tool does not report p(95))',
     );
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
-      'Quality gate: PASSED — 16 passed, 0 failed, 0 warnings',
+      'Quality gate: PASSED — 17 passed, 0 failed, 0 warnings',
     );
   });
 
@@ -125,6 +126,16 @@ describe('itsctl gate', () => {
   });
 
   it('a missing or malformed report is a failed gate naming the file and the parse error', async () => {
+    // The repository's policy lets npm audit's unreachable endpoint warn (our offline machines);
+    // a strict policy, as a release pipeline keeps it, fails on it.
+    const policy = join(ws, 'deploy/quality-gates.yml');
+    writeFileSync(
+      policy,
+      readFileSync(policy, 'utf8').replace(
+        '{ path: reports/security/npm-audit.json, format: npm-audit, onUnavailable: warn }',
+        '{ path: reports/security/npm-audit.json, format: npm-audit }',
+      ),
+    );
     rmSync(join(ws, 'reports/perf/vision-bench.json'));
     put('reports/eslint.json', { text: '[{"filePath": "a.ts", "messages": [' });
     put('reports/security/npm-audit.json', 'npm-audit-endpoint-error.json');
@@ -139,15 +150,7 @@ describe('itsctl gate', () => {
     );
   });
 
-  it('onUnavailable: warn turns an unavailable report into a warning (exit 0)', async () => {
-    const policy = join(ws, 'deploy/quality-gates.yml');
-    writeFileSync(
-      policy,
-      readFileSync(policy, 'utf8').replace(
-        '{ path: reports/security/npm-audit.json, format: npm-audit }',
-        '{ path: reports/security/npm-audit.json, format: npm-audit, onUnavailable: warn }',
-      ),
-    );
+  it("onUnavailable: warn (the repository's policy for npm audit) turns an unavailable report into a warning (exit 0)", async () => {
     put('reports/security/npm-audit.json', 'npm-audit-endpoint-error.json');
     const r = await gate();
     expect(r.code, r.stdout).toBe(0);
@@ -177,10 +180,10 @@ describe('itsctl gate', () => {
     put('reports/security/npm-audit.json', 'npm-audit-v2.json');
     const r = await gate([], { COVERAGE_THRESHOLD: '95', SECURITY_SCAN_FAIL_ON: 'critical' });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL {2}coverage\.unit\s+lines\s+≥ 95 %\s+93\.50 %/);
+    expect(r.stdout).toMatch(/FAIL {2}coverage\.combined\s+lines\s+≥ 95 %\s+93\.50 %/);
     expect(r.stdout).toMatch(/PASS {2}security\s+findings ≥ critical/);
     expect(r.stdout).toContain(
-      'Overrides from the environment: coverage.unit.lines = 95 (COVERAGE_THRESHOLD); security.failOn = critical (SECURITY_SCAN_FAIL_ON)',
+      'Overrides from the environment: coverage.combined.lines = 95 (COVERAGE_THRESHOLD); security.failOn = critical (SECURITY_SCAN_FAIL_ON)',
     );
   });
 

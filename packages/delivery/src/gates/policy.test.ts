@@ -20,8 +20,11 @@ describe('parsePolicy', () => {
   it("the repository's policy is valid and holds the founding document's numbers", () => {
     const { policy, errors } = parsePolicy(repoPolicy, 'deploy/quality-gates.yml', {});
     expect(errors).toEqual([]);
-    expect(policy!.coverage!.unit!.lines).toBe(90);
-    expect(policy!.coverage!.integration!.lines).toBe(80);
+    // The whole run holds the founding document's 90 %; the per-suite floors stand where they were
+    // measured (see the comments in deploy/quality-gates.yml).
+    expect(policy!.coverage!.combined!.lines).toBe(90);
+    expect(policy!.coverage!.unit!.lines).toBe(70);
+    expect(policy!.coverage!.integration!.lines).toBe(60);
     expect(policy!.tests).toMatchObject({ maxFailures: 0, failEmptySuites: true });
     expect(policy!.security!.failOn).toBe('high');
     expect(policy!.performance!.inference!.thresholds).toEqual({ inference: ['p(95)<100'] });
@@ -85,11 +88,11 @@ colour: blue
       COVERAGE_THRESHOLD: '95',
       SECURITY_SCAN_FAIL_ON: 'MEDIUM',
     });
-    expect(policy!.coverage!.unit!.lines).toBe(95);
-    expect(policy!.coverage!.integration!.lines).toBe(80);
+    expect(policy!.coverage!.combined!.lines).toBe(95);
+    expect(policy!.coverage!.unit!.lines).toBe(70);
     expect(policy!.security!.failOn).toBe('medium');
     expect(overrides).toEqual([
-      'coverage.unit.lines = 95 (COVERAGE_THRESHOLD)',
+      'coverage.combined.lines = 95 (COVERAGE_THRESHOLD)',
       'security.failOn = medium (SECURITY_SCAN_FAIL_ON)',
     ]);
   });
@@ -115,7 +118,8 @@ colour: blue
   });
 
   it('COVERAGE_THRESHOLD applies to the combined suite when the policy has one, else to unit', () => {
-    const both = 'version: 1\ncoverage:\n  unit: {reports: [u.json], lines: 70}\n  combined: {reports: [a.json], lines: 90}\n';
+    const both =
+      'version: 1\ncoverage:\n  unit: {reports: [u.json], lines: 70}\n  combined: {reports: [a.json], lines: 90}\n';
     const withCombined = parsePolicy(both, 'p.yml', { COVERAGE_THRESHOLD: '95' });
     expect(withCombined.overrides).toEqual(['coverage.combined.lines = 95 (COVERAGE_THRESHOLD)']);
     expect(withCombined.policy?.coverage?.combined?.lines).toBe(95);
