@@ -196,7 +196,11 @@ describe('outbox against an API that goes down and comes back', () => {
     );
     expect(delivered.at(-1)).toBe(40);
     expect(delivered).toEqual([...delivered].sort((a, b) => a - b));
-    expect(delivered.length + buffer.dropped).toBe(40);
+    // Delivery is at least once: a reply lost to a client timeout on a loaded machine means the batch
+    // is sent again (the API's event-id idempotency absorbs it). Every event is delivered or counted
+    // as dropped, none both, none lost.
+    const unique = new Set(delivered);
+    expect(unique.size + buffer.dropped).toBe(40);
   });
 
   it('splits batches above the contract’s 5000-item cap', () => {
