@@ -231,12 +231,7 @@ export class RegistryClient {
   ): Promise<Descriptor> {
     const digest = computeDigest(bytes);
     if (await this.hasBlob(repository, digest)) return { mediaType, digest, size: bytes.length };
-    const start = await this.#send('POST', `/v2/${repository}/blobs/uploads/`, {
-      scopes: [{ repository, actions: ['pull', 'push'] }],
-      accept: [202],
-      what: `blob upload to ${repository}`,
-    });
-    await this.#finishUpload(repository, start, bytes, digest);
+    await this.#upload(repository, digest, bytes);
     return { mediaType, digest, size: bytes.length };
   }
 
@@ -280,6 +275,11 @@ export class RegistryClient {
     digest: string,
     chunks: AsyncIterable<Uint8Array>,
   ): Promise<void> {
+    await this.#upload(repository, digest, chunks);
+  }
+
+  /** POST opens the upload (and settles auth), then one PUT with the digest carries the bytes. */
+  async #upload(repository: string, digest: string, body: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
     const start = await this.#send('POST', `/v2/${repository}/blobs/uploads/`, {
       scopes: [{ repository, actions: ['pull', 'push'] }],
       accept: [202],
@@ -297,26 +297,7 @@ export class RegistryClient {
     await this.#send('PUT', url.toString(), {
       scopes: [{ repository, actions: ['pull', 'push'] }],
       headers: { 'content-type': 'application/octet-stream' },
-      body: chunks,
-      accept: [201],
-      what: `blob ${repository}@${digest}`,
-    });
-  }
-
-  async #finishUpload(repository: string, start: Response, bytes: Buffer, digest: string): Promise<void> {
-    const location = start.headers.get('location');
-    if (!location)
-      throw new RegistryRequestError(
-        this.registry,
-        start.status,
-        `blob upload to ${repository}: no Location header`,
-      );
-    const url = new URL(location, this.baseUrl);
-    url.searchParams.set('digest', digest);
-    await this.#send('PUT', url.toString(), {
-      scopes: [{ repository, actions: ['pull', 'push'] }],
-      headers: { 'content-type': 'application/octet-stream' },
-      body: bytes,
+      body,
       accept: [201],
       what: `blob ${repository}@${digest}`,
     });
