@@ -27,24 +27,26 @@ import { VEHICLE_CLASSES, type VehicleClass } from '@its/contracts';
 import { iou, type Box } from './geometry.js';
 import { assignWithGate } from './hungarian.js';
 import { createBoxKalman, type BoxKalman, type KalmanNoise } from './kalman.js';
+import type { AnalyticsOptions } from './options.js';
 
-export interface TrackerOptions {
-  highScore: number;
-  lowScore: number;
-  newTrackScore: number;
-  matchIou: number;
-  lowMatchIou: number;
-  tentativeMatchIou: number;
-  minHits: number;
-  maxAge: number;
-  /** Frames a tentative track may miss before it dies. */
-  tentativeMaxMisses: number;
-  /** Buffered IoU for lost tracks: boxes grow by this fraction of their size per missed frame... */
-  lostBufferPerFrame: number;
-  /** ...up to this fraction. */
-  maxLostBuffer: number;
-  /** A detection whose height differs from the track's by more than this factor never matches it. */
-  maxHeightRatio: number;
+/** The tracker's tunables are the analytics options of the same names (documented in options.ts). */
+export type TrackerTunables = Pick<
+  AnalyticsOptions,
+  | 'highScore'
+  | 'lowScore'
+  | 'newTrackScore'
+  | 'matchIou'
+  | 'lowMatchIou'
+  | 'tentativeMatchIou'
+  | 'minHits'
+  | 'maxAge'
+  | 'tentativeMaxMisses'
+  | 'lostBufferPerFrame'
+  | 'maxLostBuffer'
+  | 'maxHeightRatio'
+>;
+
+export interface TrackerOptions extends TrackerTunables {
   /**
    * Optional better guess of where a lost track is now, from outside the image plane (the camera
    * analytics move it along the ground at its measured ground velocity). Null: use the Kalman box.
