@@ -26,7 +26,7 @@ import {
   type BrowserName,
   type ViewportName,
 } from './support/browser.js';
-import { ingestAggregates, postJson } from './support/traffic.js';
+import { countLine, fixedAggregate, ingestAggregates, postJson } from './support/traffic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCREENSHOTS = join(here, '../../../reports/screenshots');
@@ -46,24 +46,6 @@ type Stack = {
   side: Camera;
   close: () => Promise<void>;
 };
-
-const agg = (
-  cameraId: string,
-  startMs: number,
-  lane: string,
-  cls: IntervalAggregate['class'],
-  volume: number,
-  speed: number,
-): IntervalAggregate => ({
-  cameraId,
-  intervalStart: new Date(startMs).toISOString(),
-  lane,
-  class: cls,
-  volume,
-  occupancyPct: volume * 1.5,
-  meanSpeedKmh: speed,
-  p85SpeedKmh: speed + 8,
-});
 
 /**
  * What we store, and so what the page must show. Main camera, last 30 whole minutes: NB-1 car 3/min,
@@ -95,14 +77,6 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   const api = await startApi({ dataDir, env: { CORS_ORIGINS: webUrl } });
   const key = (await api.createApiKey('page-test')).key;
 
-  const line = (id: string, lane: string) => ({
-    id,
-    name: `${lane} line`,
-    lane,
-    a: { x: 0.1, y: 0.6 },
-    b: { x: 0.9, y: 0.6 },
-    direction: 'both',
-  });
   const main = (await postJson(
     api.url,
     '/api/v1/cameras',
@@ -110,7 +84,7 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
       name: 'Main St northbound',
       streamUrl: 'rtsp://user:secret@10.0.0.5/s1',
       location: { lat: 47.6062, lon: -122.3321 },
-      lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')],
+      lines: [countLine('nb-1', 'NB-1'), countLine('nb-2', 'NB-2')],
     },
     key,
   )) as Camera;
@@ -121,7 +95,7 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
       name: 'Harbor Bridge eastbound',
       streamUrl: 'rtsp://10.0.0.6/s1',
       location: { lat: 47.59, lon: -122.34 },
-      lines: [line('eb-1', 'EB-1')],
+      lines: [countLine('eb-1', 'EB-1')],
     },
     key,
   )) as Camera;
@@ -131,14 +105,14 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   for (let k = 1; k <= 30; k++) {
     const t = m - k * MIN;
     rows.push(
-      agg(main.id, t, 'NB-1', 'car', 3, 50),
-      agg(main.id, t, 'NB-1', 'truck', 1, 44),
-      agg(main.id, t, 'NB-2', 'car', 2, 56),
+      fixedAggregate(main.id, t, 'NB-1', 'car', 3, 50),
+      fixedAggregate(main.id, t, 'NB-1', 'truck', 1, 44),
+      fixedAggregate(main.id, t, 'NB-2', 'car', 2, 56),
     );
   }
-  rows.push(agg(main.id, m - 180 * MIN, 'NB-1', 'car', 7, 48));
-  rows.push(agg(main.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40));
-  rows.push(agg(side.id, m - 10 * MIN, 'EB-1', 'car', 4, 61));
+  rows.push(fixedAggregate(main.id, m - 180 * MIN, 'NB-1', 'car', 7, 48));
+  rows.push(fixedAggregate(main.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40));
+  rows.push(fixedAggregate(side.id, m - 10 * MIN, 'EB-1', 'car', 4, 61));
   await ingestAggregates(api.url, key, rows);
   await postJson(
     api.url,
@@ -356,7 +330,7 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
 
       // The worker then reports that minute's aggregate, which already includes the crossing.
       const minute = Math.floor(ts.getTime() / MIN) * MIN;
-      await ingestAggregates(api.url, key, [agg(main.id, minute, 'NB-2', 'car', 1, 57.4)]);
+      await ingestAggregates(api.url, key, [fixedAggregate(main.id, minute, 'NB-2', 'car', 1, 57.4)]);
       await waitText(page, '[data-testid="stat-range-volume"] dd', String(EXPECTED.hour + 1));
       expect(await text(page, 'count-NB-2-car')).toBe(String(EXPECTED.nb2car + 1));
       expect(await text(page, 'count-total')).toBe(String(EXPECTED.hour + 1));

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Camera, IntervalAggregate } from '@its/contracts';
-import { ingestAggregates, postJson } from '../../test/support/traffic.js';
-import { launchBrowser, type BrowserName } from './browsers.js';
+import { launchBrowser, type BrowserName } from '../../test/support/browser.js';
+import { countLine, fixedAggregate, ingestAggregates, postJson } from '../../test/support/traffic.js';
 import { VIEWPORTS, VIEWPORT_NAMES, type ViewportName } from './viewports.js';
 
 const SCREENSHOTS = new URL('../../../../reports/screenshots/', import.meta.url).pathname;
@@ -20,35 +20,7 @@ const MIN = 60_000;
 /** Per camera: last 30 minutes NB-1 car 3/min + NB-2 car 2/min; 7 cars 3 h ago; 11 buses 2 days ago. */
 const EXPECTED = { hour: 150, day: 157, week: 168, nb1car: 90, nb2car: 60 };
 
-function aggregate(
-  cameraId: string,
-  startMs: number,
-  lane: string,
-  cls: IntervalAggregate['class'],
-  volume: number,
-  speed: number,
-): IntervalAggregate {
-  return {
-    cameraId,
-    intervalStart: new Date(startMs).toISOString(),
-    lane,
-    class: cls,
-    volume,
-    occupancyPct: volume * 1.5,
-    meanSpeedKmh: speed,
-    p85SpeedKmh: speed + 8,
-  };
-}
-
 async function seedCamera(apiUrl: string, key: string, name: string): Promise<Camera> {
-  const line = (id: string, lane: string) => ({
-    id,
-    name: `${lane} line`,
-    lane,
-    a: { x: 0.1, y: 0.6 },
-    b: { x: 0.9, y: 0.6 },
-    direction: 'both',
-  });
   const camera = (await postJson(
     apiUrl,
     '/api/v1/cameras',
@@ -56,7 +28,7 @@ async function seedCamera(apiUrl: string, key: string, name: string): Promise<Ca
       name,
       streamUrl: 'rtsp://10.0.0.9/e2e',
       location: { lat: 47.6, lon: -122.33 },
-      lines: [line('nb-1', 'NB-1'), line('nb-2', 'NB-2')],
+      lines: [countLine('nb-1', 'NB-1'), countLine('nb-2', 'NB-2')],
     },
     key,
   )) as Camera;
@@ -64,12 +36,12 @@ async function seedCamera(apiUrl: string, key: string, name: string): Promise<Ca
   const rows: IntervalAggregate[] = [];
   for (let k = 1; k <= 30; k++)
     rows.push(
-      aggregate(camera.id, m - k * MIN, 'NB-1', 'car', 3, 50),
-      aggregate(camera.id, m - k * MIN, 'NB-2', 'car', 2, 56),
+      fixedAggregate(camera.id, m - k * MIN, 'NB-1', 'car', 3, 50),
+      fixedAggregate(camera.id, m - k * MIN, 'NB-2', 'car', 2, 56),
     );
   rows.push(
-    aggregate(camera.id, m - 180 * MIN, 'NB-1', 'car', 7, 48),
-    aggregate(camera.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40),
+    fixedAggregate(camera.id, m - 180 * MIN, 'NB-1', 'car', 7, 48),
+    fixedAggregate(camera.id, m - 2 * 1440 * MIN, 'NB-2', 'bus', 11, 40),
   );
   await ingestAggregates(apiUrl, key, rows);
   await postJson(

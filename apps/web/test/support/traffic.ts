@@ -77,6 +77,39 @@ export function planTraffic(plan: TrafficPlan): IntervalAggregate[] {
   return out;
 }
 
+/** One fixed interval: `volume` vehicles of a class in a lane, occupancy 1.5 % per vehicle, p85 = mean + 8. */
+export function fixedAggregate(
+  cameraId: string,
+  startMs: number,
+  lane: string,
+  cls: IntervalAggregate['class'],
+  volume: number,
+  speed: number,
+): IntervalAggregate {
+  return {
+    cameraId,
+    intervalStart: new Date(startMs).toISOString(),
+    lane,
+    class: cls,
+    volume,
+    occupancyPct: volume * 1.5,
+    meanSpeedKmh: speed,
+    p85SpeedKmh: speed + 8,
+  };
+}
+
+/** A two-way count line across the frame for a lane, as the camera form would post it. */
+export function countLine(id: string, lane: string) {
+  return {
+    id,
+    name: `${lane} line`,
+    lane,
+    a: { x: 0.1, y: 0.6 },
+    b: { x: 0.9, y: 0.6 },
+    direction: 'both',
+  };
+}
+
 export async function postJson(baseUrl: string, path: string, body: unknown, key?: string): Promise<unknown> {
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
