@@ -9,6 +9,14 @@ export function makeTempDir(prefix = 'its-vision-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Runs ffmpeg quietly, overwriting its output. */
+function ffmpeg(args: string[]): void {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+/** The output options of every clip made here: H.264 in MP4, yuv420p, fastest preset. */
+const H264 = ['-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast'];
+
 /** A testsrc clip: `seconds` long at `fps`, `size` WxH, H.264 in MP4. */
 export function makeTestVideo(
   dir: string,
@@ -16,21 +24,12 @@ export function makeTestVideo(
   opts: { seconds: number; fps: number; size?: string },
 ): string {
   const file = join(dir, name);
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  ffmpeg([
     '-f',
     'lavfi',
     '-i',
     `testsrc=size=${opts.size ?? '320x180'}:rate=${opts.fps}:duration=${opts.seconds}`,
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    ...H264,
     file,
   ]);
   return file;
@@ -53,42 +52,38 @@ export async function closedPort(): Promise<number> {
 }
 
 /**
- * A street-like clip for the real detector: the pedestrian cropped from autocannon's test photo
- * (the only real photo of a road user in node_modules) walks left to right across a grey frame.
+ * A street-like clip at 10 fps: the pedestrian cropped from autocannon's test photo (the only real
+ * photo of a road user in node_modules) crosses a grey frame. The defaults are the worker tests' clip
+ * (walk.mp4, 640x360, 6 s, the person 220 px tall walking left to right once); the vision bench
+ * renders a larger, looping one with the same function.
  */
-export function makeWalkingPersonVideo(dir: string, photo: string, opts: { seconds?: number } = {}): string {
+export function makeWalkingPersonVideo(
+  dir: string,
+  photo: string,
+  opts: {
+    seconds?: number;
+    name?: string;
+    size?: string;
+    /** Height of the person in the frame, px. */
+    personHeight?: number;
+    /** ffmpeg overlay x and y expressions (t is seconds). */
+    x?: string;
+    y?: string;
+  } = {},
+): string {
   const crop = join(dir, 'person.png');
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-i',
-    photo,
-    '-vf',
-    'crop=260:340:715:240',
-    crop,
-  ]);
-  const file = join(dir, 'walk.mp4');
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  ffmpeg(['-i', photo, '-vf', 'crop=260:340:715:240', crop]);
+  const file = join(dir, opts.name ?? 'walk.mp4');
+  ffmpeg([
     '-f',
     'lavfi',
     '-i',
-    `color=c=0x707070:s=640x360:r=10:d=${opts.seconds ?? 6}`,
+    `color=c=0x707070:s=${opts.size ?? '640x360'}:r=10:d=${opts.seconds ?? 6}`,
     '-i',
     crop,
     '-filter_complex',
-    "[1:v]scale=-1:220[m];[0:v][m]overlay=x='-120+t*130':y=110",
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
+    `[1:v]scale=-1:${opts.personHeight ?? 220}[m];[0:v][m]overlay=x='${opts.x ?? '-120+t*130'}':y=${opts.y ?? '110'}`,
+    ...H264,
     file,
   ]);
   return file;

@@ -12,7 +12,6 @@
  *        --seconds S (clip length)  --json PATH (also write the JSON there)
  * Prints a table and a JSON line.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +19,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Camera } from '@its/contracts';
 import { createDetector, parseInputSize, type ExecutionProvider } from '@its/vision/detector';
+// The clip renderer of the worker's tests (the worker app is already a dev-time dependency of this script).
+import { makeWalkingPersonVideo } from '../../../apps/vision/test/fixtures.js';
 
 const require = createRequire(import.meta.url);
 
@@ -69,41 +70,14 @@ async function benchInference() {
 }
 
 function renderClip(dir: string): string {
-  const crop = join(dir, 'person.png');
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-i',
-    photo,
-    '-vf',
-    'crop=260:340:715:240',
-    crop,
-  ]);
-  const file = join(dir, 'street.mp4');
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=0x707070:s=1280x720:r=10:d=${clipSeconds}`,
-    '-i',
-    crop,
-    '-filter_complex',
-    `[1:v]scale=-1:440[m];[0:v][m]overlay=x='mod(t*260,1500)-240':y=220`,
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    file,
-  ]);
-  return file;
+  return makeWalkingPersonVideo(dir, photo, {
+    name: 'street.mp4',
+    size: '1280x720',
+    seconds: clipSeconds,
+    personHeight: 440,
+    x: 'mod(t*260,1500)-240',
+    y: '220',
+  });
 }
 
 async function benchPipeline(clip: string, cameras: number, dir: string) {
