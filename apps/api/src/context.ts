@@ -49,6 +49,8 @@ export interface Guards {
   admin: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
   /** An API key or the ADMIN_TOKEN (camera management). */
   writer: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
+  /** Whether the request presents a valid API key or the ADMIN_TOKEN; never throws for a missing or wrong one. */
+  trusted: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<boolean>;
 }
 
 export interface RouteContext {

@@ -233,6 +233,32 @@ describe('cameras', () => {
     });
     expect(admin.statusCode).toBe(201);
   });
+
+  it('masks the stream URL’s credentials for anonymous reads; a valid key or the admin token sees it as is', async () => {
+    const secretUrl = 'rtsp://user:s3cret@10.0.0.5:554/stream1';
+    const cam = await createCamera({ streamUrl: secretUrl });
+    const plain = await createCamera({ name: 'no credentials' });
+    const urls = async (headers: Record<string, string> = {}) => {
+      const one = await app.inject({ url: API_ROUTES.camera(cam.id), headers });
+      const list = await app.inject({ url: API_ROUTES.cameras, headers });
+      expect([one.statusCode, list.statusCode]).toEqual([200, 200]);
+      const items = list.json().items as Camera[];
+      return {
+        one: (one.json() as Camera).streamUrl,
+        listed: items.find((c) => c.id === cam.id)!.streamUrl,
+        plain: items.find((c) => c.id === plain.id)!.streamUrl,
+      };
+    };
+    const masked = { one: 'rtsp://***@10.0.0.5:554/stream1', listed: 'rtsp://***@10.0.0.5:554/stream1' };
+    expect(await urls()).toEqual({ ...masked, plain: plain.streamUrl });
+    expect(JSON.stringify(await urls())).not.toContain('s3cret');
+    const real = { one: secretUrl, listed: secretUrl, plain: plain.streamUrl };
+    expect(await urls(auth())).toEqual(real);
+    expect(await urls({ 'x-api-key': key })).toEqual(real);
+    expect(await urls({ authorization: `Bearer ${ADMIN_TOKEN}` })).toEqual(real);
+    // With reads open, a wrong key is treated like no key: 200, masked (as before: no 401 on open reads).
+    expect(await urls({ authorization: 'Bearer nonsense' })).toEqual({ ...masked, plain: plain.streamUrl });
+  });
 });
 
 describe('ingestion', () => {

@@ -10,6 +10,7 @@ import { countBuckets, parseGroupBy, planAggregateQuery } from '../src/store/agg
 import { shutDown } from '../src/shutdown.js';
 import { formatSse } from '../src/routes/stream-routes.js';
 import { isJpeg } from '../src/routes/detect-routes.js';
+import { maskStreamUrl } from '../src/routes/camera-routes.js';
 
 describe('aggregate query planning', () => {
   it('parses groupBy into a deduplicated, fixed order', () => {
@@ -226,5 +227,16 @@ describe('shutDown', () => {
     );
     expect(code).toBe(1);
     expect(log).toEqual(['shutdown failed: pool stuck']);
+  });
+});
+
+describe('maskStreamUrl', () => {
+  it('masks the user-info of a stream URL and leaves URLs without it unchanged', () => {
+    expect(maskStreamUrl('rtsp://user:pass@host:554/a/b?x=1')).toBe('rtsp://***@host:554/a/b?x=1');
+    expect(maskStreamUrl('rtsp://user@host/a')).toBe('rtsp://***@host/a');
+    expect(maskStreamUrl('rtsp://us%40er:p%3Ass@host/a')).toBe('rtsp://***@host/a');
+    expect(maskStreamUrl('rtsp://host:554/a')).toBe('rtsp://host:554/a');
+    expect(maskStreamUrl('rtsp://host/a@b')).toBe('rtsp://host/a@b');
+    expect(maskStreamUrl('file:///videos/a.mp4')).toBe('file:///videos/a.mp4');
   });
 });

@@ -30,5 +30,10 @@ export function createGuards(opts: {
       if (isAdmin(extractCredential(req.headers))) return;
       await apiKey(req);
     },
+    async trusted(req) {
+      const credential = extractCredential(req.headers);
+      if (credential === undefined) return false;
+      return isAdmin(credential) || (await verifyApiKey(opts.repo, credential)) !== undefined;
+    },
   };
 }

@@ -9,6 +9,13 @@ const IdParams = z.object({ id: z.string().uuid() });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 const missing = (id: string) => notFound(`params/id: camera "${id}" not found`);
 
+/** `rtsp://user:pass@host/x` → `rtsp://***@host/x`; a URL without user-info is returned unchanged. */
+export function maskStreamUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+}
+const forCaller = <T extends { streamUrl: string }>(camera: T, trusted: boolean): T =>
+  trusted ? camera : { ...camera, streamUrl: maskStreamUrl(camera.streamUrl) };
+
 export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   const { repo } = ctx.store;
   const tags = ['cameras'];
@@ -40,7 +47,14 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req) => {
       const { items, total } = await repo.listCameras(req.query);
-      return { items, total, limit: req.query.limit, offset: req.query.offset };
+      // Stream URLs usually carry credentials: only callers with a valid API key or the admin token see them.
+      const trusted = await ctx.guards.trusted(req);
+      return {
+        items: items.map((c) => forCaller(c, trusted)),
+        total,
+        limit: req.query.limit,
+        offset: req.query.offset,
+      };
     },
   );
 
@@ -53,7 +67,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     async (req) => {
       const camera = await repo.getCamera(req.params.id);
       if (!camera) throw missing(req.params.id);
-      return camera;
+      return forCaller(camera, await ctx.guards.trusted(req));
     },
   );
 
