@@ -1,6 +1,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { buildSnapshotArgs } from './ffmpeg-args.js';
 import type { SpawnFn } from './frame-source.js';
+import { redactUrls } from './redact-url.js';
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
@@ -30,7 +31,10 @@ export function captureSnapshot(
       clearTimeout(timer);
       const jpeg = Buffer.concat(out);
       if (code === 0 && jpeg.length > 0) resolve(jpeg);
-      else reject(new SnapshotError(err.trim().split('\n').pop() || `ffmpeg exited with code ${code}`));
+      else
+        reject(
+          new SnapshotError(redactUrls(err.trim().split('\n').pop() || `ffmpeg exited with code ${code}`)),
+        );
     });
   });
 }

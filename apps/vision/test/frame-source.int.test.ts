@@ -95,6 +95,16 @@ describe('frame source (real ffmpeg)', () => {
     await bad.source.stop();
   });
 
+  it('masks the stream URL’s credentials in the offline reason', async () => {
+    const port = await closedPort();
+    const bad = runSource(`rtsp://user:secret@127.0.0.1:${port}/x`, (s) => s.state === 'offline');
+    await bad.done;
+    await bad.source.stop();
+    const reasons = bad.statuses.map((s) => s.reason ?? '');
+    expect(reasons.join('\n')).not.toContain('secret');
+    expect(bad.statuses.find((s) => s.state === 'offline')!.reason).toBeTruthy();
+  });
+
   it('kills and reconnects a stream that connects but sends no frames', async () => {
     // An HTTP server that answers with headers and then goes silent, like a frozen camera.
     const { createServer } = await import('node:http');
@@ -182,6 +192,14 @@ describe('captureSnapshot (real ffmpeg)', () => {
     await expect(captureSnapshot(`http://127.0.0.1:${port}/x.jpg`, { timeoutMs: 2000 })).rejects.toThrow(
       SnapshotError,
     );
+  });
+  it('masks the stream URL’s credentials in the error', async () => {
+    const port = await closedPort();
+    const err = await captureSnapshot(`rtsp://user:secret@127.0.0.1:${port}/x`, { timeoutMs: 2000 }).catch(
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(SnapshotError);
+    expect((err as Error).message).not.toContain('secret');
   });
   it('fails with a typed error when ffmpeg is missing', async () => {
     await expect(captureSnapshot(`file://${clip}`, { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(

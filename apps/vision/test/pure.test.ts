@@ -7,6 +7,7 @@ import { backoffDelay } from '../src/backoff.js';
 import { BoundedQueue } from '../src/bounded-queue.js';
 import { rgbToLuma } from '../src/luma.js';
 import { planCameraChanges } from '../src/worker.js';
+import { redactUrls } from '../src/redact-url.js';
 
 const KEY = { API_KEY: 'its_0123456789ab_secretsecretsecretsecretsecret12' };
 
@@ -260,5 +261,20 @@ describe('planCameraChanges', () => {
       stop: plan.stop,
       restart: plan.restart.map((c) => c.id),
     }).toEqual(expected);
+  });
+});
+
+describe('redactUrls', () => {
+  it('masks the user-info of every URL in a text and leaves the rest unchanged', () => {
+    expect(redactUrls('rtsp://user:secret@10.0.0.5:554/x: Connection refused')).toBe(
+      'rtsp://***@10.0.0.5:554/x: Connection refused',
+    );
+    expect(redactUrls("Error opening 'rtsp://u:p@ss@h/x' and http://a@b/c")).toBe(
+      "Error opening 'rtsp://***@h/x' and http://***@b/c",
+    );
+    expect(redactUrls('rtsp://host:554/x: Connection refused')).toBe('rtsp://host:554/x: Connection refused');
+    expect(redactUrls('file:///videos/a@b.mp4 no frames for 1 s')).toBe(
+      'file:///videos/a@b.mp4 no frames for 1 s',
+    );
   });
 });
