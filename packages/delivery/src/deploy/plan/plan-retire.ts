@@ -12,6 +12,8 @@ export function keptSetExpired(settings: PlanSettings, idleSince: Date | undefin
 
 /** Retire the idle slot's kept set: it gets no traffic, so no drain is needed and nothing to undo. */
 export function planRetireIdle(observed: ObservedState): PlannedStep[] {
+  // Its steps talk to the router: with the router down, the kept set waits for a later run.
+  if (!observed.router.running) return [];
   const idle = otherSlot(observed.router.activeSlot);
   return servingReplicas(observed, idle).flatMap((r): PlannedStep[] => [
     { step: { kind: 'remove-server', slot: idle, server: r.server }, phase: 'prepare', undo: [] },

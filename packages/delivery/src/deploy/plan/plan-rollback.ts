@@ -32,6 +32,9 @@ export function planRollback(
       keptVersion.version !== current.version)
   ) {
     const steps: PlannedStep[] = [
+      ...(observed.router.running
+        ? []
+        : [{ step: { kind: 'ensure-router' }, phase: 'prepare', undo: [] } satisfies PlannedStep]),
       // A replica kept for an hour may have died since: prove the kept set answers before the flip.
       {
         step: { kind: 'check-replicas', replicas: kept.map((r) => r.name), checks: ['container', 'api'] },

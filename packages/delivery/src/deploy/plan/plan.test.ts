@@ -169,6 +169,30 @@ describe('planRolling', () => {
       ],
     },
     {
+      name: 'router stopped with 2 live replicas: none is stray, they serve until the new set is healthy',
+      observed: {
+        replicas: [replica('blue', 0), replica('blue', 1)],
+        router: { running: false, activeSlot: 'blue', servers: [] },
+      },
+      expected: [
+        'ensure-router',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-0',
+        'drain-server b-d1-0',
+        'stop-replica app-staging-blue-d1-0',
+        'start-replica',
+        'check-replicas',
+        'add-server b-d2-1',
+        'drain-server b-d1-1',
+        'stop-replica app-staging-blue-d1-1',
+        'remove-server b-d1-0',
+        'remove-replica app-staging-blue-d1-0',
+        'remove-server b-d1-1',
+        'remove-replica app-staging-blue-d1-1',
+      ],
+    },
+    {
       name: 'rolling on green when green is live',
       observed: state([replica('green', 0)], 'green'),
       settings: { replicas: 1 },
@@ -189,6 +213,24 @@ describe('planRolling', () => {
         c.expected,
       );
     });
+
+  it('router stopped with 2 live replicas: the serving version is still the rollback target', () => {
+    const observed: ObservedState = {
+      replicas: [replica('blue', 0), replica('blue', 1)],
+      router: { running: false, activeSlot: 'blue', servers: [] },
+    };
+    expect(strayReplicas(observed)).toEqual([]);
+    const rolling = planRolling(observed, settings, target);
+    expect(rolling.from).toEqual({ version: '1.0.0', digest: 'sha256:1.0.0' });
+    expect(rolling.steps.filter((s) => s.phase === 'prepare' && s.step.kind === 'remove-replica')).toEqual(
+      [],
+    );
+    const blueGreen = planBlueGreen(observed, settings, target);
+    expect(blueGreen.from).toEqual({ version: '1.0.0', digest: 'sha256:1.0.0' });
+    expect(kinds(blueGreen.steps).slice(0, 2)).toEqual(['ensure-router', 'start-replica']);
+    expect(kinds(blueGreen.steps).filter((k) => k.startsWith('remove-replica'))).toEqual([]);
+    expect(planRetireIdle(observed)).toEqual([]);
+  });
 
   it('proves the version with all five checks in the first batch and each later replica with two', () => {
     const plan = planRolling(state([replica('blue', 0), replica('blue', 1)]), settings, target);
@@ -340,6 +382,17 @@ describe('planRollback', () => {
     expect(
       planRollback(state([replica('blue', 0)]), settings, { strategy: 'rolling', previous: undefined }),
     ).toBeUndefined();
+  });
+
+  it('with the router stopped, the flip starts it first', () => {
+    const observed: ObservedState = {
+      replicas: [replica('blue', 0, '1.0.0', 'd1'), replica('green', 0, '1.1.0', 'd2')],
+      router: { running: false, activeSlot: 'green', servers: [] },
+    };
+    const plan = planRollback(observed, settings, { strategy: 'blue-green', previous: undefined })!;
+    expect(plan.strategy).toBe('rollback-flip');
+    expect(plan.from).toEqual({ version: '1.1.0', digest: 'sha256:1.1.0' });
+    expect(kinds(plan.steps).slice(0, 2)).toEqual(['ensure-router', 'check-replicas']);
   });
 
   it('does not flip to a kept set of the version already serving', () => {

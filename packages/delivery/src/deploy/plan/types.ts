@@ -134,16 +134,24 @@ export function serverName(slot: Slot, deploymentId: string, index: number): str
   return `${slot[0]}-${deploymentId}-${index}`;
 }
 
-/** Replicas that serve, or could serve, in a slot: running and registered in the router. */
+/**
+ * Replicas that serve, or could serve, in a slot: running and registered in the router. While the
+ * router is not running its server list is unknown (not empty): the router comes back from its saved
+ * configuration, which lists the live set, so the running replicas' labels stand in for it.
+ */
 export function servingReplicas(observed: ObservedState, slot: Slot): ObservedReplica[] {
   const servers = new Set(observed.router.servers.filter((s) => s.slot === slot).map((s) => s.server));
   return observed.replicas
-    .filter((r) => r.slot === slot && r.running && servers.has(r.server))
+    .filter((r) => r.slot === slot && r.running && (!observed.router.running || servers.has(r.server)))
     .sort((a, b) => a.index - b.index);
 }
 
-/** Containers of this environment the router does not know: leftovers of an interrupted run. */
+/**
+ * Containers of this environment the router does not know: leftovers of an interrupted run. None
+ * while the router is not running: it cannot be asked, and its saved configuration may list them all.
+ */
 export function strayReplicas(observed: ObservedState): ObservedReplica[] {
+  if (!observed.router.running) return [];
   const known = new Set(observed.router.servers.map((s) => `${s.slot}/${s.server}`));
   return observed.replicas.filter((r) => !known.has(`${r.slot}/${r.server}`));
 }
