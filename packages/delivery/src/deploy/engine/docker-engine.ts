@@ -94,13 +94,13 @@ export class DockerEngine {
     return { ...base, host: this.#target.host, port: this.#target.port };
   }
 
-  /** One request; resolves with status and body text, rejects only on transport errors. */
+  /** One request; resolves with status, body text and raw body bytes, rejects only on transport errors. */
   raw(
     method: string,
     path: string,
     body?: unknown,
     timeoutMs = 120_000,
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<{ status: number; text: string; body: Buffer }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = payload
       ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
@@ -109,9 +109,10 @@ export class DockerEngine {
       const req = request(this.#options(method, path, headers), (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, text: bytes.toString('utf8'), body: bytes });
+        });
         res.on('error', reject);
       });
       req.setTimeout(timeoutMs, () =>
@@ -217,14 +218,7 @@ export class DockerEngine {
       'GET',
       `/containers/${encodeURIComponent(id)}/logs?stdout=true&stderr=true&tail=${tail}`,
     );
-    const buf = Buffer.from(res.text, 'latin1');
-    let out = '';
-    for (let i = 0; i + 8 <= buf.length;) {
-      const size = buf.readUInt32BE(i + 4);
-      out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-      i += 8 + size;
-    }
-    return out || res.text;
+    return demultiplexLogs(res.body) ?? res.text;
   }
 
   async inspectImage(ref: string): Promise<ImageInspect | undefined> {
@@ -284,6 +278,27 @@ export class DockerEngine {
     );
     for (const n of nets) await this.raw('DELETE', `/networks/${n.Id}`);
   }
+}
+
+/**
+ * Docker's stream framing (non-TTY logs): frames of an 8-byte header — stream type (0 stdin, 1 stdout,
+ * 2 stderr), three zero bytes, payload size as uint32 big-endian — then the payload. Works on the raw
+ * bytes (a size byte may be ≥ 0x80) and decodes the joined payloads once, so a UTF-8 character split
+ * across frames survives. Undefined when the body is not such a stream (a TTY container's raw output).
+ */
+export function demultiplexLogs(body: Buffer): string | undefined {
+  const payloads: Buffer[] = [];
+  let i = 0;
+  while (i < body.length) {
+    if (i + 8 > body.length) return undefined;
+    const stream = body[i]!;
+    if (stream > 2 || body[i + 1] !== 0 || body[i + 2] !== 0 || body[i + 3] !== 0) return undefined;
+    const size = body.readUInt32BE(i + 4);
+    if (i + 8 + size > body.length) return undefined;
+    payloads.push(body.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return payloads.length > 0 ? Buffer.concat(payloads).toString('utf8') : undefined;
 }
 
 /** The host port a container's port is published on (127.0.0.1 only), or undefined. */
