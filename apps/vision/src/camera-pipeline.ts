@@ -88,14 +88,25 @@ export function createCameraPipeline(
   let flushed = false;
   let processedSinceReport = 0;
   let lastReportAt = now();
-  const eventTimer = setInterval(() => void sendEvents(), settings.eventFlushMs ?? 1000);
+  const eventTimer = setInterval(() => {
+    // A timer has no caller to reject to: an unhandled rejection would end the process.
+    sendEvents().catch((err: Error) =>
+      deps.log('error', `camera ${camera.id}: events not buffered, retrying: ${err.message}`),
+    );
+  }, settings.eventFlushMs ?? 1000);
   eventTimer.unref();
 
   const sendEvents = async () => {
     if (!pendingEvents.length) return;
     const events = pendingEvents;
     pendingEvents = [];
-    await deps.outbox.enqueue({ kind: 'events', body: { events } });
+    try {
+      await deps.outbox.enqueue({ kind: 'events', body: { events } });
+    } catch (err) {
+      // Not buffered (e.g. a disk error): back in front of the newer ones, for the next flush.
+      pendingEvents = [...events, ...pendingEvents];
+      throw err;
+    }
   };
 
   const finish = async () => {
@@ -151,7 +162,10 @@ export function createCameraPipeline(
         }
         if (source.status().state === 'ended' && !stopped) {
           // A file that played to its end is complete: close its intervals now rather than at shutdown.
-          await finish();
+          // Nobody awaits the pump: a failure here is logged (events left pending go with the next flush).
+          await finish().catch((err: Error) =>
+            deps.log('error', `camera ${camera.id}: final flush failed: ${err.message}`),
+          );
         }
       } finally {
         pumping = null;

@@ -115,7 +115,9 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
   const worker: Worker = {
     async start() {
       await worker.refresh();
-      const refreshTimer = setInterval(() => void worker.refresh(), settings.cameraRefreshMs);
+      const refreshTimer = setInterval(() => {
+        worker.refresh().catch((err: Error) => deps.log('error', `camera refresh failed: ${err.message}`));
+      }, settings.cameraRefreshMs);
       const heartbeatTimer = setInterval(() => void worker.heartbeat(), settings.heartbeatMs);
       const metricsTimer = setInterval(updateBufferMetrics, 1000);
       for (const t of [refreshTimer, heartbeatTimer, metricsTimer]) {
