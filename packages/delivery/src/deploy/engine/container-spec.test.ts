@@ -58,7 +58,8 @@ describe('container specifications', () => {
       bind: '127.0.0.1',
       port: 8080,
       stateDir: '/s/router',
-    }) as { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
+    }) as { HostConfig: Record<string, unknown>; Labels: Record<string, string>; User: string };
+    expect(spec.User).toBe('100:101');
     expect(spec.HostConfig).toEqual({
       PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] },
       Binds: ['/s/router:/var/run/its-router'],

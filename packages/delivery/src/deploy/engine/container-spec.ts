@@ -84,10 +84,18 @@ export interface RouterContainerInput {
 
 export const ROUTER_DIR = '/var/run/its-router';
 
+/**
+ * The uid/gid the router runs as: the haproxy user of docker/haproxy (Debian's haproxy package,
+ * uid=100 gid=101). Pinned in the container spec so it always matches the owner of the state directory.
+ */
+export const ROUTER_UID = 100;
+export const ROUTER_GID = 101;
+
 export function routerContainerSpec(input: RouterContainerInput): Record<string, unknown> {
   return {
     Image: input.image,
     Cmd: ['-W', '-db', '-f', `${ROUTER_DIR}/haproxy.cfg`],
+    User: `${ROUTER_UID}:${ROUTER_GID}`,
     Labels: { ...environmentLabels(input.app, input.environment), [LABEL.role]: 'router' },
     ExposedPorts: { '8080/tcp': {} },
     HostConfig: {

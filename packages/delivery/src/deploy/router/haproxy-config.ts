@@ -35,7 +35,7 @@ export function renderHaproxyConfig(servers: PersistedServer[]): string {
   return [
     '# Written by itsctl deploy; changed at run time through the admin socket. Do not edit by hand.',
     'global',
-    `    stats socket ${ROUTER_DIR}/admin.sock mode 666 level admin expose-fd listeners`,
+    `    stats socket ${ROUTER_DIR}/admin.sock mode 660 level admin expose-fd listeners`,
     '    stats timeout 30s',
     '',
     'defaults',

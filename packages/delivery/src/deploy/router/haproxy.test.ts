@@ -96,7 +96,7 @@ describe('router configuration', () => {
       { slot: 'green', server: 'g-d2-0', host: 'app-e-green-d2-0', port: 8000, state: 'maint' },
     ]);
     expect(cfg).toContain('use_backend %[str(active),map(/var/run/its-router/slot.map,blue)]');
-    expect(cfg).toContain('stats socket /var/run/its-router/admin.sock mode 666 level admin');
+    expect(cfg).toContain('stats socket /var/run/its-router/admin.sock mode 660 level admin');
     expect(cfg).toMatch(
       /backend blue\n(.*\n){2} {4}server b-d1-0 app-e-blue-d1-0:8000 check .*resolvers docker init-addr last,libc,none\n/,
     );

@@ -1,4 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { StepFailedError } from '../../errors.js';
 import type { EnvironmentConfig } from '../config/environment-config.js';
@@ -11,6 +20,8 @@ import {
   routerContainerSpec,
   routerName,
   ROUTER_DIR,
+  ROUTER_GID,
+  ROUTER_UID,
 } from '../engine/container-spec.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { publishedPort } from '../engine/docker-engine.js';
@@ -122,8 +133,10 @@ function readPersistedSlot(dir: string): Slot {
 }
 
 function writeAtomically(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
+  // An unpredictable name, created exclusively: nothing planted in the directory is followed.
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
+  renameSync(tmp, file);
 }
 
 /** Writes the router's file from its live state, so a restarted router comes back serving the same set. */
@@ -169,8 +182,9 @@ export async function ensureRouter(rt: Runtime): Promise<void> {
   const { app, name, router } = rt.config;
   await rt.engine.ensureNetwork(networkName(app, name), environmentLabels(app, name));
   mkdirSync(rt.routerDir, { recursive: true });
-  // The router runs as the haproxy user: it must be able to create its socket here.
-  chmodSync(rt.routerDir, 0o777);
+  // The router runs as the haproxy user: it must be able to create its socket here; no one else may.
+  chownSync(rt.routerDir, ROUTER_UID, ROUTER_GID);
+  chmodSync(rt.routerDir, 0o770);
   if (!existsSync(join(rt.routerDir, 'haproxy.cfg')))
     writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig([]));
   if (!existsSync(join(rt.routerDir, 'slot.map')))
