@@ -33,6 +33,7 @@ describe('container specifications', () => {
         'its.role': 'replica',
         'its.version': '1.1.0',
         'its.digest': 'sha256:x',
+        'its.image': 'r@sha256:x',
         'its.slot': 'green',
         'its.deployment-id': 'd2',
         'its.server': 'g-d2-0',

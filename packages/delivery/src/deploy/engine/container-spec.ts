@@ -12,6 +12,8 @@ export const LABEL = {
   role: 'its.role',
   version: 'its.version',
   digest: 'its.digest',
+  /** The image reference the replica was created from (repository@digest or repository:tag). */
+  image: 'its.image',
   slot: 'its.slot',
   deploymentId: 'its.deployment-id',
   server: 'its.server',
@@ -53,6 +55,7 @@ export function replicaContainerSpec(input: ReplicaContainerInput): Record<strin
       [LABEL.role]: 'replica',
       [LABEL.version]: spec.version,
       [LABEL.digest]: spec.digest,
+      [LABEL.image]: spec.image,
       [LABEL.slot]: spec.slot,
       [LABEL.deploymentId]: spec.deploymentId,
       [LABEL.server]: spec.server,

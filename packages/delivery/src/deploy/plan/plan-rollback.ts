@@ -61,7 +61,7 @@ export function planRollback(
       strategy: 'rollback-flip',
       environment: settings.environment,
       from: current,
-      to: { version: keptVersion.version, digest: keptVersion.digest, image: keptVersion.digest },
+      to: { version: keptVersion.version, digest: keptVersion.digest, image: keptVersion.image },
       activeSlot: active,
       targetSlot: idle,
       steps,

@@ -44,6 +44,7 @@ function replica(
     server: `${slot[0]}-${deploymentId}-${index}`,
     slot,
     version,
+    image: `repo@sha256:${version}`,
     digest: `sha256:${version}`,
     deploymentId,
     index,
@@ -348,6 +349,8 @@ describe('planRollback', () => {
       'retain-slot',
     ]);
     expect(plan.to.version).toBe('1.0.0');
+    // History records a reference Docker can create a container from, never a bare digest.
+    expect(plan.to).toEqual({ version: '1.0.0', digest: 'sha256:1.0.0', image: 'repo@sha256:1.0.0' });
     expect(plan.from?.version).toBe('1.1.0');
   });
 

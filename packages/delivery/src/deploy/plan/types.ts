@@ -17,6 +17,8 @@ export interface ObservedReplica {
   server: string;
   slot: Slot;
   version: string;
+  /** The image reference it was created from: what a redeploy of this version pulls. */
+  image: string;
   digest: string;
   deploymentId: string;
   index: number;

@@ -90,6 +90,7 @@ function toReplica(
   id: string,
   name: string,
   running: boolean,
+  image: string,
 ): ObservedReplica {
   return {
     id,
@@ -97,6 +98,8 @@ function toReplica(
     server: labels[LABEL.server] ?? '',
     slot: (labels[LABEL.slot] as Slot) ?? 'blue',
     version: labels[LABEL.version] ?? '',
+    // Replicas created before the label existed: the reference Docker recorded at creation.
+    image: labels[LABEL.image] ?? image,
     digest: labels[LABEL.digest] ?? '',
     deploymentId: labels[LABEL.deploymentId] ?? '',
     index: Number(labels[LABEL.index] ?? 0),
@@ -112,7 +115,7 @@ export async function observe(rt: Runtime): Promise<ObservedState> {
     [LABEL.role]: 'replica',
   });
   const replicas = containers.map((c) =>
-    toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running'),
+    toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running', c.Image),
   );
   const router = await rt.engine.inspectContainer(routerName(app, name));
   if (!router?.State.Running)
