@@ -50,6 +50,8 @@ for (const suite of suites) {
       '--coverage.reporter=json',
       '--coverage.reporter=lcov',
       '--coverage.thresholds.lines=0',
+      // A red test must not hide the coverage figures from the gate (vitest skips them by default).
+      '--coverage.reportOnFailure',
       '--reporter=default',
       '--reporter=junit',
       `--outputFile.junit=reports/junit/${suite.name}.xml`,

@@ -257,8 +257,11 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
   it('shows counts per lane and class and the totals of each range on the camera page', async () => {
     await withPage(stack, 'camera-page', 'desktop', async (page) => {
       await page.goto(`${webUrl}/`, { waitUntil: 'load' });
-      // Navigate as an operator does: through the list (client-side routing).
-      await page.click(`[data-camera-id="${main.id}"] [data-testid="camera-link"]`);
+      // Navigate as an operator does: through the list (client-side routing). The list renders after
+      // its fetch resolves, so wait for the row before clicking it.
+      const link = `[data-camera-id="${main.id}"] [data-testid="camera-link"]`;
+      await page.waitForSelector(link);
+      await page.click(link);
       await page.waitForSelector('[data-testid="counts-table"]');
       expect(new URL(page.url()).pathname).toBe(`/cameras/${main.id}`);
       expect(await text(page, 'camera-name')).toBe('Main St northbound');
