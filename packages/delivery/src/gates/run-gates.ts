@@ -20,7 +20,7 @@ import {
   type CoverageFormat,
   type CoverageTotals,
 } from './readers/read-coverage.js';
-import { readJunit, type JunitSummary } from './readers/read-junit.js';
+import { emptyJunitSummary, readJunit } from './readers/read-junit.js';
 import {
   inferPerformanceFormat,
   readPerformance,
@@ -125,16 +125,7 @@ export async function runGates(policy: Policy, options: RunGatesOptions): Promis
   }
 
   if (policy.tests) {
-    const summary: JunitSummary = {
-      suites: 0,
-      tests: 0,
-      failures: 0,
-      errors: 0,
-      skipped: 0,
-      emptySuites: [],
-      emptySuiteCount: 0,
-      failed: [],
-    };
+    const summary = emptyJunitSummary();
     const read: string[] = [];
     for (const input of policy.tests.reports) {
       const ref = normaliseRef(input as ReportRefInput);

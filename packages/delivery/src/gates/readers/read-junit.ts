@@ -25,8 +25,9 @@ export interface JunitSummary {
 
 const KEEP = 50;
 
-export async function readJunit(file: string): Promise<JunitSummary> {
-  const summary: JunitSummary = {
+/** A summary of nothing read yet; readers and the gate add reports into it. */
+export function emptyJunitSummary(): JunitSummary {
+  return {
     suites: 0,
     tests: 0,
     failures: 0,
@@ -36,6 +37,10 @@ export async function readJunit(file: string): Promise<JunitSummary> {
     emptySuiteCount: 0,
     failed: [],
   };
+}
+
+export async function readJunit(file: string): Promise<JunitSummary> {
+  const summary = emptyJunitSummary();
   const suites: { name: string; ran: number; cases: number; hasChildSuites: boolean }[] = [];
   let testcase:
     { name: string; suite: string; outcome: 'pass' | 'failure' | 'error' | 'skipped' } | undefined;
