@@ -234,6 +234,39 @@ describe('judgeCanary', () => {
     }
   });
 
+  /** A side whose requests fail independently with probability `rate` (seeded). */
+  function sideWithRate(
+    seed: number,
+    requests: number,
+    rate: number,
+    transform?: (ms: number) => number,
+  ): SideSamples {
+    const rnd = seeded(seed * 7919);
+    let errors = 0;
+    for (let i = 0; i < requests; i++) if (rnd() < rate) errors++;
+    return { requests, errors, latenciesMs: latencies(seed, requests, transform) };
+  }
+
+  it('over 100 seeded trials, identical versions (2000 requests each, 0.2 % errors) never fail and all pass', () => {
+    const verdicts = Array.from(
+      { length: 100 },
+      (_, i) => judgeCanary(sideWithRate(1000 + i, 2000, 0.002), sideWithRate(2000 + i, 2000, 0.002)).verdict,
+    );
+    expect(verdicts.filter((v) => v === 'fail')).toHaveLength(0);
+    expect(verdicts.filter((v) => v === 'pass')).toHaveLength(100);
+  });
+
+  it('over 100 seeded trials, a canary 1.5× slower on 200 requests each always fails on latency', () => {
+    const deciding = Array.from({ length: 100 }, (_, i) => {
+      const e = judgeCanary(
+        sideWithRate(3000 + i, 200, 0),
+        sideWithRate(4000 + i, 200, 0, (ms) => ms * 1.5),
+      );
+      return `${e.verdict} ${e.metrics.find((m) => m.verdict === 'fail')?.metric ?? ''}`;
+    });
+    expect(new Set(deciding)).toEqual(new Set(['fail latency']));
+  });
+
   it('the +1 ms case really is significant: the floor, not the test, lets it pass', () => {
     const e = judgeCanary(
       side(5, 20_000, 0),
@@ -296,6 +329,19 @@ describe('judgeCanary', () => {
   it('ignores undefined overrides instead of erasing a default', () => {
     const e = judgeCanary(side(1, 100, 0), side(2, 100, 0), { alpha: undefined, slo: { p95Ms: undefined } });
     expect(e.thresholds).toEqual(DEFAULT_THRESHOLDS);
+  });
+
+  it('accepts the edges the environment schema allows (config/canary-config.ts)', () => {
+    // A 0 % error-rate limit fails on the first error; a 100 pp floor never fails the comparison.
+    const e = judgeCanary(side(50, 1000, 0), side(51, 1000, 1), {
+      maxErrorRateIncrease: 1,
+      slo: { maxErrorRate: 0 },
+    });
+    expect(metric(e, 'error-rate').verdict).toBe('pass');
+    expect(metric(e, 'slo-error-rate')).toMatchObject({ verdict: 'fail', effect: 0.001 });
+    expect(e.sentence).toBe('slo error rate: canary 0.1 % (1/1000) > the 0.0 % limit: fail');
+    const all = judgeWindow(side(52, 100, 100), { maxErrorRate: 1 }, 50);
+    expect(all.verdict).toBe('pass');
   });
 
   it('reports every bad threshold at once, each with its field path', () => {

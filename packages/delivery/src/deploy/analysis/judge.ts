@@ -111,9 +111,9 @@ function validateThresholds(t: CanaryThresholds): void {
   };
   inOpenUnit(t.alpha, 'thresholds.alpha');
   inOpenUnit(t.power, 'thresholds.power');
-  if (!(t.maxErrorRateIncrease > 0 && t.maxErrorRateIncrease < 1)) {
+  if (!(t.maxErrorRateIncrease > 0 && t.maxErrorRateIncrease <= 1)) {
     problems.push(
-      `thresholds.maxErrorRateIncrease: must be a fraction between 0 and 1 (0.01 = 1 percentage point), got ${t.maxErrorRateIncrease}`,
+      `thresholds.maxErrorRateIncrease: must be a fraction in (0, 1] (0.01 = 1 percentage point), got ${t.maxErrorRateIncrease}`,
     );
   }
   if (!(Number.isInteger(t.minSamples) && t.minSamples >= 1)) {
@@ -133,8 +133,8 @@ function validateThresholds(t: CanaryThresholds): void {
       problems.push(`thresholds.slo.${key}: must be a number of ms > 0, got ${v}`);
   }
   const maxRate = t.slo.maxErrorRate;
-  if (maxRate !== undefined && !(maxRate >= 0 && maxRate < 1)) {
-    problems.push(`thresholds.slo.maxErrorRate: must be a fraction in [0, 1) (0.01 = 1 %), got ${maxRate}`);
+  if (maxRate !== undefined && !(maxRate >= 0 && maxRate <= 1)) {
+    problems.push(`thresholds.slo.maxErrorRate: must be a fraction in [0, 1] (0.01 = 1 %), got ${maxRate}`);
   }
   if (problems.length > 0) {
     throw new ConfigError(problems.join('; '), {
