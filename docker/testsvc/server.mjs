@@ -8,12 +8,19 @@
 //   SLOW_MS=N               every response waits N ms (the performance check fails)
 //   ERROR_RATE=0.x          that share of / requests answer 500
 //   STARTUP_MS=N            listen only after N ms (a slow start)
+//   LATENCY_MS=N            / requests take about N ms (uniform ±25 %): a realistic service time to compare
+//   LATENCY_FACTOR=F        multiplies LATENCY_MS (an image ENV: "this version is F times slower")
+//   FAIL_AFTER_MS=N         from N ms after start, / answers 500 and /health 503 (fails after the switch)
 import { createServer } from 'node:http';
 
 const version = process.env.APP_VERSION ?? process.env.VERSION ?? 'unknown';
 const port = Number(process.env.PORT ?? 8000);
 const slowMs = Number(process.env.SLOW_MS ?? 0);
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
+const latencyMs = Number(process.env.LATENCY_MS ?? 0) * Number(process.env.LATENCY_FACTOR ?? 1);
+const failAfterMs = Number(process.env.FAIL_AFTER_MS ?? 0);
+const startedAt = Date.now();
+const broken = () => failAfterMs > 0 && Date.now() - startedAt >= failAfterMs;
 const json = (res, status, body) => {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -27,7 +34,7 @@ let stopping = false;
 const server = createServer((req, res) => {
   const answer = () => {
     if (req.url === '/health') {
-      if (process.env.FAIL_HEALTH === '1') return json(res, 503, { status: 'failing', version });
+      if (process.env.FAIL_HEALTH === '1' || broken()) return json(res, 503, { status: 'failing', version });
       return json(res, 200, { status: 'ok', version });
     }
     if (req.url === '/health/ready') {
@@ -41,10 +48,13 @@ const server = createServer((req, res) => {
       };
       return json(res, down ? 503 : 200, { status: down ? 'fail' : 'ok', version, checks: [database] });
     }
+    if (broken()) return json(res, 500, { error: 'broken after start', version });
     if (errorRate > 0 && Math.random() < errorRate) return json(res, 500, { error: 'injected', version });
     return json(res, 200, { version, path: req.url });
   };
-  if (slowMs > 0) setTimeout(answer, slowMs);
+  const isProbe = req.url === '/health' || req.url === '/health/ready';
+  const wait = slowMs + (latencyMs > 0 && !isProbe ? latencyMs * (0.75 + Math.random() * 0.5) : 0);
+  if (wait > 0) setTimeout(answer, wait);
   else answer();
 });
 server.keepAliveTimeout = 65_000;

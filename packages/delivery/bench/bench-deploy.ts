@@ -22,7 +22,7 @@ import {
 } from '../src/deploy/test-support.fixture.js';
 
 const RPS = Number(process.env.BENCH_RPS ?? 200);
-const APPS = ['itsbenchroll', 'itsbenchbg', 'itsbenchcompose'];
+const APPS = ['itsbenchroll', 'itsbenchbg', 'itsbenchcompose', 'itsbenchcan', 'itsbenchwatch'];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -37,6 +37,16 @@ interface Phase {
   /** Command start → the moment after which every request answered with the new version. */
   allTrafficMovedMs: number | undefined;
   deploy?: { totalMs: number; healthWaitMs: number; beyondHealthMs: number };
+  /** A faulty version: its first failed request → the last request it answered (send times). */
+  faultToRollbackMs?: number;
+}
+
+function faultToRollback(report: LoadReport, faulty: string): number | undefined {
+  const bySend = [...report.timeline].sort((a, b) => a.atMs - b.atMs);
+  const onset = bySend.find((t) => !t.ok);
+  if (!onset) return undefined;
+  const last = [...bySend].reverse().find((t) => !t.ok || t.version === faulty)!;
+  return Math.round(last.atMs - onset.atMs);
 }
 
 /** When, relative to startMs, traffic settled on `version` for good (by send time). */
@@ -55,12 +65,18 @@ async function underLoad(
   port: number,
   version: string,
   action: () => Promise<DeploySummary | void>,
+  faulty?: string,
 ): Promise<Phase> {
   const loadStart = performance.now();
   const load = startLoad({ url: `http://127.0.0.1:${port}/`, rps: RPS, maxDurationMs: 120_000 });
   await sleep(1000);
   const t0 = performance.now();
-  const summary = await action();
+  // A faulty version's deployment ends in an error (rolled back): that is the measured outcome.
+  const summary = await action().catch((e: unknown) => {
+    if (!faulty) throw e;
+    log(`  (rolled back as expected: ${(e as Error).message.split('\n')[0]})`);
+    return undefined;
+  });
   const commandMs = performance.now() - t0;
   await sleep(1500);
   const report = await load.stop();
@@ -73,6 +89,7 @@ async function underLoad(
     firstFailures: report.failures.slice(0, 3),
     commandMs: Math.round(commandMs),
     allTrafficMovedMs: moved === undefined ? undefined : Math.round(moved),
+    ...(faulty ? { faultToRollbackMs: faultToRollback(report, faulty) } : {}),
   };
   if (summary) {
     // The unavoidable part: each new replica's start until the engine first calls it healthy.
@@ -216,9 +233,24 @@ async function main(): Promise<void> {
   const rollPort = await freePort();
   const bgPort = await freePort();
   const composePort = await freePort();
+  const canPort = await freePort();
+  const watchPort = await freePort();
   const envs = makeEnvironments({
     itsbenchroll: testEnvironment('itsbenchroll', rollPort, 'rolling'),
     itsbenchbg: testEnvironment('itsbenchbg', bgPort, 'blue-green'),
+    itsbenchcan: testEnvironment(
+      'itsbenchcan',
+      canPort,
+      'canary',
+      'env: { LATENCY_MS: "20" }',
+      'canary: { steps: [{ weight: 25, pauseSeconds: 6 }, { weight: 50, pauseSeconds: 6 }, { weight: 100 }], analysis: { maxErrorRateIncrease: 0.02 } }',
+    ),
+    itsbenchwatch: testEnvironment(
+      'itsbenchwatch',
+      watchPort,
+      'blue-green',
+      'env: { LATENCY_MS: "20" }\nwatch: { seconds: 30, intervalMs: 500, windowSeconds: 5 }',
+    ),
   });
   const phases: Array<Phase | { name: string; skipped: string }> = [];
   let overhead:
@@ -226,6 +258,8 @@ async function main(): Promise<void> {
   try {
     await deploy(ctx(envs), { environment: 'itsbenchroll', version: '1.0.0' });
     await deploy(ctx(envs), { environment: 'itsbenchbg', version: '1.0.0' });
+    await deploy(ctx(envs), { environment: 'itsbenchcan', version: '1.0.0' });
+    await deploy(ctx(envs), { environment: 'itsbenchwatch', version: '1.0.0' });
 
     log('router overhead: one replica direct vs the router in front of two');
     const replica = (await engine.listContainers({ 'its.app': 'itsbenchroll', 'its.role': 'replica' }))[0]!;
@@ -261,6 +295,43 @@ async function main(): Promise<void> {
       ),
     );
 
+    log('canary 1.0.0 → 1.1.0 (25 → 50 → 100 %, 6 s steps), analysed and promoted');
+    phases.push(
+      await underLoad('canary deploy (promoted)', canPort, '1.1.0', () =>
+        deploy(ctx(envs), { environment: 'itsbenchcan', version: '1.1.0' }),
+      ),
+    );
+    log('canary of a version with twice the latency: rolled back at the first step');
+    phases.push(
+      await underLoad(
+        'canary rollback (latency ×2)',
+        canPort,
+        '1.1.0',
+        () => deploy(ctx(envs), { environment: 'itsbenchcan', version: '3.0.0-slow' }),
+        '3.0.0-slow',
+      ),
+    );
+    log('canary of a version that fails 12 s after it starts: fault onset → rollback');
+    phases.push(
+      await underLoad(
+        'canary, fault mid-analysis',
+        canPort,
+        '1.1.0',
+        () => deploy(ctx(envs), { environment: 'itsbenchcan', version: '3.0.0-late' }),
+        '3.0.0-late',
+      ),
+    );
+    log('blue-green of a version that fails 12 s after it starts: the post-switch watch flips back');
+    phases.push(
+      await underLoad(
+        'blue-green, fault after the switch (watch)',
+        watchPort,
+        '1.0.0',
+        () => deploy(ctx(envs), { environment: 'itsbenchwatch', version: '3.0.0-late' }),
+        '3.0.0-late',
+      ),
+    );
+
     log('docker-compose up -d recreating the same service');
     phases.push(await composePhase(composePort));
   } finally {
@@ -279,15 +350,15 @@ async function main(): Promise<void> {
   writeFileSync(join(repoRoot, 'reports', 'bench', 'deploy.json'), `${JSON.stringify(result, null, 2)}\n`);
   const rows = phases.map((p) =>
     'skipped' in p
-      ? `| ${p.name} | skipped: ${p.skipped} | | | | |`
-      : `| ${p.name} | ${p.failed} / ${p.sent} | ${p.commandMs} | ${p.allTrafficMovedMs ?? '–'} | ${p.deploy ? p.deploy.healthWaitMs : '–'} | ${p.deploy ? p.deploy.beyondHealthMs : '–'} |`,
+      ? `| ${p.name} | skipped: ${p.skipped} | | | | | |`
+      : `| ${p.name} | ${p.failed} / ${p.sent} | ${p.commandMs} | ${p.allTrafficMovedMs ?? '–'} | ${p.deploy ? p.deploy.healthWaitMs : '–'} | ${p.deploy ? p.deploy.beyondHealthMs : '–'} | ${p.faultToRollbackMs ?? '–'} |`,
   );
   process.stdout.write(
     [
       `Machine: ${result.machine}; ${RPS} rps fixed rate, keep-alive, through the router (compose: straight to its published port).`,
       '',
-      '| operation | failed / sent | command (ms) | traffic all on target from (ms) | waiting for healthy (ms) | beyond container start + healthy (ms) |',
-      '| --- | --- | --- | --- | --- | --- |',
+      '| operation | failed / sent | command (ms) | traffic all on target from (ms) | waiting for healthy (ms) | beyond container start + healthy (ms) | fault onset → rollback (ms) |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
       overhead

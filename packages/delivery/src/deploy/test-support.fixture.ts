@@ -42,6 +42,17 @@ export function buildTestImages(): void {
     ['build', '-q', '-t', 'its-testsvc:2.0.0-bad', '-'],
     'FROM its-testsvc:latest\nENV FAIL_READY=1\nLABEL its.test.version=2.0.0-bad\n',
   );
+  // Versions that pass every health check and then misbehave under traffic (canary and watch tests).
+  const faulty: Record<string, string> = {
+    '3.0.0-errors': 'ENV ERROR_RATE=0.05',
+    '3.0.0-slow': 'ENV LATENCY_FACTOR=2',
+    '3.0.0-late': 'ENV FAIL_AFTER_MS=12000',
+  };
+  for (const [tag, env] of Object.entries(faulty))
+    docker(
+      ['build', '-q', '-t', `its-testsvc:${tag}`, '-'],
+      `FROM its-testsvc:latest\n${env}\nLABEL its.test.version=${tag}\n`,
+    );
 }
 
 export { freePort } from '../free-port.js';
@@ -60,15 +71,18 @@ export function makeEnvironments(files: Record<string, string>): TestEnvironment
 export function testEnvironment(
   app: string,
   port: number,
-  strategy: 'rolling' | 'blue-green',
+  strategy: 'rolling' | 'blue-green' | 'canary',
   extra = '',
+  strategyExtra = '',
 ): string {
   return [
     `app: ${app}`,
     'image: { repository: its-testsvc, defaultVersion: 1.0.0 }',
     'replicas: 2',
     `router: { port: ${port}, drainTimeoutMs: 5000 }`,
-    `strategy: { default: ${strategy}, keepPreviousSeconds: 600 }`,
+    `strategy: { default: ${strategy}, keepPreviousSeconds: 600${strategyExtra ? `, ${strategyExtra}` : ''} }`,
+    // A short watch keeps every deployment test exercising it without waiting a minute each.
+    ...(extra.includes('watch:') ? [] : ['watch: { seconds: 2, intervalMs: 500 }']),
     // The machine is shared and busy: a loose latency SLO keeps the performance check about the
     // service, not about the neighbours (its failure path is unit-tested with a scripted clock).
     'healthChecks: { api: { retries: 40, intervalMs: 250 }, container: { timeoutMs: 20000 }, performance: { p95Ms: 2000 } }',

@@ -1,4 +1,8 @@
+import { formatEvidence } from '../../deploy/analysis/judge.js';
+import type { EvidenceEntry } from '../../deploy/run/canary-analysis.js';
 import { renderStatus, retireKept, status, withStore } from '../../deploy/run/deploy.js';
+import type { DeploymentRecord } from '../../deploy/state/deploy-store.js';
+import { UsageError } from '../../errors.js';
 import { type CommandModule, log, writeResult } from '../io.js';
 import { deployContext } from './deploy.js';
 
@@ -24,35 +28,51 @@ export const historyCommand: CommandModule = {
       .requiredOption('-e, --env <environment>', 'environment')
       .option('-n, --limit <count>', 'how many, newest first', '20')
       .option('--audit', 'the audit log instead')
-      .action(async (flags: { env: string; limit: string; audit?: boolean }, command) => {
-        const limit = Math.max(1, Number.parseInt(flags.limit, 10) || 20);
-        await withStore(deployContext(io), flags.env, (store) => {
-          if (flags.audit) {
-            const entries = store.auditLog(flags.env, limit);
-            writeResult(
-              io,
-              command,
-              entries,
-              entries.map((e) => `${e.at} ${e.who} ${e.action}: ${e.detail}`).join('\n') ||
-                '(no audit entries)',
-            );
-            return;
-          }
-          const rows = store.history(flags.env, limit);
-          const text = rows
-            .map((d) => {
-              const failed = (d.checks as Array<{ ok: boolean; check: string; reason: string }>).filter(
-                (c) => !c.ok,
+      .option(
+        '-d, --deployment <id>',
+        'one deployment in full: its checks and the evidence of every canary step and watch',
+      )
+      .action(
+        async (flags: { env: string; limit: string; audit?: boolean; deployment?: string }, command) => {
+          const limit = Math.max(1, Number.parseInt(flags.limit, 10) || 20);
+          await withStore(deployContext(io), flags.env, (store) => {
+            if (flags.deployment !== undefined) {
+              const one = store.deployment(flags.deployment);
+              if (!one || one.environment !== flags.env)
+                throw new UsageError(`no deployment ${flags.deployment} in ${flags.env}`, {
+                  fix: `list them: itsctl history -e ${flags.env}`,
+                });
+              const evidence = store.evidence(one.id) as EvidenceEntry[];
+              writeResult(io, command, { ...one, evidence }, renderDeployment(one, evidence));
+              return;
+            }
+            if (flags.audit) {
+              const entries = store.auditLog(flags.env, limit);
+              writeResult(
+                io,
+                command,
+                entries,
+                entries.map((e) => `${e.at} ${e.who} ${e.action}: ${e.detail}`).join('\n') ||
+                  '(no audit entries)',
               );
-              const seconds = d.endedAt
-                ? ((Date.parse(d.endedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)
-                : '…';
-              return `${d.startedAt} ${d.id} ${d.action} ${d.fromVersion ?? '-'} → ${d.version} ${d.strategy} ${d.outcome} ${seconds} s by ${d.who}${d.reason ? `\n    reason: ${d.reason}` : ''}${failed.map((c) => `\n    ✗ ${c.check}: ${c.reason}`).join('')}`;
-            })
-            .join('\n');
-          writeResult(io, command, rows, text || '(no deployments yet)');
-        });
-      });
+              return;
+            }
+            const rows = store.history(flags.env, limit);
+            const text = rows
+              .map((d) => {
+                const failed = (d.checks as Array<{ ok: boolean; check: string; reason: string }>).filter(
+                  (c) => !c.ok,
+                );
+                const seconds = d.endedAt
+                  ? ((Date.parse(d.endedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)
+                  : '…';
+                return `${d.startedAt} ${d.id} ${d.action} ${d.fromVersion ?? '-'} → ${d.version} ${d.strategy} ${d.outcome} ${seconds} s by ${d.who}${d.reason ? `\n    reason: ${d.reason}` : ''}${failed.map((c) => `\n    ✗ ${c.check}: ${c.reason}`).join('')}`;
+              })
+              .join('\n');
+            writeResult(io, command, rows, text || '(no deployments yet)');
+          });
+        },
+      );
   },
 };
 
@@ -132,3 +152,32 @@ export const retireCommand: CommandModule = {
       });
   },
 };
+
+/** One deployment with its checks and evidence, as `history --deployment` prints it. */
+export function renderDeployment(d: DeploymentRecord, evidence: EvidenceEntry[]): string {
+  const lines = [
+    `${d.id} ${d.action} of ${d.environment}: ${d.fromVersion ?? '(none)'} → ${d.version} (${d.digest})`,
+    `  strategy: ${d.strategy}; by ${d.who}; ${d.startedAt} → ${d.endedAt ?? '(not finished)'}; outcome: ${d.outcome}`,
+  ];
+  if (d.reason) lines.push(`  reason: ${d.reason}`);
+  for (const c of d.checks as Array<{
+    ok: boolean;
+    check: string;
+    target: string;
+    reason: string;
+    durationMs: number;
+  }>)
+    lines.push(`  ${c.ok ? '✓' : '✗'} ${c.check} ${c.target}: ${c.reason} (${c.durationMs} ms)`);
+  for (const e of evidence) {
+    lines.push(
+      e.kind === 'watch'
+        ? `  watch at ${e.at}: ${e.verdict} — ${e.sentence}`
+        : `  canary step ${e.step}/${e.of} at ${e.weight} %${e.extension ? ` (extension ${e.extension})` : ''} at ${e.at}: ${e.verdict} — ${e.sentence}`,
+    );
+    lines.push(`    samples: ${e.source}, window ${(e.windowMs / 1000).toFixed(1)} s`);
+    for (const line of formatEvidence(e.analysis)) lines.push(`    ${line}`);
+    for (const p of e.prometheus) lines.push(`    prometheus ${p.name}: ${p.verdict} — ${p.sentence}`);
+  }
+  if (evidence.length === 0 && d.strategy === 'canary') lines.push('  (no analysis evidence recorded)');
+  return lines.join('\n');
+}

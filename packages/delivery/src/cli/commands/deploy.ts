@@ -27,14 +27,21 @@ export const deployCommand: CommandModule = {
     program
       .command('deploy')
       .summary(
-        'deploy a version to an environment (rolling or blue-green) with health checks and automatic rollback',
+        'deploy a version (rolling, blue-green or canary) with health checks, analysis and automatic rollback',
       )
       .description(
         `Deploys one image version to an environment described by deploy/environments/<env>.yml: plans the steps
 from what the Docker Engine and the router show, then runs them. A failed check before traffic moves rolls
 back automatically (the serving version never stops). --rollback returns to the previous version: a traffic
 flip when blue-green kept it running, otherwise a redeploy of its digest. --dry-run prints the plan only.
-One deployment per environment at a time (a lock); history and audit are kept in the state directory.`,
+Canary (-s canary) gives the new version a growing share of the traffic (strategy.canary.steps) and, after
+each step, compares it with the serving version on the requests both served (error rate: proportion test;
+latency: Mann-Whitney U with an effect-size floor; absolute SLOs): fail rolls back, inconclusive holds the
+step longer, pass moves on. After traffic moves, every strategy watches health and SLOs for watch.seconds;
+a failure there rolls back too. Every verdict prints its evidence; \`itsctl history --deployment ID\` keeps it.
+SLACK_WEBHOOK_URL, when set, is told of start, success, failure and rollback (a failing webhook never
+fails a deployment). One deployment per environment at a time (a lock); history, evidence and audit are
+kept in the state directory.`,
       )
       .requiredOption('-e, --env <environment>', 'environment (a file in deploy/environments)')
       .option(
@@ -54,6 +61,7 @@ Examples:
   $ itsctl deploy -e development                   default version and strategy
   $ itsctl deploy -e production -v 1.4.2           blue-green (production's default)
   $ itsctl deploy -e staging -v 1.4.2 --dry-run    the plan, nothing changed
+  $ itsctl deploy -e staging -v 1.4.2 -s canary    5 → 25 → 50 → 100 %, analysed at each step
   $ itsctl deploy -e production --rollback         instant flip back to the kept set`,
       )
       .action(async (flags: DeployFlags, command) => {

@@ -16,7 +16,13 @@ const repoEnvironments = join(import.meta.dirname, '..', '..', '..', '..', '..',
 
 describe('environment files', () => {
   it('the repository ships development, staging and production, all valid', async () => {
-    expect(await listEnvironments(repoEnvironments)).toEqual(['development', 'production', 'staging']);
+    expect(await listEnvironments(repoEnvironments)).toEqual([
+      'development',
+      'development-vision',
+      'development-web',
+      'production',
+      'staging',
+    ]);
     for (const name of readdirSync(repoEnvironments)) {
       const parsed = parseEnvironment(readFileSync(join(repoEnvironments, name), 'utf8'), name, name);
       expect(parsed.errors).toEqual([]);
@@ -93,6 +99,68 @@ describe('environment files', () => {
     expect(errors).toEqual([
       'e.yml: image.publicKeys: required when image.requireSignature is true',
       'e.yml: strategy.batchSize: 2 is more than replicas (1)',
+    ]);
+  });
+
+  it('canary and watch: steps must end at 100 and rise, weights in range, no negative pauses or windows — all at once', () => {
+    const text = [
+      'app: x',
+      'image: { repository: r }',
+      'router: { port: 1 }',
+      'strategy:',
+      '  canary:',
+      '    steps: [{ weight: 50, pauseSeconds: -1 }, { weight: 120 }, { weight: 0 }]',
+      '    analysis: { alpha: 2, slo: { maxErrorRate: 1.5 } }',
+      'watch: { seconds: -5, windowSeconds: 0 }',
+    ].join('\n');
+    const { errors } = parseEnvironment(text, 'e', 'e.yml');
+    const paths = errors.map((e) => e.split(': ')[1]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'strategy.canary.steps.0.pauseSeconds',
+        'strategy.canary.steps.1.weight',
+        'strategy.canary.steps.2.weight',
+        'strategy.canary.analysis.alpha',
+        'strategy.canary.analysis.slo.maxErrorRate',
+        'watch.seconds',
+        'watch.windowSeconds',
+      ]),
+    );
+  });
+
+  it('canary steps: the last must be 100, weights must rise, a step below 100 needs a pause', () => {
+    const parse = (steps: string) =>
+      parseEnvironment(
+        `app: x\nimage: { repository: r }\nrouter: { port: 1 }\nstrategy: { canary: { steps: ${steps} } }\n`,
+        'e',
+        'e.yml',
+      ).errors;
+    expect(parse('[{ weight: 10 }, { weight: 50 }]')).toEqual([
+      'e.yml: strategy.canary.steps.1.weight: the last step must be 100 (it is 50): a canary ends fully promoted',
+    ]);
+    expect(parse('[{ weight: 50 }, { weight: 20 }, { weight: 100 }]')).toEqual([
+      'e.yml: strategy.canary.steps.1.weight: weights must rise: 20 follows 50',
+    ]);
+    expect(parse('[{ weight: 50, pauseSeconds: 0 }, { weight: 100 }]')).toEqual([
+      'e.yml: strategy.canary.steps.0.pauseSeconds: a step below 100 % needs at least 1 s of traffic to analyse',
+    ]);
+    expect(parse('[{ weight: 100, pauseSeconds: 0 }]')).toEqual([]);
+  });
+
+  it('canary replicas may not exceed replicas; prometheus queries need a limit', () => {
+    const { errors } = parseEnvironment(
+      'app: x\nimage: { repository: r }\nreplicas: 2\nrouter: { port: 1 }\nstrategy: { canary: { replicas: 3 } }\n',
+      'e',
+      'e.yml',
+    );
+    expect(errors).toEqual(['e.yml: strategy.canary.replicas: 3 is more than replicas (2)']);
+    const prom = parseEnvironment(
+      "app: x\nimage: { repository: r }\nrouter: { port: 1 }\nstrategy: { canary: { prometheus: { url: 'http://127.0.0.1:9090', queries: [{ name: q, query: up }] } } }\n",
+      'e',
+      'e.yml',
+    );
+    expect(prom.errors).toEqual([
+      'e.yml: strategy.canary.prometheus.queries.0: set max, min or both: a query without a limit decides nothing',
     ]);
   });
 

@@ -221,6 +221,17 @@ export class DockerEngine {
     return demultiplexLogs(res.body) ?? res.text;
   }
 
+  /** Output since a time (whole seconds, rounded down: callers filter finer by their own timestamps). */
+  async logsSince(id: string, sinceMs: number): Promise<string> {
+    const since = Math.max(0, Math.floor(sinceMs / 1000) - 1);
+    const res = await this.raw(
+      'GET',
+      `/containers/${encodeURIComponent(id)}/logs?stdout=true&stderr=true&since=${since}`,
+    );
+    if (res.status !== 200) throw new EngineError(res.status, `logs of ${id}`, res.text);
+    return demultiplexLogs(res.body) ?? res.text;
+  }
+
   async inspectImage(ref: string): Promise<ImageInspect | undefined> {
     const res = await this.raw('GET', `/images/${encodeURIComponent(ref)}/json`);
     if (res.status === 404) return undefined;

@@ -1,4 +1,4 @@
-import { addServerStep, planPreamble, specFor, startStep } from './plan-common.js';
+import { addServerStep, planPreamble, specFor, startStep, watchSteps } from './plan-common.js';
 import type { ObservedState, Plan, PlannedStep, PlanSettings, Target } from './types.js';
 import { ALL_CHECKS, currentVersion, otherSlot, servingReplicas } from './types.js';
 
@@ -32,6 +32,7 @@ export function planBlueGreen(observed: ObservedState, settings: PlanSettings, t
     phase: 'shift',
     undo: [{ kind: 'switch-slot', from: idle, to: active }],
   });
+  steps.push(...watchSteps(settings, idle, specs));
   const old = servingReplicas(observed, active);
   if (settings.keepPreviousSeconds === 0 || old.length === 0) {
     for (const o of old) {

@@ -43,13 +43,41 @@ export function addServerStep(
   spec: ReplicaSpec,
   phase: PlannedStep['phase'],
   drainTimeoutMs: number,
+  weight?: number,
 ): PlannedStep {
   return {
-    step: { kind: 'add-server', slot: spec.slot, server: spec.server, replica: spec.name },
+    step: {
+      kind: 'add-server',
+      slot: spec.slot,
+      server: spec.server,
+      replica: spec.name,
+      ...(weight === undefined ? {} : { weight }),
+    },
     phase,
     undo: [
       { kind: 'drain-server', slot: spec.slot, server: spec.server, timeoutMs: drainTimeoutMs },
       { kind: 'remove-server', slot: spec.slot, server: spec.server },
     ],
   };
+}
+
+/**
+ * The post-switch watch: health checks and SLOs on the new replicas for a while after traffic moved.
+ * It belongs to the shift phase, so a failure there undoes the switch like any other shift step.
+ */
+export function watchSteps(settings: PlanSettings, slot: Slot, specs: ReplicaSpec[]): PlannedStep[] {
+  if (settings.watchSeconds <= 0 || specs.length === 0) return [];
+  return [
+    {
+      step: {
+        kind: 'watch',
+        slot,
+        seconds: settings.watchSeconds,
+        servers: specs.map((s) => s.server),
+        replicas: specs.map((s) => s.name),
+      },
+      phase: 'shift',
+      undo: [],
+    },
+  ];
 }

@@ -68,7 +68,8 @@ export function planRollback(
     };
   }
   if (!input.previous) return undefined;
-  const redeploy = { ...settings, migration: undefined };
+  // No watch on the way back: a rollback that "failed" its watch would return to the broken version.
+  const redeploy = { ...settings, migration: undefined, watchSeconds: 0 };
   return input.strategy === 'blue-green'
     ? planBlueGreen(observed, redeploy, input.previous)
     : planRolling(observed, redeploy, input.previous);

@@ -1,4 +1,4 @@
-import { addServerStep, planPreamble, specFor, startStep } from './plan-common.js';
+import { addServerStep, planPreamble, specFor, startStep, watchSteps } from './plan-common.js';
 import type { ObservedState, Plan, PlannedStep, PlanSettings, Target } from './types.js';
 import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
 
@@ -13,6 +13,7 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
   const steps: PlannedStep[] = planPreamble(observed, settings, target);
   const batches = Math.ceil(settings.replicas / settings.batchSize);
   let oldCursor = 0;
+  const all = [];
   for (let b = 0; b < batches; b++) {
     const specs = [];
     for (let i = b * settings.batchSize; i < Math.min(settings.replicas, (b + 1) * settings.batchSize); i++)
@@ -45,7 +46,9 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
       });
     }
     oldCursor += Math.max(0, retireCount);
+    all.push(...specs);
   }
+  steps.push(...watchSteps(settings, slot, all));
   for (const o of old) {
     steps.push({ step: { kind: 'remove-server', slot, server: o.server }, phase: 'finalize', undo: [] });
     steps.push({ step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planBlueGreen } from './plan-blue-green.js';
+import { planCanary } from './plan-canary.js';
 import { planRollback } from './plan-rollback.js';
 import { keptSetExpired, planRetireIdle } from './plan-retire.js';
 import { planRolling } from './plan-rolling.js';
@@ -23,6 +24,15 @@ const settings: PlanSettings = {
   keepPreviousSeconds: 600,
   drainTimeoutMs: 5000,
   migration: undefined,
+  watchSeconds: 0,
+  canary: {
+    replicas: 1,
+    steps: [
+      { weight: 10, pauseSeconds: 30 },
+      { weight: 50, pauseSeconds: 30 },
+      { weight: 100, pauseSeconds: 0 },
+    ],
+  },
 };
 const target: Target = {
   version: '1.1.0',
@@ -477,5 +487,140 @@ describe('retiring the kept set', () => {
       'remove-replica app-staging-green-d1-1',
     ]);
     expect(planRetireIdle(state([replica('blue', 0)]))).toEqual([]);
+  });
+});
+
+describe('the post-switch watch', () => {
+  const observed = state([replica('blue', 0), replica('blue', 1)]);
+  it('rolling: watches every new replica after the last old one stopped, before anything is removed', () => {
+    const plan = planRolling(observed, { ...settings, watchSeconds: 30 }, target);
+    const at = plan.steps.findIndex((s) => s.step.kind === 'watch');
+    expect(plan.steps[at]).toMatchObject({
+      phase: 'shift',
+      step: { kind: 'watch', seconds: 30, servers: ['b-d2-0', 'b-d2-1'], slot: 'blue' },
+    });
+    expect(plan.steps.slice(0, at).some((s) => s.phase === 'finalize')).toBe(false);
+    expect(plan.steps.slice(at + 1).every((s) => s.phase === 'finalize')).toBe(true);
+  });
+  it('blue-green: watches right after the switch, while the old set still runs (undo is a flip)', () => {
+    const plan = planBlueGreen(observed, { ...settings, watchSeconds: 30, keepPreviousSeconds: 0 }, target);
+    const kindsInOrder = plan.steps.map((s) => s.step.kind);
+    expect(kindsInOrder.indexOf('watch')).toBe(kindsInOrder.indexOf('switch-slot') + 1);
+    expect(kindsInOrder.indexOf('drain-server')).toBeGreaterThan(kindsInOrder.indexOf('watch'));
+  });
+  it('a rollback never watches (a failed watch would return to the broken version)', () => {
+    const plan = planRollback(
+      observed,
+      { ...settings, watchSeconds: 30 },
+      {
+        strategy: 'rolling',
+        previous: { ...target, version: '0.9.0', digest: 'sha256:0.9.0' },
+      },
+    )!;
+    expect(plan.steps.some((s) => s.step.kind === 'watch')).toBe(false);
+  });
+  it('watchSeconds 0 plans no watch', () => {
+    expect(planRolling(observed, settings, target).steps.some((s) => s.step.kind === 'watch')).toBe(false);
+  });
+});
+
+describe('planCanary', () => {
+  const observed = state([replica('blue', 0), replica('blue', 1)]);
+  const plan = planCanary(observed, { ...settings, watchSeconds: 20 }, target);
+  const steps = plan.steps.map((s) => s.step);
+
+  it('starts one canary, checks it with all five checks, adds it at the first weight, then analyses each step below 100 %', () => {
+    expect(plan.strategy).toBe('canary');
+    expect(kinds(plan.steps)).toEqual([
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-0',
+      'set-weights',
+      'analyze-canary',
+      'set-weights',
+      'analyze-canary',
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-1',
+      'set-weights',
+      'drain-server b-d1-0',
+      'stop-replica app-staging-blue-d1-0',
+      'drain-server b-d1-1',
+      'stop-replica app-staging-blue-d1-1',
+      'watch',
+      'remove-server b-d1-0',
+      'remove-replica app-staging-blue-d1-0',
+      'remove-server b-d1-1',
+      'remove-replica app-staging-blue-d1-1',
+    ]);
+    expect(steps[1]).toMatchObject({
+      kind: 'check-replicas',
+      checks: ['container', 'api', 'database', 'external', 'performance'],
+    });
+    // 10 %: one canary at 20 against two baselines at 90 each (20 / 200).
+    expect(steps[2]).toMatchObject({ kind: 'add-server', weight: 20 });
+    expect(steps[3]).toEqual({
+      kind: 'set-weights',
+      slot: 'blue',
+      weights: [
+        { server: 'b-d2-0', weight: 20 },
+        { server: 'b-d1-0', weight: 90 },
+        { server: 'b-d1-1', weight: 90 },
+      ],
+    });
+    expect(steps[4]).toEqual({
+      kind: 'analyze-canary',
+      slot: 'blue',
+      step: 1,
+      of: 2,
+      weight: 10,
+      pauseSeconds: 30,
+      canary: ['b-d2-0'],
+      baseline: ['b-d1-0', 'b-d1-1'],
+    });
+    expect(steps[6]).toMatchObject({ kind: 'analyze-canary', step: 2, weight: 50 });
+  });
+
+  it('every step up to the watch can be undone; each weight change restores the one before', () => {
+    const before = plan.steps.findIndex((s) => s.step.kind === 'watch');
+    for (const s of plan.steps.slice(0, before))
+      expect(s.phase === 'prepare' || s.phase === 'shift').toBe(true);
+    expect(plan.steps[3]!.undo).toEqual([
+      {
+        kind: 'set-weights',
+        slot: 'blue',
+        weights: [
+          { server: 'b-d1-0', weight: 100 },
+          { server: 'b-d1-1', weight: 100 },
+        ],
+      },
+    ]);
+    expect(plan.steps[5]!.undo[0]).toEqual(steps[3]);
+    expect(plan.steps[2]!.undo.map((u) => u.kind)).toEqual(['drain-server', 'remove-server']);
+    expect(plan.steps[12]!.undo).toEqual([{ kind: 'restart-replica', replica: 'app-staging-blue-d1-0' }]);
+  });
+
+  it('a first deployment has no baseline: no analysis, promoted at once, and says so', () => {
+    const first = planCanary(state([]), settings, target);
+    expect(first.steps.some((s) => s.step.kind === 'analyze-canary')).toBe(false);
+    expect(first.note).toMatch(/no baseline/);
+    expect(
+      first.steps
+        .filter((s) => s.step.kind === 'add-server')
+        .map((s) => (s.step as { weight?: number }).weight),
+    ).toEqual([100, 100]);
+  });
+
+  it('with as many canary replicas as replicas, promotion starts nothing more', () => {
+    const all = planCanary(observed, { ...settings, canary: { ...settings.canary, replicas: 2 } }, target);
+    expect(all.steps.filter((s) => s.step.kind === 'start-replica')).toHaveLength(2);
+    expect(all.steps.filter((s) => s.step.kind === 'check-replicas')).toHaveLength(1);
+  });
+
+  it('renders weights and analysis in the dry-run plan', () => {
+    const text = renderPlan(plan);
+    expect(text).toMatch(/canary step 1\/2: 10 % of traffic to b-d2-0 for 30 s/);
+    expect(text).toMatch(/router: weights in blue: b-d2-0=20, b-d1-0=90, b-d1-1=90/);
+    expect(text).toMatch(/watch b-d2-0, b-d2-1 for 20 s/);
   });
 });

@@ -12,7 +12,13 @@ export function describeStep(step: Step): string {
     case 'check-replicas':
       return `check ${step.replicas.join(', ')}: ${step.checks.join(', ')}`;
     case 'add-server':
-      return `router: add ${step.slot}/${step.server} → ${step.replica}, weight 100, ready`;
+      return `router: add ${step.slot}/${step.server} → ${step.replica}, weight ${step.weight ?? 100}, ready`;
+    case 'set-weights':
+      return `router: weights in ${step.slot}: ${step.weights.map((w) => `${w.server}=${w.weight}`).join(', ')}`;
+    case 'analyze-canary':
+      return `canary step ${step.step}/${step.of}: ${step.weight} % of traffic to ${step.canary.join(', ')} for ${step.pauseSeconds} s, then compare with ${step.baseline.join(', ')} (error rate, latency, SLOs)`;
+    case 'watch':
+      return `watch ${step.servers.join(', ')} for ${step.seconds} s after the switch: health checks and SLOs; a failure rolls back`;
     case 'ready-server':
       return `router: set ${step.slot}/${step.server} ready`;
     case 'drain-server':

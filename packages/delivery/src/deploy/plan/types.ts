@@ -76,7 +76,20 @@ export type Step =
   | { kind: 'run-migration'; image: string; command: string[] }
   | { kind: 'start-replica'; replica: ReplicaSpec }
   | { kind: 'check-replicas'; replicas: string[]; checks: CheckName[] }
-  | { kind: 'add-server'; slot: Slot; server: string; replica: string }
+  | { kind: 'add-server'; slot: Slot; server: string; replica: string; weight?: number }
+  | { kind: 'set-weights'; slot: Slot; weights: Array<{ server: string; weight: number }> }
+  | {
+      kind: 'analyze-canary';
+      slot: Slot;
+      /** 1-based step number and how many analysed steps there are. */
+      step: number;
+      of: number;
+      weight: number;
+      pauseSeconds: number;
+      canary: string[];
+      baseline: string[];
+    }
+  | { kind: 'watch'; slot: Slot; seconds: number; servers: string[]; replicas: string[] }
   | { kind: 'ready-server'; slot: Slot; server: string }
   | { kind: 'drain-server'; slot: Slot; server: string; timeoutMs: number }
   | { kind: 'remove-server'; slot: Slot; server: string }
@@ -101,7 +114,7 @@ export interface PlannedStep {
 }
 
 export interface Plan {
-  strategy: 'rolling' | 'blue-green' | 'rollback-flip';
+  strategy: 'rolling' | 'blue-green' | 'canary' | 'rollback-flip';
   environment: string;
   from: { version: string; digest: string } | undefined;
   to: { version: string; digest: string; image: string };
@@ -120,6 +133,9 @@ export interface PlanSettings {
   keepPreviousSeconds: number;
   drainTimeoutMs: number;
   migration: string[] | undefined;
+  /** Post-switch watch length in seconds; 0 = none. */
+  watchSeconds: number;
+  canary: { replicas: number; steps: Array<{ weight: number; pauseSeconds: number }> };
 }
 
 export function replicaName(

@@ -14,10 +14,19 @@ export interface PersistedServer {
   host: string;
   port: number;
   state: 'ready' | 'drain' | 'maint';
+  /** Canary steps set weights; a restarted router keeps the split it had. Default 100. */
+  weight?: number;
 }
 
 /** Server options used both in the file and for runtime `add server`. */
 export const SERVER_OPTIONS = 'check inter 1s fall 2 rise 1 weight 100';
+
+/**
+ * Per-request log line: marker, accept time (epoch ms: %Ts seconds + %ms milliseconds), backend,
+ * server, HTTP status, active time of the request in ms (%Ta: from the request to the end of the
+ * response, keep-alive idle excluded), termination state. Parsed by router/router-log.ts.
+ */
+export const ROUTER_LOG_FORMAT = 'ITSREQ %Ts%ms %b %s %ST %Ta %tsc';
 
 export function renderHaproxyConfig(servers: PersistedServer[]): string {
   const backend = (slot: Slot) => [
@@ -28,7 +37,7 @@ export function renderHaproxyConfig(servers: PersistedServer[]): string {
       .filter((s) => s.slot === slot)
       .map(
         (s) =>
-          `    server ${s.server} ${s.host}:${s.port} ${SERVER_OPTIONS} resolvers docker init-addr last,libc,none${s.state === 'maint' ? ' disabled' : ''}`,
+          `    server ${s.server} ${s.host}:${s.port} ${SERVER_OPTIONS.replace('weight 100', `weight ${s.weight ?? 100}`)} resolvers docker init-addr last,libc,none${s.state === 'maint' ? ' disabled' : ''}`,
       ),
     '',
   ];
@@ -37,9 +46,13 @@ export function renderHaproxyConfig(servers: PersistedServer[]): string {
     'global',
     `    stats socket ${ROUTER_DIR}/admin.sock mode 660 level admin expose-fd listeners`,
     '    stats timeout 30s',
+    // One line per request on stdout (the engine keeps it as the container's log): the canary
+    // analysis and the post-switch watch read status and time of every request from here.
+    '    log stdout format raw local0 info',
     '',
     'defaults',
     '    mode http',
+    '    log global',
     '    timeout connect 2s',
     '    timeout client 60s',
     '    timeout server 60s',
@@ -59,6 +72,7 @@ export function renderHaproxyConfig(servers: PersistedServer[]): string {
     'frontend app',
     '    bind :8080',
     '    option forwardfor',
+    `    log-format "${ROUTER_LOG_FORMAT}"`,
     `    use_backend %[str(active),map(${ROUTER_DIR}/slot.map,blue)]`,
     '',
     ...backend('blue'),

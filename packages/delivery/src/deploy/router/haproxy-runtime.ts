@@ -97,7 +97,7 @@ export class HaproxyRouter {
     return parseActiveSlot(await this.command(`show map ${this.mapPath}`)) ?? 'blue';
   }
 
-  async addServer(slot: Slot, server: string, address: string): Promise<void> {
+  async addServer(slot: Slot, server: string, address: string, weight = 100): Promise<void> {
     const existing = (await this.servers()).find((s) => s.slot === slot && s.server === server);
     if (!existing)
       expectEmpty(
@@ -105,8 +105,8 @@ export class HaproxyRouter {
         'add server',
       );
     expectEmpty(await this.command(`enable health ${slot}/${server}`), 'enable health');
-    // Explicit, so a server re-added after a canary (part 2 sets weights) starts from full weight.
-    await this.setWeight(slot, server, 100);
+    // Before it is made ready: a canary gets its first share, never a moment of full weight.
+    await this.setWeight(slot, server, weight);
     await this.ready(slot, server);
   }
 

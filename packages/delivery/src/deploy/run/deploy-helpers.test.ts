@@ -35,7 +35,10 @@ describe('deploy options', () => {
     expect(selectStrategy(config, 'rolling')).toBe('rolling');
     expect(() => selectStrategy(config, 'yolo')).toThrow(UsageError);
     expect(() => selectStrategy(config, 'yolo')).toThrow('unknown strategy "yolo"');
-    expect(() => selectStrategy(config, 'canary')).toThrow(/not available yet/);
+    expect(() => selectStrategy(config, 'yolo')).toThrow(
+      expect.objectContaining({ fix: 'use one of: rolling, blue-green, canary' }),
+    );
+    expect(selectStrategy(config, 'canary')).toBe('canary');
   });
 
   it('rejects versions that are not image tags (shell metacharacters included)', () => {
@@ -60,6 +63,16 @@ describe('deploy options', () => {
       keepPreviousSeconds: 3600,
       drainTimeoutMs: 30000,
       migration: undefined,
+      watchSeconds: 60,
+      canary: {
+        replicas: 1,
+        steps: [
+          { weight: 5, pauseSeconds: 30 },
+          { weight: 25, pauseSeconds: 30 },
+          { weight: 50, pauseSeconds: 30 },
+          { weight: 100, pauseSeconds: 0 },
+        ],
+      },
     });
     expect(publicUrl(config)).toBe('http://127.0.0.1:8080');
     const root = mkdtempSync(join(tmpdir(), 'its-root-'));
@@ -100,6 +113,7 @@ describe('summaries', () => {
     url: 'http://127.0.0.1:8080',
     plan,
     warnings: ['x not removed'],
+    evidence: [],
     checks: [
       { check: 'container', target: 'r0', ok: true, durationMs: 1, attempts: 1, reason: 'healthy' },
       { check: 'api', target: 'r0', ok: true, durationMs: 1, attempts: 1, reason: 'ok' },
@@ -117,6 +131,25 @@ describe('summaries', () => {
         '  url:      http://127.0.0.1:8080',
         '  warning:  x not removed',
       ].join('\n'),
+    );
+    const step = {
+      kind: 'canary-step',
+      step: 1,
+      of: 2,
+      weight: 25,
+      verdict: 'pass',
+      sentence: 'latency: same',
+    };
+    const watch = { kind: 'watch', verdict: 'pass', sentence: 'p95 12 ms <= 200 ms' };
+    expect(
+      renderSummary({ ...summary, evidence: [step, watch] as unknown as DeploySummary['evidence'] }).split(
+        '\n',
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        '  canary 1/2 at 25 %: pass — latency: same',
+        '  watch:     pass — p95 12 ms <= 200 ms',
+      ]),
     );
     expect(renderSummary({ ...summary, outcome: 'dry-run' })).toMatch(/\(dry run: nothing was changed\)$/);
     expect(

@@ -89,6 +89,9 @@ export class DeployStore {
       CREATE TABLE IF NOT EXISTS locks (
         environment TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, reason TEXT NOT NULL,
         deployment_id TEXT NOT NULL, acquired_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS evidence (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT NOT NULL, entry TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS evidence_by_deployment ON evidence (deployment_id);
       CREATE TABLE IF NOT EXISTS audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, environment TEXT NOT NULL, who TEXT NOT NULL,
         action TEXT NOT NULL, detail TEXT NOT NULL);
@@ -243,6 +246,29 @@ export class DeployStore {
       pid: Number(r.pid),
       host: String(r.host),
     }));
+  }
+
+  /** One deployment by id (any environment of this store), or undefined. */
+  deployment(id: string): DeploymentRecord | undefined {
+    const row = this.db.prepare('SELECT environment FROM deployments WHERE id = ?').get(id) as
+      Row | undefined;
+    if (!row) return undefined;
+    return this.history(String(row.environment), 100_000).find((d) => d.id === id);
+  }
+
+  /** Keeps one piece of analysis evidence the moment it exists (a killed command loses none). */
+  addEvidence(deploymentId: string, entry: unknown): void {
+    this.db
+      .prepare('INSERT INTO evidence (deployment_id, entry) VALUES (?, ?)')
+      .run(deploymentId, JSON.stringify(entry));
+  }
+
+  evidence(deploymentId: string): unknown[] {
+    return (
+      this.db
+        .prepare('SELECT entry FROM evidence WHERE deployment_id = ? ORDER BY id')
+        .all(deploymentId) as Row[]
+    ).map((r) => JSON.parse(String(r.entry)) as unknown);
   }
 
   unfinished(environment: string): DeploymentRecord[] {

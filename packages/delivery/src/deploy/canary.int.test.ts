@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from './engine/docker-engine.js';
+import { startLoad, type LoadReport } from './load/load-generator.js';
+import type { EvidenceEntry } from './run/canary-analysis.js';
+import {
+  buildTestImages,
+  cleanUp,
+  freePort,
+  makeEnvironments,
+  runItsctl,
+  testEnvironment,
+  type TestEnvironments,
+} from './test-support.fixture.js';
+
+// Canary analysis and the post-switch watch on the real engine and HAProxy: the router's own
+// per-request log is the evidence. Every version here passes all five health checks; the faulty ones
+// misbehave only under traffic (5 % errors, twice the latency, failing 12 s after start).
+
+const APPS = ['itscan', 'itscanerr', 'itscanslow', 'itscanthin', 'itswatch'];
+const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
+let envs: TestEnvironments;
+const ports: Record<string, number> = {};
+
+// 25 % then 50 %, 6 s each, judged with a 2-point error-rate floor (≈ 300 requests per side needed
+// at 200 rps: the first window can be inconclusive and extend, which is part of what is shown).
+const CANARY =
+  'canary: { replicas: 1, maxExtensions: 3, steps: [{ weight: 25, pauseSeconds: 6 }, { weight: 50, pauseSeconds: 6 }, { weight: 100 }], analysis: { maxErrorRateIncrease: 0.02, slo: { p95Ms: 500 } } }';
+const SERVICE = 'env: { LATENCY_MS: "20" }';
+
+async function servedVersion(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  return ((await res.json()) as { version: string }).version;
+}
+
+async function versionsOf(app: string): Promise<string[]> {
+  return (await engine.listContainers({ 'its.app': app, 'its.role': 'replica' }))
+    .filter((c) => c.State === 'running')
+    .map((c) => c.Labels['its.version']!)
+    .sort();
+}
+
+async function deployUnderLoad(env: string, args: string[], rps = 200) {
+  const load = startLoad({ url: `http://127.0.0.1:${ports[env]}/`, rps, maxDurationMs: 150_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  const run = await runItsctl(['deploy', '-e', env, ...args], envs);
+  await new Promise((r) => setTimeout(r, 300));
+  return { run, traffic: await load.stop() };
+}
+
+async function evidenceOf(
+  env: string,
+): Promise<{ outcome: string; reason: string; evidence: EvidenceEntry[] }> {
+  const list = await runItsctl(['history', '-e', env, '--json', '-n', '1'], envs);
+  const id = (JSON.parse(list.stdout) as Array<{ id: string }>)[0]!.id;
+  const one = await runItsctl(['history', '-e', env, '--deployment', id, '--json'], envs);
+  expect(one.code, one.stderr).toBe(0);
+  return JSON.parse(one.stdout) as { outcome: string; reason: string; evidence: EvidenceEntry[] };
+}
+
+/** Failed requests sent after the first failure and before the last one: the fault's window. */
+function faultWindowMs(traffic: LoadReport): number {
+  const failed = traffic.timeline.filter((t) => !t.ok).map((t) => t.atMs);
+  return failed.length === 0 ? 0 : Math.max(...failed) - Math.min(...failed);
+}
+
+beforeAll(async () => {
+  await cleanUp(APPS);
+  buildTestImages();
+  for (const app of APPS) ports[app] = await freePort();
+  envs = makeEnvironments({
+    itscan: testEnvironment('itscan', ports.itscan!, 'canary', SERVICE, CANARY),
+    itscanerr: testEnvironment('itscanerr', ports.itscanerr!, 'canary', SERVICE, CANARY),
+    itscanslow: testEnvironment('itscanslow', ports.itscanslow!, 'canary', SERVICE, CANARY),
+    itscanthin: testEnvironment(
+      'itscanthin',
+      ports.itscanthin!,
+      'canary',
+      SERVICE,
+      'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 3 }, { weight: 100 }] }',
+    ),
+    itswatch: testEnvironment(
+      'itswatch',
+      ports.itswatch!,
+      'blue-green',
+      `${SERVICE}\nwatch: { seconds: 30, intervalMs: 500, windowSeconds: 5, minSamples: 20, slo: { maxErrorRate: 0.05 } }`,
+    ),
+  });
+  // Every environment starts serving 1.0.0 (a first deployment has no baseline: promoted at once).
+  await Promise.all(
+    APPS.map(async (app) => {
+      const first = await runItsctl(['deploy', '-e', app, '-v', '1.0.0'], envs);
+      expect(first.code, first.stderr).toBe(0);
+    }),
+  );
+}, 400_000);
+
+afterAll(async () => {
+  await cleanUp(APPS);
+}, 120_000);
+
+describe('canary analysis under 200 rps', () => {
+  it('passes a healthy version through every step and promotes it with zero failed requests', async () => {
+    const { run, traffic } = await deployUnderLoad('itscan', ['-v', '1.1.0']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.sent).toBeGreaterThan(2000);
+    expect(traffic.versions['1.1.0']).toBeGreaterThan(0);
+    expect(await versionsOf('itscan')).toEqual(['1.1.0', '1.1.0']);
+    expect(await servedVersion(ports.itscan!)).toBe('1.1.0');
+    const { evidence, outcome } = await evidenceOf('itscan');
+    expect(outcome).toBe('succeeded');
+    const steps = evidence.filter((e) => e.kind === 'canary-step');
+    // Each analysed weight ends in a pass, after any inconclusive extensions.
+    expect(steps.filter((e) => e.verdict === 'pass').map((e) => e.weight)).toEqual([25, 50]);
+    expect(steps.some((e) => e.verdict === 'fail')).toBe(false);
+    const last = steps[steps.length - 1]!;
+    expect(last.analysis.canary.requests).toBeGreaterThan(100);
+    expect(last.analysis.baseline!.requests).toBeGreaterThan(100);
+    expect(last.source).toMatch(/real traffic/);
+    expect(last.analysis.metrics.map((m) => m.metric)).toEqual(
+      expect.arrayContaining(['error-rate', 'latency']),
+    );
+    // The canary's measured share of the step's traffic follows its weight (50 % ± 15).
+    const share =
+      last.analysis.canary.requests / (last.analysis.canary.requests + last.analysis.baseline!.requests);
+    expect(share).toBeGreaterThan(0.35);
+    expect(share).toBeLessThan(0.65);
+    expect(evidence.some((e) => e.kind === 'watch')).toBe(true);
+    expect(run.stderr).toMatch(/canary 2\/2 at 50 %: pass/);
+  }, 240_000);
+
+  it('rolls back a version serving 5 % errors, naming the error rate and its numbers', async () => {
+    const { run, traffic } = await deployUnderLoad('itscanerr', ['-v', '3.0.0-errors']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/canary analysis failed at step \d\/2 \(\d+ %\): error rate: canary/);
+    expect(await versionsOf('itscanerr')).toEqual(['1.0.0', '1.0.0']);
+    expect(await servedVersion(ports.itscanerr!)).toBe('1.0.0');
+    const { evidence, outcome, reason } = await evidenceOf('itscanerr');
+    expect(outcome).toBe('rolled-back');
+    expect(reason).toMatch(/error rate/);
+    const failed = evidence.find((e) => e.verdict === 'fail')!;
+    const metric = failed.analysis.metrics.find((m) => m.metric === 'error-rate')!;
+    expect(metric.verdict).toBe('fail');
+    expect(metric.pValue).toBeLessThan(0.05);
+    expect(failed.analysis.canary.errorRate).toBeGreaterThan(0.02);
+    expect(failed.analysis.baseline!.errorRate).toBeLessThan(0.01);
+    // Only requests the canary answered failed: its share of the traffic, never the baseline's.
+    expect(traffic.failures.every((f) => /status 500 from 3\.0\.0-errors/.test(f))).toBe(true);
+    expect(traffic.failed).toBeLessThan(traffic.sent * 0.05);
+  }, 240_000);
+
+  it('rolls back a version with twice the latency, naming the latency test and both medians', async () => {
+    const { run, traffic } = await deployUnderLoad('itscanslow', ['-v', '3.0.0-slow']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/canary analysis failed at step 1\/2 \(25 %\): latency/);
+    expect(traffic.failed).toBe(0);
+    expect(await versionsOf('itscanslow')).toEqual(['1.0.0', '1.0.0']);
+    const { evidence } = await evidenceOf('itscanslow');
+    const failed = evidence.find((e) => e.verdict === 'fail')!;
+    const latency = failed.analysis.metrics.find((m) => m.metric === 'latency')!;
+    expect(latency.test).toBe('mann-whitney-u');
+    expect(latency.pValue).toBeLessThan(0.05);
+    expect(latency.effect).toBeGreaterThan(10);
+    expect(failed.analysis.canary.p50! / failed.analysis.baseline!.p50!).toBeGreaterThan(1.5);
+  }, 240_000);
+
+  it('holds and extends on thin traffic, then fails as inconclusive — never a pass', async () => {
+    const { run } = await deployUnderLoad('itscanthin', ['-v', '1.1.0'], 4);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/holding 50 % for another 3 s \(extension 1 of 1\)/);
+    expect(run.stderr).toMatch(/stayed inconclusive at step 1\/1 \(50 %\) after 1 extension/);
+    expect(await versionsOf('itscanthin')).toEqual(['1.0.0', '1.0.0']);
+    const { evidence } = await evidenceOf('itscanthin');
+    expect(evidence.map((e) => e.verdict)).toEqual(['inconclusive', 'inconclusive']);
+    expect(evidence[1]!.analysis.canary.requests).toBeLessThan(50);
+  }, 120_000);
+});
+
+describe('post-switch watch', () => {
+  it('flips a blue-green switch back when the new version starts failing 12 s after it started', async () => {
+    const { run, traffic } = await deployUnderLoad('itswatch', ['-v', '3.0.0-late'], 100);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/post-switch watch failed/);
+    expect(await servedVersion(ports.itswatch!)).toBe('1.0.0');
+    const { evidence, outcome } = await evidenceOf('itswatch');
+    expect(outcome).toBe('rolled-back');
+    const watch = evidence.find((e) => e.kind === 'watch')!;
+    expect(watch.verdict).toBe('fail');
+    // Some requests fail between the fault and the flip; the flip comes within seconds of it.
+    expect(traffic.failed).toBeGreaterThan(0);
+    expect(faultWindowMs(traffic)).toBeLessThan(5000);
+    expect(traffic.versions['1.0.0']).toBeGreaterThan(0);
+  }, 240_000);
+});
