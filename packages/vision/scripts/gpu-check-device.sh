@@ -52,16 +52,33 @@ python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2
   tar -xJf "$PACK" -C "$W" || exit 3
 "$W/node" --version || exit 3
 
+# Evidence that the GPU, not a CPU fallback, ran the WebGPU runs: GPU memory and load sampled every
+# 0.5 s beside the log's UTC timestamps (CPU runs should read 0 MiB, WebGPU runs more).
+SAMPLER=
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used,clocks.sm --format=csv -lms 500 >"$OUT/gpu-samples.csv" 2>&1 &
+  SAMPLER=$!
+fi
+
 check() {
   local name=$1
   shift
-  echo "== $name: $*"
+  echo "== $name $(date -u +%H:%M:%S.%N | cut -c1-12): $*"
   timeout "$RUN_TIMEOUT" "$W/node" "$W/gpu-check.mjs" --model "$MODEL" --frames "$W/frames.json" \
     --json "$OUT/$name.json" "$@"
   local rc=$?
-  echo "== $name exit $rc"
+  echo "== $name exit $rc $(date -u +%H:%M:%S.%N | cut -c1-12)"
   return $rc
 }
+# Which adapter Dawn picked, from ONNX Runtime's verbose log (session creation only).
+echo "== webgpu adapter"
+ORT_DIR=$W/node_modules/onnxruntime-node MODEL=$MODEL timeout 60 "$W/node" -e '
+  const ort = require(process.env.ORT_DIR);
+  ort.env.logLevel = "verbose";
+  ort.InferenceSession.create(process.env.MODEL, { executionProviders: ["webgpu"], logSeverityLevel: 0, logVerbosityLevel: 0 })
+    .then((s) => s.release(), (e) => console.error("webgpu:", e.message));
+' 2>&1 | grep -i -E 'adapter|vendor|nvidia|architecture|backend|webgpu:|not assigned|fallback' | head -40
+
 check cpu-2t --provider cpu --threads 2 --iterations "$ITER"
 check cpu-16t --provider cpu --threads 16 --iterations "$ITER" --reference "$OUT/cpu-2t.json"
 check webgpu --provider webgpu --iterations "$ITER" --reference "$OUT/cpu-2t.json"
@@ -79,6 +96,7 @@ if [ "$LARGE" = 1 ] && [ "$webgpu_rc" -le 1 ]; then
   check webgpu-1024 --provider webgpu --input 1024x576 --iterations $((ITER / 2)) --reference "$OUT/cpu-16t-1024.json"
 fi
 
+[ -n "$SAMPLER" ] && kill "$SAMPLER"
 echo "== after"
 nvidia-smi --query-gpu=clocks.sm,clocks.mem,utilization.gpu,memory.used --format=csv 2>&1 || true
 echo "== summary"
