@@ -1,8 +1,11 @@
+import { createServer, type Server } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from './engine/docker-engine.js';
 import { startLoad, type LoadReport } from './load/load-generator.js';
 import type { EvidenceEntry } from './run/canary-analysis.js';
 import {
+  DOCKER,
   buildTestImages,
   cleanUp,
   freePort,
@@ -16,7 +19,7 @@ import {
 // per-request log is the evidence. Every version here passes all five health checks; the faulty ones
 // misbehave only under traffic (5 % errors, twice the latency, failing 12 s after start).
 
-const APPS = ['itscan', 'itscanerr', 'itscanslow', 'itscanthin', 'itswatch'];
+const APPS = ['itscan', 'itscanerr', 'itscanslow', 'itscanthin', 'itswatch', 'itscansyn', 'itscanblind'];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
 const ports: Record<string, number> = {};
@@ -63,7 +66,28 @@ function faultWindowMs(traffic: LoadReport): number {
   return failed.length === 0 ? 0 : Math.max(...failed) - Math.min(...failed);
 }
 
+/**
+ * A Slack stand-in (Slack itself cannot be reached from here): a real HTTP server on 127.0.0.1 that
+ * records the webhook bodies the deployments post. SLACK_WEBHOOK_URL points at it during the tests.
+ */
+const slack: { server?: Server; texts: string[] } = { texts: [] };
+async function startSlackStandIn(): Promise<string> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      slack.texts.push((JSON.parse(body) as { text: string }).text);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  slack.server = server;
+  const address = server.address() as { port: number };
+  return `http://127.0.0.1:${address.port}/services/T0TEST/B0TEST/SECRETPART`;
+}
+
 beforeAll(async () => {
+  process.env.SLACK_WEBHOOK_URL = await startSlackStandIn();
   await cleanUp(APPS);
   buildTestImages();
   for (const app of APPS) ports[app] = await freePort();
@@ -77,6 +101,20 @@ beforeAll(async () => {
       'canary',
       SERVICE,
       'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 3 }, { weight: 100 }] }',
+    ),
+    itscansyn: testEnvironment(
+      'itscansyn',
+      ports.itscansyn!,
+      'canary',
+      SERVICE,
+      'canary: { maxExtensions: 2, syntheticTraffic: { rps: 150 }, steps: [{ weight: 50, pauseSeconds: 5 }, { weight: 100 }] }',
+    ),
+    itscanblind: testEnvironment(
+      'itscanblind',
+      ports.itscanblind!,
+      'canary',
+      SERVICE,
+      'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 4 }, { weight: 100 }] }',
     ),
     itswatch: testEnvironment(
       'itswatch',
@@ -95,6 +133,8 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
+  delete process.env.SLACK_WEBHOOK_URL;
+  slack.server?.close();
   await cleanUp(APPS);
 }, 120_000);
 
@@ -127,6 +167,17 @@ describe('canary analysis under 200 rps', () => {
     expect(share).toBeLessThan(0.65);
     expect(evidence.some((e) => e.kind === 'watch')).toBe(true);
     expect(run.stderr).toMatch(/canary 2\/2 at 50 %: pass/);
+    // Slack (the stand-in) heard the start and the success, with the last verdict's sentence.
+    expect(slack.texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[itscan\] itscan: deploying 1\.1\.0 \(canary, replacing 1\.0\.0\)/),
+        expect.stringMatching(
+          /^\[itscan\] itscan: 1\.1\.0 deployed \(canary, replaced 1\.0\.0\).*canary step/,
+        ),
+      ]),
+    );
+    // The webhook's secret path is never printed.
+    expect(run.stderr).not.toContain('SECRETPART');
   }, 240_000);
 
   it('rolls back a version serving 5 % errors, naming the error rate and its numbers', async () => {
@@ -147,6 +198,13 @@ describe('canary analysis under 200 rps', () => {
     // Only requests the canary answered failed: its share of the traffic, never the baseline's.
     expect(traffic.failures.every((f) => /status 500 from 3\.0\.0-errors/.test(f))).toBe(true);
     expect(traffic.failed).toBeLessThan(traffic.sent * 0.05);
+    expect(slack.texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^\[itscanerr\] itscanerr: ROLLED BACK to 1\.0\.0 \(canary, from 3\.0\.0-errors\).*error rate/,
+        ),
+      ]),
+    );
   }, 240_000);
 
   it('rolls back a version with twice the latency, naming the latency test and both medians', async () => {
@@ -173,6 +231,59 @@ describe('canary analysis under 200 rps', () => {
     const { evidence } = await evidenceOf('itscanthin');
     expect(evidence.map((e) => e.verdict)).toEqual(['inconclusive', 'inconclusive']);
     expect(evidence[1]!.analysis.canary.requests).toBeLessThan(50);
+  }, 120_000);
+});
+
+describe('where real traffic is thin or unreadable', () => {
+  it('synthetic traffic, when configured, gives the analysis its samples — and the evidence says so', async () => {
+    const run = await runItsctl(['deploy', '-e', 'itscansyn', '-v', '1.1.0'], envs);
+    expect(run.code, run.stderr).toBe(0);
+    const { evidence } = await evidenceOf('itscansyn');
+    const passed = evidence.find((e) => e.kind === 'canary-step' && e.verdict === 'pass')!;
+    expect(passed.synthetic).toBe(true);
+    expect(passed.source).toMatch(/SYNTHETIC traffic: 150 rps/);
+    expect(passed.analysis.canary.requests).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('router statistics unreadable mid-analysis: inconclusive with that reason, then fails — never a pass', async () => {
+    // The router keeps serving under another name; the engine can no longer give its log by name.
+    const router = 'itscanblind-itscanblind-router';
+    const load = startLoad({
+      url: `http://127.0.0.1:${ports.itscanblind}/`,
+      rps: 100,
+      maxDurationMs: 60_000,
+    });
+    let renamed = false;
+    try {
+      const deploying = runItsctl(['deploy', '-e', 'itscanblind', '-v', '1.1.0'], envs);
+      // Rename once the step has begun (the canary is registered, its pause running).
+      for (let i = 0; i < 200 && !renamed; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const weights = spawnSync(
+          DOCKER,
+          ['ps', '--filter', 'label=its.app=itscanblind', '--format', '{{.Names}}'],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout;
+        if (weights.split('\n').filter((n) => n.includes('-blue-')).length >= 3) {
+          renamed = spawnSync(DOCKER, ['rename', router, `${router}-hidden`]).status === 0;
+        }
+      }
+      expect(renamed).toBe(true);
+      const run = await deploying;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/router statistics unreadable/);
+      expect(run.stderr).toMatch(/stayed inconclusive/);
+    } finally {
+      if (renamed) spawnSync(DOCKER, ['rename', `${router}-hidden`, router]);
+    }
+    const traffic = await load.stop();
+    expect(traffic.failed).toBe(0);
+    expect(await versionsOf('itscanblind')).toEqual(['1.0.0', '1.0.0']);
+    const { evidence } = await evidenceOf('itscanblind');
+    expect(evidence.length).toBeGreaterThan(0);
+    expect(evidence.every((e) => e.verdict === 'inconclusive' && /unreadable/.test(e.sentence))).toBe(true);
   }, 120_000);
 });
 
