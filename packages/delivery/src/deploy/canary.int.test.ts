@@ -19,7 +19,16 @@ import {
 // per-request log is the evidence. Every version here passes all five health checks; the faulty ones
 // misbehave only under traffic (5 % errors, twice the latency, failing 12 s after start).
 
-const APPS = ['itscan', 'itscanerr', 'itscanslow', 'itscanthin', 'itswatch', 'itscansyn', 'itscanblind'];
+const APPS = [
+  'itscan',
+  'itscanerr',
+  'itscanslow',
+  'itscanthin',
+  'itswatch',
+  'itscansyn',
+  'itscanblind',
+  'itswatchroll',
+];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
 const ports: Record<string, number> = {};
@@ -115,6 +124,12 @@ beforeAll(async () => {
       'canary',
       SERVICE,
       'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 4 }, { weight: 100 }] }',
+    ),
+    itswatchroll: testEnvironment(
+      'itswatchroll',
+      ports.itswatchroll!,
+      'rolling',
+      `${SERVICE}\nwatch: { seconds: 30, intervalMs: 500, windowSeconds: 5, minSamples: 20, slo: { maxErrorRate: 0.05 } }`,
     ),
     itswatch: testEnvironment(
       'itswatch',
@@ -301,5 +316,18 @@ describe('post-switch watch', () => {
     expect(traffic.failed).toBeGreaterThan(0);
     expect(faultWindowMs(traffic)).toBeLessThan(5000);
     expect(traffic.versions['1.0.0']).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('rolling: restarts the stopped old replicas and removes the new ones when the watch fails', async () => {
+    const { run, traffic } = await deployUnderLoad('itswatchroll', ['-v', '3.0.0-late'], 100);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/post-switch watch failed/);
+    expect(run.stderr).toMatch(/undo: start itswatchroll-itswatchroll-blue-\S+ again/);
+    expect(await versionsOf('itswatchroll')).toEqual(['1.0.0', '1.0.0']);
+    expect(await servedVersion(ports.itswatchroll!)).toBe('1.0.0');
+    expect((await evidenceOf('itswatchroll')).outcome).toBe('rolled-back');
+    // Rolling had stopped the old set: restarting it takes a few seconds more than a flip.
+    expect(traffic.failed).toBeGreaterThan(0);
+    expect(faultWindowMs(traffic)).toBeLessThan(15_000);
   }, 240_000);
 });
