@@ -358,7 +358,8 @@ describe('ingestion', () => {
       bucket: '15m',
       from: at(0),
       to: at(15),
-      buckets: [{ start: at(0), volume: 14, occupancyPct: 12.5, meanSpeedKmh: 48, p85SpeedKmh: 57 }],
+      // Two stored minutes of 12.5 % in a 15-minute bucket: 25 / 15 = 1.667 (empty minutes count as 0 %).
+      buckets: [{ start: at(0), volume: 14, occupancyPct: 1.667, meanSpeedKmh: 48, p85SpeedKmh: 57 }],
     });
   });
 
@@ -472,9 +473,10 @@ describe('queries', () => {
     const grouped = await app.inject(
       `${API_ROUTES.aggregates}?from=${at(0)}&to=${at(60)}&bucket=1h&groupBy=class&cameraId=${cam.id}`,
     );
+    // One stored minute of 12.5 % per class in an hour that has ended by the app's clock: 12.5 / 60 = 0.208.
     expect(grouped.json().buckets).toEqual([
-      { start: at(0), class: 'bus', volume: 2, occupancyPct: 12.5, meanSpeedKmh: null, p85SpeedKmh: null },
-      { start: at(0), class: 'car', volume: 8, occupancyPct: 12.5, meanSpeedKmh: 48, p85SpeedKmh: 57 },
+      { start: at(0), class: 'bus', volume: 2, occupancyPct: 0.208, meanSpeedKmh: null, p85SpeedKmh: null },
+      { start: at(0), class: 'car', volume: 8, occupancyPct: 0.208, meanSpeedKmh: 48, p85SpeedKmh: 57 },
     ]);
     const latest = await app.inject(API_ROUTES.latestCounts);
     expect(latest.json()).toEqual({

@@ -6,7 +6,12 @@ import { isConnectionError } from '../src/db/db.js';
 import { LATEST_MIGRATION, MIGRATIONS, planMigrations } from '../src/db/migrations.js';
 import { ApiError, DatabaseUnavailableError, describeCause } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
-import { countBuckets, parseGroupBy, planAggregateQuery } from '../src/store/aggregate-query.js';
+import {
+  countBuckets,
+  parseGroupBy,
+  planAggregateQuery,
+  planCountableMinutes,
+} from '../src/store/aggregate-query.js';
 import { shutDown } from '../src/shutdown.js';
 import { formatSse } from '../src/routes/stream-routes.js';
 import { isJpeg } from '../src/routes/detect-routes.js';
@@ -36,18 +41,69 @@ describe('aggregate query planning', () => {
       groupBy: ['lane'],
       cameraId: '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
       class: 'bus',
+      now: new Date('2025-01-03T00:00:00Z'),
     });
     expect(params).toEqual([
       '3600 seconds',
       '2025-01-01T00:00:00Z',
       '2025-01-02T00:00:00Z',
+      '2025-01-01T00:00:00.000Z',
+      '2025-01-02T00:00:00.000Z',
       '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
       'bus',
     ]);
-    expect(sql).toContain('camera_id = $4::uuid');
-    expect(sql).toContain('class = $5::text');
+    expect(sql).toContain('camera_id = $6::uuid');
+    expect(sql).toContain('class = $7::text');
     expect(sql).toMatch(/GROUP BY 1, lane/);
     expect(sql).not.toContain('bus');
+  });
+
+  it.each([
+    [
+      'whole minutes, all in the past',
+      '2025-01-01T00:00:00Z',
+      '2025-01-01T01:00:00Z',
+      '2025-01-02T00:00:00Z',
+      '00:00',
+      '01:00',
+    ],
+    [
+      'from inside a minute leaves that minute out',
+      '2025-01-01T00:10:30Z',
+      '2025-01-01T01:00:00Z',
+      '2025-01-02T00:00:00Z',
+      '00:11',
+      '01:00',
+    ],
+    [
+      'to inside a minute takes that minute in',
+      '2025-01-01T00:00:00Z',
+      '2025-01-01T00:20:30Z',
+      '2025-01-02T00:00:00Z',
+      '00:00',
+      '00:21',
+    ],
+    [
+      'now cuts at the last minute that has ended',
+      '2025-01-01T00:00:00Z',
+      '2025-01-01T01:00:00Z',
+      '2025-01-01T00:20:30Z',
+      '00:00',
+      '00:20',
+    ],
+    [
+      'now on a minute edge: that minute has not ended',
+      '2025-01-01T00:00:00Z',
+      '2025-01-01T01:00:00Z',
+      '2025-01-01T00:20:00Z',
+      '00:00',
+      '00:20',
+    ],
+  ] as const)('countable minutes: %s', (_name, from, to, now, first, end) => {
+    expect(planCountableMinutes(from, to, new Date(now))).toEqual({
+      first: `2025-01-01T${first}:00.000Z`,
+      end: `2025-01-01T${end}:00.000Z`,
+    });
   });
 
   it('refuses more than 10 000 buckets, naming the bucket parameter', () => {
@@ -57,6 +113,7 @@ describe('aggregate query planning', () => {
         to: '2021-01-01T00:00:00Z',
         bucket: '1m',
         groupBy: [],
+        now: new Date('2021-01-01T00:00:00Z'),
       }),
     ).toThrow(/^querystring\/bucket: 527040 buckets of 1m/);
   });

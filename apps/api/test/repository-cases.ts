@@ -9,6 +9,7 @@ import { LATEST_MIGRATION } from '../src/db/migrations.js';
 import { createApiKey, verifyApiKey } from '../src/auth/api-keys.js';
 import type { Store } from '../src/store/create-store.js';
 import type { Repository } from '../src/store/repository.js';
+import type { AggregateFilter } from '../src/store/aggregate-query.js';
 import { aggregate, at, crossing, newCamera, resetStore } from './fixtures.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -22,7 +23,14 @@ interface RepositoryCase {
   run(ctx: Ctx): Promise<void>;
 }
 
-/** Seeds the bucketing scenario; returns the two camera ids. */
+/**
+ * Seeds the bucketing scenario; returns the two camera ids. Series (camera × lane × class) and their
+ * stored minutes (at(m) = 08:00 + m minutes), occupancy in %:
+ *   a/nb-1/car   at(0) 10, at(1) 20, at(14) 0, at(15) 30, at(60) 10
+ *   a/sb-1/truck at(2) 40
+ *   b/nb-1/car   at(5) 50
+ * Every query below is asked at NOW (12:00), after all of these minutes have ended.
+ */
 async function seedBuckets(repo: Repository): Promise<{ a: string; b: string }> {
   const a = randomUUID();
   const b = randomUUID();
@@ -193,13 +201,21 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     },
   },
   {
-    name: '15-minute buckets: volume summed, occupancy averaged, speeds volume-weighted, [from, to) range',
+    name: '15-minute buckets: volume summed, occupancy over minutes × series, speeds volume-weighted, [from, to) range',
     async run({ repo }) {
       await seedBuckets(repo);
-      const buckets = await repo.queryAggregates({ from: at(0), to: at(60), bucket: '15m', groupBy: [] });
+      const buckets = await repo.queryAggregates({
+        from: at(0),
+        to: at(60),
+        bucket: '15m',
+        groupBy: [],
+        now: NOW,
+      });
+      // Bucket at(0): occupancy (10 + 20 + 0 + 40 + 50) = 120 over 15 minutes × 3 series = 2.667
+      // (the old mean of the stored rows said 120 / 5 = 24). Bucket at(15): 30 / 15 minutes / 1 series = 2.
       expect(buckets).toEqual([
-        { start: at(0), volume: 70, occupancyPct: 24, meanSpeedKmh: 50, p85SpeedKmh: 59.286 },
-        { start: at(15), volume: 5, occupancyPct: 30, meanSpeedKmh: 80, p85SpeedKmh: 90 },
+        { start: at(0), volume: 70, occupancyPct: 2.667, meanSpeedKmh: 50, p85SpeedKmh: 59.286 },
+        { start: at(15), volume: 5, occupancyPct: 2, meanSpeedKmh: 80, p85SpeedKmh: 90 },
       ]);
     },
   },
@@ -212,7 +228,10 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
         to: at(15),
         bucket: '15m',
         groupBy: ['camera', 'lane'],
+        now: NOW,
       });
+      // Over 15 minutes, one series per group: a/nb-1 (10 + 20 + 0) / 15 = 2, a/sb-1 40 / 15 = 2.667,
+      // b/nb-1 50 / 15 = 3.333.
       expect(grouped).toHaveLength(3);
       expect(grouped).toEqual(
         expect.arrayContaining([
@@ -221,7 +240,7 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
             cameraId: a,
             lane: 'nb-1',
             volume: 40,
-            occupancyPct: 10,
+            occupancyPct: 2,
             meanSpeedKmh: 55,
             p85SpeedKmh: 65,
           },
@@ -230,7 +249,7 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
             cameraId: a,
             lane: 'sb-1',
             volume: 10,
-            occupancyPct: 40,
+            occupancyPct: 2.667,
             meanSpeedKmh: 30,
             p85SpeedKmh: 35,
           },
@@ -239,7 +258,7 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
             cameraId: b,
             lane: 'nb-1',
             volume: 20,
-            occupancyPct: 50,
+            occupancyPct: 3.333,
             meanSpeedKmh: 50,
             p85SpeedKmh: 60,
           },
@@ -251,7 +270,9 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
         bucket: '1m',
         groupBy: ['class'],
         class: 'truck',
+        now: NOW,
       });
+      // A 1-minute bucket with its minute stored: 40 / 1 minute / 1 series = 40.
       expect(trucks).toEqual([
         { start: at(2), class: 'truck', volume: 10, occupancyPct: 40, meanSpeedKmh: 30, p85SpeedKmh: 35 },
       ]);
@@ -261,6 +282,7 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
         bucket: '1h',
         groupBy: [],
         cameraId: b,
+        now: NOW,
       });
       expect(camB.map((x) => x.volume)).toEqual([20]);
       const lane = await repo.queryAggregates({
@@ -269,6 +291,7 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
         bucket: '1h',
         groupBy: [],
         lane: 'sb-1',
+        now: NOW,
       });
       expect(lane.map((x) => x.volume)).toEqual([10]);
     },
@@ -277,25 +300,178 @@ export const REPOSITORY_CASES: RepositoryCase[] = [
     name: 'hour and day buckets align to UTC; a bucket with only zero-volume intervals has null speeds',
     async run({ repo }) {
       await seedBuckets(repo);
-      const hourly = await repo.queryAggregates({ from: at(-30), to: at(120), bucket: '1h', groupBy: [] });
-      expect(hourly.map((x) => [x.start, x.volume])).toEqual([
-        [at(0), 75],
-        [at(60), 100],
+      const hourly = await repo.queryAggregates({
+        from: at(-30),
+        to: at(120),
+        bucket: '1h',
+        groupBy: [],
+        now: NOW,
+      });
+      // 08:00: (120 + 30) / 60 minutes / 3 series = 0.833; 09:00: 10 / 60 / 1 = 0.167.
+      expect(hourly.map((x) => [x.start, x.volume, x.occupancyPct])).toEqual([
+        [at(0), 75, 0.833],
+        [at(60), 100, 0.167],
       ]);
       const daily = await repo.queryAggregates({
         from: '2025-03-01T00:00:00.000Z',
         to: '2025-03-02T00:00:00.000Z',
         bucket: '1d',
         groupBy: [],
+        now: NOW,
       });
-      expect(daily).toEqual([expect.objectContaining({ start: '2025-03-01T00:00:00.000Z', volume: 175 })]);
-      const idle = await repo.queryAggregates({ from: at(14), to: at(15), bucket: '1m', groupBy: [] });
+      // The day bucket is asked at 12:00: only the 720 minutes that have ended count, not 1440.
+      // (120 + 30 + 10) = 160 / 720 / 3 series = 0.074.
+      expect(daily).toEqual([
+        expect.objectContaining({ start: '2025-03-01T00:00:00.000Z', volume: 175, occupancyPct: 0.074 }),
+      ]);
+      const idle = await repo.queryAggregates({
+        from: at(14),
+        to: at(15),
+        bucket: '1m',
+        groupBy: [],
+        now: NOW,
+      });
       expect(idle).toEqual([
         { start: at(14), volume: 0, occupancyPct: 0, meanSpeedKmh: null, p85SpeedKmh: null },
       ]);
-      expect(await repo.queryAggregates({ from: at(200), to: at(300), bucket: '15m', groupBy: [] })).toEqual(
-        [],
+      expect(
+        await repo.queryAggregates({ from: at(200), to: at(300), bucket: '15m', groupBy: [], now: NOW }),
+      ).toEqual([]);
+    },
+  },
+  {
+    name: 'occupancy: a sparse lane counts its empty minutes as 0 % (one stored minute of 60 % in 15 → 4 %)',
+    async run({ repo }) {
+      const cam = randomUUID();
+      await repo.createCamera(cam, newCamera(), NOW);
+      await repo.upsertAggregates([aggregate(cam, { intervalStart: at(3), occupancyPct: 60 })], NOW);
+      // 60 / 15 minutes / 1 series = 4 (the mean of the stored rows said 60).
+      expect(
+        await repo.queryAggregates({ from: at(0), to: at(15), bucket: '15m', groupBy: [], now: NOW }),
+      ).toEqual([expect.objectContaining({ start: at(0), occupancyPct: 4 })]);
+      // The same minute in an hour bucket: 60 / 60 = 1; in its own minute bucket: 60 / 1 = 60.
+      expect(
+        await repo.queryAggregates({ from: at(0), to: at(60), bucket: '1h', groupBy: [], now: NOW }),
+      ).toEqual([expect.objectContaining({ occupancyPct: 1 })]);
+      expect(
+        await repo.queryAggregates({ from: at(0), to: at(15), bucket: '1m', groupBy: [], now: NOW }),
+      ).toEqual([expect.objectContaining({ start: at(3), occupancyPct: 60 })]);
+    },
+  },
+  {
+    name: 'occupancy: a group over two lanes (and two classes) is the mean over its series',
+    async run({ repo }) {
+      const cam = randomUUID();
+      await repo.createCamera(cam, newCamera(), NOW);
+      await repo.upsertAggregates(
+        [
+          // nb-1/car: busy all 15 minutes at 20 %.
+          ...Array.from({ length: 15 }, (_, m) =>
+            aggregate(cam, { intervalStart: at(m), lane: 'nb-1', occupancyPct: 20 }),
+          ),
+          // sb-1/car: 3 minutes at 40 %; sb-1/bus: 1 minute at 30 %.
+          ...[0, 1, 2].map((m) => aggregate(cam, { intervalStart: at(m), lane: 'sb-1', occupancyPct: 40 })),
+          aggregate(cam, { intervalStart: at(7), lane: 'sb-1', class: 'bus', occupancyPct: 30 }),
+        ],
+        NOW,
       );
+      const ask = (groupBy: AggregateFilter['groupBy']) =>
+        repo.queryAggregates({ from: at(0), to: at(15), bucket: '15m', groupBy, now: NOW });
+      // All together: (15 × 20 + 3 × 40 + 30) = 450 / 15 minutes / 3 series = 10.
+      expect((await ask([])).map((b) => b.occupancyPct)).toEqual([10]);
+      // By lane: nb-1 300 / 15 / 1 = 20; sb-1 (120 + 30) / 15 / 2 series = 5.
+      expect((await ask(['lane'])).map((b) => [b.lane, b.occupancyPct])).toEqual([
+        ['nb-1', 20],
+        ['sb-1', 5],
+      ]);
+      // By class: bus 30 / 15 / 1 = 2; car (300 + 120) / 15 / 2 series = 14.
+      expect((await ask(['class'])).map((b) => [b.class, b.occupancyPct])).toEqual([
+        ['bus', 2],
+        ['car', 14],
+      ]);
+      // By lane and class, each group is one series: nb-1/car 20, sb-1/bus 2, sb-1/car 120 / 15 = 8.
+      expect((await ask(['lane', 'class'])).map((b) => [b.lane, b.class, b.occupancyPct])).toEqual([
+        ['nb-1', 'car', 20],
+        ['sb-1', 'bus', 2],
+        ['sb-1', 'car', 8],
+      ]);
+    },
+  },
+  {
+    name: 'occupancy: edge buckets cut by from or to count only their minutes inside [from, to)',
+    async run({ repo }) {
+      const cam = randomUUID();
+      await repo.createCamera(cam, newCamera(), NOW);
+      await repo.upsertAggregates(
+        [
+          aggregate(cam, { intervalStart: at(5), occupancyPct: 90 }), // before `from`: left out
+          aggregate(cam, { intervalStart: at(12), occupancyPct: 60 }),
+          aggregate(cam, { intervalStart: at(16), occupancyPct: 30 }),
+          aggregate(cam, { intervalStart: at(25), occupancyPct: 80 }), // at or after `to`: left out
+        ],
+        NOW,
+      );
+      // from at(10): bucket at(0) counts minutes 10–14 → 60 / 5 = 12. to at(20): bucket at(15) counts
+      // minutes 15–19 → 30 / 5 = 6.
+      const cut = await repo.queryAggregates({
+        from: at(10),
+        to: at(20),
+        bucket: '15m',
+        groupBy: [],
+        now: NOW,
+      });
+      expect(cut.map((b) => [b.start, b.occupancyPct])).toEqual([
+        [at(0), 12],
+        [at(15), 6],
+      ]);
+      // Bounds inside a minute: from 08:10:30 leaves minute 10 out (its start is before from), so
+      // minutes 11–14 count → 60 / 4 = 15; to 08:20:30 takes minute 20 in (it starts before to), so
+      // minutes 15–20 count → 30 / 6 = 5.
+      const halves = await repo.queryAggregates({
+        from: '2025-03-01T08:10:30.000Z',
+        to: '2025-03-01T08:20:30.000Z',
+        bucket: '15m',
+        groupBy: [],
+        now: NOW,
+      });
+      expect(halves.map((b) => [b.start, b.occupancyPct])).toEqual([
+        [at(0), 15],
+        [at(15), 5],
+      ]);
+    },
+  },
+  {
+    name: 'occupancy: the current bucket counts only the minutes that have ended by now; a stored minute always counts',
+    async run({ repo }) {
+      const cam = randomUUID();
+      await repo.createCamera(cam, newCamera(), NOW);
+      await repo.upsertAggregates(
+        [
+          aggregate(cam, { intervalStart: at(3), occupancyPct: 45 }),
+          aggregate(cam, { intervalStart: at(16), occupancyPct: 50 }),
+        ],
+        NOW,
+      );
+      // Asked at 08:20:30: minutes 15–19 have ended, minute 20 is still running → 50 / 5 = 10. The
+      // finished bucket at(0) keeps its 15 minutes → 45 / 15 = 3. Minutes after now never count.
+      const now = new Date('2025-03-01T08:20:30.000Z');
+      const ask = () =>
+        repo.queryAggregates({ from: at(0), to: at(30), bucket: '15m', groupBy: ['lane'], now });
+      expect((await ask()).map((b) => [b.start, b.occupancyPct])).toEqual([
+        [at(0), 3],
+        [at(15), 10],
+      ]);
+      // A worker whose clock runs ahead stores minute 21 before our now has passed it; that minute
+      // counts (minutes 15–21), for every group of the bucket: nb-1 50 / 7 = 7.143, sb-1 35 / 7 = 5.
+      await repo.upsertAggregates(
+        [aggregate(cam, { intervalStart: at(21), lane: 'sb-1', occupancyPct: 35 })],
+        NOW,
+      );
+      expect((await ask()).map((b) => [b.start, b.lane, b.occupancyPct])).toEqual([
+        [at(0), 'nb-1', 3],
+        [at(15), 'nb-1', 7.143],
+        [at(15), 'sb-1', 5],
+      ]);
     },
   },
   {

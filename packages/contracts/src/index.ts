@@ -247,7 +247,14 @@ export const AggregateBucket = z.object({
   lane: z.string().optional(),
   class: VehicleClass.optional(),
   volume: z.number().int(),
-  /** Mean of the intervals' occupancy over the bucket. */
+  /**
+   * Mean occupancy over the bucket's countable minutes and its series: Σ stored occupancyPct / countable
+   * minutes / series. A minute without a stored interval counts as 0 % (the worker stores only minutes
+   * with data). Countable minutes: the bucket's minutes that start within [from, to) and have ended by
+   * the time of the query, so an edge bucket uses only its minutes inside the range and the current
+   * bucket only its elapsed minutes (a stored minute always counts). Series: the camera × lane × class
+   * present in the group's bucket, so a group over several lanes or classes gets the mean over them.
+   */
   occupancyPct: z.number(),
   /** Volume-weighted mean speed. */
   meanSpeedKmh: z.number().nullable(),

@@ -50,9 +50,13 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
         tags,
         summary: 'Interval aggregates bucketed by 1m, 15m, 1h or 1d over [from, to)',
         description:
-          'Buckets are aligned to UTC (epoch). volume is summed; occupancyPct is the mean of the intervals; ' +
-          'meanSpeedKmh and p85SpeedKmh are volume-weighted means of the intervals’ values (p85 is therefore ' +
-          'an approximation of the true 85th percentile).',
+          'Buckets are aligned to UTC (epoch). volume is summed. occupancyPct is the mean occupancy over the ' +
+          'bucket’s countable minutes and its series: Σ stored occupancy / countable minutes / series, where a ' +
+          'minute without a stored interval counts as 0 %; countable minutes are the bucket’s minutes that start ' +
+          'within [from, to) and have ended by the time of the query (an edge bucket uses only its minutes inside ' +
+          'the range, the current bucket only its elapsed minutes), and series are the camera × lane × class ' +
+          'present in the group’s bucket. meanSpeedKmh and p85SpeedKmh are volume-weighted means of the ' +
+          'intervals’ values (p85 is therefore an approximation of the true 85th percentile).',
         querystring: AggregateQuery,
         response: { 200: AggregateSeries, ...errors },
       },
@@ -69,6 +73,7 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
           to: q.to,
           bucket: q.bucket,
           groupBy: parseGroupBy(q.groupBy),
+          now: ctx.clock(),
         });
         return { bucket: q.bucket, from: q.from, to: q.to, buckets };
       });

@@ -1,10 +1,23 @@
 /**
- * Pure planning of the aggregate query: filters, bucket and grouping in, SQL and parameters out.
- * Bucketing happens in SQL (date_bin), so only the buckets cross the wire from the database.
+ * Pure planning of the aggregate query: filters, bucket, grouping and the time of the query in, SQL and
+ * parameters out. Bucketing happens in SQL (date_bin), so only the buckets cross the wire from the
+ * database.
  *
  * Per bucket (and group):
  *   volume        = Σ volume
- *   occupancyPct  = mean of the intervals' occupancy
+ *   occupancyPct  = Σ occupancy over the stored minutes / countable minutes / series.
+ *                   The worker stores a row only for minutes in which a lane × class saw something, so
+ *                   a mean over the stored rows would make a sparse lane read as busy as its one busy
+ *                   minute; every countable minute without a row counts as 0 % instead.
+ *                   Countable minutes: the bucket's minutes whose start lies in [from, to) and that have
+ *                   ended by `now` (the worker reports a minute only once it is over), so an edge bucket
+ *                   cut by `from` or `to` uses only its minutes inside the range and the current bucket
+ *                   only its elapsed minutes. A stored minute always counts (a worker clock ahead of
+ *                   ours must not push occupancy past 100 %), and all groups of one bucket share the
+ *                   count. Series: the distinct camera × lane × class present in the group's bucket,
+ *                   so a group spanning several lanes or classes reports the mean over its series; a
+ *                   series with no row at all in the bucket cannot be told from one that does not
+ *                   exist and is not counted.
  *   meanSpeedKmh  = Σ(meanSpeed × volume) / Σ volume, over intervals that have a speed
  *   p85SpeedKmh   = Σ(p85 × volume) / Σ volume, over intervals that have a p85. A true 85th percentile
  *                   needs the individual speeds; the volume-weighted mean of the intervals' p85 is the
@@ -29,6 +42,8 @@ export interface AggregateFilter {
   to: string;
   bucket: Bucket;
   groupBy: readonly GroupDimension[];
+  /** When the query is asked: minutes that have not ended by then are not counted for occupancy. */
+  now: Date;
 }
 
 /** `"class,lane,class"` → `['lane', 'class']`: deduplicated, in a fixed order. */
@@ -45,6 +60,20 @@ export function countBuckets(from: string, to: string, bucket: Bucket): number {
   return Math.max(0, end - start);
 }
 
+const MINUTE_MS = 60_000;
+
+/**
+ * The minutes that may count towards a bucket's occupancy, as [first, end) of minute starts: a stored
+ * interval is in the range when its (whole-minute) start lies in [from, to), i.e. in
+ * [⌈from⌉, ⌈to⌉) in whole minutes; a minute has ended by `now` when its start is before ⌊now⌋.
+ */
+export function planCountableMinutes(from: string, to: string, now: Date): { first: string; end: string } {
+  const ceil = (ms: number) => Math.ceil(ms / MINUTE_MS) * MINUTE_MS;
+  const first = ceil(new Date(from).getTime());
+  const end = Math.min(ceil(new Date(to).getTime()), Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS);
+  return { first: new Date(first).toISOString(), end: new Date(end).toISOString() };
+}
+
 export function planAggregateQuery(f: AggregateFilter): { sql: string; params: unknown[] } {
   const buckets = countBuckets(f.from, f.to, f.bucket);
   if (buckets > MAX_BUCKETS) {
@@ -52,7 +81,8 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
       `querystring/bucket: ${buckets} buckets of ${f.bucket} between from and to exceed ${MAX_BUCKETS}; use a larger bucket or a shorter range`,
     );
   }
-  const params: unknown[] = [`${BUCKET_SECONDS[f.bucket]} seconds`, f.from, f.to];
+  const minutes = planCountableMinutes(f.from, f.to, f.now);
+  const params: unknown[] = [`${BUCKET_SECONDS[f.bucket]} seconds`, f.from, f.to, minutes.first, minutes.end];
   const where = ['interval_start >= $2::timestamptz', 'interval_start < $3::timestamptz'];
   const add = (column: string, value: unknown, cast: string) => {
     params.push(value);
@@ -68,15 +98,29 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
   ];
   const weighted = (col: string) =>
     `(sum(${col} * volume) FILTER (WHERE ${col} IS NOT NULL) / NULLIF(sum(volume) FILTER (WHERE ${col} IS NOT NULL), 0))::float8`;
-  const sql = `SELECT ${select.join(', ')},
+  // Countable minutes run from the later of the bucket's start and the range's first minute to the
+  // earlier of the bucket's end and the range's countable end, but at least to the bucket's last
+  // stored minute (any group's), so the divisor is never zero and never leaves a stored minute out.
+  const countable = `(extract(epoch FROM
+      greatest(least(bucket_start + $1::interval, $5::timestamptz), max(last_minute) OVER (PARTITION BY bucket_start) + interval '1 minute')
+      - greatest(bucket_start, $4::timestamptz)) / 60)::float8`;
+  const sql = `WITH grouped AS (
+  SELECT ${select.join(', ')},
     sum(volume)::float8 AS volume,
-    avg(occupancy_pct)::float8 AS occupancy_pct,
+    sum(occupancy_pct)::float8 AS occupancy_sum,
+    count(DISTINCT (camera_id, lane, class))::float8 AS series,
+    max(interval_start) AS last_minute,
     ${weighted('mean_speed_kmh')} AS mean_speed_kmh,
     ${weighted('p85_speed_kmh')} AS p85_speed_kmh
   FROM interval_aggregates
   WHERE ${where.join(' AND ')}
   GROUP BY ${['1', ...dims].join(', ')}
-  ORDER BY ${['1', ...dims].join(', ')}`;
+)
+SELECT ${['bucket_start', ...dims].join(', ')}, volume,
+  occupancy_sum / series / ${countable} AS occupancy_pct,
+  mean_speed_kmh, p85_speed_kmh
+FROM grouped
+ORDER BY ${['1', ...dims].join(', ')}`;
   return { sql, params };
 }
 
