@@ -195,18 +195,46 @@ describe('ranges', () => {
   });
 
   it('summarises volume-weighted speeds and ignores empty buckets for speed', () => {
-    const s = summarizeSeries([
-      { ...bucket(T0, 'a', 'car', 3), meanSpeedKmh: 40, p85SpeedKmh: 50, occupancyPct: 2 },
-      { ...bucket(T0, 'a', 'car', 1), meanSpeedKmh: 80, p85SpeedKmh: 90, occupancyPct: 4 },
-      { ...bucket(T0, 'a', 'car', 0), meanSpeedKmh: null, p85SpeedKmh: null, occupancyPct: 0 },
-    ]);
+    const w = { starts: [T0, T0 + MIN, T0 + 2 * MIN], bucketMs: MIN };
+    const s = summarizeSeries(
+      [
+        { ...bucket(T0, 'a', 'car', 3), meanSpeedKmh: 40, p85SpeedKmh: 50, occupancyPct: 2 },
+        { ...bucket(T0 + MIN, 'a', 'car', 1), meanSpeedKmh: 80, p85SpeedKmh: 90, occupancyPct: 4 },
+        {
+          ...bucket(T0 + 2 * MIN, 'a', 'car', 0),
+          meanSpeedKmh: null,
+          p85SpeedKmh: null,
+          occupancyPct: 0,
+        },
+      ],
+      w,
+      T0 + 3 * MIN,
+    );
+    // Occupancy: (2 + 4 + 0) over 3 one-minute buckets = 2.
     expect(s).toEqual({ volume: 4, meanSpeedKmh: 50, p85SpeedKmh: 60, occupancyPct: 2 });
-    expect(summarizeSeries([])).toEqual({
+    expect(summarizeSeries([], w, T0 + 3 * MIN)).toEqual({
       volume: 0,
       meanSpeedKmh: null,
       p85SpeedKmh: null,
       occupancyPct: null,
     });
+  });
+
+  it('weighs occupancy by the minutes of each bucket that have ended; a bucket not returned counts as 0 %', () => {
+    const Q = 15 * MIN;
+    const w = { starts: [T0, T0 + Q, T0 + 2 * Q, T0 + 3 * Q], bucketMs: Q };
+    // Asked 5.5 minutes into the fourth bucket: 15 + 15 + 15 + 5 = 50 countable minutes. Only the first
+    // bucket (8 %) and the current one (6 % over its 5 elapsed minutes) were returned:
+    // (8 × 15 + 6 × 5) / 50 = 3, where a mean of the returned buckets would say 7.
+    const s = summarizeSeries(
+      [
+        { ...bucket(T0, 'a', 'car', 5), occupancyPct: 8 },
+        { ...bucket(T0 + 3 * Q, 'a', 'car', 1), occupancyPct: 6 },
+      ],
+      w,
+      T0 + 3 * Q + 5.5 * MIN,
+    );
+    expect(s.occupancyPct).toBe(3);
   });
 });
 

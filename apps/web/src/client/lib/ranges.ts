@@ -95,14 +95,26 @@ export type RangeSummary = {
   occupancyPct: number | null;
 };
 
-/** Totals over a range: volume summed, speeds volume-weighted, occupancy averaged over reported buckets. */
-export function summarizeSeries(buckets: AggregateBucket[]): RangeSummary {
+/**
+ * Totals over a range: volume summed, speeds volume-weighted, occupancy time-weighted over the whole
+ * window. The API's bucket occupancy already counts a bucket's empty minutes as 0 %; here each bucket
+ * weighs by the minutes of it that have ended by `nowMs` (the current bucket only by its elapsed
+ * minutes), and a bucket the API did not return (no stored minute) counts as 0 % over its minutes —
+ * averaging only the returned buckets would make a quiet range read as busy as its one busy bucket.
+ */
+export function summarizeSeries(
+  buckets: AggregateBucket[],
+  w: Pick<RangeWindow, 'starts' | 'bucketMs'>,
+  nowMs: number,
+): RangeSummary {
   let volume = 0;
   let speedW = 0;
   let speedSum = 0;
   let p85W = 0;
   let p85Sum = 0;
   let occSum = 0;
+  const endedMs = Math.floor(nowMs / 60_000) * 60_000;
+  const minutesOf = (startMs: number) => Math.min(w.bucketMs, Math.max(0, endedMs - startMs)) / 60_000;
   for (const b of buckets) {
     volume += b.volume;
     if (b.meanSpeedKmh !== null && b.volume > 0) {
@@ -113,12 +125,13 @@ export function summarizeSeries(buckets: AggregateBucket[]): RangeSummary {
       p85Sum += b.p85SpeedKmh * b.volume;
       p85W += b.volume;
     }
-    occSum += b.occupancyPct;
+    occSum += b.occupancyPct * minutesOf(Date.parse(b.start));
   }
+  const minutes = w.starts.reduce((sum, start) => sum + minutesOf(start), 0);
   return {
     volume,
     meanSpeedKmh: speedW > 0 ? speedSum / speedW : null,
     p85SpeedKmh: p85W > 0 ? p85Sum / p85W : null,
-    occupancyPct: buckets.length > 0 ? occSum / buckets.length : null,
+    occupancyPct: buckets.length > 0 && minutes > 0 ? occSum / minutes : null,
   };
 }

@@ -215,13 +215,14 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
   const spec = RANGES[range];
   const series = useAsync(
     async (signal) => {
-      const w = planRangeWindow(range, Date.now());
+      const nowMs = Date.now();
+      const w = planRangeWindow(range, nowMs);
       const base = { cameraId: camera.id, from: w.from, to: w.to, bucket: w.bucket };
       const [byClass, overall] = await Promise.all([
         api.getAggregates({ ...base, groupBy: 'class' }, { signal }),
         api.getAggregates(base, { signal }),
       ]);
-      return { w, byClass, overall };
+      return { w, nowMs, byClass, overall };
     },
     [camera.id, range],
   );
@@ -244,7 +245,7 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
   useInterval(series.reload, SERIES_REFRESH_MS);
 
   const d = series.data;
-  const summary = d ? summarizeSeries(d.overall.buckets) : null;
+  const summary = d ? summarizeSeries(d.overall.buckets, d.w, d.nowMs) : null;
   const stacked = d ? pivotVolume(d.byClass.buckets, d.w.starts, (b) => b.class) : null;
   const classKeys = stacked
     ? [...stacked.keys].sort(
@@ -278,7 +279,7 @@ function RangeSection({ camera, range }: { camera: Camera; range: RangeId }) {
         <Stat
           label="Occupancy"
           value={summary ? formatPct(summary.occupancyPct) : '—'}
-          hint="mean of intervals"
+          hint="mean over all minutes"
           data-testid="stat-occupancy"
         />
       </dl>
