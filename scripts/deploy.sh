@@ -3,10 +3,10 @@
 #
 #   ./scripts/deploy.sh -e <env> [-v <version>] [-s rolling|blue-green|canary] [--rollback] [--dry-run]
 #
-# For development (local images, no registry) it first makes sure what the deployment needs exists on
-# this machine: the two base images, the router image and the product image, building what is missing.
-# Then it deploys and prints the URLs. Arguments are validated here and passed as an argument array:
-# nothing is ever evaluated by a shell.
+# For an environment of local images (development: the whole stack — API, dashboard, vision worker,
+# PostgreSQL, Redis) it first builds the production image from the working tree (unless -v names a
+# version) and what else is missing (base, router and accessory images), then deploys and prints the
+# URLs. Arguments are validated here and passed as an argument array: nothing is ever evaluated by a shell.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +25,8 @@ Usage: scripts/deploy.sh -e <env> [-v <version>] [-s <strategy>] [--rollback] [-
   -h, --help       this help
 
 Examples:
-  ./scripts/deploy.sh -e development                  build if needed, deploy, print the URLs
+  ./scripts/deploy.sh -e development                  build, deploy the whole stack, print the URLs
+  npx itsctl teardown -e development --yes            stop it (data volumes stay)
   ./scripts/deploy.sh -e production -v 1.4.2 --dry-run
   ./scripts/deploy.sh -e production --rollback
 
@@ -65,27 +66,44 @@ args=(deploy -e "$env_name")
 [ "$dry_run" = 1 ] && args+=(--dry-run)
 
 has_image() { "$docker_bin" image inspect "$1" >/dev/null 2>&1; }
+step() { echo "▸ $1" >&2; }
 
-# Development runs on this machine from local images: make what is missing (skipped for dry runs).
-if [ "$env_name" = development ] && [ "$dry_run" = 0 ] && [ "$rollback" = 0 ] && [ -z "${ITS_DEPLOY_ENVIRONMENTS:-}" ]; then
+# Environments built from local images (image.source: local, e.g. development) run on this machine:
+# without -v the production image is built first from the working tree (itsctl build: BuildKit with its
+# layer cache, so an unchanged tree takes seconds), so a deploy always ships what is checked out. The
+# router and the accessories' images (PostgreSQL, Redis) are built when missing. Dry runs and
+# rollbacks build nothing. ITS_DEPLOY_ENVIRONMENTS (tests, other repositories) skips all of this.
+env_file="$root/deploy/environments/$env_name.yml"
+is_local=0
+if [ -z "${ITS_DEPLOY_ENVIRONMENTS:-}" ] && [ -f "$env_file" ] && grep -Eq '^[[:space:]]+source:[[:space:]]*local' "$env_file"; then
+  is_local=1
+fi
+if [ "$is_local" = 1 ] && [ "$dry_run" = 0 ] && [ "$rollback" = 0 ]; then
   cd "$root"
   if ! has_image debian:bookworm-slim || ! has_image node:20-bookworm-slim; then
-    echo "▸ creating the base images (scripts/bootstrap-base-images.sh)" >&2
+    step "creating the base images (scripts/bootstrap-base-images.sh)"
     scripts/bootstrap-base-images.sh
   fi
   if ! has_image its-haproxy:latest; then
-    echo "▸ building the router image its-haproxy:latest (docker/haproxy)" >&2
+    step "building the router image its-haproxy:latest (docker/haproxy)"
     DOCKER_BUILDKIT=1 "$docker_bin" build -q -t its-haproxy:latest docker/haproxy >/dev/null
   fi
-  tag="${version:-production}"
-  if ! has_image "its-camera-ai:$tag"; then
-    if [ "$tag" = production ]; then
-      echo "▸ building the product image its-camera-ai:production (itsctl build --target production)" >&2
-      npx --no-install itsctl build --target production >&2
-    else
-      echo "deploy.sh: its-camera-ai:$tag is not on this machine; build or tag it first" >&2
-      exit 2
+  for service in postgres redis; do
+    if grep -q "image: its-camera-ai/$service:latest" "$env_file" && ! has_image "its-camera-ai/$service:latest"; then
+      step "building the accessory image its-camera-ai/$service:latest (docker/$service)"
+      DOCKER_BUILDKIT=1 "$docker_bin" build -q -t "its-camera-ai/$service:latest" "docker/$service" >/dev/null
     fi
+  done
+  if [ -z "$version" ]; then
+    step "building the product image its-camera-ai:production from the working tree (itsctl build --target production)"
+    started=$(date +%s)
+    npx --no-install itsctl build --target production \
+      --version "$(node -p 'require("./package.json").version')" \
+      --revision "$(git rev-parse HEAD 2>/dev/null || echo unknown)" >&2
+    step "built in $(($(date +%s) - started)) s; deploying"
+  elif ! has_image "its-camera-ai:$version"; then
+    echo "deploy.sh: its-camera-ai:$version is not on this machine; build or tag it first (versions: npx itsctl deploy -e $env_name -v x)" >&2
+    exit 2
   fi
 fi
 
@@ -94,9 +112,9 @@ set +e
 npx --no-install itsctl "${args[@]}"
 code=$?
 set -e
-if [ "$code" = 0 ] && [ "$dry_run" = 0 ] && [ "$env_name" = development ] && [ -z "${ITS_DEPLOY_ENVIRONMENTS:-}" ]; then
-  echo "ITS Camera AI (development) is up:" >&2
-  echo "  API:     http://127.0.0.1:8080  (health: http://127.0.0.1:8080/health)" >&2
-  echo "  status:  npx itsctl status -e development" >&2
+# itsctl's summary lists every tier's URL; say how to stop it too.
+if [ "$code" = 0 ] && [ "$dry_run" = 0 ] && [ "$is_local" = 1 ]; then
+  echo "  status:   npx itsctl status -e $env_name" >&2
+  echo "  stop:     npx itsctl teardown -e $env_name --yes   (data volumes stay; add --volumes to delete them)" >&2
 fi
 exit "$code"
