@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors.js';
-import { migrationContainerSpec, replicaContainerSpec, routerContainerSpec } from './container-spec.js';
+import {
+  environmentNetwork,
+  migrationContainerSpec,
+  replicaContainerSpec,
+  routerContainerSpec,
+} from './container-spec.js';
 import { publishedPort, resolveEngineTarget, type ContainerInspect } from './docker-engine.js';
 
 describe('container specifications', () => {
@@ -40,6 +45,8 @@ describe('container specifications', () => {
         'its.index': '0',
       },
       ExposedPorts: { '8000/tcp': {} },
+      // Only the interval: the engine keeps the image's Test, Timeout, Retries and StartPeriod.
+      Healthcheck: { Interval: 2_000_000_000 },
       HostConfig: {
         PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
         RestartPolicy: { Name: 'unless-stopped' },
@@ -49,6 +56,45 @@ describe('container specifications', () => {
       NetworkingConfig: { EndpointsConfig: { 'app-staging': { Aliases: ['app-staging-green-d2-0'] } } },
       StopTimeout: 15,
     });
+  });
+
+  it('puts a replica, the router and a migration on a shared network when the environment names one', () => {
+    const replica = replicaContainerSpec({
+      app: 'app',
+      environment: 'dev-web',
+      spec: {
+        name: 'n',
+        server: 's',
+        slot: 'blue',
+        index: 0,
+        version: '1',
+        image: 'i',
+        digest: 'd',
+        deploymentId: 'x',
+      },
+      containerPort: 3000,
+      env: {},
+      command: [],
+      network: 'app-dev',
+    });
+    expect((replica.HostConfig as { NetworkMode: string }).NetworkMode).toBe('app-dev');
+    expect(replica.NetworkingConfig).toEqual({ EndpointsConfig: { 'app-dev': { Aliases: ['n'] } } });
+    const router = routerContainerSpec({
+      app: 'app',
+      environment: 'dev-web',
+      image: 'h',
+      bind: '127.0.0.1',
+      port: 3080,
+      stateDir: '/s',
+      network: 'app-dev',
+    });
+    expect((router.HostConfig as { NetworkMode: string }).NetworkMode).toBe('app-dev');
+    expect(migrationContainerSpec('app', 'dev-web', 'i', ['m'], {}, 'app-dev').HostConfig).toEqual({
+      NetworkMode: 'app-dev',
+      Init: true,
+    });
+    expect(environmentNetwork({ app: 'app', name: 'dev' })).toBe('app-dev');
+    expect(environmentNetwork({ app: 'app', name: 'dev-web', network: 'shared' })).toBe('shared');
   });
 
   it('runs the router with its state directory mounted and its port on the bind address', () => {
@@ -66,6 +112,7 @@ describe('container specifications', () => {
       Binds: ['/s/router:/var/run/its-router'],
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: 'app-dev',
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '3' } },
     });
     expect(spec.Labels['its.role']).toBe('router');
   });

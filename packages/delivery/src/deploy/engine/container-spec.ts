@@ -20,10 +20,19 @@ export const LABEL = {
   index: 'its.index',
 } as const;
 
-export type Role = 'replica' | 'router' | 'migration';
+export type Role = 'replica' | 'router' | 'migration' | 'accessory';
 
 export function networkName(app: string, environment: string): string {
   return `${app}-${environment}`;
+}
+
+/** The environment's network: the file's `network` when tiers of a stack share one, else `<app>-<env>`. */
+export function environmentNetwork(config: {
+  app: string;
+  name: string;
+  network?: string | undefined;
+}): string {
+  return config.network ?? networkName(config.app, config.name);
 }
 
 export function routerName(app: string, environment: string): string {
@@ -41,11 +50,22 @@ export interface ReplicaContainerInput {
   containerPort: number;
   env: Record<string, string>;
   command: string[];
+  /** Default `<app>-<environment>` (environmentNetwork). */
+  network?: string | undefined;
 }
+
+/**
+ * The image's HEALTHCHECK probes every 15 s (the product's interval): a new replica would wait that
+ * long before the engine first says "healthy". Docker 20.10 (API 1.41) has no StartInterval, so the
+ * interval itself is shortened; Test, Timeout, Retries and StartPeriod stay the image's (the engine
+ * merges the unset fields from the image). 2 s, not 1 s: each probe of the product spawns a Node
+ * process, and a 2-core machine runs several replicas.
+ */
+export const REPLICA_HEALTH_INTERVAL_NS = 2_000_000_000;
 
 export function replicaContainerSpec(input: ReplicaContainerInput): Record<string, unknown> {
   const { spec } = input;
-  const network = networkName(input.app, input.environment);
+  const network = input.network ?? networkName(input.app, input.environment);
   return {
     Image: spec.image,
     ...(input.command.length > 0 ? { Cmd: input.command } : {}),
@@ -62,6 +82,7 @@ export function replicaContainerSpec(input: ReplicaContainerInput): Record<strin
       [LABEL.index]: String(spec.index),
     },
     ExposedPorts: { [`${input.containerPort}/tcp`]: {} },
+    Healthcheck: { Interval: REPLICA_HEALTH_INTERVAL_NS },
     HostConfig: {
       // Checks reach each replica directly, before any traffic: loopback only, an ephemeral port.
       PortBindings: { [`${input.containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
@@ -83,6 +104,8 @@ export interface RouterContainerInput {
   port: number;
   /** Host directory holding haproxy.cfg, slot.map and the admin socket. */
   stateDir: string;
+  /** Default `<app>-<environment>` (environmentNetwork). */
+  network?: string | undefined;
 }
 
 export const ROUTER_DIR = '/var/run/its-router';
@@ -105,7 +128,7 @@ export function routerContainerSpec(input: RouterContainerInput): Record<string,
       PortBindings: { '8080/tcp': [{ HostIp: input.bind, HostPort: String(input.port) }] },
       Binds: [`${input.stateDir}:${ROUTER_DIR}`],
       RestartPolicy: { Name: 'unless-stopped' },
-      NetworkMode: networkName(input.app, input.environment),
+      NetworkMode: input.network ?? networkName(input.app, input.environment),
     },
   };
 }
@@ -116,12 +139,13 @@ export function migrationContainerSpec(
   image: string,
   command: string[],
   env: Record<string, string>,
+  network: string = networkName(app, environment),
 ): Record<string, unknown> {
   return {
     Image: image,
     Cmd: command,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: { ...environmentLabels(app, environment), [LABEL.role]: 'migration' },
-    HostConfig: { NetworkMode: networkName(app, environment), Init: true },
+    HostConfig: { NetworkMode: network, Init: true },
   };
 }
