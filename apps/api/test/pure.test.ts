@@ -54,7 +54,7 @@ describe('aggregate query planning', () => {
     ]);
     expect(sql).toContain('camera_id = $6::uuid');
     expect(sql).toContain('class = $7::text');
-    expect(sql).toMatch(/GROUP BY 1, lane/);
+    expect(sql).toMatch(/GROUP BY bucket_start, lane\n/);
     expect(sql).not.toContain('bus');
   });
 
