@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatNotification } from './format-notification.js';
-import type { Notification } from './format-notification.js';
-import { maskUrlCredentials, parseHttpUrl, redactUrl, toRequestTarget } from './url-secrets.js';
+// Through the folder's entry point, which is what callers import.
+import {
+  formatDuration,
+  formatNotification,
+  maskUrlCredentials,
+  parseHttpUrl,
+  redactUrl,
+  toRequestTarget,
+} from './index.js';
+import type { Notification } from './index.js';
 
 const base: Notification = {
   event: 'started',

@@ -226,6 +226,18 @@ describe('createNotifier (Slack stand-in on 127.0.0.1)', () => {
     expectNoSecret(lines, ['pa55word', 'bot:', 's3cr3t-hook']);
   });
 
+  it('a bug while formatting (a caller passing a non-string sentence) still resolves with one log line', async () => {
+    const slack = await startSlackStandIn();
+    stop = slack.close;
+    const { lines, log } = capture();
+    const broken = { ...failed, sentence: 42 as unknown as string };
+    const result = await createNotifier({ SLACK_WEBHOOK_URL: slack.url(SECRET_PATH) }, log).notify(broken);
+    expect(result.ok).toBe(false);
+    expect(slack.received).toHaveLength(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^notification failed not delivered: .*trim.* \(the deployment goes on\)$/);
+  });
+
   it('a throwing fetch implementation still resolves with one log line', async () => {
     const { lines, log } = capture();
     const notifier = createNotifier({ SLACK_WEBHOOK_URL: `https://hooks.slack.com${SECRET_PATH}` }, log, {

@@ -96,11 +96,13 @@ export function createNotifier(
   const retryDelayMs = opts.retryDelayMs ?? 300;
   const fetchImpl = opts.fetchImpl ?? fetch;
   // Belt and braces: a reason is built from the server's answer and error codes, never from the URL,
-  // but anything printed is scrubbed of the secret path anyway.
-  const secretPath = parsed.url.pathname.length > 1 ? parsed.url.pathname : undefined;
+  // but anything printed is scrubbed of the part redactUrl hides anyway. Too short a part is left
+  // alone: replacing every "/a" in a line would garble it and hide nothing worth hiding.
+  const segments = parsed.url.pathname.split('/').filter((s) => s !== '');
+  const hidden = (segments.length === 1 ? segments : segments.slice(1)).join('/');
   const scrub = (line: string) => {
     const masked = maskUrlCredentials(line);
-    return secretPath ? masked.split(secretPath).join('/***') : masked;
+    return hidden.length >= 6 ? masked.split(hidden).join('***') : masked;
   };
 
   return {
