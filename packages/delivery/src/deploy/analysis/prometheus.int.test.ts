@@ -87,27 +87,17 @@ const CONTAINER = `its-delivery-prom-test-${process.pid}-${Date.now().toString(3
 
 async function startWithDocker(dir: string): Promise<RunningPrometheus> {
   await ensureImage();
-  // The image runs as the prometheus user: the bind-mounted config must be world-readable.
-  await writeFile(join(dir, 'prometheus.yml'), configFor('localhost:9090'));
-  await chmod(dir, 0o755);
-  await chmod(join(dir, 'prometheus.yml'), 0o644);
+  // Copied in, not bind-mounted: when the tests themselves run in a container beside the daemon
+  // (the integration-tests service mounts docker.sock), a host path would not be this directory.
+  // World-readable, because the image runs as the prometheus user.
+  const config = join(dir, 'prometheus.yml');
+  await writeFile(config, configFor('localhost:9090'));
+  await chmod(config, 0o644);
   const name = CONTAINER;
-  await run(DOCKER, [
-    'run',
-    '-d',
-    '--name',
-    name,
-    '--label',
-    LABEL,
-    '-p',
-    '127.0.0.1::9090',
-    '-v',
-    `${dir}:/etc/its-prometheus:ro`,
-    IMAGE,
-    '--config.file=/etc/its-prometheus/prometheus.yml',
-    '--storage.tsdb.path=/prometheus',
-    '--web.listen-address=0.0.0.0:9090',
-  ]);
+  // The image's own command reads /etc/prometheus/prometheus.yml and listens on 9090.
+  await run(DOCKER, ['create', '--name', name, '--label', LABEL, '-p', '127.0.0.1::9090', IMAGE]);
+  await run(DOCKER, ['cp', config, `${name}:/etc/prometheus/prometheus.yml`]);
+  await run(DOCKER, ['start', name]);
   const { stdout } = await run(DOCKER, ['port', name, '9090/tcp']);
   const published = stdout
     .split('\n')
@@ -156,7 +146,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prom?.remove();
-  // Also when start-up failed half-way, after `docker run` created the container.
+  // Also when start-up failed half-way, after `docker create` made the container.
   if (!BINARY) await run(DOCKER, ['rm', '-f', '-v', CONTAINER]).catch(() => undefined);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
