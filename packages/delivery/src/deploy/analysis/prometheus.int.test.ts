@@ -141,7 +141,7 @@ beforeAll(async () => {
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     return body.data?.result?.[0]?.value[1] === '2';
   });
-  // Room for a cold `docker build` of the image (apt inside; about a minute on our machines).
+  // Room for a cold `docker build` of the image (apt inside; about 10 s measured here, far more on a slow mirror).
 }, 300_000);
 
 afterAll(async () => {
