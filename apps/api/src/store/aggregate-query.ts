@@ -94,8 +94,9 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
   const dims = f.groupBy.map((d) => COLUMN[d]);
   const keys = ['bucket_start', ...dims].join(', ');
   // Sums per series first, then per group: counting a group's series as rows of the first step is
-  // cheap, where count(DISTINCT (camera_id, lane, class)) sorted every interval (5× slower on PGlite at 100 k intervals).
-  // sum() skips the NULL products of intervals without a speed; their volume is filtered out by hand.
+  // cheap, where count(DISTINCT (camera_id, lane, class)) sorted every interval (5× slower on PGlite
+  // at 100 k intervals). sum() skips the NULL products of intervals without a speed; their volume is
+  // left out of the divisor by the FILTER.
   const speedSums = (col: string) =>
     `sum(${col} * volume) AS ${col}_sum,
     sum(volume) FILTER (WHERE ${col} IS NOT NULL) AS ${col}_volume`;
