@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { PrometheusAnalysisSchema, checkPromPlaceholders } from '../analysis/prometheus.js';
+
+/** Variables a PromQL query may use; run/deploy.ts fills them in. */
+export const PROM_VARIABLES = ['environment', 'version', 'previous_version'] as const;
 
 /**
  * The environment file's canary and post-switch watch sections (strategy.canary, watch). Every
@@ -32,18 +36,6 @@ export const AnalysisSchema = z
     slo: SloSchema.prefault({}),
   })
   .prefault({});
-
-const PromQuerySchema = z
-  .strictObject({
-    name: z.string().min(1),
-    /** PromQL instant query; {{version}}, {{previous_version}} and {{environment}} are substituted. */
-    query: z.string().min(1),
-    max: z.number().optional(),
-    min: z.number().optional(),
-  })
-  .refine((q) => q.max !== undefined || q.min !== undefined, {
-    message: 'set max, min or both: a query without a limit decides nothing',
-  });
 
 const CanaryStepSchema = z.strictObject({
   /** Share of the traffic the new version gets at this step, in percent. */
@@ -102,13 +94,17 @@ export const CanarySchema = z
       })
       .optional(),
     /** Optional PromQL checks run beside the built-in comparison (Argo Rollouts' AnalysisTemplate). */
-    prometheus: z
-      .strictObject({
-        url: z.url(),
-        timeoutMs: z.number().int().min(1).default(5000),
-        queries: z.array(PromQuerySchema).min(1),
-      })
-      .optional(),
+    prometheus: PrometheusAnalysisSchema.superRefine((p, ctx) => {
+      // A misspelt {{placeholder}} is caught here, not in the middle of a canary step.
+      for (const problem of checkPromPlaceholders(p.queries, PROM_VARIABLES)) {
+        const at = problem.indexOf(': ');
+        ctx.addIssue({
+          code: 'custom',
+          path: problem.slice(0, at).split('.'),
+          message: problem.slice(at + 2),
+        });
+      }
+    }).optional(),
   })
   .prefault({});
 

@@ -164,6 +164,17 @@ describe('environment files', () => {
     ]);
   });
 
+  it('a PromQL placeholder that is not a variable is caught when the file loads', () => {
+    const { errors } = parseEnvironment(
+      "app: x\nimage: { repository: r }\nrouter: { port: 1 }\nstrategy: { canary: { prometheus: { url: 'http://127.0.0.1:9090', queries: [{ name: q, query: 'rate(x{v=\"{{verison}}\"}[1m])', max: 1 }] } } }\n",
+      'e',
+      'e.yml',
+    );
+    expect(errors).toEqual([
+      'e.yml: strategy.canary.prometheus.queries.0.query: {{verison}} is not a variable (known: environment, previous_version, version)',
+    ]);
+  });
+
   it('reports YAML syntax errors', () => {
     expect(parseEnvironment('app: [unclosed\n', 'e', 'e.yml').errors[0]).toMatch(/^e\.yml: /);
   });
