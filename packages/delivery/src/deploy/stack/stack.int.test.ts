@@ -77,6 +77,8 @@ beforeAll(async () => {
       `replicas: ${replicas}`,
       `router: { port: ${port}, drainTimeoutMs: 2000 }`,
       'healthChecks: { api: { retries: 40, intervalMs: 250 }, container: { timeoutMs: 30000 }, performance: { p95Ms: 2000 } }',
+      // No traffic to watch here; the post-switch watch is the engine's, tested in canary.int.test.ts.
+      'watch: { seconds: 0 }',
     ].join('\n');
   envs = makeEnvironments({
     stk: `${testsvc(apiPort, 2)}
