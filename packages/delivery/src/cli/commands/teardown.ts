@@ -10,12 +10,19 @@ export const teardownCommand: CommandModule = {
         "remove an environment's containers, router and network (a stack: every tier); data volumes stay",
       )
       .description(
-        `Removes everything an environment runs on the Docker Engine — replicas, its router, accessories
-(PostgreSQL, Redis) and leftover one-off containers, found by their labels (its.app, its.environment) —
-and its network. For the first environment of a stack (stack.tiers in its file) the tiers go first, in
-reverse order, and the API with its database last. Accessories' named volumes and the generated secrets
-stay, so the next deploy finds the same data; --volumes removes them too. The deployment history is
-always kept. Takes the environment's lock like a deploy. Without --yes it only shows what it would remove.`,
+        // One paragraph per string: commander wraps them to the terminal's width.
+        [
+          'Removes everything an environment runs on the Docker Engine — replicas, its router, accessories',
+          '(PostgreSQL, Redis) and leftover one-off containers, found by their labels (its.app, its.environment)',
+          '— and its network. For the first environment of a stack (stack.tiers in its file) the tiers go',
+          'first, in reverse order, and the API with its database last.',
+        ].join(' ') +
+          '\n\n' +
+          [
+            "Accessories' named volumes and the generated secrets stay, so the next deploy finds the same data;",
+            "--volumes removes them too. The deployment history is always kept. Takes the environment's lock",
+            'like a deploy. Without --yes it only shows what it would remove.',
+          ].join(' '),
       )
       .requiredOption('-e, --env <environment>', 'environment (a file in deploy/environments)')
       .option('--volumes', "also delete the accessories' volumes (their data) and the generated secrets")

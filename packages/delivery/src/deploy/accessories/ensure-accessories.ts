@@ -70,17 +70,21 @@ export async function waitAccessoryHealthy(
     if (c?.State.Running && (health === undefined || health === 'healthy')) return deps.now() - start;
     const log = c?.State.Health?.Log ?? [];
     const output = log.length > 0 ? log[log.length - 1]!.Output.trim() : '';
-    if (!c || !c.State.Running || health === 'unhealthy' || deps.now() - start > timeoutMs) {
+    // A crash-looping server under `unless-stopped` shows as restarting (and "unhealthy"), not exited.
+    const restarting = (c?.State as { Restarting?: boolean } | undefined)?.Restarting === true;
+    if (!c || !c.State.Running || restarting || health === 'unhealthy' || deps.now() - start > timeoutMs) {
       const why = !c
         ? 'it disappeared'
-        : !c.State.Running
-          ? `it exited with ${c.State.ExitCode}: ${(await deps.engine.logs(c.Id, 20)).trim()}`
+        : !c.State.Running || restarting
+          ? `it exited with ${c.State.ExitCode}`
           : health === 'unhealthy'
             ? `it is unhealthy${output ? `: ${output}` : ''}`
             : `still ${health ?? 'starting'} after ${timeoutMs} ms${output ? `: ${output}` : ''}`;
-      throw new StepFailedError(`accessory ${container} did not become healthy: ${why}`, {
-        fix: `docker logs ${container}`,
-      });
+      const logs = c ? (await deps.engine.logs(c.Id, 20)).trim() : '';
+      throw new StepFailedError(
+        `accessory ${container} did not become healthy: ${why}${logs ? `\n  its last output:\n    ${logs.split('\n').join('\n    ')}` : ''}`,
+        { fix: `docker logs ${container}; fix its image or env in the environment file, then deploy again` },
+      );
     }
     await deps.sleep(250);
   }
@@ -205,4 +209,20 @@ export async function accessoriesStatus(
 
 export function renderAccessoryStatus(a: AccessoryStatus): string {
   return `  accessory ${a.name}: ${a.container} ${a.state}${a.health ? ` (${a.health})` : ''}, ${a.image}${a.volume ? `, volume ${a.volume}` : ''}${a.published ? `, on ${a.published}` : ''}`;
+}
+
+/** What a deploy would do with each accessory (for --dry-run): create, start or keep; nothing changes. */
+export async function planAccessories(engine: DockerEngine, config: AccessoryEnvironment): Promise<string[]> {
+  const network = environmentNetwork(config);
+  const lines: string[] = [];
+  for (const [name, a] of Object.entries(config.accessories)) {
+    const container = accessoryContainerName(config.app, config.name, name);
+    const planned = planAccessory(name, a, network, await observeAccessory(engine, container));
+    const volume = a.volume ? `, volume ${accessoryVolumeName(config.app, config.name, name)}` : '';
+    lines.push(
+      `  accessory ${name}: ${planned.action.kind} ${container} (${a.image}${volume}), then wait healthy`,
+      ...planned.warnings.map((w) => `    ! ${w}`),
+    );
+  }
+  return lines;
 }

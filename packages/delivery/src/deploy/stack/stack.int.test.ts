@@ -27,6 +27,7 @@ const ACCESSORY = `${APP}-stk-postgres`;
 let envs: TestEnvironments;
 let apiPort: number;
 let webPort: number;
+let badPort: number;
 
 function docker(args: string[]): { code: number | null; out: string } {
   const r = spawnSync(DOCKER, args, { encoding: 'utf8' });
@@ -70,6 +71,7 @@ beforeAll(async () => {
   buildTestImages();
   apiPort = await freePort();
   webPort = await freePort();
+  badPort = await freePort();
   const testsvc = (port: number, replicas: number) =>
     [
       `app: ${APP}`,
@@ -93,11 +95,15 @@ stack: { tiers: [stk-web] }
 env: { DATABASE_URL: 'postgres://its:\${POSTGRES_PASSWORD}@postgres:5432/its' }
 `,
     'stk-web': `${testsvc(webPort, 1)}\nnetwork: ${NETWORK}\nsecrets: { from: stk }\n`,
+    // Broken on purpose: a database that cannot start (no password for its first start), an image that does not exist.
+    'stk-bad': `${testsvc(badPort, 1)}\naccessories: { postgres: { image: ${POSTGRES_IMAGE}, port: 5432, healthTimeoutMs: 20000 } }\n`,
+    'stk-noimg': `${testsvc(badPort, 1)}\naccessories: { cache: { image: its-camera-ai/no-such-image:latest, port: 6379 } }\n`,
   });
 }, 300_000);
 
 afterAll(async () => {
   await cleanUp([APP]);
+  docker(['volume', 'rm', '-f', `${APP}-stk-bad-postgres`]);
   docker(['network', 'rm', NETWORK]);
   docker(['volume', 'rm', '-f', VOLUME]);
 });
@@ -106,6 +112,14 @@ describe('a stack with an accessory on the real engine', () => {
   let accessoryId: string;
 
   it('deploys the accessory, then every tier, and prints every URL; the password stays secret', async () => {
+    const dry = await runItsctl(['deploy', '-e', 'stk', '--dry-run'], envs);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(
+      `accessory postgres: create ${ACCESSORY} (${POSTGRES_IMAGE}, volume ${VOLUME})`,
+    );
+    expect(dry.stdout).toContain('plan: rolling of stk-web');
+    expect(await engine.listContainers({ 'its.app': APP })).toEqual([]);
+
     const run = await runItsctl(['deploy', '-e', 'stk', '--json'], envs);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as {
@@ -214,4 +228,25 @@ describe('a stack with an accessory on the real engine', () => {
     expect(volumeExists()).toBe(false);
     expect(existsSync(join(envs.stateDir, 'stk', 'secrets.env'))).toBe(false);
   }, 60_000);
+
+  it('an accessory that cannot start fails the deploy before any replica starts, with its output', async () => {
+    const run = await runItsctl(['deploy', '-e', 'stk-bad'], envs);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /accessory itsstk\d+-stk-bad-postgres did not become healthy: it exited with \d+/,
+    );
+    expect(run.stderr).toContain('POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) must be set');
+    expect(
+      await engine.listContainers({ 'its.app': APP, 'its.environment': 'stk-bad', 'its.role': 'replica' }),
+    ).toEqual([]);
+    const missing = await runItsctl(['deploy', '-e', 'stk-noimg'], envs);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      'accessory cache: image its-camera-ai/no-such-image:latest is not on this engine',
+    );
+    expect(await engine.listContainers({ 'its.app': APP, 'its.environment': 'stk-noimg' })).toEqual([]);
+    const down = await runItsctl(['teardown', '-e', 'stk-bad', '--volumes', '--yes'], envs);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await engine.listContainers({ 'its.app': APP })).toEqual([]);
+  }, 120_000);
 });
