@@ -11,6 +11,7 @@ import { structureTestCommand } from '../../structure-test/structure-test-comman
 import { buildCommand } from '../../build/build-command.js';
 import { deployCommand } from './deploy.js';
 import { historyCommand, lockCommand, retireCommand, statusCommand } from './deploy-status.js';
+import { teardownCommand } from './teardown.js';
 
 /** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
 export const commands: readonly CommandModule[] = [
@@ -32,4 +33,5 @@ export const commands: readonly CommandModule[] = [
   historyCommand,
   lockCommand,
   retireCommand,
+  teardownCommand,
 ];

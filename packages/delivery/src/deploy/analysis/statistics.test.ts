@@ -105,7 +105,12 @@ describe('mannWhitneyU', () => {
 
   it.each([
     { name: 'both constant and equal', baseline: [5, 5, 5], canary: [5, 5, 5, 5], u: 6 },
-    { name: 'one shared value, large', baseline: range(1000, () => 12), canary: range(800, () => 12), u: 400000 },
+    {
+      name: 'one shared value, large',
+      baseline: range(1000, () => 12),
+      canary: range(800, () => 12),
+      u: 400000,
+    },
     { name: 'empty canary', baseline: [1, 2, 3], canary: [], u: 0 },
     { name: 'empty baseline', baseline: [], canary: [1, 2, 3], u: 0 },
   ])('no variance ($name): z 0, p 1', ({ baseline, canary, u }) => {
@@ -114,7 +119,10 @@ describe('mannWhitneyU', () => {
   });
 
   it('constant but different samples are a complete separation, not "no variance"', () => {
-    const r = mannWhitneyU(range(60, () => 10), range(60, () => 11));
+    const r = mannWhitneyU(
+      range(60, () => 10),
+      range(60, () => 11),
+    );
     expect(r.u).toBe(3600);
     expect(r.pGreater).toBeLessThan(1e-20);
   });
@@ -160,7 +168,10 @@ describe('mannWhitneyU', () => {
     expect(same.u).toBe((50_000 * 50_000) / 2);
     expect(same.z).toBe(0);
     expect(same.pTwoSided).toBe(1);
-    const shifted = mannWhitneyU(base, base.map((v) => v * 1.02));
+    const shifted = mannWhitneyU(
+      base,
+      base.map((v) => v * 1.02),
+    );
     expect(shifted.method).toBe('normal');
     expect(shifted.z).toBeGreaterThan(3);
     expect(shifted.pGreater).toBeLessThan(1e-3);
@@ -193,12 +204,50 @@ describe('compareProportions', () => {
       p: 3.3860201308253567e-17,
       method: 'z-test',
     },
-    { name: 'z-test: 50/1000 vs 30/1000', b: [30, 1000], c: [50, 1000], z: 2.2821773229381925, p: 0.011239436683062624, method: 'z-test' },
-    { name: 'Fisher: 3/60 vs 0/540 (expected cell 0.3)', b: [0, 540], c: [3, 60], z: 5.209191721559095, p: 0.0009553268825969705, method: 'fisher-exact' },
-    { name: 'Fisher: 2/20 vs 1/200', b: [1, 200], c: [2, 20], p: 0.022358814994230355, method: 'fisher-exact' },
-    { name: 'Fisher: canary lower, 1/10 vs 3/10', b: [3, 10], c: [1, 10], p: 0.956656346749226, method: 'fisher-exact' },
-    { name: 'Fisher: 2/100 vs 0/1000', b: [0, 1000], c: [2, 100], p: 0.00818926296633303, method: 'fisher-exact' },
-    { name: 'Fisher: 5/400 vs 4/4000', b: [4, 4000], c: [5, 400], p: 0.0005606758562608085, method: 'fisher-exact' },
+    {
+      name: 'z-test: 50/1000 vs 30/1000',
+      b: [30, 1000],
+      c: [50, 1000],
+      z: 2.2821773229381925,
+      p: 0.011239436683062624,
+      method: 'z-test',
+    },
+    {
+      name: 'Fisher: 3/60 vs 0/540 (expected cell 0.3)',
+      b: [0, 540],
+      c: [3, 60],
+      z: 5.209191721559095,
+      p: 0.0009553268825969705,
+      method: 'fisher-exact',
+    },
+    {
+      name: 'Fisher: 2/20 vs 1/200',
+      b: [1, 200],
+      c: [2, 20],
+      p: 0.022358814994230355,
+      method: 'fisher-exact',
+    },
+    {
+      name: 'Fisher: canary lower, 1/10 vs 3/10',
+      b: [3, 10],
+      c: [1, 10],
+      p: 0.956656346749226,
+      method: 'fisher-exact',
+    },
+    {
+      name: 'Fisher: 2/100 vs 0/1000',
+      b: [0, 1000],
+      c: [2, 100],
+      p: 0.00818926296633303,
+      method: 'fisher-exact',
+    },
+    {
+      name: 'Fisher: 5/400 vs 4/4000',
+      b: [4, 4000],
+      c: [5, 400],
+      p: 0.0005606758562608085,
+      method: 'fisher-exact',
+    },
   ])('$name', ({ b, c, z, p, method }) => {
     const r = compareProportions(b[0] as number, b[1] as number, c[0] as number, c[1] as number);
     expect(r.method).toBe(method);
@@ -310,9 +359,12 @@ describe('requiredSamplesForProportion', () => {
     { rate: 0, increase: 0.01, alpha: 0.05, power: 0.8, expected: 615 }, // 614.117
     { rate: 0.001, increase: 0.01, alpha: 0.05, power: 0.8, expected: 737 }, // 736.408
     { rate: 0.1, increase: 0.05, alpha: 0.05, power: 0.8, expected: 540 }, // 539.926
-  ])('$rate → +$increase at alpha $alpha, power $power: $expected per side', ({ rate, increase, alpha, power, expected }) => {
-    expect(requiredSamplesForProportion(rate, increase, alpha, power)).toBe(expected);
-  });
+  ])(
+    '$rate → +$increase at alpha $alpha, power $power: $expected per side',
+    ({ rate, increase, alpha, power, expected }) => {
+      expect(requiredSamplesForProportion(rate, increase, alpha, power)).toBe(expected);
+    },
+  );
 
   it('asks for more samples for more power, a smaller effect or a stricter alpha', () => {
     const base = requiredSamplesForProportion(0.01, 0.01, 0.05, 0.8);

@@ -88,9 +88,17 @@ function normalSf(z: number): number {
  */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new InternalError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628274631];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-7.784894002430293e-3, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628274631,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -7.784894002430293e-3, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
   const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
@@ -100,14 +108,20 @@ export function normalQuantile(p: number): number {
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+    x =
+      (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+      ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
   } else if (p <= 1 - low) {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
+    x =
+      ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+      (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+    x =
+      -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+      ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
   }
   const e = normalCdf(x) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
@@ -167,7 +181,8 @@ export function mannWhitneyU(baseline: readonly number[], canary: readonly numbe
   let i = 0;
   let j = 0;
   while (i < n1 || j < n2) {
-    const v = j >= n2 || (i < n1 && (b[i] as number) <= (c[j] as number)) ? (b[i] as number) : (c[j] as number);
+    const v =
+      j >= n2 || (i < n1 && (b[i] as number) <= (c[j] as number)) ? (b[i] as number) : (c[j] as number);
     let inB = 0;
     while (i < n1 && b[i] === v) {
       inB++;
@@ -196,7 +211,15 @@ export function mannWhitneyU(baseline: readonly number[], canary: readonly numbe
   const z = (Math.sign(d) * Math.max(0, Math.abs(d) - 0.5)) / sd;
   if (!hasTies && n1 * n2 <= EXACT_MAX_PAIRS) {
     const { atLeast, atMost } = exactUTails(n1, n2, u);
-    return { u, z, pGreater: atLeast, pTwoSided: Math.min(1, 2 * Math.min(atLeast, atMost)), n1, n2, method: 'exact' };
+    return {
+      u,
+      z,
+      pGreater: atLeast,
+      pTwoSided: Math.min(1, 2 * Math.min(atLeast, atMost)),
+      n1,
+      n2,
+      method: 'exact',
+    };
   }
   const pGreater = normalSf((d - 0.5) / sd);
   const pTwoSided = Math.min(1, 2 * normalSf((Math.abs(d) - 0.5) / sd));
@@ -224,8 +247,10 @@ function exactUTails(nBaseline: number, nCanary: number, u: number): { atLeast: 
       const fromBaselineTop = row[jj - 1] as Float64Array; // (ii, jj - 1)
       const wc = ii / (ii + jj);
       const wb = jj / (ii + jj);
-      for (let k = 0; k < fromCanaryTop.length; k++) dist[k + jj] = (dist[k + jj] as number) + wc * (fromCanaryTop[k] as number);
-      for (let k = 0; k < fromBaselineTop.length; k++) dist[k] = (dist[k] as number) + wb * (fromBaselineTop[k] as number);
+      for (let k = 0; k < fromCanaryTop.length; k++)
+        dist[k + jj] = (dist[k + jj] as number) + wc * (fromCanaryTop[k] as number);
+      for (let k = 0; k < fromBaselineTop.length; k++)
+        dist[k] = (dist[k] as number) + wb * (fromBaselineTop[k] as number);
       row.push(dist);
     }
     prev = row;
@@ -243,9 +268,12 @@ function exactUTails(nBaseline: number, nCanary: number, u: number): { atLeast: 
 }
 
 function checkCount(errors: number, n: number, side: string): void {
-  if (!Number.isInteger(n) || n < 0) throw new InternalError(`${side} requests: ${n} is not a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InternalError(`${side} requests: ${n} is not a non-negative integer`);
   if (!Number.isInteger(errors) || errors < 0 || errors > n) {
-    throw new InternalError(`${side} errors: ${errors} is not an integer between 0 and ${side} requests (${n})`);
+    throw new InternalError(
+      `${side} errors: ${errors} is not an integer between 0 and ${side} requests (${n})`,
+    );
   }
 }
 
@@ -255,7 +283,12 @@ function checkCount(errors: number, n: number, side: string): void {
  * the p-value is Fisher's exact test, one-sided. z is always the pooled z (0 when the pooled rate is 0
  * or 1: nothing varies). No errors on either side, or an empty side: p 1.
  */
-export function compareProportions(baselineErrors: number, baselineN: number, canaryErrors: number, canaryN: number): ProportionResult {
+export function compareProportions(
+  baselineErrors: number,
+  baselineN: number,
+  canaryErrors: number,
+  canaryN: number,
+): ProportionResult {
   checkCount(baselineErrors, baselineN, 'baseline');
   checkCount(canaryErrors, canaryN, 'canary');
   if (baselineN === 0 || canaryN === 0) return { z: 0, pGreater: 1, method: 'z-test' };
@@ -309,10 +342,18 @@ function fisherUpperTail(population: number, successes: number, draws: number, x
  * Methods for Rates and Proportions, eq. 4.14 without continuity correction):
  *   n = (z_{1-α}·√(2·p̄·q̄) + z_{power}·√(p1·q1 + p2·q2))² / δ²,  p̄ = (p1 + p2) / 2.
  */
-export function requiredSamplesForProportion(baselineRate: number, minDetectableIncrease: number, alpha: number, power: number): number {
-  if (!(baselineRate >= 0 && baselineRate < 1)) throw new InternalError(`baselineRate must be in [0, 1), got ${baselineRate}`);
+export function requiredSamplesForProportion(
+  baselineRate: number,
+  minDetectableIncrease: number,
+  alpha: number,
+  power: number,
+): number {
+  if (!(baselineRate >= 0 && baselineRate < 1))
+    throw new InternalError(`baselineRate must be in [0, 1), got ${baselineRate}`);
   if (!(minDetectableIncrease > 0 && baselineRate + minDetectableIncrease <= 1)) {
-    throw new InternalError(`minDetectableIncrease must be in (0, 1 - baselineRate], got ${minDetectableIncrease}`);
+    throw new InternalError(
+      `minDetectableIncrease must be in (0, 1 - baselineRate], got ${minDetectableIncrease}`,
+    );
   }
   if (!(alpha > 0 && alpha < 1)) throw new InternalError(`alpha must be in (0, 1), got ${alpha}`);
   if (!(power > 0 && power < 1)) throw new InternalError(`power must be in (0, 1), got ${power}`);

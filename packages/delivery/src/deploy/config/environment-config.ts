@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../../errors.js';
+import { CanarySchema, WatchSchema } from './canary-config.js';
+import {
+  AccessoriesSchema,
+  NetworkSchema,
+  SecretsSchema,
+  StackSchema,
+  stackConfigErrors,
+} from '../stack/stack-config.js';
 
 /**
  * An environment file (deploy/environments/<name>.yml), validated once at the edge. Every field says
@@ -74,8 +82,12 @@ export const EnvironmentSchema = z.strictObject({
       batchSize: z.number().int().min(1).default(1),
       /** Blue stays running this long after a switch so rollback is a traffic flip; 0 retires at once. */
       keepPreviousSeconds: duration.default(3600),
+      /** Weight steps, analysis thresholds and optional synthetic traffic / PromQL (config/canary-config.ts). */
+      canary: CanarySchema,
     })
     .prefault({}),
+  /** Health checks and SLOs after traffic moved, for every strategy; a failure rolls back. */
+  watch: WatchSchema,
   /** Files of KEY=VALUE lines passed to every replica, relative to the repository root. */
   envFiles: z.array(z.string()).default([]),
   /** Literal environment for replicas (values are redacted in plans when the key looks secret). */
@@ -121,6 +133,14 @@ export const EnvironmentSchema = z.strictObject({
       timeoutMs: duration.default(300_000),
     })
     .optional(),
+  /** The Docker network; default `<app>-<environment>`. Tiers of one stack name one network to reach each other. */
+  network: NetworkSchema,
+  /** Long-lived servers (PostgreSQL, Redis) started before replicas, never replaced by a deploy (stack/stack-config.ts). */
+  accessories: AccessoriesSchema,
+  /** Secrets generated once into the state directory, never in the repository (stack/stack-config.ts). */
+  secrets: SecretsSchema,
+  /** Environments deployed after this one with the same version: the whole system (stack/stack-config.ts). */
+  stack: StackSchema,
   /** Where the store (history, audit, locks) lives; relative to the repository root. */
   stateDir: z.string().optional(),
   /** Default lock lifetime: a holder that stops refreshing for this long is considered gone. */
@@ -154,6 +174,11 @@ export function parseEnvironment(text: string, name: string, file: string): Pars
     semantic.push(
       `${file}: strategy.batchSize: ${config.strategy.batchSize} is more than replicas (${config.replicas})`,
     );
+  if (config.strategy.canary.replicas > config.replicas)
+    semantic.push(
+      `${file}: strategy.canary.replicas: ${config.strategy.canary.replicas} is more than replicas (${config.replicas})`,
+    );
+  semantic.push(...stackConfigErrors(config, file));
   if (semantic.length > 0) return { config: undefined, errors: semantic };
   return { config, errors: [] };
 }

@@ -128,6 +128,8 @@ export function routerContainerSpec(input: RouterContainerInput): Record<string,
       PortBindings: { '8080/tcp': [{ HostIp: input.bind, HostPort: String(input.port) }] },
       Binds: [`${input.stateDir}:${ROUTER_DIR}`],
       RestartPolicy: { Name: 'unless-stopped' },
+      // One log line per request: bounded on disk (3 × 20 MB ≈ 600 k requests).
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '3' } },
       NetworkMode: input.network ?? networkName(input.app, input.environment),
     },
   };

@@ -10,11 +10,13 @@ import {
   loadEnvironment,
   parseEnvFile,
   type EnvironmentConfig,
+  type Strategy,
 } from '../config/environment-config.js';
 import { routerName } from '../engine/container-spec.js';
 import { DockerEngine, resolveEngineTarget } from '../engine/docker-engine.js';
 import type { CheckResult } from '../health/checks.js';
 import { planBlueGreen } from '../plan/plan-blue-green.js';
+import { planCanary } from '../plan/plan-canary.js';
 import { planRollback } from '../plan/plan-rollback.js';
 import { keptSetExpired, planRetireIdle } from '../plan/plan-retire.js';
 import { planRolling } from '../plan/plan-rolling.js';
@@ -22,8 +24,27 @@ import { renderPlan } from '../plan/render-plan.js';
 import type { ObservedState, Plan, PlanSettings, Step, Target } from '../plan/types.js';
 import { currentVersion, otherSlot, servingReplicas } from '../plan/types.js';
 import { DeployStore, type DeploymentRecord, type LockRecord } from '../state/deploy-store.js';
+import type { EvidenceEntry } from './canary-analysis.js';
 import { executePlan, undo } from './execute-plan.js';
+import { createNotifier, type Notification } from '../notify/slack-webhook.js';
 import { abortableSleep, createRouter, observe, type Runtime } from './runtime.js';
+import {
+  accessoriesStatus,
+  ensureAccessories,
+  planAccessories,
+  renderAccessoryStatus,
+  type AccessoryStatus,
+} from '../accessories/ensure-accessories.js';
+import {
+  deployStack,
+  renderStackStatus,
+  renderStackSummary,
+  statusStack,
+  type StackDeps,
+  type StackResult,
+  type StackStatus,
+} from '../stack/deploy-stack.js';
+import { loadSecrets, resolveEnvironmentSecrets } from '../stack/stack-secrets.js';
 
 export interface DeployContext {
   cwd: string;
@@ -57,9 +78,13 @@ export interface DeploySummary {
   image: string;
   durationMs: number;
   checks: CheckResult[];
+  /** Canary steps' and the post-switch watch's evidence, in order. */
+  evidence: EvidenceEntry[];
   warnings: string[];
   url: string;
   plan: Plan;
+  /** Set on the first environment of a stack: every tier's summary (stack/deploy-stack.ts). */
+  stack?: StackResult;
 }
 
 export function findRepoRoot(cwd: string): string {
@@ -92,22 +117,17 @@ export function planSettings(config: EnvironmentConfig): PlanSettings {
     keepPreviousSeconds: config.strategy.keepPreviousSeconds,
     drainTimeoutMs: config.router.drainTimeoutMs,
     migration: config.migrations?.command,
+    watchSeconds: config.watch.seconds,
+    canary: { replicas: config.strategy.canary.replicas, steps: config.strategy.canary.steps },
   };
 }
 
 /** Picks the planner the options call for; no I/O. */
-export function selectStrategy(
-  config: EnvironmentConfig,
-  requested: string | undefined,
-): 'rolling' | 'blue-green' {
+export function selectStrategy(config: EnvironmentConfig, requested: string | undefined): Strategy {
   const strategy = requested ?? config.strategy.default;
   if (!(STRATEGIES as readonly string[]).includes(strategy))
     throw new UsageError(`unknown strategy "${strategy}"`, { fix: `use one of: ${STRATEGIES.join(', ')}` });
-  if (strategy === 'canary')
-    throw new UsageError('strategy "canary" is not available yet (deployments part 2: canary analysis)', {
-      fix: 'use -s rolling or -s blue-green',
-    });
-  return strategy as 'rolling' | 'blue-green';
+  return strategy as Strategy;
 }
 
 export function validateVersion(version: string): void {
@@ -209,6 +229,8 @@ export interface Session {
   runtime: Runtime;
   undoRuntime: Runtime;
   stateDir: string;
+  /** Accessories' environments with their ${SECRET} references resolved. */
+  accessoryEnv: Record<string, Record<string, string>>;
 }
 
 /** Reads the environment file and builds the runtime; nothing changes yet. */
@@ -220,14 +242,29 @@ export async function openSession(ctx: DeployContext, environment: string): Prom
   const now = () => Date.now();
   const plainSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const router = createRouter(routerDir, plainSleep, now);
+  // ${NAME} references resolve from the environment, env files and <state>/secrets.env (stack-secrets.ts).
+  const fileEnv = replicaEnv(config, findRepoRoot(ctx.cwd));
+  const secretsDir = config.secrets.from
+    ? stateDirFor(ctx, await loadEnvironment(environmentsDir(ctx), config.secrets.from))
+    : stateDir;
+  const secrets = loadSecrets({
+    secretsDir,
+    generate: config.secrets.generate,
+    processEnv: ctx.env,
+    fileEnv,
+  });
+  const resolvedEnv = resolveEnvironmentSecrets(config, fileEnv, secrets.vars, secrets.file);
   const base = {
     config,
     engine,
     router,
     routerDir,
-    replicaEnv: replicaEnv(config, findRepoRoot(ctx.cwd)),
+    replicaEnv: resolvedEnv.replicaEnv,
     progress: ctx.log,
     now,
+    // Replaced by deploy() once the deployment has an id: evidence outside a deployment is dropped.
+    evidence: () => {},
+    versions: {},
   };
   const runtime: Runtime = { ...base, sleep: abortableSleep(ctx.signal), signal: ctx.signal };
   const undoRuntime: Runtime = { ...base, sleep: plainSleep, signal: new AbortController().signal };
@@ -238,6 +275,7 @@ export async function openSession(ctx: DeployContext, environment: string): Prom
     runtime,
     undoRuntime,
     stateDir,
+    accessoryEnv: resolvedEnv.accessoryEnv,
   };
 }
 
@@ -434,8 +472,25 @@ export function publicUrl(config: EnvironmentConfig): string {
   return `http://${config.router.bind}:${config.router.port}`;
 }
 
-/** `itsctl deploy`: validate everything first, then lock, recover, observe, plan, execute. */
+function stackDeps(ctx: DeployContext): StackDeps {
+  return {
+    loadEnvironment: (name) => loadEnvironment(environmentsDir(ctx), name),
+    stateDirOf: (config) => stateDirFor(ctx, config),
+    deployEnvironment,
+    statusEnvironment,
+  };
+}
+
+/** `itsctl deploy`: one environment, or, when its file lists `stack.tiers`, the whole stack. */
 export async function deploy(ctx: DeployContext, options: DeployOptions): Promise<DeploySummary> {
+  if (options.version !== undefined) validateVersion(options.version);
+  const config = await loadEnvironment(environmentsDir(ctx), options.environment);
+  if (!config.stack) return deployEnvironment(ctx, options);
+  return deployStack(ctx, options, config, stackDeps(ctx));
+}
+
+/** One environment: validate everything first, then lock, recover, observe, plan, execute. */
+export async function deployEnvironment(ctx: DeployContext, options: DeployOptions): Promise<DeploySummary> {
   const startedAt = ctx.now();
   if (options.version !== undefined) validateVersion(options.version);
   const session = await openSession(ctx, options.environment);
@@ -457,7 +512,10 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
       if (resolved) {
         const target = { ...resolved.target, deploymentId };
         if (strategy === 'blue-green') return planBlueGreen(observed, settings, target);
-        const plan = planRolling(observed, settings, target);
+        const plan =
+          strategy === 'canary'
+            ? planCanary(observed, settings, target)
+            : planRolling(observed, settings, target);
         // A set kept by an earlier blue-green switch is retired once its rollback window has passed.
         if (!keptSetExpired(settings, idleSince(store.history(config.name, 200)), ctx.now())) return plan;
         const retire = planRetireIdle(observed);
@@ -471,7 +529,8 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
       }
       const prev = previousTarget(store.history(config.name, 200), observed);
       const plan = planRollback(observed, settings, {
-        strategy,
+        // The previous version served before: it goes back at once, without a canary's analysis.
+        strategy: strategy === 'canary' ? 'rolling' : strategy,
         previous: prev ? { ...prev, deploymentId } : undefined,
       });
       if (!plan)
@@ -483,9 +542,10 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
     };
 
     if (options.dryRun) {
+      for (const line of await planAccessories(engine, config)) ctx.log(line);
       const observed = await observe(session.runtime);
       const plan = makePlan(observed);
-      return summary(ctx, config, deploymentId, options, plan, 'dry-run', startedAt, [], []);
+      return summary(ctx, config, deploymentId, options, plan, 'dry-run', startedAt, [], [], []);
     }
 
     const lock = store.acquireLock(
@@ -506,6 +566,12 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
       );
     try {
       await recoverInterrupted(session, ctx, deploymentId);
+      // Accessories (PostgreSQL, Redis) run and are healthy before any replica starts; never replaced.
+      const accessories = await ensureAccessories(
+        { engine, log: ctx.log, now: () => ctx.now().getTime(), sleep: session.runtime.sleep },
+        config,
+        session.accessoryEnv,
+      );
       const observed = await observe(session.runtime);
       const plan = makePlan(observed);
       ctx.log(renderPlan(plan));
@@ -531,6 +597,35 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
         options.rollback ? 'rollback' : 'deploy',
         `${deploymentId}: ${plan.strategy} ${plan.from?.version ?? '(none)'} → ${plan.to.version}`,
       );
+      // Never throws and never waits long: a webhook's trouble is logged, the deployment goes on.
+      const notifier = createNotifier(ctx.env, ctx.log);
+      const note = (
+        event: Notification['event'],
+        sentence?: string,
+        versions: { version: string; fromVersion?: string } = {
+          version: plan.to.version,
+          ...(plan.from ? { fromVersion: plan.from.version } : {}),
+        },
+      ) =>
+        notifier.notify({
+          event,
+          environment: config.name,
+          app: config.app,
+          ...versions,
+          strategy: plan.strategy,
+          deploymentId,
+          ...(sentence !== undefined ? { sentence } : {}),
+          durationMs: ctx.now().getTime() - startedAt.getTime(),
+        });
+      await note('started');
+      const evidence: EvidenceEntry[] = [];
+      const keep = (entry: EvidenceEntry) => {
+        evidence.push(entry);
+        store.addEvidence(deploymentId, entry);
+      };
+      const versions = { version: plan.to.version, previous_version: plan.from?.version ?? '' };
+      for (const rt of [session.runtime, session.undoRuntime])
+        Object.assign(rt, { evidence: keep, versions });
       const result = await executePlan(
         session.runtime,
         plan,
@@ -556,13 +651,31 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
           checks,
         );
         const kept = plan.from ? `${plan.from.version} keeps serving` : 'nothing was serving before';
+        if (result.undoErrors.length === 0)
+          // Rolled back: the version serving now is the old one; the new one is what it came from.
+          await note('rolled-back', reason, {
+            version: plan.from?.version ?? '(nothing)',
+            fromVersion: plan.to.version,
+          });
+        else await note('failed', reason);
         throw new StepFailedError(
           `deployment of ${plan.to.version} to ${config.name} failed and was rolled back (${kept}): ${reason}` +
             (result.undoErrors.length > 0 ? `\n  rollback problems: ${result.undoErrors.join('; ')}` : ''),
-          { fix: `see the check results above; \`itsctl history -e ${config.name}\` keeps them` },
+          {
+            fix: `see the check results and evidence above; \`itsctl history -e ${config.name} --deployment ${deploymentId}\` keeps them`,
+          },
         );
       }
       store.finishDeployment(deploymentId, 'succeeded', ctx.now(), null, checks);
+      const verdicts = evidence.filter((e) => e.kind === 'canary-step' && e.verdict === 'pass');
+      await note(
+        options.rollback ? 'rolled-back' : 'succeeded',
+        options.rollback
+          ? `returned to ${plan.to.version} on request`
+          : verdicts.length > 0
+            ? `${verdicts.length} canary step(s) passed; last: ${verdicts[verdicts.length - 1]!.sentence}`
+            : undefined,
+      );
       return summary(
         ctx,
         config,
@@ -572,7 +685,8 @@ export async function deploy(ctx: DeployContext, options: DeployOptions): Promis
         'succeeded',
         startedAt,
         checks,
-        result.warnings,
+        [...accessories.warnings, ...result.warnings],
+        evidence,
       );
     } finally {
       store.releaseLock(config.name, deploymentId);
@@ -592,6 +706,7 @@ function summary(
   startedAt: Date,
   checks: CheckResult[],
   warnings: string[],
+  evidence: EvidenceEntry[],
 ): DeploySummary {
   return {
     environment: config.name,
@@ -605,6 +720,7 @@ function summary(
     image: plan.to.image,
     durationMs: ctx.now().getTime() - startedAt.getTime(),
     checks,
+    evidence,
     warnings,
     url: publicUrl(config),
     plan,
@@ -612,7 +728,12 @@ function summary(
 }
 
 export function renderSummary(s: DeploySummary): string {
-  if (s.outcome === 'dry-run') return `${renderPlan(s.plan)}\n(dry run: nothing was changed)`;
+  if (s.outcome === 'dry-run')
+    return [
+      ...(s.stack ? s.stack.tiers.map((t) => renderPlan(t.plan)) : [renderPlan(s.plan)]),
+      ...(s.stack ? renderStackSummary(s.stack) : []),
+      '(dry run: nothing was changed)',
+    ].join('\n');
   const passed = s.checks.filter((c) => c.ok);
   const byName = [...new Set(passed.map((c) => c.check))];
   return [
@@ -621,8 +742,13 @@ export function renderSummary(s: DeploySummary): string {
     `  strategy: ${s.strategy}`,
     `  duration: ${(s.durationMs / 1000).toFixed(1)} s`,
     `  checks:   ${passed.length} passed (${byName.join(', ') || 'none run'})`,
+    ...s.evidence.map(
+      (e) =>
+        `  ${e.kind === 'watch' ? 'watch:    ' : `canary ${e.step}/${e.of} at ${e.weight} %:`} ${e.verdict} — ${e.sentence}`,
+    ),
     `  url:      ${s.url}`,
     ...s.warnings.map((w) => `  warning:  ${w}`),
+    ...(s.stack ? renderStackSummary(s.stack) : []),
   ].join('\n');
 }
 
@@ -636,9 +762,20 @@ export interface StatusReport {
   last: DeploymentRecord | undefined;
   /** The set kept for an instant rollback in the idle slot, and until when. */
   kept?: { slot: string; version: string; until: string | undefined };
+  /** Long-lived servers of the environment (PostgreSQL, Redis), when its file declares some. */
+  accessories?: AccessoryStatus[];
+  /** Set on the first environment of a stack: every tier's report, this one first. */
+  stack?: StackStatus;
 }
 
+/** `itsctl status`: one environment, or every tier of a stack. */
 export async function status(ctx: DeployContext, environment: string): Promise<StatusReport> {
+  const first = await statusEnvironment(ctx, environment);
+  const config = await loadEnvironment(environmentsDir(ctx), environment);
+  return config.stack ? statusStack(ctx, config, stackDeps(ctx), first) : first;
+}
+
+export async function statusEnvironment(ctx: DeployContext, environment: string): Promise<StatusReport> {
   const session = await openSession(ctx, environment);
   try {
     await session.engine.ping();
@@ -656,6 +793,9 @@ export async function status(ctx: DeployContext, environment: string): Promise<S
       lock: session.store.readLock(environment),
       last: session.store.history(environment, 1)[0],
       ...keptSet(observed, session),
+      ...(Object.keys(session.config.accessories).length > 0
+        ? { accessories: await accessoriesStatus(session.engine, session.config) }
+        : {}),
     };
   } finally {
     session.store.close();
@@ -691,6 +831,8 @@ export function renderStatus(s: StatusReport): string {
     lines.push(
       `  last deployment: ${s.last.id} ${s.last.action} ${s.last.version} ${s.last.outcome} at ${s.last.startedAt}${s.last.reason ? ` (${s.last.reason})` : ''}`,
     );
+  lines.push(...(s.accessories ?? []).map(renderAccessoryStatus));
+  if (s.stack) lines.push(...renderStackStatus(s.stack, renderStatus));
   return lines.join('\n');
 }
 

@@ -15,7 +15,7 @@ import {
   LABEL,
   environmentLabels,
   migrationContainerSpec,
-  networkName,
+  environmentNetwork,
   replicaContainerSpec,
   routerContainerSpec,
   routerName,
@@ -36,6 +36,7 @@ import {
 import type { CheckName, ObservedReplica, ObservedState, Slot, Step } from '../plan/types.js';
 import { renderHaproxyConfig, renderSlotMap, type PersistedServer } from '../router/haproxy-config.js';
 import { HaproxyRouter } from '../router/haproxy-runtime.js';
+import { analyzeCanary, watchAfterSwitch, type EvidenceEntry } from './canary-analysis.js';
 
 /** Everything a deployment touches, built once per command. */
 export interface Runtime {
@@ -49,6 +50,10 @@ export interface Runtime {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   signal: AbortSignal;
+  /** Keeps one piece of analysis evidence (canary step or watch) as soon as it exists. */
+  evidence: (entry: EvidenceEntry) => void;
+  /** {{version}} / {{previous_version}} for PromQL queries, set once the plan is known. */
+  versions: Record<string, string>;
 }
 
 export class CheckFailedError extends StepFailedError {
@@ -158,7 +163,16 @@ export async function persistRouter(rt: Runtime): Promise<void> {
   const persisted: PersistedServer[] = servers.flatMap((s) => {
     const host = byServer.get(`${s.slot}/${s.server}`);
     return host
-      ? [{ slot: s.slot, server: s.server, host, port: rt.config.containerPort, state: s.state }]
+      ? [
+          {
+            slot: s.slot,
+            server: s.server,
+            host,
+            port: rt.config.containerPort,
+            state: s.state,
+            weight: s.weight,
+          },
+        ]
       : [];
   });
   writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig(persisted));
@@ -183,7 +197,7 @@ async function waitForRouter(rt: Runtime, timeoutMs = 15_000): Promise<void> {
 
 export async function ensureRouter(rt: Runtime): Promise<void> {
   const { app, name, router } = rt.config;
-  await rt.engine.ensureNetwork(networkName(app, name), environmentLabels(app, name));
+  await rt.engine.ensureNetwork(environmentNetwork(rt.config), environmentLabels(app, name));
   mkdirSync(rt.routerDir, { recursive: true });
   // The router runs as the haproxy user: it must be able to create its socket here; no one else may.
   chownSync(rt.routerDir, ROUTER_UID, ROUTER_GID);
@@ -207,6 +221,7 @@ export async function ensureRouter(rt: Runtime): Promise<void> {
         bind: router.bind,
         port: router.port,
         stateDir: rt.routerDir,
+        network: environmentNetwork(rt.config),
       }),
     );
     await rt.engine.startContainer(id);
@@ -263,11 +278,9 @@ export async function checkReplicas(
 
 async function containerAddress(rt: Runtime, name: string): Promise<string> {
   const c = await rt.engine.inspectContainer(name);
-  const ip = c?.NetworkSettings.Networks[networkName(rt.config.app, rt.config.name)]?.IPAddress;
+  const ip = c?.NetworkSettings.Networks[environmentNetwork(rt.config)]?.IPAddress;
   if (!ip)
-    throw new StepFailedError(
-      `replica ${name} has no address on network ${networkName(rt.config.app, rt.config.name)}`,
-    );
+    throw new StepFailedError(`replica ${name} has no address on network ${environmentNetwork(rt.config)}`);
   return `${ip}:${rt.config.containerPort}`;
 }
 
@@ -275,7 +288,7 @@ async function runMigration(rt: Runtime, image: string, command: string[]): Prom
   const { app, name } = rt.config;
   const id = await rt.engine.createContainer(
     `${app}-${name}-migrate-${rt.now()}`,
-    migrationContainerSpec(app, name, image, command, rt.replicaEnv),
+    migrationContainerSpec(app, name, image, command, rt.replicaEnv, environmentNetwork(rt.config)),
   );
   try {
     await rt.engine.startContainer(id);
@@ -311,6 +324,7 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
             containerPort: rt.config.containerPort,
             env: rt.replicaEnv,
             command: rt.config.image.command,
+            network: environmentNetwork(rt.config),
           }),
         ));
       await rt.engine.startContainer(id);
@@ -319,9 +333,31 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
     case 'check-replicas':
       return checkReplicas(rt, step.replicas, step.checks);
     case 'add-server':
-      await rt.router.addServer(step.slot, step.server, await containerAddress(rt, step.replica));
+      await rt.router.addServer(
+        step.slot,
+        step.server,
+        await containerAddress(rt, step.replica),
+        step.weight ?? 100,
+      );
       await persistRouter(rt);
       return [];
+    case 'set-weights': {
+      const present = new Set(
+        (await rt.router.servers()).filter((s) => s.slot === step.slot).map((s) => s.server),
+      );
+      // Idempotent for undo and recovery: a server already gone has no weight to restore.
+      for (const w of step.weights)
+        if (present.has(w.server)) await rt.router.setWeight(step.slot, w.server, w.weight);
+      await persistRouter(rt);
+      return [];
+    }
+    case 'analyze-canary':
+      return analyzeCanary(rt, step);
+    case 'watch': {
+      const endpoints = [];
+      for (const n of step.replicas) endpoints.push(await endpoint(rt, n));
+      return watchAfterSwitch(rt, step, checkDeps(rt), endpoints);
+    }
     case 'ready-server':
       if ((await rt.router.servers()).some((s) => s.slot === step.slot && s.server === step.server))
         await rt.router.ready(step.slot, step.server);
