@@ -84,9 +84,14 @@ export class DockerEngine {
       return {
         ...base,
         createConnection: () => {
-          const child = spawn('ssh', ['-o', 'BatchMode=yes', '--', dest, 'docker', 'system', 'dial-stdio'], {
-            stdio: ['pipe', 'pipe', 'inherit'],
-          });
+          // The URI form carries a port (ssh://user@host:2222), which a plain user@host destination cannot.
+          const child = spawn(
+            'ssh',
+            ['-o', 'BatchMode=yes', '--', `ssh://${dest}`, 'docker', 'system', 'dial-stdio'],
+            {
+              stdio: ['pipe', 'pipe', 'inherit'],
+            },
+          );
           return Duplex.from({ readable: child.stdout, writable: child.stdin }) as never;
         },
       };

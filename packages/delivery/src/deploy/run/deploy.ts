@@ -782,7 +782,7 @@ export async function statusEnvironment(ctx: DeployContext, environment: string)
     const observed = await observe(session.runtime);
     const state = (slot: string, server: string) => {
       const s = observed.router.servers.find((x) => x.slot === slot && x.server === server);
-      return s ? `${s.state} ${s.status}, ${s.sessions} session(s)` : 'not in router';
+      return s ? `${s.state} ${s.status}, weight ${s.weight}, ${s.sessions} session(s)` : 'not in router';
     };
     return {
       environment,
