@@ -1,5 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from './engine/docker-engine.js';
 import { startLoad, type LoadReport } from './load/load-generator.js';
@@ -28,6 +31,8 @@ const APPS = [
   'itscansyn',
   'itscanblind',
   'itswatchroll',
+  'itscanprom',
+  'itscanpromfail',
 ];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
@@ -95,8 +100,49 @@ async function startSlackStandIn(): Promise<string> {
   return `http://127.0.0.1:${address.port}/services/T0TEST/B0TEST/SECRETPART`;
 }
 
+/** A real Prometheus (Debian's package; .ci/run installs it) scraping itself, for the PromQL checks. */
+const prometheus: { child?: ChildProcess; url: string } = { url: '' };
+async function startPrometheus(): Promise<string> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'its-canary-prom-'));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: prometheus\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`,
+  );
+  prometheus.child = spawn(
+    '/usr/bin/prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const scraped = await fetch(`${url}/api/v1/query?query=up`, { signal: AbortSignal.timeout(2000) })
+      .then(async (r) => ((await r.json()) as { data?: { result?: unknown[] } }).data?.result?.length === 1)
+      .catch(() => false);
+    if (scraped) return url;
+    if (Date.now() > deadline) throw new Error('Prometheus did not scrape itself within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A canary judged by the built-in comparison (synthetic traffic) and two PromQL queries. */
+function promCanary(maxRequests: number): string {
+  const queries = [
+    // {{version}} is substituted (and validated) before the query is sent.
+    `{ name: prometheus-up, query: 'sum(up{job="prometheus", version!="{{version}}"})', min: 1 }`,
+    `{ name: http-requests, query: 'sum(prometheus_http_requests_total)', max: ${maxRequests} }`,
+  ];
+  return `canary: { maxExtensions: 2, syntheticTraffic: { rps: 150 }, steps: [{ weight: 50, pauseSeconds: 4 }, { weight: 100 }], analysis: { maxErrorRateIncrease: 0.05 }, prometheus: { url: '${prometheus.url}', queries: [${queries.join(', ')}] } }`;
+}
+
 beforeAll(async () => {
   process.env.SLACK_WEBHOOK_URL = await startSlackStandIn();
+  prometheus.url = await startPrometheus();
   await cleanUp(APPS);
   buildTestImages();
   for (const app of APPS) ports[app] = await freePort();
@@ -125,6 +171,14 @@ beforeAll(async () => {
       SERVICE,
       'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 4 }, { weight: 100 }] }',
     ),
+    itscanprom: testEnvironment('itscanprom', ports.itscanprom!, 'canary', SERVICE, promCanary(1e12)),
+    itscanpromfail: testEnvironment(
+      'itscanpromfail',
+      ports.itscanpromfail!,
+      'canary',
+      SERVICE,
+      promCanary(0),
+    ),
     itswatchroll: testEnvironment(
       'itswatchroll',
       ports.itswatchroll!,
@@ -149,6 +203,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.SLACK_WEBHOOK_URL;
+  prometheus.child?.kill('SIGTERM');
   slack.server?.close();
   await cleanUp(APPS);
 }, 120_000);
@@ -299,6 +354,31 @@ describe('where real traffic is thin or unreadable', () => {
     const { evidence } = await evidenceOf('itscanblind');
     expect(evidence.length).toBeGreaterThan(0);
     expect(evidence.every((e) => e.verdict === 'inconclusive' && /unreadable/.test(e.sentence))).toBe(true);
+  }, 120_000);
+});
+
+describe('PromQL beside the built-in comparison (a real Prometheus)', () => {
+  it('passes when the queries hold, and keeps their values in the evidence', async () => {
+    const run = await runItsctl(['deploy', '-e', 'itscanprom', '-v', '1.1.0'], envs);
+    expect(run.code, run.stderr).toBe(0);
+    const { evidence } = await evidenceOf('itscanprom');
+    const step = evidence.find((e) => e.kind === 'canary-step' && e.verdict === 'pass')!;
+    expect(step.prometheus.map((p) => [p.name, p.verdict])).toEqual([
+      ['prometheus-up', 'pass'],
+      ['http-requests', 'pass'],
+    ]);
+    expect(step.prometheus[0]!.value).toBe(1);
+  }, 120_000);
+
+  it('rolls back when a query breaks its limit, naming the query and its value', async () => {
+    const run = await runItsctl(['deploy', '-e', 'itscanpromfail', '-v', '1.1.0'], envs);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/canary analysis failed at step 1\/1 \(50 %\): prometheus http-requests: /);
+    expect(await versionsOf('itscanpromfail')).toEqual(['1.0.0', '1.0.0']);
+    const { evidence } = await evidenceOf('itscanpromfail');
+    const failed = evidence.find((e) => e.verdict === 'fail')!;
+    expect(failed.prometheus.find((p) => p.name === 'http-requests')).toMatchObject({ verdict: 'fail' });
+    expect(failed.prometheus.find((p) => p.name === 'http-requests')!.value).toBeGreaterThan(0);
   }, 120_000);
 });
 
