@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { request, type RequestOptions } from 'node:http';
-import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { ConfigError, StepFailedError } from '../../errors.js';
+import { SshStdioSocket } from './ssh-socket.js';
 
 /**
  * A small Docker Engine API client (API 1.41, Docker 20.10) over the local socket, tcp://, or
@@ -14,15 +14,34 @@ export interface EngineTarget {
   host?: string;
   port?: number;
   ssh?: string;
+  /** The ssh program and its options, e.g. ["ssh", "-F", "/etc/its/ssh_config"] (ITS_SSH_COMMAND). */
+  sshCommand?: string[];
 }
 
-export function resolveEngineTarget(dockerHost: string | undefined): EngineTarget {
+/**
+ * ITS_SSH_COMMAND (like git's GIT_SSH_COMMAND): the ssh program and options used for ssh:// hosts,
+ * words separated by spaces, no quoting (it is never run through a shell).
+ */
+export function parseSshCommand(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const words = value.trim().split(/\s+/);
+  if (words.some((w) => /['"\\`$]/.test(w)))
+    throw new ConfigError(`ITS_SSH_COMMAND: "${value}" contains quotes or shell characters`, {
+      fix: 'give the program and its options as plain words, e.g. ssh -F /path/to/ssh_config',
+    });
+  return words;
+}
+
+export function resolveEngineTarget(dockerHost: string | undefined, sshCommand?: string): EngineTarget {
   if (!dockerHost || dockerHost === '') return { socketPath: '/var/run/docker.sock' };
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(dockerHost);
   if (tcp) return { host: tcp[1]!, port: Number(tcp[2]) };
   const ssh = /^ssh:\/\/([^\s/]+)\/?$/.exec(dockerHost);
-  if (ssh) return { ssh: ssh[1]! };
+  if (ssh) {
+    const command = parseSshCommand(sshCommand);
+    return { ssh: ssh[1]!, ...(command ? { sshCommand: command } : {}) };
+  }
   throw new ConfigError(
     `DOCKER_HOST: "${dockerHost}" is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST`,
   );
@@ -85,14 +104,18 @@ export class DockerEngine {
         ...base,
         createConnection: () => {
           // The URI form carries a port (ssh://user@host:2222), which a plain user@host destination cannot.
-          const child = spawn(
-            'ssh',
-            ['-o', 'BatchMode=yes', '--', `ssh://${dest}`, 'docker', 'system', 'dial-stdio'],
-            {
-              stdio: ['pipe', 'pipe', 'inherit'],
-            },
-          );
-          return Duplex.from({ readable: child.stdout, writable: child.stdin }) as never;
+          const [program, ...options] = this.#target.sshCommand ?? ['ssh'];
+          // node:http wants a net.Socket here; SshStdioSocket is shaped like one (ssh-socket.ts).
+          return new SshStdioSocket(program!, [
+            ...options,
+            '-o',
+            'BatchMode=yes',
+            '--',
+            `ssh://${dest}`,
+            'docker',
+            'system',
+            'dial-stdio',
+          ]) as unknown as Socket;
         },
       };
     }

@@ -236,7 +236,7 @@ export interface Session {
 /** Reads the environment file and builds the runtime; nothing changes yet. */
 export async function openSession(ctx: DeployContext, environment: string): Promise<Session> {
   const config = await loadEnvironment(environmentsDir(ctx), environment);
-  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST));
+  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND));
   const stateDir = stateDirFor(ctx, config);
   const routerDir = join(stateDir, 'router');
   const now = () => Date.now();

@@ -201,7 +201,7 @@ async function tearDownOne(
 export async function teardown(ctx: DeployContext, options: TeardownOptions): Promise<TeardownResult> {
   const dir = environmentsDir(ctx);
   const root = await loadEnvironment(dir, options.environment);
-  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST));
+  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND));
   await engine.ping();
   const configs = new Map<string, EnvironmentConfig>([[root.name, root]]);
   let order = [root.name];
