@@ -11,7 +11,9 @@ import {
   parseGroupBy,
   planAggregateQuery,
   planCountableMinutes,
+  planRollupHours,
 } from '../src/store/aggregate-query.js';
+import { planTouchedHours } from '../src/store/repository.js';
 import { shutDown } from '../src/shutdown.js';
 import { formatSse } from '../src/routes/stream-routes.js';
 import { isJpeg } from '../src/routes/detect-routes.js';
@@ -51,11 +53,98 @@ describe('aggregate query planning', () => {
       '2025-01-02T00:00:00.000Z',
       '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
       'bus',
+      // The rollup's hours: the whole day, all of it past.
+      '2025-01-01T00:00:00.000Z',
+      '2025-01-02T00:00:00.000Z',
     ]);
     expect(sql).toContain('camera_id = $6::uuid');
     expect(sql).toContain('class = $7::text');
+    expect(sql).toContain(
+      'FROM interval_rollups_hourly\n  WHERE hour_start >= $8::timestamptz AND hour_start < $9::timestamptz AND camera_id = $6::uuid',
+    );
+    expect(sql).toContain('interval_start >= $2::timestamptz AND interval_start < $8::timestamptz');
+    expect(sql).toContain('interval_start >= $9::timestamptz AND interval_start < $3::timestamptz');
     expect(sql).toMatch(/GROUP BY bucket_start, lane\n/);
     expect(sql).not.toContain('bus');
+  });
+
+  it('reads only the minutes for 1m and 15m buckets, when asked to, and when no whole past hour is in range', () => {
+    const base = {
+      from: '2025-01-01T00:00:00Z',
+      to: '2025-01-02T00:00:00Z',
+      groupBy: [],
+      now: new Date('2025-01-03T00:00:00Z'),
+    } as const;
+    for (const [bucket, opts] of [
+      ['15m', {}],
+      ['1m', {}],
+      ['1h', { rollup: false }],
+    ] as const) {
+      const { sql, params } = planAggregateQuery({ ...base, bucket }, opts);
+      expect(sql).not.toContain('interval_rollups_hourly');
+      expect(params).toHaveLength(5);
+    }
+    const short = planAggregateQuery({ ...base, to: '2025-01-01T00:59:00Z', bucket: '1h' });
+    expect(short.sql).not.toContain('interval_rollups_hourly');
+  });
+
+  it.each([
+    ['whole hours, all past', '1h', '00:00', '03:00', '2025-01-02T00:00:00Z', ['00:00', '03:00']],
+    ['day buckets use the rollup too', '1d', '00:00', '03:00', '2025-01-02T00:00:00Z', ['00:00', '03:00']],
+    [
+      'from and to inside hours: only the hours wholly inside',
+      '1h',
+      '00:30',
+      '03:15',
+      '2025-01-02T00:00:00Z',
+      ['01:00', '03:00'],
+    ],
+    [
+      'the current hour and later are read from the minutes',
+      '1h',
+      '00:00',
+      '05:00',
+      '2025-01-01T02:59:59Z',
+      ['00:00', '02:00'],
+    ],
+    [
+      'now on an hour edge: the hour before it has ended',
+      '1h',
+      '00:00',
+      '05:00',
+      '2025-01-01T02:00:00Z',
+      ['00:00', '02:00'],
+    ],
+    ['no whole past hour', '1h', '00:10', '00:50', '2025-01-02T00:00:00Z', undefined],
+    ['15-minute buckets never', '15m', '00:00', '03:00', '2025-01-02T00:00:00Z', undefined],
+  ] as const)('rollup hours: %s', (_name, bucket, from, to, now, hours) => {
+    const t = (hm: string) => `2025-01-01T${hm}:00.000Z`;
+    expect(planRollupHours({ bucket, from: t(from), to: t(to), now: new Date(now) })).toEqual(
+      hours && { from: t(hours[0]), to: t(hours[1]) },
+    );
+  });
+
+  it('a batch touches each camera × hour × lane × class once, in a fixed order', () => {
+    const cam = '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f';
+    const row = (intervalStart: string, lane = 'nb-1') => ({
+      cameraId: cam,
+      intervalStart,
+      lane,
+      class: 'car' as const,
+    });
+    expect(
+      planTouchedHours([
+        row('2025-01-01T01:59:00Z'),
+        row('2025-01-01T01:00:00.000Z'),
+        row('2025-01-01T00:59:00Z', 'sb-1'),
+        row('2025-01-01T02:00:00Z'),
+      ]),
+    ).toEqual([
+      [cam, cam, cam],
+      ['2025-01-01T00:00:00.000Z', '2025-01-01T01:00:00.000Z', '2025-01-01T02:00:00.000Z'],
+      ['sb-1', 'nb-1', 'nb-1'],
+      ['car', 'car', 'car'],
+    ]);
   });
 
   it.each([
@@ -121,10 +210,20 @@ describe('aggregate query planning', () => {
 
 describe('migrations', () => {
   it('plans only what is missing, in version order', () => {
-    expect(planMigrations([]).map((m) => m.version)).toEqual([1, 2]);
-    expect(planMigrations([1]).map((m) => m.version)).toEqual([2]);
-    expect(planMigrations([1, 2, 3])).toEqual([]);
+    const all = MIGRATIONS.map((m) => m.version);
+    expect(planMigrations([]).map((m) => m.version)).toEqual(all);
+    expect(planMigrations([1]).map((m) => m.version)).toEqual(all.slice(1));
+    expect(planMigrations(all)).toEqual([]);
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
     expect(LATEST_MIGRATION).toBe(MIGRATIONS.length);
+  });
+
+  it('runs versions in order whatever their order in the list, and fills a gap left by a later one', () => {
+    // Two migrations written at once may land in either order; a database that took the later one
+    // first still gets the earlier one next.
+    const m = (version: number) => ({ version, name: `m${version}`, statements: [] });
+    expect(planMigrations([1, 2], [m(1), m(2), m(4), m(3)]).map((x) => x.version)).toEqual([3, 4]);
+    expect(planMigrations([1, 2, 4], [m(1), m(2), m(3), m(4)]).map((x) => x.version)).toEqual([3]);
   });
 
   it('only expands: released migrations never drop or rename (the expand/contract rule)', () => {

@@ -1,6 +1,8 @@
 /**
  * One table of repository cases, executed once per store (embedded PGlite in repository.test.ts,
- * real PostgreSQL in repository.int.test.ts): the same SQL must give the same answers on both.
+ * real PostgreSQL in repository.int.test.ts): the same SQL must give the same answers on both. Each
+ * case runs twice, aggregates answered with and without the hourly rollup; rollup-cases.ts adds the
+ * cases that compare the two directly.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,9 +10,12 @@ import { ApiError } from '../src/errors.js';
 import { LATEST_MIGRATION } from '../src/db/migrations.js';
 import { createApiKey, verifyApiKey } from '../src/auth/api-keys.js';
 import type { Store } from '../src/store/create-store.js';
-import type { Repository } from '../src/store/repository.js';
+import { createRepository, type Repository } from '../src/store/repository.js';
 import type { AggregateFilter } from '../src/store/aggregate-query.js';
 import { aggregate, at, crossing, newCamera, resetStore } from './fixtures.js';
+import { ROLLUP_CASES } from './rollup-cases.js';
+import type { Db } from '../src/db/db.js';
+import { createPgliteDb } from '../src/db/pglite-db.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 
@@ -626,6 +631,7 @@ export function describeRepository(
   label: string,
   open: () => Promise<Store>,
   teardown: () => Promise<void> = async () => {},
+  openEmptyDb: (store: Store) => Promise<Db> = () => createPgliteDb('memory://'),
 ) {
   describe(`repository on ${label}`, () => {
     let store: Store;
@@ -639,8 +645,17 @@ export function describeRepository(
     beforeEach(async () => {
       await resetStore(store);
     });
-    for (const c of REPOSITORY_CASES) {
-      it(c.name, () => c.run({ store, repo: store.repo }));
+    // Every case through both ways of answering aggregate queries: hourly and daily buckets from the
+    // rollup (the default) and from the raw minutes only (the reference), with the same expectations.
+    for (const source of ['rollup', 'raw'] as const) {
+      describe(`aggregates read from ${source === 'rollup' ? 'the hourly rollup' : 'the raw minutes'}`, () => {
+        for (const c of REPOSITORY_CASES) {
+          it(c.name, () => c.run({ store, repo: createRepository(store.db, { aggregateSource: source }) }));
+        }
+      });
+    }
+    for (const c of ROLLUP_CASES) {
+      it(c.name, () => c.run({ store, openEmptyDb: () => openEmptyDb(store) }));
     }
   });
 }

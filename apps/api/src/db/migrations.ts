@@ -83,6 +83,46 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'hourly rollups of interval aggregates',
+    statements: [
+      // One row per camera × lane × class × UTC hour, holding sums and counts (never averages), so
+      // hourly and daily buckets can be added up from it with exactly the occupancy and speed maths
+      // of the raw minutes (store/aggregate-query.ts). Ingestion recomputes the hours it touches in
+      // the same transaction (store/repository.ts); the defaults let it claim a row before filling it.
+      // Volumes are integer like the minutes' (≤ 100 000 a minute by contract, so ≤ 6 000 000 an
+      // hour): the query then sums the same type from both sources. The float sums are numeric: added
+      // exactly, an hour's sum plus its neighbours' equals the sum of their minutes to the last digit,
+      // where float8 sums in another order differ in the last bits and can flip a rounded answer.
+      `CREATE TABLE interval_rollups_hourly (
+        camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+        hour_start timestamptz NOT NULL,
+        lane text NOT NULL,
+        class text NOT NULL,
+        minutes integer NOT NULL DEFAULT 0,
+        last_minute timestamptz,
+        volume integer NOT NULL DEFAULT 0,
+        occupancy_sum numeric NOT NULL DEFAULT 0,
+        mean_speed_kmh_sum numeric,
+        mean_speed_kmh_volume integer,
+        p85_speed_kmh_sum numeric,
+        p85_speed_kmh_volume integer,
+        PRIMARY KEY (camera_id, hour_start, lane, class)
+      )`,
+      // All-camera range queries, the case the rollup exists for.
+      `CREATE INDEX interval_rollups_hourly_start_idx ON interval_rollups_hourly (hour_start)`,
+      // Backfill: the same GROUP BY that ingestion runs for the hours it touches.
+      `INSERT INTO interval_rollups_hourly (camera_id, hour_start, lane, class, minutes, last_minute, volume,
+         occupancy_sum, mean_speed_kmh_sum, mean_speed_kmh_volume, p85_speed_kmh_sum, p85_speed_kmh_volume)
+       SELECT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00'), lane, class,
+         count(*), max(interval_start), sum(volume), sum(occupancy_pct::numeric),
+         sum((mean_speed_kmh * volume)::numeric), sum(volume) FILTER (WHERE mean_speed_kmh IS NOT NULL),
+         sum((p85_speed_kmh * volume)::numeric), sum(volume) FILTER (WHERE p85_speed_kmh IS NOT NULL)
+       FROM interval_aggregates
+       GROUP BY 1, 2, 3, 4`,
+    ],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

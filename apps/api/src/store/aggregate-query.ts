@@ -1,7 +1,10 @@
 /**
  * Pure planning of the aggregate query: filters, bucket, grouping and the time of the query in, SQL and
  * parameters out. Bucketing happens in SQL (date_bin), so only the buckets cross the wire from the
- * database.
+ * database. Hourly and daily buckets read their whole past hours from the hourly rollup (sums per
+ * camera × lane × class × hour, kept by ingestion) and only the edge and current hours from the minutes,
+ * in one query (UNION ALL of both sources, then the maths below, which sees a rollup row as a series'
+ * sums over that hour's stored minutes — the same sums the minutes would give).
  *
  * Per bucket (and group):
  *   volume        = Σ volume
@@ -74,7 +77,56 @@ export function planCountableMinutes(from: string, to: string, now: Date): { fir
   return { first: new Date(first).toISOString(), end: new Date(end).toISOString() };
 }
 
-export function planAggregateQuery(f: AggregateFilter): { sql: string; params: unknown[] } {
+const HOUR_MS = 3_600_000;
+
+/**
+ * The whole UTC hours the hourly rollup may answer for, as [from, to) of hour starts, or undefined when
+ * there are none. Only 1h and 1d buckets use it (a 1m or 15m bucket is smaller than a rollup row). An
+ * hour qualifies when it lies wholly inside [from, to), so every minute of it is in the range, and has
+ * ended by `now`, so the current hour, still being written, is read from its minutes. Every stored
+ * minute inside these hours is in exactly one rollup row; the minutes outside them (edges cut by from
+ * or to, the current hour, minutes from a clock ahead of ours) are read raw.
+ */
+export function planRollupHours(
+  f: Pick<AggregateFilter, 'from' | 'to' | 'bucket' | 'now'>,
+): { from: string; to: string } | undefined {
+  if (f.bucket !== '1h' && f.bucket !== '1d') return undefined;
+  const first = Math.ceil(new Date(f.from).getTime() / HOUR_MS) * HOUR_MS;
+  const end =
+    Math.min(Math.floor(new Date(f.to).getTime() / HOUR_MS), Math.floor(f.now.getTime() / HOUR_MS)) * HOUR_MS;
+  if (!(end > first)) return undefined;
+  return { from: new Date(first).toISOString(), to: new Date(end).toISOString() };
+}
+
+export interface AggregatePlanOptions {
+  /**
+   * Default true: answer the whole hours of 1h and 1d buckets from `interval_rollups_hourly`. False
+   * reads every minute from `interval_aggregates`: the reference the rollup path is tested against.
+   */
+  rollup?: boolean;
+}
+
+/**
+ * Per source row: the sums the bucket maths adds up (a raw minute is a rollup row of one minute). Float
+ * sums are added as numeric, exactly, so an answer does not depend on the order of the additions:
+ * minutes summed per hour and then per bucket (rollup), or per bucket at once (raw), or split across
+ * PostgreSQL's parallel workers, give the same bucket to the last digit.
+ */
+const RAW_COLUMNS = `interval_start, camera_id, lane, class, volume,
+    occupancy_pct::numeric AS occupancy_sum, interval_start AS last_minute,
+    (mean_speed_kmh * volume)::numeric AS mean_speed_kmh_sum,
+    CASE WHEN mean_speed_kmh IS NOT NULL THEN volume END AS mean_speed_kmh_volume,
+    (p85_speed_kmh * volume)::numeric AS p85_speed_kmh_sum,
+    CASE WHEN p85_speed_kmh IS NOT NULL THEN volume END AS p85_speed_kmh_volume`;
+const ROLLUP_COLUMNS = `hour_start AS interval_start, camera_id, lane, class, volume,
+    occupancy_sum, last_minute,
+    mean_speed_kmh_sum, mean_speed_kmh_volume,
+    p85_speed_kmh_sum, p85_speed_kmh_volume`;
+
+export function planAggregateQuery(
+  f: AggregateFilter,
+  opts: AggregatePlanOptions = {},
+): { sql: string; params: unknown[] } {
   const buckets = countBuckets(f.from, f.to, f.bucket);
   if (buckets > MAX_BUCKETS) {
     throw badRequest(
@@ -83,23 +135,44 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
   }
   const minutes = planCountableMinutes(f.from, f.to, f.now);
   const params: unknown[] = [`${BUCKET_SECONDS[f.bucket]} seconds`, f.from, f.to, minutes.first, minutes.end];
-  const where = ['interval_start >= $2::timestamptz', 'interval_start < $3::timestamptz'];
+  const filters: string[] = [];
   const add = (column: string, value: unknown, cast: string) => {
     params.push(value);
-    where.push(`${column} = $${params.length}::${cast}`);
+    filters.push(`${column} = $${params.length}::${cast}`);
   };
   if (f.cameraId) add('camera_id', f.cameraId, 'uuid');
   if (f.lane) add('lane', f.lane, 'text');
   if (f.class) add('class', f.class, 'text');
+  const range = (column: string, from: string, to: string) =>
+    [`${column} >= ${from}::timestamptz`, `${column} < ${to}::timestamptz`, ...filters].join(' AND ');
+  const raw = (from: string, to: string) =>
+    `SELECT ${RAW_COLUMNS}
+  FROM interval_aggregates
+  WHERE ${range('interval_start', from, to)}`;
+  const hours = opts.rollup === false ? undefined : planRollupHours(f);
+  let source: string;
+  if (hours) {
+    params.push(hours.from, hours.to);
+    const [hFrom, hTo] = [`$${params.length - 1}`, `$${params.length}`];
+    // Two raw ranges rather than one range minus the rolled-up hours, so each is an index range scan
+    // and the minutes inside the hours are never read.
+    source = `SELECT ${ROLLUP_COLUMNS}
+  FROM interval_rollups_hourly
+  WHERE ${range('hour_start', hFrom, hTo)}
+  UNION ALL
+  ${raw('$2', hFrom)}
+  UNION ALL
+  ${raw(hTo, '$3')}`;
+  } else {
+    source = raw('$2', '$3');
+  }
   const dims = f.groupBy.map((d) => COLUMN[d]);
   const keys = ['bucket_start', ...dims].join(', ');
   // Sums per series first, then per group: counting a group's series as rows of the first step is
   // cheap, where count(DISTINCT (camera_id, lane, class)) sorted every interval (5× slower on PGlite
   // at 100 k intervals). sum() skips the NULL products of intervals without a speed; their volume is
-  // left out of the divisor by the FILTER.
-  const speedSums = (col: string) =>
-    `sum(${col} * volume) AS ${col}_sum,
-    sum(volume) FILTER (WHERE ${col} IS NOT NULL) AS ${col}_volume`;
+  // NULL too (the CASE), so it is left out of the divisor.
+  const speedSums = (col: string) => `sum(${col}_sum) AS ${col}_sum, sum(${col}_volume) AS ${col}_volume`;
   const speedMean = (col: string) => `(sum(${col}_sum) / NULLIF(sum(${col}_volume), 0))::float8 AS ${col}`;
   // Countable minutes run from the later of the bucket's start and the range's first minute to the
   // earlier of the bucket's end and the range's countable end, but at least to the bucket's last
@@ -107,16 +180,17 @@ export function planAggregateQuery(f: AggregateFilter): { sql: string; params: u
   const countable = `(extract(epoch FROM
       greatest(least(bucket_start + $1::interval, $5::timestamptz), max(last_minute) OVER (PARTITION BY bucket_start) + interval '1 minute')
       - greatest(bucket_start, $4::timestamptz)) / 60)::float8`;
-  const sql = `WITH per_series AS (
+  const sql = `WITH source AS (
+  ${source}
+), per_series AS (
   SELECT date_bin($1::interval, interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start,
     camera_id, lane, class,
     sum(volume) AS volume,
-    sum(occupancy_pct) AS occupancy_sum,
-    max(interval_start) AS last_minute,
+    sum(occupancy_sum) AS occupancy_sum,
+    max(last_minute) AS last_minute,
     ${speedSums('mean_speed_kmh')},
     ${speedSums('p85_speed_kmh')}
-  FROM interval_aggregates
-  WHERE ${where.join(' AND ')}
+  FROM source
   GROUP BY 1, camera_id, lane, class
 ), grouped AS (
   SELECT ${keys},
