@@ -22,7 +22,7 @@ import {
 // Real Docker Engine, real HAProxy (the repo's image), the tiny test service; traffic from an
 // in-process keep-alive load generator at a fixed 100 rps through the router.
 
-const APPS = ['itsroll', 'itsbg', 'itsbad', 'itslock', 'itskill'];
+const APPS = ['itsroll', 'itsbg', 'itsbad', 'itslock', 'itskill', 'itsstop'];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
 const ports: Record<string, number> = {};
@@ -61,6 +61,7 @@ beforeAll(async () => {
     // Slow starts keep the first deploy holding the lock well past the second one's start-up.
     itslock: testEnvironment('itslock', ports.itslock!, 'rolling', 'env: { STARTUP_MS: "3000" }'),
     itskill: testEnvironment('itskill', ports.itskill!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
+    itsstop: testEnvironment('itsstop', ports.itsstop!, 'rolling', 'replicas: 1', 'order: stop-first'),
   });
 }, 300_000);
 
@@ -134,6 +135,30 @@ describe('blue-green deployment', () => {
     // The flip starts nothing: the same four containers exist.
     expect((await replicasOf('itsbg')).map((r) => r.name).sort()).toEqual(kept.map((r) => r.name).sort());
   }, 240_000);
+});
+
+describe('stop-first rolling (a singleton that must never run twice)', () => {
+  it('never runs the old and the new replica at the same time', async () => {
+    const first = await runItsctl(['deploy', '-e', 'itsstop', '-v', '1.0.0'], envs);
+    expect(first.code, first.stderr).toBe(0);
+    let most = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const running = (await engine.listContainers({ 'its.app': 'itsstop', 'its.role': 'replica' })).filter(
+          (c) => c.State === 'running',
+        );
+        most = Math.max(most, running.length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const run = await runItsctl(['deploy', '-e', 'itsstop', '-v', '1.1.0'], envs);
+    watching = false;
+    await watcher;
+    expect(run.code, run.stderr).toBe(0);
+    expect(most).toBe(1);
+    expect(await servedVersion(ports.itsstop!)).toBe('1.1.0');
+  }, 120_000);
 });
 
 describe('a restarted router', () => {

@@ -78,7 +78,7 @@ export function testEnvironment(
   return [
     `app: ${app}`,
     'image: { repository: its-testsvc, defaultVersion: 1.0.0 }',
-    'replicas: 2',
+    ...(extra.includes('replicas:') ? [] : ['replicas: 2']),
     `router: { port: ${port}, drainTimeoutMs: 5000 }`,
     `strategy: { default: ${strategy}, keepPreviousSeconds: 600${strategyExtra ? `, ${strategyExtra}` : ''} }`,
     // A short watch keeps every deployment test exercising it without waiting a minute each.

@@ -164,6 +164,17 @@ describe('environment files', () => {
     ]);
   });
 
+  it('stop-first is for rolling only', () => {
+    const { errors } = parseEnvironment(
+      'app: x\nimage: { repository: r }\nrouter: { port: 1 }\nstrategy: { default: blue-green, order: stop-first }\n',
+      'e',
+      'e.yml',
+    );
+    expect(errors).toEqual([
+      'e.yml: strategy.order: stop-first works with rolling only (blue-green runs both versions at once)',
+    ]);
+  });
+
   it('a PromQL placeholder that is not a variable is caught when the file loads', () => {
     const { errors } = parseEnvironment(
       "app: x\nimage: { repository: r }\nrouter: { port: 1 }\nstrategy: { canary: { prometheus: { url: 'http://127.0.0.1:9090', queries: [{ name: q, query: 'rate(x{v=\"{{verison}}\"}[1m])', max: 1 }] } } }\n",

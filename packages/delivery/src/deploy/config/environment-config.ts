@@ -78,6 +78,12 @@ export const EnvironmentSchema = z.strictObject({
   strategy: z
     .strictObject({
       default: z.enum(STRATEGIES).default('rolling'),
+      /**
+       * start-first (default): a new replica serves before an old one stops — no capacity lost.
+       * stop-first: the old one stops first — for replicas that must never run twice at once (a worker
+       * owning every camera would count each vehicle twice); rolling only.
+       */
+      order: z.enum(['start-first', 'stop-first']).default('start-first'),
       /** Replicas replaced per rolling step; 1 keeps the most capacity while replacing. */
       batchSize: z.number().int().min(1).default(1),
       /** Blue stays running this long after a switch so rollback is a traffic flip; 0 retires at once. */
@@ -173,6 +179,10 @@ export function parseEnvironment(text: string, name: string, file: string): Pars
   if (config.strategy.batchSize > config.replicas)
     semantic.push(
       `${file}: strategy.batchSize: ${config.strategy.batchSize} is more than replicas (${config.replicas})`,
+    );
+  if (config.strategy.order === 'stop-first' && config.strategy.default !== 'rolling')
+    semantic.push(
+      `${file}: strategy.order: stop-first works with rolling only (${config.strategy.default} runs both versions at once)`,
     );
   if (config.strategy.canary.replicas > config.replicas)
     semantic.push(

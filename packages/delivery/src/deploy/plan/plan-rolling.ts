@@ -3,7 +3,7 @@ import type { ObservedState, Plan, PlannedStep, PlanSettings, Target } from './t
 import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
 
 /**
- * Rolling, start-first: per batch, start the new replicas, check them, add them to the router, then
+ * Rolling, start-first (or stop-first when settings.stopFirst): per batch, start the new replicas, check them, add them to the router, then
  * drain and stop as many old ones. Old containers are only stopped (not removed) until the end, so
  * the undo of every step restores the previous replica set exactly; finalize removes them.
  */
@@ -18,9 +18,9 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
     const specs = [];
     for (let i = b * settings.batchSize; i < Math.min(settings.replicas, (b + 1) * settings.batchSize); i++)
       specs.push(specFor(settings, target, slot, i));
-    for (const spec of specs) steps.push(startStep(spec));
+    const bring: PlannedStep[] = specs.map((spec) => startStep(spec));
     // The first batch proves the version (all five checks); later batches prove each replica.
-    steps.push({
+    bring.push({
       step: {
         kind: 'check-replicas',
         replicas: specs.map((s) => s.name),
@@ -29,22 +29,31 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
       phase: 'prepare',
       undo: [],
     });
-    for (const spec of specs) steps.push(addServerStep(spec, 'shift', settings.drainTimeoutMs));
+    for (const spec of specs) bring.push(addServerStep(spec, 'shift', settings.drainTimeoutMs));
     // The last batch retires every old replica left, so scaling down happens here too.
     const retireCount =
       b === batches - 1 ? old.length - oldCursor : Math.min(specs.length, old.length - oldCursor);
-    for (const o of old.slice(oldCursor, oldCursor + retireCount)) {
-      steps.push({
+    const retire: PlannedStep[] = [];
+    for (const o of old.slice(oldCursor, oldCursor + Math.max(0, retireCount))) {
+      retire.push({
         step: { kind: 'drain-server', slot, server: o.server, timeoutMs: settings.drainTimeoutMs },
         phase: 'shift',
         undo: [{ kind: 'ready-server', slot, server: o.server }],
       });
-      steps.push({
+      retire.push({
         step: { kind: 'stop-replica', replica: o.name },
         phase: 'shift',
         undo: [{ kind: 'restart-replica', replica: o.name }],
       });
     }
+    // Stop-first (singletons such as a worker that must never run twice): the old batch stops before
+    // the new one starts; every step is still undone in reverse, so a failed check restarts the old.
+    if (settings.stopFirst)
+      steps.push(
+        ...retire.map((r) => ({ ...r, phase: 'shift' as const })),
+        ...bring.map((x) => ({ ...x, phase: 'shift' as const })),
+      );
+    else steps.push(...bring, ...retire);
     oldCursor += Math.max(0, retireCount);
     all.push(...specs);
   }

@@ -24,6 +24,7 @@ const settings: PlanSettings = {
   keepPreviousSeconds: 600,
   drainTimeoutMs: 5000,
   migration: undefined,
+  stopFirst: false,
   watchSeconds: 0,
   canary: {
     replicas: 1,
@@ -622,5 +623,43 @@ describe('planCanary', () => {
     expect(text).toMatch(/canary step 1\/2: 10 % of traffic to b-d2-0 for 30 s/);
     expect(text).toMatch(/router: weights in blue: b-d2-0=20, b-d1-0=90, b-d1-1=90/);
     expect(text).toMatch(/watch b-d2-0, b-d2-1 for 20 s/);
+  });
+});
+
+describe('planRolling, stop-first', () => {
+  it('stops each old replica before its successor starts; a failure restarts it (undo)', () => {
+    const observed = state([replica('blue', 0)]);
+    const plan = planRolling(observed, { ...settings, replicas: 1, stopFirst: true }, target);
+    expect(kinds(plan.steps)).toEqual([
+      'drain-server b-d1-0',
+      'stop-replica app-staging-blue-d1-0',
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-0',
+      'remove-server b-d1-0',
+      'remove-replica app-staging-blue-d1-0',
+    ]);
+    expect(plan.steps[1]!.undo).toEqual([{ kind: 'restart-replica', replica: 'app-staging-blue-d1-0' }]);
+    // Nothing before finalize may be left without a way back.
+    expect(plan.steps.slice(0, 5).every((s) => s.phase === 'shift')).toBe(true);
+  });
+  it('two replicas, batch 1: old 0 stops, new 0 starts, then old 1 stops, new 1 starts', () => {
+    const plan = planRolling(
+      state([replica('blue', 0), replica('blue', 1)]),
+      { ...settings, stopFirst: true },
+      target,
+    );
+    expect(kinds(plan.steps).slice(0, 10)).toEqual([
+      'drain-server b-d1-0',
+      'stop-replica app-staging-blue-d1-0',
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-0',
+      'drain-server b-d1-1',
+      'stop-replica app-staging-blue-d1-1',
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-1',
+    ]);
   });
 });

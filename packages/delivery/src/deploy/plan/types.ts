@@ -133,6 +133,8 @@ export interface PlanSettings {
   keepPreviousSeconds: number;
   drainTimeoutMs: number;
   migration: string[] | undefined;
+  /** Rolling only: stop each old batch before starting the new one (never two versions at once). */
+  stopFirst: boolean;
   /** Post-switch watch length in seconds; 0 = none. */
   watchSeconds: number;
   canary: { replicas: number; steps: Array<{ weight: number; pauseSeconds: number }> };

@@ -41,6 +41,19 @@ describe('deploy options', () => {
     expect(selectStrategy(config, 'canary')).toBe('canary');
   });
 
+  it('a stop-first environment refuses strategies that run both versions at once', () => {
+    const stopFirst = {
+      ...config,
+      strategy: { ...config.strategy, default: 'rolling' as const, order: 'stop-first' as const },
+    };
+    expect(selectStrategy(stopFirst, undefined)).toBe('rolling');
+    expect(() => selectStrategy(stopFirst, 'canary')).toThrow(/strategy "canary" runs both versions at once/);
+    expect(() => selectStrategy(stopFirst, 'blue-green')).toThrow(
+      expect.objectContaining({ fix: 'use -s rolling (stop-first), or set strategy.order: start-first' }),
+    );
+    expect(planSettings(stopFirst).stopFirst).toBe(true);
+  });
+
   it('rejects versions that are not image tags (shell metacharacters included)', () => {
     expect(() => validateVersion('1.2.3')).not.toThrow();
     expect(() => validateVersion('1.0;rm -rf /')).toThrow('version "1.0;rm -rf /" is not a valid image tag');
@@ -63,6 +76,7 @@ describe('deploy options', () => {
       keepPreviousSeconds: 3600,
       drainTimeoutMs: 30000,
       migration: undefined,
+      stopFirst: false,
       watchSeconds: 60,
       canary: {
         replicas: 1,

@@ -117,6 +117,7 @@ export function planSettings(config: EnvironmentConfig): PlanSettings {
     keepPreviousSeconds: config.strategy.keepPreviousSeconds,
     drainTimeoutMs: config.router.drainTimeoutMs,
     migration: config.migrations?.command,
+    stopFirst: config.strategy.order === 'stop-first',
     watchSeconds: config.watch.seconds,
     canary: { replicas: config.strategy.canary.replicas, steps: config.strategy.canary.steps },
   };
@@ -127,6 +128,11 @@ export function selectStrategy(config: EnvironmentConfig, requested: string | un
   const strategy = requested ?? config.strategy.default;
   if (!(STRATEGIES as readonly string[]).includes(strategy))
     throw new UsageError(`unknown strategy "${strategy}"`, { fix: `use one of: ${STRATEGIES.join(', ')}` });
+  if (config.strategy.order === 'stop-first' && strategy !== 'rolling')
+    throw new UsageError(
+      `strategy "${strategy}" runs both versions at once, which ${config.name}'s strategy.order: stop-first forbids`,
+      { fix: 'use -s rolling (stop-first), or set strategy.order: start-first' },
+    );
   return strategy as Strategy;
 }
 
