@@ -113,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     startedAt: performance.now(),
     guards: createGuards({
+      db: deps.store.db,
       repo: deps.store.repo,
       adminToken: config.ADMIN_TOKEN,
       readRequired: config.API_KEYS_READ_REQUIRED,
@@ -167,7 +168,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'API key (or ADMIN_TOKEN for admin routes)',
+            description:
+              'API key (or the ADMIN_TOKEN, which passes every scope). Keys carry scopes: ingest, read, cameras:write; a key without the route’s scope gets 403 naming it',
           },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         },

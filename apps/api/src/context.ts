@@ -1,4 +1,4 @@
-import type { Detection } from '@its/contracts';
+import type { ApiKeyScope, Detection } from '@its/contracts';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -40,16 +40,25 @@ export type ZodApp = FastifyInstance<
   ZodTypeProvider
 >;
 
+type Guard = (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
+
+/** Request guards (auth/guards.ts). The ADMIN_TOKEN passes every scope check. */
 export interface Guards {
-  /** A valid API key. */
-  apiKey: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
-  /** An API key when API_KEYS_READ_REQUIRED, nothing otherwise. */
-  read: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
+  /** The ADMIN_TOKEN or a key with every one of `scopes`: 401 without a valid credential, 403 naming what is missing. */
+  require: (
+    req: { headers: Record<string, string | string[] | undefined> },
+    scopes: readonly ApiKeyScope[],
+  ) => Promise<void>;
+  /** `require` with one scope, as a preValidation hook. */
+  scope: (scope: ApiKeyScope) => Guard;
+  /** `scope('read')` when API_KEYS_READ_REQUIRED, nothing otherwise. */
+  read: Guard;
   /** The ADMIN_TOKEN as a bearer token. */
-  admin: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
-  /** An API key or the ADMIN_TOKEN (camera management). */
-  writer: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<void>;
-  /** Whether the request presents a valid API key or the ADMIN_TOKEN; never throws for a missing or wrong one. */
+  admin: Guard;
+  /**
+   * Whether the request may see stream URLs unmasked: the ADMIN_TOKEN or a key with `ingest` or
+   * `cameras:write`; never throws for a missing or wrong credential.
+   */
   trusted: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<boolean>;
 }
 

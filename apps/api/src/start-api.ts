@@ -2,9 +2,9 @@
  * Starts a real API in-process on a loopback port — for other workspaces' tests (the dashboard's page
  * test) and the benchmark. Uses the embedded store under `dataDir` unless `databaseUrl` is given.
  */
-import type { ApiKeyCreated } from '@its/contracts';
+import { API_KEY_SCOPES, type ApiKeyCreated, type ApiKeyScope } from '@its/contracts';
 import type { FastifyInstance } from 'fastify';
-import { createApiKey } from './auth/api-keys.js';
+import { issueApiKey } from './auth/api-key-store.js';
 import { loadConfig } from './config.js';
 import type { Detector } from './context.js';
 import { createRuntime } from './runtime.js';
@@ -31,8 +31,11 @@ export interface RunningApi {
   port: number;
   app: FastifyInstance;
   store: Store;
-  /** Creates an API key for ingestion; the returned `key` is the secret. */
-  createApiKey(name: string): Promise<ApiKeyCreated>;
+  /**
+   * Creates an API key; the returned `key` is the secret. Default: every scope, since tests set up
+   * cameras with it; pass `['ingest', 'read']` to act as the vision worker does.
+   */
+  createApiKey(name: string, scopes?: readonly ApiKeyScope[]): Promise<ApiKeyCreated>;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     port,
     app: runtime.app,
     store: runtime.store,
-    createApiKey: (name) => createApiKey(runtime.store.repo, name),
+    createApiKey: (name, scopes = API_KEY_SCOPES) => issueApiKey(runtime.store.db, { name, scopes }),
     close: () => runtime.close(),
   };
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API_ROUTES, type Camera, type Detection } from '@its/contracts';
+import { API_KEY_SCOPES, API_ROUTES, type Camera, type Detection } from '@its/contracts';
+import { issueApiKey } from '../src/auth/api-key-store.js';
 import { createApiKey } from '../src/auth/api-keys.js';
 import { UNAUTHORIZED_MESSAGE } from '../src/errors.js';
 import type { Store } from '../src/store/create-store.js';
@@ -33,7 +34,8 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await resetStore(store);
-  key = (await createApiKey(store.repo, 'test')).key;
+  // Every scope: these tests set up cameras with it (auth-scopes.test.ts covers each scope apart).
+  key = (await issueApiKey(store.db, { name: 'test', scopes: API_KEY_SCOPES })).key;
 });
 
 async function createCamera(over = {}): Promise<Camera> {

@@ -326,7 +326,10 @@ export const API_ROUTES = {
   stream: '/api/v1/stream',
   detect: '/api/v1/detect',
   apiKeys: '/api/v1/admin/api-keys',
-  /** GET with an API key: 204 when the key is valid, 401 otherwise (lets a deployment verify a stored key). */
+  /**
+   * GET with an API key: 204 when the key is valid, 401 otherwise (lets a deployment verify a stored key);
+   * with `?scopes=ingest,read`, 403 naming the scopes the key lacks.
+   */
   authCheck: '/api/v1/auth/check',
 } as const;
 
@@ -391,8 +394,30 @@ export type Totals = z.infer<typeof Totals>;
 /** `GET /api/v1/stream` query. */
 export const StreamQuery = z.object({ cameraId: z.string().uuid().optional() });
 
+/**
+ * What an API key may do (the ADMIN_TOKEN may do all of it):
+ * - `ingest`: crossing events, aggregates and status heartbeats (the vision worker); also sees cameras'
+ *   stream URLs unmasked, since the worker must open them.
+ * - `read`: the query routes when API_KEYS_READ_REQUIRED is on (they are open otherwise).
+ * - `cameras:write`: create, update and delete cameras and their geometry (also sees stream URLs).
+ */
+export const API_KEY_SCOPES = ['ingest', 'read', 'cameras:write'] as const;
+export const ApiKeyScope = z.enum(API_KEY_SCOPES, {
+  error: (issue) =>
+    `unknown scope ${JSON.stringify(issue.input)}; valid scopes: ${API_KEY_SCOPES.join(', ')}`,
+});
+export type ApiKeyScope = z.infer<typeof ApiKeyScope>;
+/** Scopes of a key created without naming any, and of keys created before scopes existed. */
+export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['ingest', 'read'];
+
 /** `POST /api/v1/admin/api-keys` (Authorization: Bearer <ADMIN_TOKEN>). */
-export const ApiKeyCreate = z.object({ name: z.string().min(1).max(120) }).strict();
+export const ApiKeyCreate = z
+  .object({
+    name: z.string().min(1).max(120),
+    /** Default: DEFAULT_API_KEY_SCOPES (ingest, read). Camera writes need `cameras:write` named here. */
+    scopes: z.array(ApiKeyScope).min(1).max(API_KEY_SCOPES.length).optional(),
+  })
+  .strict();
 export type ApiKeyCreate = z.input<typeof ApiKeyCreate>;
 export const ApiKeyCreated = z.object({
   id: z.string().uuid(),
@@ -400,9 +425,40 @@ export const ApiKeyCreated = z.object({
   prefix: z.string(),
   /** The secret; shown once, stored only as a SHA-256 hash. */
   key: z.string(),
+  /** What the key may do (sorted, no duplicates). */
+  scopes: z.array(ApiKeyScope),
   createdAt: z.string().datetime(),
 });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
+
+/** Splits `ingest, read` into scope names; unknown names are returned apart, in order. */
+export function splitScopeList(list: string): { scopes: ApiKeyScope[]; unknown: string[] } {
+  const scopes: ApiKeyScope[] = [];
+  const unknown: string[] = [];
+  for (const name of list.split(',').map((x) => x.trim())) {
+    if (name === '') continue;
+    if ((API_KEY_SCOPES as readonly string[]).includes(name)) scopes.push(name as ApiKeyScope);
+    else unknown.push(name);
+  }
+  return { scopes, unknown };
+}
+
+/** `GET /api/v1/auth/check` query: the scopes the key must have, comma-separated (none: any valid key). */
+export const AuthCheckQuery = z.object({
+  scopes: z
+    .string()
+    .max(200)
+    .optional()
+    .superRefine((list, ctx) => {
+      const { unknown } = splitScopeList(list ?? '');
+      if (unknown.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown scope ${unknown.map((u) => JSON.stringify(u)).join(', ')}; valid scopes: ${API_KEY_SCOPES.join(', ')}`,
+        });
+    }),
+});
+export type AuthCheckQuery = z.input<typeof AuthCheckQuery>;
 
 /** `POST /api/v1/detect` (body: image/jpeg). */
 export const DetectResult = z.object({ detections: z.array(Detection), durationMs: z.number() });

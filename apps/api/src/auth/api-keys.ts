@@ -3,7 +3,7 @@
  * whole key is stored, compared in constant time. The key itself is shown once, at creation.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyCreated } from '@its/contracts';
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, type ApiKeyCreated, type ApiKeyScope } from '@its/contracts';
 import type { Repository } from '../store/repository.js';
 
 const KEY_PATTERN = /^its_([0-9a-f]{12})_[A-Za-z0-9_-]{32}$/;
@@ -42,7 +42,26 @@ export function equalHashes(a: string, b: string): boolean {
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
-/** Creates and stores a key; the returned `key` is the only copy of the secret. */
+/**
+ * Known scopes only (a name stored by a newer release is ignored, never honoured blindly), without
+ * duplicates, in API_KEY_SCOPES order so responses and messages are stable.
+ */
+export function normaliseScopes(scopes: readonly string[]): ApiKeyScope[] {
+  return API_KEY_SCOPES.filter((s) => scopes.includes(s));
+}
+
+/** Pure: which of `required` a key holding `held` lacks, in API_KEY_SCOPES order. */
+export function findMissingScopes(
+  held: readonly ApiKeyScope[],
+  required: readonly ApiKeyScope[],
+): ApiKeyScope[] {
+  return normaliseScopes(required).filter((s) => !held.includes(s));
+}
+
+/**
+ * Creates and stores a key through the repository, so it gets the column's default scopes (ingest,
+ * read); `issueApiKey` (api-key-store.ts) names the scopes. The returned `key` is the only copy.
+ */
 export async function createApiKey(
   repo: Pick<Repository, 'insertApiKey'>,
   name: string,
@@ -52,7 +71,7 @@ export async function createApiKey(
   const id = randomUUID();
   const createdAt = now.toISOString();
   await repo.insertApiKey({ id, name, prefix, keyHash: hash, createdAt });
-  return { id, name, prefix, key, createdAt };
+  return { id, name, prefix, key, scopes: [...DEFAULT_API_KEY_SCOPES], createdAt };
 }
 
 /** The key's id when `credential` is a valid, unrevoked key; undefined otherwise. */

@@ -1,10 +1,37 @@
+/**
+ * Who may call what. The ADMIN_TOKEN may do everything; an API key may do what its scopes say
+ * (`ingest`, `read`, `cameras:write`; see API_KEY_SCOPES). A missing or wrong credential is one
+ * generic 401; a valid key without the scope is a 403 that names the scope and how to get it.
+ */
+import { API_KEY_SCOPES, API_ROUTES, type ApiKeyScope } from '@its/contracts';
 import { ApiError, unauthorized } from '../errors.js';
 import type { Guards } from '../context.js';
+import type { Queryable } from '../db/db.js';
 import type { Repository } from '../store/repository.js';
-import { equalHashes, extractCredential, hashSecret, verifyApiKey } from './api-keys.js';
+import { authenticateApiKey, type AuthenticatedKey } from './api-key-store.js';
+import { equalHashes, extractCredential, findMissingScopes, hashSecret } from './api-keys.js';
+
+type Headers = { headers: Record<string, string | string[] | undefined> };
+
+/** The 403 for a valid key that lacks scopes: which ones, what it has, and the two ways to get them. */
+export function missingScopeError(
+  key: Pick<AuthenticatedKey, 'prefix' | 'scopes'>,
+  missing: readonly ApiKeyScope[],
+) {
+  const names = missing.map((s) => `"${s}"`).join(', ');
+  const list = missing.join(',');
+  return new ApiError(
+    'forbidden',
+    `API key ${key.prefix} lacks the ${names} scope${missing.length > 1 ? 's' : ''} (it has: ${key.scopes.join(', ') || 'none'}); ` +
+      `use a key created with it (POST ${API_ROUTES.apiKeys} with {"name": "...", "scopes": [${missing.map((s) => `"${s}"`).join(', ')}]} ` +
+      `and the ADMIN_TOKEN, or \`npm run apikey:create -w @its/api -- --name <name> --scopes ${list}\`), or the ADMIN_TOKEN itself; ` +
+      `valid scopes: ${API_KEY_SCOPES.join(', ')}`,
+  );
+}
 
 export function createGuards(opts: {
-  repo: Pick<Repository, 'findApiKeyByPrefix' | 'touchApiKey'>;
+  db: Queryable;
+  repo: Pick<Repository, 'touchApiKey'>;
   adminToken: string | undefined;
   readRequired: boolean;
   clock: () => Date;
@@ -13,27 +40,34 @@ export function createGuards(opts: {
   const isAdmin = (credential: string | undefined) =>
     adminHash !== undefined && credential !== undefined && equalHashes(hashSecret(credential), adminHash);
 
-  const apiKey: Guards['apiKey'] = async (req) => {
-    const id = await verifyApiKey(opts.repo, extractCredential(req.headers));
-    if (!id) throw unauthorized();
-    await opts.repo.touchApiKey(id, opts.clock());
+  const require: Guards['require'] = async (req, scopes) => {
+    const credential = extractCredential(req.headers);
+    if (isAdmin(credential)) return;
+    const key = await authenticateApiKey(opts.db, credential);
+    if (!key) throw unauthorized();
+    await opts.repo.touchApiKey(key.id, opts.clock());
+    const missing = findMissingScopes(key.scopes, scopes);
+    if (missing.length > 0) throw missingScopeError(key, missing);
   };
+  const scope: Guards['scope'] = (s) => (req: Headers) => require(req, [s]);
+
   return {
-    apiKey,
-    read: opts.readRequired ? apiKey : async () => {},
+    require,
+    scope,
+    read: opts.readRequired ? scope('read') : async () => {},
     async admin(req) {
       if (!adminHash)
         throw new ApiError('forbidden', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
       if (!isAdmin(extractCredential(req.headers))) throw unauthorized();
     },
-    async writer(req) {
-      if (isAdmin(extractCredential(req.headers))) return;
-      await apiKey(req);
-    },
     async trusted(req) {
       const credential = extractCredential(req.headers);
       if (credential === undefined) return false;
-      return isAdmin(credential) || (await verifyApiKey(opts.repo, credential)) !== undefined;
+      if (isAdmin(credential)) return true;
+      // The worker (ingest) must open the streams; a camera writer set the URL. A read-only key
+      // (a report, a dashboard) has no need for the credentials inside it.
+      const key = await authenticateApiKey(opts.db, credential);
+      return key !== undefined && (key.scopes.includes('ingest') || key.scopes.includes('cameras:write'));
     },
   };
 }

@@ -123,6 +123,17 @@ export const MIGRATIONS: readonly Migration[] = [
        GROUP BY 1, 2, 3, 4`,
     ],
   },
+  {
+    version: 4,
+    name: 'api key scopes',
+    statements: [
+      // Keys created before scopes existed keep what the worker needs (ingest, read) and lose camera
+      // writes, the gap this closes: a worker's key could rewrite every camera. The default also covers
+      // keys inserted by release N-1 during a rolling deploy. Camera writes need a key created with
+      // cameras:write, or the ADMIN_TOKEN (auth/api-key-store.ts, apps/api/README.md "Auth").
+      `ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT ARRAY['ingest', 'read']::text[]`,
+    ],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

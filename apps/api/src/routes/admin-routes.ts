@@ -1,6 +1,14 @@
-import { API_ROUTES, ApiKeyCreate, ApiKeyCreated, ErrorBody } from '@its/contracts';
+import {
+  API_KEY_SCOPES,
+  API_ROUTES,
+  ApiKeyCreate,
+  ApiKeyCreated,
+  AuthCheckQuery,
+  ErrorBody,
+  splitScopeList,
+} from '@its/contracts';
 import { z } from 'zod';
-import { createApiKey } from '../auth/api-keys.js';
+import { issueApiKey } from '../auth/api-key-store.js';
 import { notFound } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 
@@ -10,15 +18,26 @@ export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
   app.get(
     API_ROUTES.authCheck,
     {
-      preValidation: ctx.guards.apiKey,
+      // Authenticate first (401), so a caller without a key learns nothing from the query's validation.
+      preValidation: (req) => ctx.guards.require(req, []),
       schema: {
         tags: ['auth'],
-        summary: 'Verify an API key: 204 when valid, 401 otherwise',
+        summary:
+          'Verify an API key: 204 when valid (and holding `scopes`), 401 when not valid, 403 when a scope is missing',
+        description: `\`scopes\`: comma-separated, any of ${API_KEY_SCOPES.join(', ')}. A deployment checks a stored key with the scopes it needs and creates a new one on 401 or 403.`,
         security: [{ bearer: [] }, { apiKey: [] }],
-        response: { 204: z.null().describe('The key is valid'), 401: ErrorBody, 503: ErrorBody },
+        querystring: AuthCheckQuery,
+        response: {
+          204: z.null().describe('The key is valid and holds the scopes asked for'),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      await ctx.guards.require(req, splitScopeList(req.query.scopes ?? '').scopes);
       reply.status(204);
       return null;
     },
@@ -32,14 +51,22 @@ export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
       schema: {
         tags,
         summary: 'Create an API key (Authorization: Bearer <ADMIN_TOKEN>); the key is shown once',
+        description: `\`scopes\`: any of ${API_KEY_SCOPES.join(', ')}; default ingest, read (what the vision worker needs). Camera writes need \`cameras:write\`.`,
         security: [{ bearer: [] }],
         body: ApiKeyCreate,
         response: { 201: ApiKeyCreated, ...errors },
       },
     },
     async (req, reply) => {
-      const created = await createApiKey(ctx.store.repo, req.body.name, ctx.clock());
-      req.log.info({ apiKeyId: created.id, prefix: created.prefix, name: created.name }, 'api key created');
+      const created = await issueApiKey(
+        ctx.store.db,
+        { name: req.body.name, scopes: req.body.scopes },
+        ctx.clock(),
+      );
+      req.log.info(
+        { apiKeyId: created.id, prefix: created.prefix, name: created.name, scopes: created.scopes },
+        'api key created',
+      );
       reply.status(201);
       return created;
     },

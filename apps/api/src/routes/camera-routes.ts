@@ -6,7 +6,12 @@ import type { RouteContext, ZodApp } from '../context.js';
 import type { NewCamera } from '../store/repository.js';
 
 const IdParams = z.object({ id: z.string().uuid() });
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+/** Camera writes: a key with the cameras:write scope, or the ADMIN_TOKEN (a worker's ingest key gets 403). */
+const writeAuth: { security: Record<string, string[]>[]; description: string } = {
+  security: [{ bearer: [] }, { apiKey: [] }],
+  description: 'Requires an API key with the `cameras:write` scope, or the ADMIN_TOKEN.',
+};
 const missing = (id: string) => notFound(`params/id: camera "${id}" not found`);
 
 /** `rtsp://user:pass@host/x` → `rtsp://***@host/x`; a URL without user-info is returned unchanged. */
@@ -23,8 +28,14 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.cameras,
     {
-      preValidation: ctx.guards.writer,
-      schema: { tags, summary: 'Create a camera', body: CameraInput, response: { 201: Camera, ...errors } },
+      preValidation: ctx.guards.scope('cameras:write'),
+      schema: {
+        tags,
+        summary: 'Create a camera',
+        ...writeAuth,
+        body: CameraInput,
+        response: { 201: Camera, ...errors },
+      },
     },
     async (req, reply) => {
       const camera = await repo.createCamera(randomUUID(), req.body as NewCamera, ctx.clock());
@@ -47,7 +58,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req) => {
       const { items, total } = await repo.listCameras(req.query);
-      // Stream URLs usually carry credentials: only callers with a valid API key or the admin token see them.
+      // Stream URLs usually carry credentials: only the admin token and ingest or cameras:write keys see them.
       const trusted = await ctx.guards.trusted(req);
       return {
         items: items.map((c) => forCaller(c, trusted)),
@@ -74,10 +85,11 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.patch(
     `${API_ROUTES.cameras}/:id`,
     {
-      preValidation: ctx.guards.writer,
+      preValidation: ctx.guards.scope('cameras:write'),
       schema: {
         tags,
         summary: 'Update some of a camera’s fields',
+        ...writeAuth,
         params: IdParams,
         body: CameraPatch,
         response: { 200: Camera, ...errors },
@@ -94,10 +106,11 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   app.delete(
     `${API_ROUTES.cameras}/:id`,
     {
-      preValidation: ctx.guards.writer,
+      preValidation: ctx.guards.scope('cameras:write'),
       schema: {
         tags,
         summary: 'Delete a camera and its data',
+        ...writeAuth,
         params: IdParams,
         response: { 204: z.null().describe('Deleted'), ...errors },
       },

@@ -10,7 +10,18 @@ import {
 import type { RouteContext, ZodApp } from '../context.js';
 import type { StatusUpdate } from '../store/repository.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 503: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  413: ErrorBody,
+  503: ErrorBody,
+};
+const ingestAuth: { security: Record<string, string[]>[]; description: string } = {
+  security: [{ bearer: [] }, { apiKey: [] }],
+  description: 'Requires an API key with the `ingest` scope (the vision worker’s), or the ADMIN_TOKEN.',
+};
 
 /**
  * Ingestion from the vision worker. Each batch is committed in one transaction before the 2xx, so an
@@ -30,11 +41,11 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestEvents,
     {
-      preValidation: ctx.guards.apiKey,
+      preValidation: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Ingest line-crossing events (idempotent on event id)',
-        security: [{ bearer: [] }, { apiKey: [] }],
+        ...ingestAuth,
         body: CrossingEventBatch,
         response: { 200: IngestResult, ...errors },
       },
@@ -50,11 +61,11 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestAggregates,
     {
-      preValidation: ctx.guards.apiKey,
+      preValidation: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Ingest 60-second interval aggregates (upsert on camera, interval, lane, class)',
-        security: [{ bearer: [] }, { apiKey: [] }],
+        ...ingestAuth,
         body: AggregateBatch,
         response: { 200: IngestResult, ...errors },
       },
@@ -70,11 +81,11 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestStatus,
     {
-      preValidation: ctx.guards.apiKey,
+      preValidation: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Report camera status (worker heartbeat)',
-        security: [{ bearer: [] }, { apiKey: [] }],
+        ...ingestAuth,
         body: CameraStatusReport,
         response: { 200: IngestResult, ...errors },
       },
