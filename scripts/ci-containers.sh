@@ -17,6 +17,9 @@ SKIP_BUILD=0
 API_PORT="${API_PORT:-8000}"
 export API_PORT
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-its-ci}"
+# The compose file has no default admin token on purpose; CI uses a throw-away one per run.
+ADMIN_TOKEN="${ADMIN_TOKEN:-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')}"
+export ADMIN_TOKEN
 REPORTS="$ROOT/reports/containers"
 
 while [ $# -gt 0 ]; do

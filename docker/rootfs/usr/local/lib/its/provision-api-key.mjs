@@ -1,12 +1,17 @@
-// One-shot job for compose: makes sure the vision worker has an API key. If KEY_FILE already holds a key
-// the API accepts, nothing changes; otherwise it creates one through POST /api/v1/admin/api-keys
-// (Authorization: Bearer ADMIN_TOKEN) and writes it to KEY_FILE (mode 0600) for the worker to read.
+// One-shot job for compose: makes sure the vision worker has an API key with KEY_SCOPES (default
+// ingest,read: what the worker calls). If KEY_FILE already holds a key the API accepts with those scopes,
+// nothing changes; otherwise it creates one through POST /api/v1/admin/api-keys (Authorization: Bearer
+// ADMIN_TOKEN) and writes it to KEY_FILE (mode 0600) for the worker to read.
 import { readFile, writeFile, rename } from 'node:fs/promises';
 
 const apiUrl = (process.env.API_URL ?? 'http://api:8000').replace(/\/$/, '');
 const keyFile = process.env.KEY_FILE ?? '/run/its/vision-api-key';
 const adminToken = process.env.ADMIN_TOKEN;
 const keyName = process.env.KEY_NAME ?? 'vision-worker';
+const scopes = (process.env.KEY_SCOPES ?? 'ingest,read')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 
 function fail(message) {
   console.error(`provision-key: ${message}`);
@@ -20,23 +25,26 @@ const existing = await readFile(keyFile, 'utf8').then(
   () => '',
 );
 if (existing) {
-  const res = await fetch(`${apiUrl}/api/v1/ingest/status`, {
-    headers: { authorization: `Bearer ${existing}`, 'x-api-key': existing },
+  // 204: valid with every scope; 401: unknown or revoked; 403: valid but lacking a scope.
+  const res = await fetch(`${apiUrl}/api/v1/auth/check?scopes=${encodeURIComponent(scopes.join(','))}`, {
+    headers: { authorization: `Bearer ${existing}` },
     signal: AbortSignal.timeout(5000),
   }).catch(() => undefined);
-  if (res && res.status !== 401 && res.status !== 403) {
-    console.log(`provision-key: ${keyFile} holds a key the API accepts; nothing to do`);
+  if (res && res.status === 204) {
+    console.log(
+      `provision-key: ${keyFile} holds a key the API accepts (${scopes.join(', ')}); nothing to do`,
+    );
     process.exit(0);
   }
   console.log(
-    `provision-key: the key in ${keyFile} is not accepted (status ${res?.status ?? 'none'}); creating a new one`,
+    `provision-key: the key in ${keyFile} is not accepted with scopes ${scopes.join(', ')} (status ${res?.status ?? 'none'}); creating a new one`,
   );
 }
 
 const res = await fetch(`${apiUrl}/api/v1/admin/api-keys`, {
   method: 'POST',
   headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ name: keyName }),
+  body: JSON.stringify({ name: keyName, scopes }),
   signal: AbortSignal.timeout(10_000),
 }).catch((err) => fail(`cannot reach ${apiUrl}: ${err.message}`));
 if (res.status !== 201 && res.status !== 200)
@@ -45,4 +53,6 @@ const body = await res.json();
 if (typeof body.key !== 'string' || !body.key) fail('the API answered without a key');
 await writeFile(`${keyFile}.tmp`, `${body.key}\n`, { mode: 0o600 });
 await rename(`${keyFile}.tmp`, keyFile);
-console.log(`provision-key: created key ${body.prefix ?? ''}… (${keyName}) and wrote it to ${keyFile}`);
+console.log(
+  `provision-key: created key ${body.prefix ?? ''}… (${keyName}; ${(body.scopes ?? scopes).join(', ')}) and wrote it to ${keyFile}`,
+);
