@@ -16,24 +16,28 @@ import { makeTempDir, makeWalkingPersonVideo } from './fixtures.js';
 const require = createRequire(import.meta.url);
 let dir: string;
 let api: RunningApi;
+/** Sets the camera up (every scope, as an operator would). */
 let key: string;
+/** The worker's own key: ingest and read only, what compose and the deployment stack provision. */
+let workerKey: string;
 let video: string;
 
 beforeAll(async () => {
   dir = makeTempDir('its-e2e-');
   video = makeWalkingPersonVideo(dir, require.resolve('autocannon/test/j5.jpeg'), { seconds: 6 });
   api = await startApi({ dataDir: `${dir}/api` });
-  key = (await api.createApiKey('vision-worker')).key;
+  key = (await api.createApiKey('operator')).key;
+  workerKey = (await api.createApiKey('vision-worker', ['ingest', 'read'])).key;
 });
 afterAll(async () => {
   await api?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, bearer = key): Promise<T> {
   const res = await fetch(`${api.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = (await res.json()) as T;
@@ -62,7 +66,7 @@ describe('vision worker end to end (ffmpeg video → real model → real analyti
     const running = await runWorker(
       parseWorkerConfig({
         API_URL: api.url,
-        API_KEY: key,
+        API_KEY: workerKey,
         CAMERA_IDS: camera.id,
         FILE_REALTIME: 'false',
         TARGET_FPS: '5',
@@ -102,4 +106,22 @@ describe('vision worker end to end (ffmpeg video → real model → real analyti
     const cam = await call<Camera>('GET', API_ROUTES.camera(camera.id));
     expect(cam.status.state).toBe('offline');
   }, 120_000);
+
+  it("the worker's key may ingest and read but not write cameras (403 naming the scope)", async () => {
+    const res = await fetch(`${api.url}${API_ROUTES.cameras}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${workerKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'not mine',
+        streamUrl: 'rtsp://10.0.0.9/x',
+        location: { lat: 0, lon: 0 },
+      }),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toContain('lacks the "cameras:write" scope');
+    const check = await fetch(`${api.url}${API_ROUTES.authCheck}?scopes=ingest,read`, {
+      headers: { authorization: `Bearer ${workerKey}` },
+    });
+    expect(check.status).toBe(204);
+  });
 });

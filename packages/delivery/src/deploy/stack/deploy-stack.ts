@@ -79,6 +79,13 @@ async function bearerRequest(
  * (204 kept), otherwise one is created through the admin endpoint and written to the secrets file.
  * Keys are never printed.
  */
+/** The key check's URL, asking for the key's scopes when it names any. */
+export function checkUrl(apiUrl: string, k: Pick<ApiKeyConfig, 'checkPath' | 'scopes'>): string {
+  if (k.scopes.length === 0) return `${apiUrl}${k.checkPath}`;
+  const sep = k.checkPath.includes('?') ? '&' : '?';
+  return `${apiUrl}${k.checkPath}${sep}scopes=${encodeURIComponent(k.scopes.join(','))}`;
+}
+
 export async function ensureApiKeys(
   http: typeof fetch,
   apiUrl: string,
@@ -92,19 +99,18 @@ export async function ensureApiKeys(
     const stored = readSecretsFile(secretsFile);
     const existing = processEnv[k.secret] ?? stored[k.secret];
     if (existing) {
-      const check = await bearerRequest(http, `${apiUrl}${k.checkPath}`, existing, { method: 'GET' });
+      const check = await bearerRequest(http, checkUrl(apiUrl, k), existing, { method: 'GET' });
       if (check.status >= 200 && check.status < 300) {
         out.push({ secret: k.secret, name: k.name, action: 'kept' });
         continue;
       }
+      // 403: a valid key without a scope asked for (e.g. kept from before the API had scopes).
+      const why = check.status === 403 ? `lacks a scope of ${k.scopes.join(', ')}` : `is not accepted`;
       if (processEnv[k.secret])
-        throw new ConfigError(
-          `${k.secret} (set in the environment) is not accepted by the API: ${check.status}`,
-          {
-            fix: `unset ${k.secret} so the stack creates one, or set a valid key`,
-          },
-        );
-      log(`  ▸ API key ${k.secret}: the stored key is not accepted (${check.status}); creating a new one`);
+        throw new ConfigError(`${k.secret} (set in the environment) ${why} by the API: ${check.status}`, {
+          fix: `unset ${k.secret} so the stack creates one, or set a valid key${k.scopes.length > 0 ? ` with the scopes ${k.scopes.join(', ')}` : ''}`,
+        });
+      log(`  ▸ API key ${k.secret}: the stored key ${why} (${check.status}); creating a new one`);
     }
     const admin = processEnv[k.adminTokenSecret] ?? stored[k.adminTokenSecret];
     if (!admin)
@@ -113,7 +119,7 @@ export async function ensureApiKeys(
       });
     const created = await bearerRequest(http, `${apiUrl}${k.createPath}`, admin, {
       method: 'POST',
-      body: JSON.stringify({ name: k.name }),
+      body: JSON.stringify(k.scopes.length > 0 ? { name: k.name, scopes: k.scopes } : { name: k.name }),
     });
     let key: unknown;
     try {

@@ -41,6 +41,7 @@ stack: { tiers: [dev-web, dev-vision], apiKeys: [{ secret: VISION_API_KEY, name:
           adminTokenSecret: 'ADMIN_TOKEN',
           createPath: '/api/v1/admin/api-keys',
           checkPath: '/api/v1/auth/check',
+          scopes: [],
         },
       ],
     });

@@ -77,6 +77,15 @@ export const ApiKeySchema = z.strictObject({
   createPath: z.string().startsWith('/').default('/api/v1/admin/api-keys'),
   /** Answers 204 to a valid key, 401 otherwise: an existing key is reused while it is accepted. */
   checkPath: z.string().startsWith('/').default('/api/v1/auth/check'),
+  /**
+   * What the key may do, in the API's words (ITS Camera AI: ingest, read, cameras:write). Sent as
+   * `scopes` when creating the key and as `?scopes=a,b` when checking a stored one, so a key kept from
+   * before that lacks one (403) is replaced. Default: none named, the API's own default applies and any
+   * valid key is kept (services without scopes).
+   */
+  scopes: z
+    .array(z.string().regex(/^[a-z][a-z0-9:._-]*$/, 'a scope name such as ingest or cameras:write'))
+    .default([]),
 });
 export type ApiKeyConfig = z.output<typeof ApiKeySchema>;
 
