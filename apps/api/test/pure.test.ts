@@ -53,22 +53,23 @@ describe('aggregate query planning', () => {
       '2025-01-02T00:00:00.000Z',
       '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f',
       'bus',
-      // The rollup's hours: the whole day, all of it past.
+      // The rollup's first hour and the hour cut by `to` (none here: `to` is on an hour).
       '2025-01-01T00:00:00.000Z',
       '2025-01-02T00:00:00.000Z',
     ]);
     expect(sql).toContain('camera_id = $6::uuid');
     expect(sql).toContain('class = $7::text');
     expect(sql).toContain(
-      'FROM interval_rollups_hourly\n  WHERE hour_start >= $8::timestamptz AND hour_start < $9::timestamptz AND camera_id = $6::uuid',
+      'FROM interval_rollups_hourly\n  WHERE hour_start >= $8::timestamptz AND hour_start < $3::timestamptz AND camera_id = $6::uuid AND class = $7::text AND last_minute < $3::timestamptz',
     );
     expect(sql).toContain('interval_start >= $2::timestamptz AND interval_start < $8::timestamptz');
     expect(sql).toContain('interval_start >= $9::timestamptz AND interval_start < $3::timestamptz');
+    expect(sql).toContain('hour_start = $9::timestamptz AND last_minute >= $3::timestamptz');
     expect(sql).toMatch(/GROUP BY bucket_start, lane\n/);
     expect(sql).not.toContain('bus');
   });
 
-  it('reads only the minutes for 1m and 15m buckets, when asked to, and when no whole past hour is in range', () => {
+  it('reads only the minutes for 1m and 15m buckets, when asked to, and when no hour starts in the range', () => {
     const base = {
       from: '2025-01-01T00:00:00Z',
       to: '2025-01-02T00:00:00Z',
@@ -84,43 +85,34 @@ describe('aggregate query planning', () => {
       expect(sql).not.toContain('interval_rollups_hourly');
       expect(params).toHaveLength(5);
     }
-    const short = planAggregateQuery({ ...base, to: '2025-01-01T00:59:00Z', bucket: '1h' });
+    const short = planAggregateQuery({
+      ...base,
+      from: '2025-01-01T00:01:00Z',
+      to: '2025-01-01T00:59:00Z',
+      bucket: '1h',
+    });
     expect(short.sql).not.toContain('interval_rollups_hourly');
   });
 
   it.each([
-    ['whole hours, all past', '1h', '00:00', '03:00', '2025-01-02T00:00:00Z', ['00:00', '03:00']],
-    ['day buckets use the rollup too', '1d', '00:00', '03:00', '2025-01-02T00:00:00Z', ['00:00', '03:00']],
+    ['whole hours', '1h', '00:00', '03:00', { from: '00:00', tail: '03:00' }],
+    ['day buckets use the rollup too', '1d', '00:00', '03:00', { from: '00:00', tail: '03:00' }],
     [
-      'from and to inside hours: only the hours wholly inside',
+      'from inside an hour: the rollup from the next hour',
       '1h',
       '00:30',
       '03:15',
-      '2025-01-02T00:00:00Z',
-      ['01:00', '03:00'],
+      { from: '01:00', tail: '03:00' },
     ],
-    [
-      'the current hour and later are read from the minutes',
-      '1h',
-      '00:00',
-      '05:00',
-      '2025-01-01T02:59:59Z',
-      ['00:00', '02:00'],
-    ],
-    [
-      'now on an hour edge: the hour before it has ended',
-      '1h',
-      '00:00',
-      '05:00',
-      '2025-01-01T02:00:00Z',
-      ['00:00', '02:00'],
-    ],
-    ['no whole past hour', '1h', '00:10', '00:50', '2025-01-02T00:00:00Z', undefined],
-    ['15-minute buckets never', '15m', '00:00', '03:00', '2025-01-02T00:00:00Z', undefined],
-  ] as const)('rollup hours: %s', (_name, bucket, from, to, now, hours) => {
+    ['to inside an hour: that hour is the tail', '1h', '00:00', '02:59', { from: '00:00', tail: '02:00' }],
+    ['no hour starts inside the range', '1h', '00:10', '00:50', undefined],
+    ['from on the hour, to inside it', '1h', '01:00', '01:20', { from: '01:00', tail: '01:00' }],
+    ['15-minute buckets never', '15m', '00:00', '03:00', undefined],
+    ['1-minute buckets never', '1m', '00:00', '03:00', undefined],
+  ] as const)('rollup hours: %s', (_name, bucket, from, to, hours) => {
     const t = (hm: string) => `2025-01-01T${hm}:00.000Z`;
-    expect(planRollupHours({ bucket, from: t(from), to: t(to), now: new Date(now) })).toEqual(
-      hours && { from: t(hours[0]), to: t(hours[1]) },
+    expect(planRollupHours({ bucket, from: t(from), to: t(to) })).toEqual(
+      hours && { from: t(hours.from), tail: t(hours.tail) },
     );
   });
 

@@ -147,6 +147,11 @@ function queryTable(cameras: readonly string[], now: Date): AggregateFilter[] {
   out.push({ ...base, bucket: '1h', from: at(-60), to: at(240), cameraId: a });
   out.push({ ...base, bucket: '1h', from: at(-60), to: at(240), lane: 'sb-1', class: 'truck' });
   out.push({ ...base, bucket: '1d', from: at(0), to: at(180), cameraId: a, groupBy: ['lane'] });
+  // `to` inside the last hour: some series have minutes at or after it (read raw), some not (rollup).
+  for (const to of [at(220), at(237), '2025-03-01T11:59:30.000Z']) {
+    out.push({ ...base, bucket: '1h', from: at(-60), to, groupBy: ['camera', 'lane', 'class'] });
+    out.push({ ...base, bucket: '1d', from: at(-60), to, groupBy: ['class'] });
+  }
   // An hour bucket narrower than an hour, and a range before the data: nothing to roll up or to find.
   out.push({ ...base, bucket: '1h', from: at(10), to: at(50), groupBy: ['class'] });
   out.push({ ...base, bucket: '1h', from: at(-600), to: at(-300) });
@@ -314,12 +319,16 @@ export const ROLLUP_CASES: RollupCase[] = [
     },
   },
   {
-    name: 'rollup: whole past hours are answered from the rollup table, edge and current hours from the minutes',
+    name: 'rollup: hours are answered from the rollup table; an edge hour cut by from, and the series of the hour cut by to with a minute at or after to, from the minutes',
     async run({ store }) {
       const cam = randomUUID();
       await store.repo.createCamera(cam, newCamera(), NOW);
       await store.repo.upsertAggregates(
-        [0, 30, 60, 90, 120, 150].map((m) => aggregate(cam, { intervalStart: at(m), volume: 10 })),
+        [
+          ...[0, 30, 60, 90, 120, 150].map((m) => aggregate(cam, { intervalStart: at(m), volume: 10 })),
+          aggregate(cam, { intervalStart: at(175), volume: 10 }), // 10:55
+          aggregate(cam, { intervalStart: at(130), lane: 'sb-1', volume: 5 }), // 10:10
+        ],
         NOW,
       );
       // Mark the rollup rows (never done in production) so their use shows in the answers.
@@ -328,18 +337,22 @@ export const ROLLUP_CASES: RollupCase[] = [
       const volumes = async (repo: Repository, q: Omit<AggregateFilter, 'groupBy'>) =>
         (await repo.queryAggregates({ ...q, groupBy: [] })).map((b) => b.volume);
       const whole = { from: at(0), to: at(180), bucket: '1h' as const, now: NOW };
-      expect(await volumes(raw, whole)).toEqual([20, 20, 20]);
-      expect(await volumes(rollup, whole)).toEqual([1020, 1020, 1020]);
-      // 08:00 cut by from (minute 30 in range), 10:00 cut by to (minutes 120 and 150): read from the
-      // minutes; only 09:00 is whole.
+      expect(await volumes(raw, whole)).toEqual([20, 20, 35]);
+      expect(await volumes(rollup, whole)).toEqual([1020, 1020, 2035]);
+      // 08:00 is cut by from (only minute 30 is in range): raw. 10:00 is cut by to at 10:50: nb-1 has
+      // minute 10:55 at or after to, so its minutes 10:00 and 10:30 are read raw; sb-1's only minute,
+      // 10:10, is before to, so its rollup row answers.
       const cut = { from: at(10), to: at(170), bucket: '1h' as const, now: NOW };
-      expect(await volumes(rollup, cut)).toEqual([10, 1020, 20]);
-      // Asked at 10:40: the 10:00 hour is still running and read from its minutes.
+      expect(await volumes(raw, cut)).toEqual([10, 20, 25]);
+      expect(await volumes(rollup, cut)).toEqual([10, 1020, 1025]);
+      // To at 10:58: every stored minute of 10:00 is before it, the whole hour from the rollup.
+      expect(await volumes(rollup, { ...cut, to: at(178) })).toEqual([10, 1020, 2035]);
+      // The current hour is read from the rollup like any other: it is written with its minutes.
       const current = { ...whole, now: new Date('2025-03-01T10:40:00.000Z') };
-      expect(await volumes(rollup, current)).toEqual([1020, 1020, 20]);
+      expect(await volumes(rollup, current)).toEqual([1020, 1020, 2035]);
       // A day bucket adds up both sources; 15-minute buckets never read the rollup.
-      expect(await volumes(rollup, { ...cut, bucket: '1d' })).toEqual([1050]);
-      expect(await volumes(rollup, { ...whole, bucket: '15m' })).toEqual([10, 10, 10, 10, 10, 10]);
+      expect(await volumes(rollup, { ...cut, bucket: '1d' })).toEqual([2055]);
+      expect(await volumes(rollup, { ...whole, bucket: '15m' })).toEqual([10, 10, 10, 10, 15, 10, 10]);
     },
   },
   {

@@ -1,10 +1,10 @@
 /**
  * Pure planning of the aggregate query: filters, bucket, grouping and the time of the query in, SQL and
  * parameters out. Bucketing happens in SQL (date_bin), so only the buckets cross the wire from the
- * database. Hourly and daily buckets read their whole past hours from the hourly rollup (sums per
- * camera × lane × class × hour, kept by ingestion) and only the edge and current hours from the minutes,
- * in one query (UNION ALL of both sources, then the maths below, which sees a rollup row as a series'
- * sums over that hour's stored minutes — the same sums the minutes would give).
+ * database. Hourly and daily buckets read their hours from the hourly rollup (sums per
+ * camera × lane × class × hour, kept by ingestion) and only the edge hours cut by from or to from the
+ * minutes (planRollupHours), in one query: UNION ALL of both sources, then the maths below, which sees
+ * a rollup row as a series' sums over that hour's stored minutes — the sums the minutes would give.
  *
  * Per bucket (and group):
  *   volume        = Σ volume
@@ -80,28 +80,30 @@ export function planCountableMinutes(from: string, to: string, now: Date): { fir
 const HOUR_MS = 3_600_000;
 
 /**
- * The whole UTC hours the hourly rollup may answer for, as [from, to) of hour starts, or undefined when
- * there are none. Only 1h and 1d buckets use it (a 1m or 15m bucket is smaller than a rollup row). An
- * hour qualifies when it lies wholly inside [from, to), so every minute of it is in the range, and has
- * ended by `now`, so the current hour, still being written, is read from its minutes. Every stored
- * minute inside these hours is in exactly one rollup row; the minutes outside them (edges cut by from
- * or to, the current hour, minutes from a clock ahead of ours) are read raw.
+ * Where 1h and 1d buckets read the hourly rollup, or undefined when they cannot (other buckets; a range
+ * inside one hour). `from`: the first hour that starts inside the range (⌈from⌉ to the hour); the
+ * minutes before it, an edge hour cut by `from`, are read raw. From there on a rollup row (one series,
+ * one hour) answers when all its stored minutes lie before `to`: every hour wholly inside the range, and
+ * the hour cut by `to` (`tail` = ⌊to⌋ to the hour) for each series that has no minute at or after `to`.
+ * The rest of the tail hour — the series with such a minute — is read raw. The current hour is no
+ * exception: its rollup rows are written in the transaction that writes its minutes, so they are never
+ * behind them.
  */
 export function planRollupHours(
-  f: Pick<AggregateFilter, 'from' | 'to' | 'bucket' | 'now'>,
-): { from: string; to: string } | undefined {
+  f: Pick<AggregateFilter, 'from' | 'to' | 'bucket'>,
+): { from: string; tail: string } | undefined {
   if (f.bucket !== '1h' && f.bucket !== '1d') return undefined;
+  const to = new Date(f.to).getTime();
   const first = Math.ceil(new Date(f.from).getTime() / HOUR_MS) * HOUR_MS;
-  const end =
-    Math.min(Math.floor(new Date(f.to).getTime() / HOUR_MS), Math.floor(f.now.getTime() / HOUR_MS)) * HOUR_MS;
-  if (!(end > first)) return undefined;
-  return { from: new Date(first).toISOString(), to: new Date(end).toISOString() };
+  if (!(first < to)) return undefined;
+  const tail = Math.floor(to / HOUR_MS) * HOUR_MS;
+  return { from: new Date(first).toISOString(), tail: new Date(tail).toISOString() };
 }
 
 export interface AggregatePlanOptions {
   /**
-   * Default true: answer the whole hours of 1h and 1d buckets from `interval_rollups_hourly`. False
-   * reads every minute from `interval_aggregates`: the reference the rollup path is tested against.
+   * Default true: 1h and 1d buckets read `interval_rollups_hourly` where it answers (planRollupHours).
+   * False reads every minute from `interval_aggregates`: the reference the rollup path is tested against.
    */
   rollup?: boolean;
 }
@@ -149,27 +151,33 @@ export function planAggregateQuery(
   if (f.cameraId) add('camera_id', f.cameraId, 'uuid');
   if (f.lane) add('lane', f.lane, 'text');
   if (f.class) add('class', f.class, 'text');
-  const range = (column: string, from: string, to: string) =>
-    [`${column} >= ${from}::timestamptz`, `${column} < ${to}::timestamptz`, ...filters].join(' AND ');
+  const range = (column: string, from: string, to: string) => [
+    `${column} >= ${from}::timestamptz`,
+    `${column} < ${to}::timestamptz`,
+    ...filters,
+  ];
   const exact = f.bucket === '1h' || f.bucket === '1d';
   const raw = (from: string, to: string) =>
     `SELECT ${rawColumns(exact)}
   FROM interval_aggregates
-  WHERE ${range('interval_start', from, to)}`;
+  WHERE ${range('interval_start', from, to).join(' AND ')}`;
   const hours = opts.rollup === false ? undefined : planRollupHours(f);
   let source: string;
   if (hours) {
-    params.push(hours.from, hours.to);
-    const [hFrom, hTo] = [`$${params.length - 1}`, `$${params.length}`];
-    // Two raw ranges rather than one range minus the rolled-up hours, so each is an index range scan
-    // and the minutes inside the hours are never read.
+    params.push(hours.from, hours.tail);
+    const [hFrom, hTail] = [`$${params.length - 1}`, `$${params.length}`];
+    // The raw minutes are read by index ranges (the head, the tail hour) rather than as the range
+    // minus the rolled-up hours, so the minutes the rollup answers for are never read.
     source = `SELECT ${ROLLUP_COLUMNS}
   FROM interval_rollups_hourly
-  WHERE ${range('hour_start', hFrom, hTo)}
+  WHERE ${[...range('hour_start', hFrom, '$3'), 'last_minute < $3::timestamptz'].join(' AND ')}
   UNION ALL
   ${raw('$2', hFrom)}
   UNION ALL
-  ${raw(hTo, '$3')}`;
+  ${raw(hTail, '$3')}
+    AND (camera_id, lane, class) IN (
+      SELECT camera_id, lane, class FROM interval_rollups_hourly
+      WHERE ${['hour_start = ' + hTail + '::timestamptz', 'last_minute >= $3::timestamptz', ...filters].join(' AND ')})`;
   } else {
     source = raw('$2', '$3');
   }
