@@ -103,10 +103,17 @@ describe('the product stack (api, web, vision, postgres, redis) from the develop
     ).toBe('ok');
     const secrets = readFileSync(join(envs.stateDir, 'development', 'secrets.env'), 'utf8');
     const key = /VISION_API_KEY=(.+)/.exec(secrets)![1]!;
-    const check = await fetch(`http://127.0.0.1:${ports.api}/api/v1/auth/check`, {
+    // With the scopes the worker needs (stack.apiKeys[].scopes), and no more: it cannot write cameras.
+    const check = await fetch(`http://127.0.0.1:${ports.api}/api/v1/auth/check?scopes=ingest,read`, {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(check.status).toBe(204);
+    const write = await fetch(`http://127.0.0.1:${ports.api}/api/v1/cameras`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', streamUrl: 'rtsp://10.0.0.1/x', location: { lat: 0, lon: 0 } }),
+    });
+    expect(write.status).toBe(403);
     expect(`${run.stdout}${run.stderr}`).not.toContain(key);
   }, 300_000);
 
