@@ -12,7 +12,8 @@
  *   performance  10 s, 10 connections  → reports/perf/api-autocannon.json  (API response time)
  *   sustained    20 s, 50 connections  → reports/load/autocannon.json      (the stack under steady load)
  * The request mix is what the dashboard and probes do: /health, the camera list, latest counts and a
- * 24-hour aggregate query; with --api-key (or E2E/LOAD_API_KEY) one request in five ingests a crossing.
+ * 24-hour aggregate query; with --api-key (or E2E/LOAD_API_KEY; scopes ingest and cameras:write, since it
+ * creates its camera) one request in five ingests a crossing.
  * --start-api starts the API from the sources on a free 127.0.0.1 port with an embedded store in a
  * temp dir (and an admin token to create its own ingest key), for a run without the stack.
  * Exit code: 0 when the run completed (the verdict is the gate's), 1 when the API was unreachable, 2 on bad usage.
@@ -216,7 +217,15 @@ async function main() {
     if (opts.startApi) {
       api = await startApi();
       url = api.url;
-      apiKey = (await post(url, '/api/v1/admin/api-keys', { name: 'load-test' }, api.adminToken)).key;
+      // It sets up its own camera, then ingests: both scopes (a default key may only ingest and read).
+      apiKey = (
+        await post(
+          url,
+          '/api/v1/admin/api-keys',
+          { name: 'load-test', scopes: ['ingest', 'cameras:write'] },
+          api.adminToken,
+        )
+      ).key;
       log(`started the API at ${url}`);
     } else {
       await waitHealthy(url, 10_000);
