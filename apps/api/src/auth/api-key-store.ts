@@ -45,29 +45,11 @@ export async function authenticateApiKey(
     name: string;
     key_hash: string;
     revoked: boolean;
-    scopes: string[] | string;
+    scopes: string[] | null;
   }>('SELECT id, name, key_hash, revoked, scopes FROM api_keys WHERE prefix = $1', [prefix]);
   const row = res.rows[0];
   if (!row || row.revoked || !equalHashes(hashSecret(credential), row.key_hash)) return undefined;
-  return { id: row.id, name: row.name, prefix, scopes: normaliseScopes(readTextArray(row.scopes)) };
-}
-
-/** The stored scopes of a key by id (undefined when there is none). */
-export async function readApiKeyScopes(db: Queryable, id: string): Promise<ApiKeyScope[] | undefined> {
-  const res = await db.query<{ scopes: string[] | string }>('SELECT scopes FROM api_keys WHERE id = $1', [
-    id,
-  ]);
-  const row = res.rows[0];
-  return row ? normaliseScopes(readTextArray(row.scopes)) : undefined;
-}
-
-// Both drivers parse text[] into arrays; the literal form is handled too so that a driver without the
-// array type parser never turns a key's scopes into nothing without notice.
-function readTextArray(value: string[] | string): string[] {
-  if (Array.isArray(value)) return value;
-  return value
-    .replace(/^\{|\}$/g, '')
-    .split(',')
-    .map((s) => s.replace(/^"|"$/g, ''))
-    .filter((s) => s !== '');
+  // Both drivers parse text[] into an array; anything else grants nothing rather than guessing.
+  const scopes = Array.isArray(row.scopes) ? normaliseScopes(row.scopes) : [];
+  return { id: row.id, name: row.name, prefix, scopes };
 }
