@@ -356,6 +356,61 @@ export const ROLLUP_CASES: RollupCase[] = [
     },
   },
   {
+    name: 'rollup: kept for writers that know nothing of it (the previous release during a rollout, plain SQL): insert, upsert, delete',
+    async run({ store }) {
+      const cam = randomUUID();
+      const other = randomUUID();
+      await store.repo.createCamera(cam, newCamera(), NOW);
+      await store.repo.createCamera(other, newCamera(), NOW);
+      // What release N-1's ingestion sends: the upsert without any rollup statement.
+      const upsert = (cameraId: string, minute: number, volume: number, occupancy: number) =>
+        store.db.query(
+          `INSERT INTO interval_aggregates (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh)
+           VALUES ($1, $2, 'nb-1', 'car', $3, $4, 50, 60)
+           ON CONFLICT (camera_id, interval_start, lane, class) DO UPDATE SET volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct`,
+          [cameraId, at(minute), volume, occupancy],
+        );
+      await upsert(cam, 0, 10, 30);
+      await upsert(cam, 5, 20, 60);
+      await upsert(cam, 70, 5, 10);
+      await upsert(other, 1, 1, 1);
+      await upsert(cam, 5, 2, 6); // re-sent: replaces
+      expect(await rollupDrift(store)).toEqual([]);
+      const { rollup } = repos(store);
+      const ask = () =>
+        rollup.queryAggregates({
+          from: at(0),
+          to: at(120),
+          bucket: '1h',
+          groupBy: ['camera'],
+          cameraId: cam,
+          now: NOW,
+        });
+      expect((await ask()).map((b) => [b.volume, b.occupancyPct])).toEqual([
+        [12, 0.6],
+        [5, 0.167],
+      ]);
+      // A deleted minute leaves its hour; an hour left without minutes leaves the rollup.
+      await store.db.query('DELETE FROM interval_aggregates WHERE camera_id = $1 AND interval_start = $2', [
+        cam,
+        at(0),
+      ]);
+      await store.db.query('DELETE FROM interval_aggregates WHERE camera_id = $1 AND interval_start = $2', [
+        cam,
+        at(70),
+      ]);
+      expect(await rollupDrift(store)).toEqual([]);
+      expect((await ask()).map((b) => [b.start, b.volume])).toEqual([[at(0), 2]]);
+      // Deleting a camera takes its minutes and its rollup rows, not the other camera's.
+      await store.repo.deleteCamera(cam);
+      expect(await rollupDrift(store)).toEqual([]);
+      const left = await store.db.query<{ camera_id: string }>(
+        'SELECT camera_id FROM interval_rollups_hourly',
+      );
+      expect(left.rows.map((r) => r.camera_id)).toEqual([other]);
+    },
+  },
+  {
     name: 'rollup: concurrent batches writing different minutes of the same hours all end up in the rollup',
     async run({ store }) {
       const cam = randomUUID();

@@ -85,16 +85,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'hourly rollups of interval aggregates',
+    name: 'hourly rollups of interval aggregates, kept by triggers',
     statements: [
       // One row per camera × lane × class × UTC hour, holding sums and counts (never averages), so
       // hourly and daily buckets can be added up from it with exactly the occupancy and speed maths
-      // of the raw minutes (store/aggregate-query.ts). Ingestion recomputes the hours it touches in
-      // the same transaction (store/repository.ts); the defaults let it claim a row before filling it.
-      // Volumes are integer like the minutes' (≤ 100 000 a minute by contract, so ≤ 6 000 000 an
-      // hour): the query then sums the same type from both sources. The float sums are numeric: added
-      // exactly, an hour's sum plus its neighbours' equals the sum of their minutes to the last digit,
-      // where float8 sums in another order differ in the last bits and can flip a rounded answer.
+      // of the raw minutes (store/aggregate-query.ts). Volumes are integer like the minutes' (≤ 100 000
+      // a minute by contract, so ≤ 6 000 000 an hour): the query then sums the same type from both
+      // sources. The float sums are numeric: added exactly, an hour's sum plus its neighbours' equals
+      // the sum of their minutes to the last digit, where float8 sums in another order differ in the
+      // last bits and can flip a rounded answer. The defaults let a writer claim a row before filling it.
       `CREATE TABLE interval_rollups_hourly (
         camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
         hour_start timestamptz NOT NULL,
@@ -112,7 +111,64 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       // All-camera range queries, the case the rollup exists for.
       `CREATE INDEX interval_rollups_hourly_start_idx ON interval_rollups_hourly (hour_start)`,
-      // Backfill: the same GROUP BY that ingestion runs for the hours it touches.
+      // Kept by triggers rather than by the API's ingestion code, so that every writer keeps it — above
+      // all the previous release, which keeps ingesting during a rolling or blue-green deployment and
+      // knows nothing of the rollup — and always in the writer's own transaction: a rollup that cannot
+      // be updated fails the write. The hours a statement touched are recomputed from their stored
+      // minutes, not adjusted by deltas: an upsert replaces a re-sent minute, and a delta would need
+      // the value it replaced.
+      //
+      // Claim first, in key order: two transactions writing different minutes of one hour must not both
+      // recompute it from snapshots that miss the other's minutes (under READ COMMITTED the later one
+      // would overwrite the row with a sum lacking the earlier one's). Holding the row lock makes the
+      // second wait until the first commits; its recompute, a new statement, then takes a new snapshot
+      // that sees both. Deletions only lock the rows that exist (their camera may be going away), and
+      // drop the rows whose hour has no minute left.
+      `CREATE FUNCTION refresh_interval_rollups_hourly() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM 1 FROM interval_rollups_hourly r
+            JOIN (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed) t USING (camera_id, hour_start, lane, class)
+            ORDER BY r.camera_id, r.hour_start, r.lane, r.class FOR UPDATE OF r;
+        ELSE
+          INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
+            SELECT * FROM (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed) t ORDER BY 1, 2, 3, 4
+            ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes;
+        END IF;
+        INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class, minutes, last_minute,
+            volume, occupancy_sum, mean_speed_kmh_sum, mean_speed_kmh_volume, p85_speed_kmh_sum, p85_speed_kmh_volume)
+          SELECT a.camera_id, t.hour_start, a.lane, a.class, count(*), max(a.interval_start), sum(a.volume),
+            sum(a.occupancy_pct::numeric),
+            sum((a.mean_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.mean_speed_kmh IS NOT NULL),
+            sum((a.p85_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.p85_speed_kmh IS NOT NULL)
+          FROM (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed) t
+          JOIN interval_aggregates a ON a.camera_id = t.camera_id AND a.lane = t.lane AND a.class = t.class
+            AND a.interval_start >= t.hour_start AND a.interval_start < t.hour_start + interval '1 hour'
+          GROUP BY a.camera_id, t.hour_start, a.lane, a.class
+          ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET
+            minutes = EXCLUDED.minutes, last_minute = EXCLUDED.last_minute, volume = EXCLUDED.volume,
+            occupancy_sum = EXCLUDED.occupancy_sum, mean_speed_kmh_sum = EXCLUDED.mean_speed_kmh_sum,
+            mean_speed_kmh_volume = EXCLUDED.mean_speed_kmh_volume, p85_speed_kmh_sum = EXCLUDED.p85_speed_kmh_sum,
+            p85_speed_kmh_volume = EXCLUDED.p85_speed_kmh_volume;
+        IF TG_OP = 'DELETE' THEN
+          DELETE FROM interval_rollups_hourly r USING (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed) t
+          WHERE r.camera_id = t.camera_id AND r.hour_start = t.hour_start AND r.lane = t.lane AND r.class = t.class
+            AND NOT EXISTS (SELECT 1 FROM interval_aggregates a WHERE a.camera_id = t.camera_id AND a.lane = t.lane
+              AND a.class = t.class AND a.interval_start >= t.hour_start AND a.interval_start < t.hour_start + interval '1 hour');
+        END IF;
+        RETURN NULL;
+      END
+      $fn$`,
+      // A trigger with transition tables takes one event; an upsert fires the insert and the update one.
+      // Created before the backfill: the trigger's lock on interval_aggregates holds writers off until
+      // this migration commits, so no minute lands between the backfill's snapshot and the trigger.
+      `CREATE TRIGGER interval_rollups_hourly_on_insert AFTER INSERT ON interval_aggregates
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION refresh_interval_rollups_hourly()`,
+      `CREATE TRIGGER interval_rollups_hourly_on_update AFTER UPDATE ON interval_aggregates
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION refresh_interval_rollups_hourly()`,
+      `CREATE TRIGGER interval_rollups_hourly_on_delete AFTER DELETE ON interval_aggregates
+        REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION refresh_interval_rollups_hourly()`,
+      // Backfill: the recompute above, for every hour.
       `INSERT INTO interval_rollups_hourly (camera_id, hour_start, lane, class, minutes, last_minute, volume,
          occupancy_sum, mean_speed_kmh_sum, mean_speed_kmh_volume, p85_speed_kmh_sum, p85_speed_kmh_volume)
        SELECT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00'), lane, class,

@@ -130,60 +130,6 @@ export interface RepositoryOptions {
   aggregateSource?: 'rollup' | 'raw';
 }
 
-/**
- * Recomputes the hourly rollup rows of the camera × lane × class × hour keys in $1..$4 from their stored
- * minutes, with the same expressions as the query's raw source (store/aggregate-query.ts). Recomputed, not incremented: a re-sent minute replaces the old one, and a sum of deltas
- * would have to know the value it replaced.
- */
-const RECOMPUTE_ROLLUPS = `INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class, minutes, last_minute,
-   volume, occupancy_sum, mean_speed_kmh_sum, mean_speed_kmh_volume, p85_speed_kmh_sum, p85_speed_kmh_volume)
- SELECT a.camera_id, t.hour_start, a.lane, a.class, count(*), max(a.interval_start), sum(a.volume), sum(a.occupancy_pct::numeric),
-   sum((a.mean_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.mean_speed_kmh IS NOT NULL),
-   sum((a.p85_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.p85_speed_kmh IS NOT NULL)
- FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) AS t(camera_id, hour_start, lane, class)
- JOIN interval_aggregates a ON a.camera_id = t.camera_id AND a.lane = t.lane AND a.class = t.class
-   AND a.interval_start >= t.hour_start AND a.interval_start < t.hour_start + interval '1 hour'
- GROUP BY a.camera_id, t.hour_start, a.lane, a.class
- ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET
-   minutes = EXCLUDED.minutes, last_minute = EXCLUDED.last_minute, volume = EXCLUDED.volume,
-   occupancy_sum = EXCLUDED.occupancy_sum, mean_speed_kmh_sum = EXCLUDED.mean_speed_kmh_sum,
-   mean_speed_kmh_volume = EXCLUDED.mean_speed_kmh_volume, p85_speed_kmh_sum = EXCLUDED.p85_speed_kmh_sum,
-   p85_speed_kmh_volume = EXCLUDED.p85_speed_kmh_volume`;
-
-/**
- * Inserts (as empty) or row-locks the rollup rows of the keys in $1..$4, in key order. Two batches
- * writing different minutes of one hour must not both recompute it from snapshots that miss the
- * other's minutes (under READ COMMITTED the later writer would overwrite the row with a sum lacking
- * the earlier one's minutes). Holding the row lock first makes the second wait until the first
- * commits; its recompute then starts a new snapshot that sees both.
- */
-const CLAIM_ROLLUPS = `INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
- SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) ORDER BY 1, 2, 3, 4
- ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes`;
-
-const HOUR_MS = 3_600_000;
-
-/** The distinct camera × hour × lane × class keys that the minutes of a batch fall into, sorted. */
-export function planTouchedHours(
-  rows: readonly Pick<IntervalAggregate, 'cameraId' | 'intervalStart' | 'lane' | 'class'>[],
-): [string[], string[], string[], string[]] {
-  const keys = dedupeBy(
-    rows.map((a) => ({
-      cameraId: a.cameraId,
-      hour: new Date(Math.floor(new Date(a.intervalStart).getTime() / HOUR_MS) * HOUR_MS).toISOString(),
-      lane: a.lane,
-      class: a.class,
-    })),
-    (k) => JSON.stringify([k.cameraId, k.hour, k.lane, k.class]),
-  );
-  return [
-    keys.map((k) => k.cameraId),
-    keys.map((k) => k.hour),
-    keys.map((k) => k.lane),
-    keys.map((k) => k.class),
-  ];
-}
-
 export function createRepository(db: Db, opts: RepositoryOptions = {}) {
   const rollup = (opts.aggregateSource ?? 'rollup') === 'rollup';
   return {
@@ -299,7 +245,11 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
       });
     },
 
-    /** Inserts or replaces on (camera, interval, lane, class); one transaction. */
+    /**
+     * Inserts or replaces on (camera, interval, lane, class); one transaction. The hourly rollup of the
+     * touched hours is recomputed by the table's triggers (migration 3) inside this transaction, so a
+     * batch whose rollup cannot be updated stores no minute either.
+     */
     async upsertAggregates(
       aggregates: readonly IntervalAggregate[],
       now: Date,
@@ -334,10 +284,6 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
             now,
           ],
         );
-        // Same transaction: a batch whose rollup cannot be updated stores no minute either.
-        const touched = planTouchedHours(rows);
-        await tx.query(CLAIM_ROLLUPS, touched);
-        await tx.query(RECOMPUTE_ROLLUPS, touched);
         const accepted = res.rows.filter((r) => r.inserted).length;
         return { accepted, duplicates: aggregates.length - accepted, stored: rows };
       });
