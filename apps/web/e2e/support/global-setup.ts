@@ -2,7 +2,8 @@
  * Starts what the suite tests, once: by default a real API (embedded store in a temp dir) and the
  * dashboard's server serving a fresh production build of the client, both on 127.0.0.1 — as
  * apps/web/test does. With E2E_BASE_URL set, the suite drives that dashboard instead and needs the API
- * it talks to (E2E_API_URL, default http://localhost:8000) and an ingest key (E2E_API_KEY).
+ * it talks to (E2E_API_URL, default http://localhost:8000) and a key with the ingest and cameras:write
+ * scopes (E2E_API_KEY): the suite seeds a camera, then ingests into it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const apiKey = process.env.E2E_API_KEY;
     if (!apiKey)
       throw new Error(
-        'E2E_API_KEY: required with E2E_BASE_URL (an ingest key of the API the dashboard uses; create one with `npm run apikey:create -w @its/api`)',
+        'E2E_API_KEY: required with E2E_BASE_URL (a key of the API the dashboard uses, with the ingest and cameras:write scopes: it seeds a camera; create one with `npm run apikey:create -w @its/api -- --name e2e --scopes ingest,read,cameras:write`)',
       );
     project.provide('e2e', {
       webUrl: external.replace(/\/$/, ''),
