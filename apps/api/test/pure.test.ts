@@ -13,6 +13,7 @@ import {
   planCountableMinutes,
   planRollupHours,
 } from '../src/store/aggregate-query.js';
+import { planTouchedHours } from '../src/store/repository.js';
 import { shutDown } from '../src/shutdown.js';
 import { formatSse } from '../src/routes/stream-routes.js';
 import { isJpeg } from '../src/routes/detect-routes.js';
@@ -113,6 +114,29 @@ describe('aggregate query planning', () => {
     expect(planRollupHours({ bucket, from: t(from), to: t(to) })).toEqual(
       hours && { from: t(hours.from), tail: t(hours.tail) },
     );
+  });
+
+  it('a batch touches each camera × hour × lane × class once, in a fixed order', () => {
+    const cam = '0b7f8c1e-4c6a-4d8e-9a43-1f1c2b3d4e5f';
+    const row = (intervalStart: string, lane = 'nb-1') => ({
+      cameraId: cam,
+      intervalStart,
+      lane,
+      class: 'car' as const,
+    });
+    expect(
+      planTouchedHours([
+        row('2025-01-01T01:59:00Z'),
+        row('2025-01-01T01:00:00.000Z'),
+        row('2025-01-01T00:59:00Z', 'sb-1'),
+        row('2025-01-01T02:00:00Z'),
+      ]),
+    ).toEqual([
+      [cam, cam, cam],
+      ['2025-01-01T00:00:00.000Z', '2025-01-01T01:00:00.000Z', '2025-01-01T02:00:00.000Z'],
+      ['sb-1', 'nb-1', 'nb-1'],
+      ['car', 'car', 'car'],
+    ]);
   });
 
   it.each([

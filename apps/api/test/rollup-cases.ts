@@ -439,6 +439,64 @@ export const ROLLUP_CASES: RollupCase[] = [
     },
   },
   {
+    name: 'rollup: concurrent batches mixing new and re-sent minutes of the same hours do not deadlock',
+    async run({ store }) {
+      const cam = randomUUID();
+      await store.repo.createCamera(cam, newCamera(), NOW);
+      // An upsert fires the insert trigger, then the update trigger, each locking its own hours: A's
+      // new minute is in hour 09 and its re-sent one in 08, B's the other way round. Unless ingestion
+      // locks all its hours first, in one order, A holds 09 and waits for 08 while B holds 08 and
+      // waits for 09 — PostgreSQL aborts one of them.
+      const mixedRounds = async () => {
+        for (let round = 0; round < 8; round++) {
+          const [old0, old1, new0, new1] = [round * 2, 60 + round * 2, round * 2 + 1, 61 + round * 2];
+          await store.repo.upsertAggregates(
+            [aggregate(cam, { intervalStart: at(old0) }), aggregate(cam, { intervalStart: at(old1) })],
+            NOW,
+          );
+          const results = await Promise.allSettled([
+            store.repo.upsertAggregates(
+              [
+                aggregate(cam, { intervalStart: at(old0), volume: 1 }),
+                aggregate(cam, { intervalStart: at(new1) }),
+              ],
+              NOW,
+            ),
+            store.repo.upsertAggregates(
+              [
+                aggregate(cam, { intervalStart: at(old1), volume: 1 }),
+                aggregate(cam, { intervalStart: at(new0) }),
+              ],
+              NOW,
+            ),
+          ]);
+          expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual([
+            'ok',
+            'ok',
+          ]);
+        }
+      };
+      // A pause after every write to the rollup widens the window between the two triggers, so the
+      // interleaving happens every round instead of by chance (PGlite runs one transaction at a time).
+      const pause = store.kind === 'postgres';
+      if (pause) {
+        await store.db.query(`CREATE FUNCTION rollup_test_pause() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$`);
+        await store.db.query(`CREATE TRIGGER rollup_test_pause AFTER INSERT ON interval_rollups_hourly
+          FOR EACH STATEMENT EXECUTE FUNCTION rollup_test_pause()`);
+      }
+      try {
+        await mixedRounds();
+      } finally {
+        if (pause) {
+          await store.db.query('DROP TRIGGER rollup_test_pause ON interval_rollups_hourly');
+          await store.db.query('DROP FUNCTION rollup_test_pause()');
+        }
+      }
+      expect(await rollupDrift(store)).toEqual([]);
+    },
+  },
+  {
     name: 'rollup: an ingestion whose rollup update fails stores neither the minutes nor the rollup (one transaction)',
     async run({ store }) {
       const cam = randomUUID();

@@ -130,6 +130,40 @@ export interface RepositoryOptions {
   aggregateSource?: 'rollup' | 'raw';
 }
 
+const HOUR_MS = 3_600_000;
+
+/** The distinct camera × hour × lane × class keys the minutes of a batch fall into, sorted. */
+export function planTouchedHours(
+  rows: readonly Pick<IntervalAggregate, 'cameraId' | 'intervalStart' | 'lane' | 'class'>[],
+): [string[], string[], string[], string[]] {
+  const keys = dedupeBy(
+    rows.map((a) => ({
+      cameraId: a.cameraId,
+      hour: new Date(Math.floor(new Date(a.intervalStart).getTime() / HOUR_MS) * HOUR_MS).toISOString(),
+      lane: a.lane,
+      class: a.class,
+    })),
+    (k) => JSON.stringify([k.cameraId, k.hour, k.lane, k.class]),
+  );
+  return [
+    keys.map((k) => k.cameraId),
+    keys.map((k) => k.hour),
+    keys.map((k) => k.lane),
+    keys.map((k) => k.class),
+  ];
+}
+
+/**
+ * Locks (inserting empty where missing) the rollup rows of the keys in $1..$4, in key order, before the
+ * minutes are written. The triggers lock the same rows again, but per trigger: an upsert fires the
+ * insert trigger (hours of its new minutes) and then the update trigger (hours of its re-sent ones),
+ * so two batches could each hold an hour the other's second trigger waits for — a deadlock. Taking
+ * them all up front, in one order, makes the second batch wait for the first instead.
+ */
+const CLAIM_ROLLUPS = `INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
+ SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) ORDER BY 1, 2, 3, 4
+ ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes`;
+
 export function createRepository(db: Db, opts: RepositoryOptions = {}) {
   const rollup = (opts.aggregateSource ?? 'rollup') === 'rollup';
   return {
@@ -264,6 +298,7 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           aggregates,
           (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`,
         );
+        await tx.query(CLAIM_ROLLUPS, planTouchedHours(rows));
         const res = await tx.query<{ inserted: boolean }>(
           `INSERT INTO interval_aggregates
              (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh, updated_at)
