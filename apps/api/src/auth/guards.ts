@@ -40,7 +40,8 @@ export function createGuards(opts: {
   const isAdmin = (credential: string | undefined) =>
     adminHash !== undefined && credential !== undefined && equalHashes(hashSecret(credential), adminHash);
 
-  const require: Guards['require'] = async (req, scopes) => {
+  // Not named `require`: a call of a local `require` reads as a dynamic module load to scanners.
+  const requireScopes: Guards['require'] = async (req, scopes) => {
     const credential = extractCredential(req.headers);
     if (isAdmin(credential)) return;
     const key = await authenticateApiKey(opts.db, credential);
@@ -49,10 +50,10 @@ export function createGuards(opts: {
     const missing = findMissingScopes(key.scopes, scopes);
     if (missing.length > 0) throw missingScopeError(key, missing);
   };
-  const scope: Guards['scope'] = (s) => (req: Headers) => require(req, [s]);
+  const scope: Guards['scope'] = (s) => (req: Headers) => requireScopes(req, [s]);
 
   return {
-    require,
+    require: requireScopes,
     scope,
     read: opts.readRequired ? scope('read') : async () => {},
     async admin(req) {
