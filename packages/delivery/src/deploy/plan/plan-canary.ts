@@ -1,5 +1,13 @@
 import { canaryWeights } from '../router/router-log.js';
-import { addServerStep, planPreamble, specFor, startStep, watchSteps } from './plan-common.js';
+import {
+  addServerStep,
+  planPreamble,
+  removeOldSteps,
+  retireSteps,
+  specFor,
+  startStep,
+  watchSteps,
+} from './plan-common.js';
 import type { ObservedState, Plan, PlannedStep, PlanSettings, Slot, Target } from './types.js';
 import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
 
@@ -81,27 +89,15 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
       ),
     );
   }
-  for (const o of old) {
-    steps.push({
-      step: { kind: 'drain-server', slot, server: o.server, timeoutMs: settings.drainTimeoutMs },
-      phase: 'shift',
-      // Back in service at full weight: the canary's undo drains it after this.
-      undo: [
+  // Back in service at full weight if undone: the canary's undo drains it after this.
+  for (const o of old)
+    steps.push(
+      ...retireSteps(slot, o, settings.drainTimeoutMs, [
         { kind: 'set-weights', slot, weights: [{ server: o.server, weight: 100 }] },
-        { kind: 'ready-server', slot, server: o.server },
-      ],
-    });
-    steps.push({
-      step: { kind: 'stop-replica', replica: o.name },
-      phase: 'shift',
-      undo: [{ kind: 'restart-replica', replica: o.name }],
-    });
-  }
+      ]),
+    );
   steps.push(...watchSteps(settings, slot, [...canary, ...rest]));
-  for (const o of old) {
-    steps.push({ step: { kind: 'remove-server', slot, server: o.server }, phase: 'finalize', undo: [] });
-    steps.push({ step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] });
-  }
+  steps.push(...removeOldSteps(slot, old));
   return {
     strategy: 'canary',
     environment: settings.environment,

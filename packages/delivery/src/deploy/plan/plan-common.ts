@@ -1,4 +1,13 @@
-import type { ObservedState, PlannedStep, PlanSettings, ReplicaSpec, Slot, Target } from './types.js';
+import type {
+  ObservedReplica,
+  ObservedState,
+  PlannedStep,
+  PlanSettings,
+  ReplicaSpec,
+  Slot,
+  Step,
+  Target,
+} from './types.js';
 import { replicaName, serverName, strayReplicas } from './types.js';
 
 /** Steps every plan starts with: a router to talk to, leftovers removed, the migration run. */
@@ -80,4 +89,36 @@ export function watchSteps(settings: PlanSettings, slot: Slot, specs: ReplicaSpe
       undo: [],
     },
   ];
+}
+
+/**
+ * Takes an old replica out of service: drain it, then stop it (kept until finalize). The undo puts it
+ * back (`restoreFirst` runs before it is made ready again, e.g. a canary plan's weight reset).
+ */
+export function retireSteps(
+  slot: Slot,
+  old: ObservedReplica,
+  drainTimeoutMs: number,
+  restoreFirst: Step[] = [],
+): PlannedStep[] {
+  return [
+    {
+      step: { kind: 'drain-server', slot, server: old.server, timeoutMs: drainTimeoutMs },
+      phase: 'shift',
+      undo: [...restoreFirst, { kind: 'ready-server', slot, server: old.server }],
+    },
+    {
+      step: { kind: 'stop-replica', replica: old.name },
+      phase: 'shift',
+      undo: [{ kind: 'restart-replica', replica: old.name }],
+    },
+  ];
+}
+
+/** Finalize: the old replicas leave the router and the engine once the new set serves. */
+export function removeOldSteps(slot: Slot, old: ObservedReplica[]): PlannedStep[] {
+  return old.flatMap((o): PlannedStep[] => [
+    { step: { kind: 'remove-server', slot, server: o.server }, phase: 'finalize', undo: [] },
+    { step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] },
+  ]);
 }

@@ -1,4 +1,12 @@
-import { addServerStep, planPreamble, specFor, startStep, watchSteps } from './plan-common.js';
+import {
+  addServerStep,
+  planPreamble,
+  removeOldSteps,
+  retireSteps,
+  specFor,
+  startStep,
+  watchSteps,
+} from './plan-common.js';
 import type { ObservedState, Plan, PlannedStep, PlanSettings, Target } from './types.js';
 import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
 
@@ -33,19 +41,9 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
     // The last batch retires every old replica left, so scaling down happens here too.
     const retireCount =
       b === batches - 1 ? old.length - oldCursor : Math.min(specs.length, old.length - oldCursor);
-    const retire: PlannedStep[] = [];
-    for (const o of old.slice(oldCursor, oldCursor + Math.max(0, retireCount))) {
-      retire.push({
-        step: { kind: 'drain-server', slot, server: o.server, timeoutMs: settings.drainTimeoutMs },
-        phase: 'shift',
-        undo: [{ kind: 'ready-server', slot, server: o.server }],
-      });
-      retire.push({
-        step: { kind: 'stop-replica', replica: o.name },
-        phase: 'shift',
-        undo: [{ kind: 'restart-replica', replica: o.name }],
-      });
-    }
+    const retire = old
+      .slice(oldCursor, oldCursor + Math.max(0, retireCount))
+      .flatMap((o) => retireSteps(slot, o, settings.drainTimeoutMs));
     // Stop-first (singletons such as a worker that must never run twice): the old batch stops before
     // the new one starts; every step is still undone in reverse, so a failed check restarts the old.
     if (settings.stopFirst)
@@ -58,10 +56,7 @@ export function planRolling(observed: ObservedState, settings: PlanSettings, tar
     all.push(...specs);
   }
   steps.push(...watchSteps(settings, slot, all));
-  for (const o of old) {
-    steps.push({ step: { kind: 'remove-server', slot, server: o.server }, phase: 'finalize', undo: [] });
-    steps.push({ step: { kind: 'remove-replica', replica: o.name }, phase: 'finalize', undo: [] });
-  }
+  steps.push(...removeOldSteps(slot, old));
   return {
     strategy: 'rolling',
     environment: settings.environment,

@@ -285,7 +285,8 @@ export async function openSession(ctx: DeployContext, environment: string): Prom
   };
 }
 
-function who(env: Record<string, string | undefined>): string {
+/** Who deploys, for locks and history: ITS_DEPLOY_USER, else the login. */
+export function who(env: Record<string, string | undefined>): string {
   try {
     return env.ITS_DEPLOY_USER ?? env.USER ?? userInfo().username;
   } catch {
@@ -293,7 +294,8 @@ function who(env: Record<string, string | undefined>): string {
   }
 }
 
-const isAlive = (pid: number): boolean => {
+/** Whether a lock holder's process (on this host) still lives. */
+export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

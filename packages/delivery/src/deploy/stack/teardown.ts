@@ -1,11 +1,18 @@
 import { existsSync, rmSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StepFailedError, UsageError } from '../../errors.js';
 import { loadEnvironment, type EnvironmentConfig } from '../config/environment-config.js';
 import { LABEL, environmentLabels, environmentNetwork } from '../engine/container-spec.js';
 import { DockerEngine, resolveEngineTarget, type ContainerSummary } from '../engine/docker-engine.js';
-import { environmentsDir, newDeploymentId, stateDirFor, type DeployContext } from '../run/deploy.js';
+import {
+  environmentsDir,
+  isAlive,
+  newDeploymentId,
+  stateDirFor,
+  who,
+  type DeployContext,
+} from '../run/deploy.js';
 import { DeployStore } from '../state/deploy-store.js';
 import { loadStack } from './deploy-stack.js';
 import { teardownOrder } from './plan-stack.js';
@@ -107,23 +114,6 @@ async function observeEnvironment(engine: DockerEngine, config: EnvironmentConfi
     network: environmentNetwork(config),
   };
 }
-
-function who(env: Record<string, string | undefined>): string {
-  try {
-    return env.ITS_DEPLOY_USER ?? env.USER ?? userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 async function removeNetwork(engine: DockerEngine, name: string): Promise<string | undefined> {
   const res = await engine.raw('DELETE', `/networks/${encodeURIComponent(name)}`);
