@@ -44,6 +44,7 @@ import {
   type StackResult,
   type StackStatus,
 } from '../stack/deploy-stack.js';
+import { routerUrl } from '../stack/plan-stack.js';
 import { loadSecrets, resolveEnvironmentSecrets } from '../stack/stack-secrets.js';
 
 export interface DeployContext {
@@ -476,8 +477,9 @@ export async function retireKept(
   }
 }
 
+/** The environment's URL as printed in summaries and status (stack/plan-stack.ts's routerUrl). */
 export function publicUrl(config: EnvironmentConfig): string {
-  return `http://${config.router.bind}:${config.router.port}`;
+  return routerUrl(config.router);
 }
 
 function stackDeps(ctx: DeployContext): StackDeps {
