@@ -30,53 +30,33 @@ const FRAME = { width: 512, height: 288 };
 
 /** ffmpeg argument lists, one per group of frames: a virtual camera over a real street photo. */
 export function planFrameCommands(photo: string): Array<{ args: string[]; frames: number; what: string }> {
-  const out = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'];
   const scale = `scale=${FRAME.width}:${FRAME.height}:flags=bilinear`;
+  // One still (frames 1) or a pan over the looped photo (frames > 1), as raw RGB on stdout.
+  const ffmpeg = (filter: string, frames: number) => [
+    '-v',
+    'error',
+    ...(frames > 1 ? ['-loop', '1'] : []),
+    '-i',
+    photo,
+    '-vf',
+    `${filter}${scale}`,
+    '-frames:v',
+    String(frames),
+    ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+  ];
   return [
-    {
-      what: 'whole photo',
-      frames: 1,
-      args: ['-v', 'error', '-i', photo, '-vf', scale, '-frames:v', '1', ...out],
-    },
-    {
-      what: 'whole photo mirrored',
-      frames: 1,
-      args: ['-v', 'error', '-i', photo, '-vf', `hflip,${scale}`, '-frames:v', '1', ...out],
-    },
+    { what: 'whole photo', frames: 1, args: ffmpeg('', 1) },
+    { what: 'whole photo mirrored', frames: 1, args: ffmpeg('hflip,', 1) },
     {
       // 16:9 crop panning left to right: people enter, cross and leave the frame at various scales.
       what: '780×439 pan',
       frames: 15,
-      args: [
-        '-v',
-        'error',
-        '-loop',
-        '1',
-        '-i',
-        photo,
-        '-vf',
-        `crop=w=780:h=439:x='(iw-ow)*n/14':y='(ih-oh)/2',${scale}`,
-        '-frames:v',
-        '15',
-        ...out,
-      ],
+      args: ffmpeg("crop=w=780:h=439:x='(iw-ow)*n/14':y='(ih-oh)/2',", 15),
     },
     {
       what: '640×360 mirrored diagonal pan',
       frames: 15,
-      args: [
-        '-v',
-        'error',
-        '-loop',
-        '1',
-        '-i',
-        photo,
-        '-vf',
-        `hflip,crop=w=640:h=360:x='(iw-ow)*n/14':y='(ih-oh)*n/14',${scale}`,
-        '-frames:v',
-        '15',
-        ...out,
-      ],
+      args: ffmpeg("hflip,crop=w=640:h=360:x='(iw-ow)*n/14':y='(ih-oh)*n/14',", 15),
     },
   ];
 }
