@@ -18,6 +18,8 @@ export const LABEL = {
   deploymentId: 'its.deployment-id',
   server: 'its.server',
   index: 'its.index',
+  /** `baseline` on a canary's fresh baseline replica (plan/types.ts ObservedReplica.baseline). */
+  canaryRole: 'its.canary-role',
 } as const;
 
 export type Role = 'replica' | 'router' | 'migration' | 'accessory';
@@ -80,6 +82,7 @@ export function replicaContainerSpec(input: ReplicaContainerInput): Record<strin
       [LABEL.deploymentId]: spec.deploymentId,
       [LABEL.server]: spec.server,
       [LABEL.index]: String(spec.index),
+      ...(spec.baseline ? { [LABEL.canaryRole]: 'baseline' } : {}),
     },
     ExposedPorts: { [`${input.containerPort}/tcp`]: {} },
     Healthcheck: { Interval: REPLICA_HEALTH_INTERVAL_NS },
