@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InternalError, UsageError, exitCodeFor, isKnownError } from '../errors.js';
 import { commands } from './commands/index.js';
-import type { CliIo } from './io.js';
+import { type CliIo, wasReported } from './io.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('itsctl')
@@ -39,11 +39,23 @@ function describe(error: unknown): { kind: string; message: string; fix?: string
 
 /**
  * The one top-level handler: runs the program and turns every error into an exit code and a message
- * that names the field and the fix (2 usage/config, 1 step failed, 70 internal).
+ * that names the field and the fix (2 usage/config, 1 step failed, 70 internal). Each message once:
+ * an error the command marked `alreadyReported` adds nothing to its text output, and with --json the
+ * error document is printed only when the command has not already printed its one document.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  let wroteStdout = false;
+  const program = buildProgram({
+    ...io,
+    stdout: (text) => {
+      wroteStdout = true;
+      io.stdout(text);
+    },
+  });
   const json = argv.includes('--json');
+  const printDocument = (described: ReturnType<typeof describe>) => {
+    if (json && !wroteStdout) io.stdout(`${JSON.stringify({ error: described }, null, 2)}\n`);
+  };
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
@@ -58,13 +70,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       )
         return 0;
       error = new UsageError(caught.message.replace(/^error: /, ''));
-      if (json) io.stdout(`${JSON.stringify({ error: describe(error) }, null, 2)}\n`);
+      printDocument(describe(error));
       return exitCodeFor(error);
     }
+    if (wasReported(caught) && !json) return exitCodeFor(caught);
     if (!isKnownError(caught)) error = new InternalError(describe(caught).message, { cause: caught });
     const described = describe(error);
     io.stderr(`itsctl: ${described.message}\n${described.fix ? `  fix: ${described.fix}\n` : ''}`);
-    if (json) io.stdout(`${JSON.stringify({ error: described }, null, 2)}\n`);
+    printDocument(described);
     return exitCodeFor(error);
   }
 }

@@ -122,7 +122,10 @@ describe('itsctl gate', () => {
     expect(r.stdout).toContain(
       'FAIL performance.api · http_req_duration p(95)<200: http_req_duration p(95)=253.333 ms breaks p(95)<200 [reports/perf/api-autocannon.json]',
     );
-    expect(r.stderr).toContain('itsctl: quality gate failed: 3 checks failed');
+    // The verdict is said once, by the table's last line; runCli adds only the exit code.
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Quality gate: FAILED — \d+ passed, 3 failed/);
+    expect(`${r.stdout}${r.stderr}`.match(/3 (checks )?failed/g)).toHaveLength(1);
+    expect(r.stderr).not.toContain('quality gate failed');
   });
 
   it('a missing or malformed report is a failed gate naming the file and the parse error', async () => {
@@ -215,8 +218,9 @@ describe('itsctl gate', () => {
       GITHUB_STEP_SUMMARY: stepSummary,
     });
     expect(r.code).toBe(1);
-    // The report, then (exit 1) the error document the CLI's handler adds.
-    const first = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as {
+    // Exactly one JSON document (the report says it failed); the one-line verdict goes to stderr.
+    expect(r.stderr).toContain('itsctl: quality gate failed: 1 check failed');
+    const first = JSON.parse(r.stdout) as {
       status: string;
       policy: string;
       summary: { fail: number };

@@ -5,10 +5,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, StepFailedError } from '../../errors.js';
-import { parsePolicy } from '../../gates/policy.js';
-import { renderJunit, renderMarkdown, renderTable } from '../../gates/render-report.js';
-import { runGates } from '../../gates/run-gates.js';
-import { type CommandModule, writeResult } from '../io.js';
+import { type CommandModule, alreadyReported, writeResult } from '../io.js';
 
 interface GateOptions {
   policy: string;
@@ -55,6 +52,13 @@ Examples:
   $ COVERAGE_THRESHOLD=95 SECURITY_SCAN_FAIL_ON=medium itsctl gate --policy deploy/quality-gates.yml`,
       )
       .action(async (options: GateOptions, command) => {
+        // Loaded here, not at the top: `itsctl --help` and every other command skip zod, yaml and the readers.
+        const [{ parsePolicy }, { renderJunit, renderMarkdown, renderTable }, { runGates }] =
+          await Promise.all([
+            import('../../gates/policy.js'),
+            import('../../gates/render-report.js'),
+            import('../../gates/run-gates.js'),
+          ]);
         const policyPath = resolve(io.cwd, options.policy);
         let text: string;
         try {
@@ -85,12 +89,15 @@ Examples:
           { policy: options.policy, overrides, ...report },
           renderTable(report, overrides),
         );
+        // The table ends with the verdict: runCli adds only the exit code (and, with --json, this line).
         if (report.status === 'fail')
-          throw new StepFailedError(
-            `quality gate failed: ${report.summary.fail} check${report.summary.fail === 1 ? '' : 's'} failed`,
-            {
-              fix: 'each FAIL row names the report, the threshold and the actual value',
-            },
+          throw alreadyReported(
+            new StepFailedError(
+              `quality gate failed: ${report.summary.fail} check${report.summary.fail === 1 ? '' : 's'} failed`,
+              {
+                fix: 'each FAIL row names the report, the threshold and the actual value',
+              },
+            ),
           );
       });
   },

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError, StepFailedError } from '../../errors.js';
-import { checkWorkflowFiles } from '../../workflows/check-workflows.js';
-import { type CommandModule, log, writeResult } from '../io.js';
+import { type CommandModule, writeResult } from '../io.js';
 
 export const workflowsCommand: CommandModule = {
   register(program, io) {
@@ -19,6 +18,8 @@ every job that deploys to an environment.`,
         '\nExamples:\n  $ itsctl workflows check\n  $ itsctl workflows check --dir other/workflows --json',
       )
       .action(async (options: { dir: string }, command) => {
+        // Loaded here, not at the top: the workflow parser is the heaviest dependency of all.
+        const { checkWorkflowFiles } = await import('../../workflows/check-workflows.js');
         const dir = resolve(io.cwd, options.dir);
         let report;
         try {
@@ -38,9 +39,9 @@ every job that deploys to an environment.`,
           report,
           report.problems.length === 0 ? `${report.files.length} workflow file(s) OK` : text,
         );
+        // The count is said once, by runCli's error line (it used to be logged here and then thrown).
         if (report.problems.length > 0) {
-          log(io, `${report.problems.length} problem(s) in ${dir}`);
-          throw new StepFailedError(`workflow check failed with ${report.problems.length} problem(s)`, {
+          throw new StepFailedError(`workflow check failed: ${report.problems.length} problem(s) in ${dir}`, {
             fix: 'fix each problem listed above',
           });
         }
