@@ -3,10 +3,7 @@ import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../errors.js';
 import { collect, log, writeResult, type CliIo, type CommandModule } from '../cli/io.js';
-import { openRegistry } from '../registry/open-registry.js';
 import { ENVIRONMENTS, isEnvironment, type Environment } from './environments.js';
-import { promoteImage } from './promote-image.js';
-import { defaultRecordStorePath, gateRecordSchema, openRecordStore } from './record-store.js';
 
 async function readKeyFile(path: string): Promise<string> {
   try {
@@ -22,7 +19,10 @@ function environmentOption(flag: string, description: string): Option {
   return new Option(flag, description).choices([...ENVIRONMENTS]).makeOptionMandatory();
 }
 
-export function storeFor(io: CliIo, path?: string) {
+// The record store (zod) and the registry client are loaded inside the actions, not at the top, so
+// registering every command stays cheap (`itsctl --help`).
+export async function storeFor(io: CliIo, path?: string) {
+  const { defaultRecordStorePath, openRecordStore } = await import('./record-store.js');
   return openRecordStore(path ?? defaultRecordStorePath(io.env, io.cwd));
 }
 
@@ -80,6 +80,10 @@ Examples:
   $ itsctl promote --from staging --to production --digest sha256:… --tag v1.2.3`,
       )
       .action(async (options: PromoteOptions, command) => {
+        const [{ openRegistry }, { promoteImage }] = await Promise.all([
+          import('../registry/open-registry.js'),
+          import('./promote-image.js'),
+        ]);
         const source = await openRegistry(io.env);
         const target = options.targetRegistry
           ? await openRegistry(io.env, { registry: options.targetRegistry })
@@ -103,7 +107,7 @@ Examples:
           {
             source: source.client,
             target: target.client,
-            store: storeFor(io, options.records),
+            store: await storeFor(io, options.records),
             now: io.now,
             log: (line) => log(io, line),
           },
@@ -154,7 +158,7 @@ Examples:
   $ itsctl record --list --digest sha256:… --json`,
       )
       .action(async (options: RecordOptions, command) => {
-        const store = storeFor(io, options.records);
+        const store = await storeFor(io, options.records);
         if (options.list) {
           const records = await store.list({
             ...(options.digest ? { digest: options.digest } : {}),
@@ -188,6 +192,7 @@ Examples:
           at: io.now().toISOString(),
           ...(options.detail ? { detail: options.detail } : {}),
         };
+        const { gateRecordSchema } = await import('./record-store.js');
         const parsed = gateRecordSchema.safeParse(record);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;

@@ -5,12 +5,10 @@ import { UsageError } from '../errors.js';
 import { collect, log, writeResult, type CommandModule } from '../cli/io.js';
 import { ENVIRONMENTS, environmentRepository, type Environment } from '../promotion/environments.js';
 import { storeFor } from '../promotion/promotion-commands.js';
-import { attachSbom } from '../supply-chain/attach-sbom.js';
-import { signImage } from '../supply-chain/signing.js';
-import { assembleIndex } from './assemble-index.js';
-import { openRegistry } from './open-registry.js';
-import { applyPrune, planRegistryPrune, runningDigests } from './prune-registry.js';
-import { createDockerRunner, planPublish, publishImage } from './publish-image.js';
+
+// The registry client and the publish/prune/sign code are loaded inside the actions, not at the top,
+// so registering every command stays cheap (`itsctl --help`).
+const loadOpenRegistry = () => import('./open-registry.js');
 
 interface PublishOptions {
   image: string;
@@ -38,6 +36,10 @@ Examples:
   $ itsctl publish --image its-camera-ai:local --tag v1.2.3 --sbom --sign-key .state/keys/cosign.key --json`,
       )
       .action(async (options: PublishOptions, command) => {
+        const [{ openRegistry }, { createDockerRunner, planPublish, publishImage }] = await Promise.all([
+          loadOpenRegistry(),
+          import('./publish-image.js'),
+        ]);
         const { client, settings } = await openRegistry(io.env);
         const plan = planPublish({
           localRef: options.image,
@@ -58,6 +60,7 @@ Examples:
         const repository = environmentRepository(settings.image, 'development');
         const extras: Record<string, unknown> = {};
         if (options.sbom) {
+          const { attachSbom } = await import('../supply-chain/attach-sbom.js');
           const sboms = await attachSbom(client, repository, result.digest, { now: io.now });
           extras.sbom = sboms.map((s) => ({
             subject: s.subject,
@@ -68,6 +71,7 @@ Examples:
           log(io, `attached SBOM (${sboms.map((s) => s.components).join('+')} components)`);
         }
         if (options.signKey) {
+          const { signImage } = await import('../supply-chain/signing.js');
           const signed = await signImage(
             client,
             repository,
@@ -100,6 +104,7 @@ export const registryCommand: CommandModule = {
       .command('status')
       .summary('check that $DOCKER_REGISTRY answers and list the tags of each environment repository')
       .action(async (_options: unknown, command) => {
+        const { openRegistry } = await loadOpenRegistry();
         const { client, settings } = await openRegistry(io.env);
         await client.ping();
         const repositories: Record<string, string[]> = {};
@@ -133,6 +138,10 @@ export const registryCommand: CommandModule = {
         '\nExample:\n  $ itsctl registry index --tag v1.2.3 --from v1.2.3-amd64 --from v1.2.3-arm64',
       )
       .action(async (options: { env: Environment; tag: string; from: string[] }, command) => {
+        const [{ openRegistry }, { assembleIndex }] = await Promise.all([
+          loadOpenRegistry(),
+          import('./assemble-index.js'),
+        ]);
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
         const index = await assembleIndex(client, repository, options.from, options.tag);
@@ -169,9 +178,13 @@ Examples:
         const keep = Number(options.keep);
         if (!Number.isInteger(keep) || keep < 0)
           throw new UsageError(`--keep ${options.keep}: should be a whole number ≥ 0`);
+        const [{ openRegistry }, { applyPrune, planRegistryPrune, runningDigests }] = await Promise.all([
+          loadOpenRegistry(),
+          import('./prune-registry.js'),
+        ]);
         const { client, settings } = await openRegistry(io.env);
         await client.ping();
-        const fromRecords = runningDigests(await storeFor(io, options.records).list());
+        const fromRecords = runningDigests(await (await storeFor(io, options.records)).list());
         const running = new Set([...fromRecords.values(), ...(options.running ?? [])]);
         const plan = await planRegistryPrune(client, { image: settings.image, keep, running });
         const outcome = options.apply ? await applyPrune(client, plan) : undefined;

@@ -6,11 +6,8 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, StepFailedError, UsageError } from '../errors.js';
 import { type CommandModule, collect, log, wantsJson, writeResult } from '../cli/io.js';
-import { createDockerRunner, ensureDockerRunning, resolveDockerCli } from '../build/docker-cli.js';
-import { type StructureTestConfig, parseStructureTestConfig } from './config.js';
-import { createDockerDriver } from './docker-driver.js';
-import { formatResultLine, renderJunit, renderText } from './render-report.js';
-import { type StructureTestReport, runStructureTests } from './run-structure-tests.js';
+import type { StructureTestConfig } from './config.js';
+import type { StructureTestReport } from './run-structure-tests.js';
 
 interface Options {
   image?: string;
@@ -55,6 +52,20 @@ Examples:
           problems.push(`--timeout: '${options.timeout}' is not a positive number of seconds`);
         if (problems.length) throw new UsageError(problems.join('\n'));
         const image = options.image as string;
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const [
+          { createDockerRunner, ensureDockerRunning, resolveDockerCli },
+          { parseStructureTestConfig },
+          { createDockerDriver },
+          { formatResultLine, renderJunit, renderText },
+          { runStructureTests },
+        ] = await Promise.all([
+          import('../build/docker-cli.js'),
+          import('./config.js'),
+          import('./docker-driver.js'),
+          import('./render-report.js'),
+          import('./run-structure-tests.js'),
+        ]);
 
         // Every config is read and validated before anything runs, so all mistakes are reported together.
         const configs: { name: string; config: StructureTestConfig }[] = [];

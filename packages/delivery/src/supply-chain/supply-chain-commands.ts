@@ -11,9 +11,11 @@ import {
   type Environment,
 } from '../promotion/environments.js';
 import { isDigest } from '../registry/digest.js';
-import { openRegistry } from '../registry/open-registry.js';
-import { attachSbom, readSbom } from './attach-sbom.js';
-import { generateSigningKeyPair, keyFingerprint, signImage, verifyImageSignature } from './signing.js';
+
+// The registry client, signing and SBOM code are loaded inside the actions, not at the top, so
+// registering every command stays cheap (`itsctl --help`).
+const loadOpenRegistry = () => import('../registry/open-registry.js');
+const loadSigning = () => import('./signing.js');
 
 async function readKey(path: string | undefined, envName: string, io: CliIo, what: string): Promise<string> {
   const file = path ?? io.env[envName];
@@ -53,6 +55,7 @@ export const signCommand: CommandModule = {
       .summary('write a new key pair: cosign.key (PKCS#8, mode 600) and cosign.pub')
       .requiredOption('--out <dir>', 'directory for the two files')
       .action(async (options: { out: string }, command) => {
+        const { generateSigningKeyPair, keyFingerprint } = await loadSigning();
         const pair = generateSigningKeyPair();
         await mkdir(options.out, { recursive: true });
         const privatePath = join(options.out, 'cosign.key');
@@ -85,6 +88,7 @@ export const signCommand: CommandModule = {
       .option('--key <path>', 'PEM private key (default: $ITS_SIGNING_KEY_FILE)')
       .action(async (options: TargetOptions & { key?: string }, command) => {
         const key = await readKey(options.key, 'ITS_SIGNING_KEY_FILE', io, 'signing key');
+        const [{ openRegistry }, { signImage }] = await Promise.all([loadOpenRegistry(), loadSigning()]);
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
         const digest = (await client.getManifest(repository, reference(options))).digest;
@@ -101,6 +105,10 @@ export const signCommand: CommandModule = {
       .option('--key <path>', 'PEM public key (default: $ITS_SIGNING_PUBLIC_KEY_FILE)')
       .action(async (options: TargetOptions & { key?: string }, command) => {
         const key = await readKey(options.key, 'ITS_SIGNING_PUBLIC_KEY_FILE', io, 'public key');
+        const [{ openRegistry }, { verifyImageSignature }] = await Promise.all([
+          loadOpenRegistry(),
+          loadSigning(),
+        ]);
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
         const verified = await verifyImageSignature(client, repository, reference(options), [key], {
@@ -128,6 +136,10 @@ export const sbomCommand: CommandModule = {
       .option('--digest <digest>', 'digest of the image')
       .option('--show', 'print the SBOM already attached instead of generating one')
       .action(async (options: TargetOptions & { show?: boolean }, command) => {
+        const [{ openRegistry }, { attachSbom, readSbom }] = await Promise.all([
+          loadOpenRegistry(),
+          import('./attach-sbom.js'),
+        ]);
         const { client, settings } = await openRegistry(io.env);
         const repository = environmentRepository(settings.image, options.env);
         const digest = (await client.getManifest(repository, reference(options))).digest;

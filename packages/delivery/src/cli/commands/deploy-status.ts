@@ -1,6 +1,9 @@
 import { formatEvidence } from '../../deploy/analysis/judge.js';
 import type { EvidenceEntry } from '../../deploy/run/canary-analysis.js';
-import { renderStatus, retireKept, status, withStore } from '../../deploy/run/deploy.js';
+
+// The deploy engine (better-sqlite3, zod, yaml) is loaded inside each action, not at the top, so
+// registering every command stays cheap (`itsctl --help`).
+const loadDeploy = () => import('../../deploy/run/deploy.js');
 import type { DeploymentRecord } from '../../deploy/state/deploy-store.js';
 import { UsageError } from '../../errors.js';
 import { type CommandModule, log, writeResult } from '../io.js';
@@ -14,6 +17,7 @@ export const statusCommand: CommandModule = {
       .requiredOption('-e, --env <environment>', 'environment')
       .addHelpText('after', '\nExample:\n  $ itsctl status -e development --json')
       .action(async (flags: { env: string }, command) => {
+        const { renderStatus, status } = await loadDeploy();
         const report = await status(deployContext(io), flags.env);
         writeResult(io, command, report, renderStatus(report));
       });
@@ -35,6 +39,7 @@ export const historyCommand: CommandModule = {
       .action(
         async (flags: { env: string; limit: string; audit?: boolean; deployment?: string }, command) => {
           const limit = Math.max(1, Number.parseInt(flags.limit, 10) || 20);
+          const { withStore } = await loadDeploy();
           await withStore(deployContext(io), flags.env, (store) => {
             if (flags.deployment !== undefined) {
               const one = store.deployment(flags.deployment);
@@ -83,6 +88,7 @@ export const lockCommand: CommandModule = {
       .command('status')
       .requiredOption('-e, --env <environment>', 'environment')
       .action(async (flags: { env: string }, command) => {
+        const { withStore } = await loadDeploy();
         await withStore(deployContext(io), flags.env, (store) => {
           const held = store.readLock(flags.env);
           writeResult(
@@ -99,6 +105,7 @@ export const lockCommand: CommandModule = {
       .command('release')
       .requiredOption('-e, --env <environment>', 'environment')
       .action(async (flags: { env: string }, command) => {
+        const { withStore } = await loadDeploy();
         await withStore(deployContext(io), flags.env, (store) => {
           const held = store.readLock(flags.env);
           const released = store.releaseLock(flags.env);
@@ -140,6 +147,7 @@ export const retireCommand: CommandModule = {
         '\nExamples:\n  $ itsctl retire -e production          (from cron: a no-op until the window ends)\n  $ itsctl retire -e production --now',
       )
       .action(async (flags: { env: string; now?: boolean }, command) => {
+        const { retireKept } = await loadDeploy();
         const result = await retireKept(deployContext(io), flags.env, flags.now === true);
         writeResult(
           io,

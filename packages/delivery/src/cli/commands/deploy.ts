@@ -1,4 +1,4 @@
-import { deploy, renderSummary, type DeployContext } from '../../deploy/run/deploy.js';
+import type { DeployContext } from '../../deploy/run/deploy.js';
 import { type CliIo, type CommandModule, log, writeResult } from '../io.js';
 
 /** The deploy context of a CLI command: real clock and stderr, and an abort wired to SIGINT/SIGTERM. */
@@ -65,6 +65,8 @@ Examples:
   $ itsctl deploy -e production --rollback         instant flip back to the kept set`,
       )
       .action(async (flags: DeployFlags, command) => {
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const { deploy, renderSummary } = await import('../../deploy/run/deploy.js');
         const controller = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {
           log(

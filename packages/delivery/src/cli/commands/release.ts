@@ -1,10 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { createGit } from '../../git/run-git.js';
-import { readBuildTime } from '../../tags/read-context.js';
-import { type ReleasePlan, type ReleaseStep, planRelease } from '../../version/plan-release.js';
-import { type VersionOptions, readRepoUrl, resolveVersion } from '../../version/resolve-version.js';
+import type { ReleasePlan, ReleaseStep } from '../../version/plan-release.js';
+import type { VersionOptions } from '../../version/resolve-version.js';
 import { type CommandModule, log, writeResult } from '../io.js';
 import { addVersionOptions } from './version-options.js';
 
@@ -53,6 +51,14 @@ Examples:
   $ itsctl release --branch develop --dry-run --json`,
       )
       .action(async (options: ReleaseOptions, command) => {
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const [{ createGit }, { readBuildTime }, { planRelease }, { readRepoUrl, resolveVersion }] =
+          await Promise.all([
+            import('../../git/run-git.js'),
+            import('../../tags/read-context.js'),
+            import('../../version/plan-release.js'),
+            import('../../version/resolve-version.js'),
+          ]);
         const dryRun = options.dryRun === true;
         const probe = createGit(io.cwd);
         const { history, plan } = await resolveVersion(probe, io.env, options, !dryRun);

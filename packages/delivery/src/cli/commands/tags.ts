@@ -1,9 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { createGit } from '../../git/run-git.js';
-import { type LatestPolicy, planImageTags } from '../../tags/plan-tags.js';
-import { readBuildTime, readExistingTags, readTagContext } from '../../tags/read-context.js';
+import type { LatestPolicy } from '../../tags/plan-tags.js';
 import { type CommandModule, collect, log, writeResult } from '../io.js';
 
 interface TagsOptions {
@@ -107,6 +105,13 @@ Rule types and default priorities: schedule 1000, semver 900, pep440 900, match 
 ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
       )
       .action(async (options: TagsOptions, command) => {
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const [{ createGit }, { planImageTags }, { readBuildTime, readExistingTags, readTagContext }] =
+          await Promise.all([
+            import('../../git/run-git.js'),
+            import('../../tags/plan-tags.js'),
+            import('../../tags/read-context.js'),
+          ]);
         const git = createGit(io.cwd);
         const context = await readTagContext(io.env, git, {
           ...(options.ref !== undefined ? { ref: options.ref } : {}),

@@ -1,4 +1,3 @@
-import { renderTeardown, requireConfirmation, teardown } from '../../deploy/stack/teardown.js';
 import { type CommandModule, writeResult } from '../io.js';
 import { deployContext } from './deploy.js';
 
@@ -37,6 +36,9 @@ Examples:
   $ ./scripts/deploy.sh -e development              brings it back (same data unless --volumes)`,
       )
       .action(async (flags: { env: string; volumes?: boolean; yes?: boolean }, command) => {
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const { renderTeardown, requireConfirmation, teardown } =
+          await import('../../deploy/stack/teardown.js');
         const result = await teardown(deployContext(io), {
           environment: flags.env,
           volumes: flags.volumes === true,

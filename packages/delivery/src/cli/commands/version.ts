@@ -1,5 +1,3 @@
-import { createGit } from '../../git/run-git.js';
-import { resolveVersion } from '../../version/resolve-version.js';
 import type { VersionOptions } from '../../version/resolve-version.js';
 import { type CommandModule, log, writeResult } from '../io.js';
 import { addVersionOptions } from './version-options.js';
@@ -28,6 +26,11 @@ Examples:
   $ itsctl version --release-as 1.0.0   leave 0.x`,
       )
       .action(async (options: VersionOptions, command) => {
+        // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
+        const [{ createGit }, { resolveVersion }] = await Promise.all([
+          import('../../git/run-git.js'),
+          import('../../version/resolve-version.js'),
+        ]);
         const { history, plan } = await resolveVersion(createGit(io.cwd), io.env, options, false);
         if (history.dirty.length > 0)
           log(io, `note: the working tree has ${history.dirty.length} uncommitted change(s)`);
