@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors.js';
+import { engineFeatures } from './api-version.js';
 import {
   environmentNetwork,
   migrationContainerSpec,
   replicaContainerSpec,
+  replicaHealthcheck,
   routerContainerSpec,
 } from './container-spec.js';
 import { publishedPort, resolveEngineTarget, type ContainerInspect } from './docker-engine.js';
@@ -55,6 +57,55 @@ describe('container specifications', () => {
       },
       NetworkingConfig: { EndpointsConfig: { 'app-staging': { Aliases: ['app-staging-green-d2-0'] } } },
       StopTimeout: 15,
+    });
+  });
+
+  it.each([
+    {
+      api: '1.41',
+      // Docker 20.10 has no StartInterval: the whole interval is shortened; the rest stays the image's.
+      healthcheck: { Interval: 2_000_000_000 },
+    },
+    {
+      api: '1.43',
+      healthcheck: { Interval: 2_000_000_000 },
+    },
+    {
+      api: '1.44',
+      // Probed every 2 s while the deploy waits (90 s here), then at the image's own interval.
+      healthcheck: { StartInterval: 2_000_000_000, StartPeriod: 90_000_000_000 },
+    },
+    {
+      api: '1.52',
+      healthcheck: { StartInterval: 2_000_000_000, StartPeriod: 90_000_000_000 },
+    },
+  ])('sets the replica healthcheck for API $api', ({ api, healthcheck }) => {
+    const spec = replicaContainerSpec({
+      app: 'app',
+      environment: 'staging',
+      spec: {
+        name: 'n',
+        server: 's',
+        slot: 'blue',
+        index: 0,
+        version: '1',
+        image: 'i',
+        digest: 'd',
+        deploymentId: 'x',
+      },
+      containerPort: 8000,
+      env: {},
+      command: [],
+      features: engineFeatures(api),
+      healthStartPeriodMs: 90_000,
+    });
+    expect(spec.Healthcheck).toEqual(healthcheck);
+  });
+
+  it('uses the container check’s default timeout (60 s) as the start period when none is given', () => {
+    expect(replicaHealthcheck(engineFeatures('1.52'))).toEqual({
+      StartInterval: 2_000_000_000,
+      StartPeriod: 60_000_000_000,
     });
   });
 
@@ -131,9 +182,25 @@ describe('container specifications', () => {
 describe('engine addressing', () => {
   it('understands DOCKER_HOST', () => {
     expect(resolveEngineTarget(undefined)).toEqual({ socketPath: '/var/run/docker.sock' });
-    expect(resolveEngineTarget('unix:///run/d.sock')).toEqual({ socketPath: '/run/d.sock' });
-    expect(resolveEngineTarget('tcp://127.0.0.1:2375')).toEqual({ host: '127.0.0.1', port: 2375 });
-    expect(resolveEngineTarget('ssh://deploy@edge-1')).toEqual({ ssh: 'deploy@edge-1' });
+    expect(resolveEngineTarget('unix:///run/d.sock')).toEqual({
+      socketPath: '/run/d.sock',
+      dockerHost: 'unix:///run/d.sock',
+    });
+    expect(resolveEngineTarget('tcp://127.0.0.1:2375')).toEqual({
+      host: '127.0.0.1',
+      port: 2375,
+      dockerHost: 'tcp://127.0.0.1:2375',
+    });
+    expect(resolveEngineTarget('ssh://deploy@edge-1')).toEqual({
+      ssh: 'deploy@edge-1',
+      dockerHost: 'ssh://deploy@edge-1',
+    });
+    // DOCKER_API_VERSION travels with the target; it is validated against the daemon at the first request.
+    expect(resolveEngineTarget(undefined, undefined, '1.44')).toEqual({
+      socketPath: '/var/run/docker.sock',
+      apiVersion: '1.44',
+    });
+    expect(resolveEngineTarget(undefined, undefined, '')).toEqual({ socketPath: '/var/run/docker.sock' });
     expect(() => resolveEngineTarget('http://x')).toThrow(ConfigError);
   });
 

@@ -1,4 +1,5 @@
 import type { ReplicaSpec } from '../plan/types.js';
+import { type EngineFeatures, OLDEST_FEATURES } from './api-version.js';
 
 /**
  * Container specifications as data (the Engine API's create body), built by pure functions so tests
@@ -54,6 +55,13 @@ export interface ReplicaContainerInput {
   command: string[];
   /** Default `<app>-<environment>` (environmentNetwork). */
   network?: string | undefined;
+  /** What the negotiated API version allows (DockerEngine.features()); default: API 1.41's. */
+  features?: EngineFeatures | undefined;
+  /**
+   * How long the deploy waits for the engine's "healthy" (healthChecks.container.timeoutMs): the start
+   * period during which the engine probes every REPLICA_HEALTH_INTERVAL_NS (API ≥ 1.44 only).
+   */
+  healthStartPeriodMs?: number | undefined;
 }
 
 /**
@@ -61,9 +69,30 @@ export interface ReplicaContainerInput {
  * long before the engine first says "healthy". Docker 20.10 (API 1.41) has no StartInterval, so the
  * interval itself is shortened; Test, Timeout, Retries and StartPeriod stay the image's (the engine
  * merges the unset fields from the image). 2 s, not 1 s: each probe of the product spawns a Node
- * process, and a 2-core machine runs several replicas.
+ * process, and a 2-core machine runs several replicas. From API 1.44 (replicaHealthcheck) this is the
+ * StartInterval instead and the image keeps its own interval once the replica is healthy.
  */
 export const REPLICA_HEALTH_INTERVAL_NS = 2_000_000_000;
+
+/** healthChecks.container.timeoutMs's default: the start period when the caller names none. */
+export const REPLICA_HEALTH_START_PERIOD_MS = 60_000;
+
+/**
+ * The Healthcheck override of a replica. API ≥ 1.44: probe every 2 s during a start period as long as
+ * the deploy waits for "healthy" (a success ends the start period at once), then at the image's own
+ * interval — the probes stop costing a process every 2 s for the replica's whole life. The start period
+ * is set, not left to the image, because an image without one (Docker's default 0) would make
+ * StartInterval do nothing. The cost: a replica that never becomes healthy reads "starting" until the
+ * check's timeout instead of "unhealthy" after Retries × 2 s; the check's reason carries the last
+ * probe's output either way. Below 1.44 the daemon knows no StartInterval: the interval is shortened.
+ */
+export function replicaHealthcheck(
+  features: EngineFeatures,
+  startPeriodMs: number = REPLICA_HEALTH_START_PERIOD_MS,
+): Record<string, number> {
+  if (!features.healthStartInterval) return { Interval: REPLICA_HEALTH_INTERVAL_NS };
+  return { StartInterval: REPLICA_HEALTH_INTERVAL_NS, StartPeriod: startPeriodMs * 1_000_000 };
+}
 
 export function replicaContainerSpec(input: ReplicaContainerInput): Record<string, unknown> {
   const { spec } = input;
@@ -85,7 +114,7 @@ export function replicaContainerSpec(input: ReplicaContainerInput): Record<strin
       ...(spec.baseline ? { [LABEL.canaryRole]: 'baseline' } : {}),
     },
     ExposedPorts: { [`${input.containerPort}/tcp`]: {} },
-    Healthcheck: { Interval: REPLICA_HEALTH_INTERVAL_NS },
+    Healthcheck: replicaHealthcheck(input.features ?? OLDEST_FEATURES, input.healthStartPeriodMs),
     HostConfig: {
       // Checks reach each replica directly, before any traffic: loopback only, an ephemeral port.
       PortBindings: { [`${input.containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },

@@ -1,12 +1,27 @@
 import { request, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConfigError, StepFailedError } from '../../errors.js';
+import {
+  type DaemonApiRange,
+  type EngineFeatures,
+  engineFeatures,
+  negotiateApiVersion,
+  parseVersionRefusal,
+} from './api-version.js';
 import { SshStdioSocket } from './ssh-socket.js';
 
 /**
- * A small Docker Engine API client (API 1.41, Docker 20.10) over the local socket, tcp://, or
- * ssh://host (through `ssh host docker system dial-stdio`, the way the docker CLI itself does it).
- * Only what deployments need; no dependency.
+ * A small Docker Engine API client over the local socket, tcp://, or ssh://host (through
+ * `ssh host docker system dial-stdio`, the way the docker CLI itself does it). Only what deployments
+ * need; no dependency.
+ *
+ * API versions (api-version.ts): the client speaks 1.41 (Docker 20.10, Debian 12) up to 1.52 (Docker
+ * 29.0). Before its first request each DockerEngine asks the daemon once (`GET /version`, unversioned,
+ * falling back to `/_ping`'s API-Version header) and then speaks the highest version both know; Docker
+ * 29 refuses anything below 1.44. DOCKER_API_VERSION forces a version, as with the docker CLI. A
+ * daemon outside the range fails with EngineVersionError (both ranges and the fix) before anything is
+ * sent; a daemon upgraded under a running client ("client version … is too old") is asked again once.
+ * What a version changes in the bodies we send is `engineFeatures` (StartInterval, CheckDuplicate).
  */
 
 export interface EngineTarget {
@@ -16,6 +31,10 @@ export interface EngineTarget {
   ssh?: string;
   /** The ssh program and its options, e.g. ["ssh", "-F", "/etc/its/ssh_config"] (ITS_SSH_COMMAND). */
   sshCommand?: string[];
+  /** DOCKER_API_VERSION: speak this version instead of negotiating (validated at the first request). */
+  apiVersion?: string;
+  /** The DOCKER_HOST text this target came from, for messages; undefined: the default socket. */
+  dockerHost?: string;
 }
 
 /**
@@ -32,19 +51,47 @@ export function parseSshCommand(value: string | undefined): string[] | undefined
   return words;
 }
 
-export function resolveEngineTarget(dockerHost: string | undefined, sshCommand?: string): EngineTarget {
-  if (!dockerHost || dockerHost === '') return { socketPath: '/var/run/docker.sock' };
-  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+export function resolveEngineTarget(
+  dockerHost: string | undefined,
+  sshCommand?: string,
+  apiVersion?: string,
+): EngineTarget {
+  const extra: Pick<EngineTarget, 'apiVersion' | 'dockerHost'> = {
+    ...(apiVersion !== undefined && apiVersion !== '' ? { apiVersion } : {}),
+    ...(dockerHost ? { dockerHost } : {}),
+  };
+  if (!dockerHost || dockerHost === '') return { socketPath: '/var/run/docker.sock', ...extra };
+  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length), ...extra };
   const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(dockerHost);
-  if (tcp) return { host: tcp[1]!, port: Number(tcp[2]) };
+  if (tcp) return { host: tcp[1]!, port: Number(tcp[2]), ...extra };
   const ssh = /^ssh:\/\/([^\s/]+)\/?$/.exec(dockerHost);
   if (ssh) {
     const command = parseSshCommand(sshCommand);
-    return { ssh: ssh[1]!, ...(command ? { sshCommand: command } : {}) };
+    return { ssh: ssh[1]!, ...(command ? { sshCommand: command } : {}), ...extra };
   }
   throw new ConfigError(
     `DOCKER_HOST: "${dockerHost}" is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST`,
   );
+}
+
+/** Where a target points, as DOCKER_HOST would say it: unix:///var/run/docker.sock, tcp://…, ssh://…. */
+export function describeEngineTarget(target: EngineTarget): string {
+  if (target.socketPath) return `unix://${target.socketPath}`;
+  if (target.ssh) return `ssh://${target.ssh}`;
+  return `tcp://${target.host ?? '?'}:${target.port ?? '?'}`;
+}
+
+/** How to reach an engine that did not answer, per kind of target. */
+export function unreachableFix(target: EngineTarget): string {
+  const unset = target.dockerHost ? ', or unset DOCKER_HOST to use the local socket' : '';
+  if (target.socketPath)
+    return (
+      'start Docker Engine: `dockerd > /var/log/dockerd.log 2>&1 &` (as root) and wait for ' +
+      `${target.socketPath}${target.dockerHost ? '' : ', or set DOCKER_HOST to the engine (tcp://HOST:PORT, ssh://USER@HOST)'}${unset}`
+    );
+  if (target.ssh)
+    return `check that \`ssh ${target.ssh} docker version\` works without a prompt (keys, BatchMode)${unset}`;
+  return `check that a Docker Engine listens on ${target.host}:${target.port} (dockerd -H tcp://${target.host}:${target.port}), or correct DOCKER_HOST${unset}`;
 }
 
 export interface ContainerSummary {
@@ -88,15 +135,39 @@ export class EngineError extends StepFailedError {
   }
 }
 
+/** The daemon and this client share no API version, or DOCKER_API_VERSION is wrong: nothing was sent. */
+export class EngineVersionError extends ConfigError {
+  constructor(
+    readonly problem: string,
+    message: string,
+    fix: string,
+  ) {
+    super(message, { fix });
+  }
+}
+
+interface Negotiated {
+  features: EngineFeatures;
+  how: 'negotiated' | 'DOCKER_API_VERSION';
+}
+
+type RawResult = { status: number; text: string; body: Buffer; headers: Record<string, string> };
+
 export class DockerEngine {
   readonly #target: EngineTarget;
+  #negotiation: Promise<Negotiated> | undefined;
 
   constructor(target: EngineTarget) {
     this.#target = target;
   }
 
+  /** unix:///var/run/docker.sock, tcp://HOST:PORT or ssh://DEST: where this client talks to. */
+  get where(): string {
+    return describeEngineTarget(this.#target);
+  }
+
   #options(method: string, path: string, headers: Record<string, string>): RequestOptions {
-    const base: RequestOptions = { method, path: `/v1.41${path}`, headers: { host: 'docker', ...headers } };
+    const base: RequestOptions = { method, path, headers: { host: 'docker', ...headers } };
     if (this.#target.socketPath) return { ...base, socketPath: this.#target.socketPath };
     if (this.#target.ssh) {
       const dest = this.#target.ssh;
@@ -122,40 +193,142 @@ export class DockerEngine {
     return { ...base, host: this.#target.host, port: this.#target.port };
   }
 
-  /** One request; resolves with status, body text and raw body bytes, rejects only on transport errors. */
-  raw(
+  /** One HTTP exchange on an exact path (versioned or not); rejects only on transport errors. */
+  #send(
     method: string,
     path: string,
-    body?: unknown,
-    timeoutMs = 120_000,
-  ): Promise<{ status: number; text: string; body: Buffer }> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = payload
-      ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
-      : {};
+    payload: Buffer | undefined,
+    timeoutMs: number,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<RawResult> {
+    const headers: Record<string, string> = {
+      ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+      ...extraHeaders,
+    };
     return new Promise((resolve, reject) => {
       const req = request(this.#options(method, path, headers), (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const bytes = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, text: bytes.toString('utf8'), body: bytes });
+          const flat: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({ status: res.statusCode ?? 0, text: bytes.toString('utf8'), body: bytes, headers: flat });
         });
         res.on('error', reject);
       });
       req.setTimeout(timeoutMs, () =>
-        req.destroy(new Error(`no answer from the Docker Engine in ${timeoutMs} ms (${method} ${path})`)),
+        req.destroy(
+          new Error(
+            `no answer from the Docker Engine at ${this.where} in ${timeoutMs} ms (${method} ${path})`,
+          ),
+        ),
       );
-      req.on('error', (error) =>
+      req.on('error', (error: NodeJS.ErrnoException) =>
         reject(
-          new StepFailedError(`Docker Engine unreachable: ${error.message}`, {
-            fix: 'start dockerd, or set DOCKER_HOST',
-            cause: error,
-          }),
+          new StepFailedError(
+            `Docker Engine unreachable at ${this.where} (${this.#target.dockerHost ? 'DOCKER_HOST' : 'the default socket; DOCKER_HOST is unset'}): ${error.message}`,
+            { fix: unreachableFix(this.#target), cause: error },
+          ),
         ),
       );
       req.end(payload);
     });
+  }
+
+  /**
+   * The API version and features this client speaks with the daemon: asked once per DockerEngine (the
+   * first request of any kind waits on it), then cached. A failure is not cached, so a daemon that
+   * comes up later is asked again.
+   */
+  features(): Promise<EngineFeatures> {
+    return this.#negotiated().then((n) => n.features);
+  }
+
+  async apiVersion(): Promise<string> {
+    return (await this.features()).apiVersion;
+  }
+
+  #negotiated(): Promise<Negotiated> {
+    if (!this.#negotiation) {
+      const pending = this.#negotiate();
+      this.#negotiation = pending;
+      pending.catch(() => {
+        if (this.#negotiation === pending) this.#negotiation = undefined;
+      });
+    }
+    return this.#negotiation;
+  }
+
+  async #askDaemon(): Promise<DaemonApiRange> {
+    // Unversioned on purpose: every daemon answers /version and /_ping at its own current version.
+    const version = await this.#send('GET', '/version', undefined, 15_000);
+    if (version.status === 200) {
+      try {
+        const v = JSON.parse(version.text) as {
+          ApiVersion?: unknown;
+          MinAPIVersion?: unknown;
+          Version?: unknown;
+        };
+        if (typeof v.ApiVersion === 'string')
+          return {
+            max: v.ApiVersion,
+            ...(typeof v.MinAPIVersion === 'string' ? { min: v.MinAPIVersion } : {}),
+            ...(typeof v.Version === 'string' ? { engineVersion: v.Version } : {}),
+          };
+      } catch {
+        /* not JSON: try /_ping below */
+      }
+    }
+    const ping = await this.#send('GET', '/_ping', undefined, 10_000);
+    const advertised = ping.headers['api-version'];
+    if (ping.status === 200 && advertised) return { max: advertised };
+    throw new StepFailedError(
+      `the Docker Engine at ${this.where} did not say which API versions it speaks ` +
+        `(GET /version → ${version.status}, GET /_ping → ${ping.status} without an API-Version header)`,
+      { fix: 'check that DOCKER_HOST points at a Docker Engine, not another HTTP server' },
+    );
+  }
+
+  async #negotiate(): Promise<Negotiated> {
+    const daemon = await this.#askDaemon();
+    const chosen = negotiateApiVersion({ daemon, override: this.#target.apiVersion });
+    if (!chosen.ok)
+      throw new EngineVersionError(chosen.problem, `${chosen.message} (at ${this.where})`, chosen.fix);
+    return { features: engineFeatures(chosen.version), how: chosen.how };
+  }
+
+  /**
+   * One request at the negotiated version; resolves with status, body text, raw body bytes and
+   * headers, rejects only on transport errors and version mismatches. `headers` may carry secrets
+   * (X-Registry-Auth): they are sent, never printed.
+   */
+  async raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 120_000,
+    headers: Record<string, string> = {},
+  ): Promise<RawResult> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const first = await this.#negotiated();
+    const res = await this.#send(
+      method,
+      `/v${first.features.apiVersion}${path}`,
+      payload,
+      timeoutMs,
+      headers,
+    );
+    // Docker refuses a version outside its range before doing anything, so asking again and resending
+    // is safe: the daemon was upgraded (or downgraded) under this client.
+    if (res.status === 400 && first.how === 'negotiated' && parseVersionRefusal(res.text)) {
+      this.#negotiation = undefined;
+      const again = await this.#negotiated();
+      if (again.features.apiVersion !== first.features.apiVersion)
+        return this.#send(method, `/v${again.features.apiVersion}${path}`, payload, timeoutMs, headers);
+    }
+    return res;
   }
 
   async #call<T>(
@@ -178,6 +351,7 @@ export class DockerEngine {
     return (res.text === '' ? undefined : JSON.parse(res.text)) as T;
   }
 
+  /** Reachable, and speaking a version both sides know (negotiates when not done yet). */
   async ping(): Promise<void> {
     const res = await this.raw('GET', '/_ping', undefined, 10_000);
     if (res.status !== 200) throw new EngineError(res.status, 'ping', res.text);
@@ -282,12 +456,17 @@ export class DockerEngine {
       .sort();
   }
 
-  async pullImage(repository: string, tag: string): Promise<void> {
+  /**
+   * `registryAuth`: the X-Registry-Auth header value for the image's registry (registry-auth-header.ts),
+   * when credentials are configured; anonymous otherwise. Never part of any message.
+   */
+  async pullImage(repository: string, tag: string, registryAuth?: string): Promise<void> {
     const res = await this.raw(
       'POST',
       `/images/create?fromImage=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`,
       undefined,
       600_000,
+      registryAuth ? { 'x-registry-auth': registryAuth } : {},
     );
     // The pull reports errors inside its 200 progress stream.
     const failed = /"error"\s*:\s*"([^"]*)"/.exec(res.text);
@@ -298,10 +477,12 @@ export class DockerEngine {
   async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
     const res = await this.raw('GET', `/networks/${encodeURIComponent(name)}`);
     if (res.status === 200) return;
+    const { networkCheckDuplicate } = await this.features();
     const created = await this.raw('POST', '/networks/create', {
       Name: name,
       Driver: 'bridge',
-      CheckDuplicate: true,
+      // Deprecated in API 1.44 (the daemon always refuses a duplicate name since): sent only below it.
+      ...(networkCheckDuplicate ? { CheckDuplicate: true } : {}),
       Labels: labels,
     });
     if (created.status !== 201 && created.status !== 409)

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, StepFailedError, UsageError } from '../../errors.js';
+import { readDockerConfig, resolveCredentials } from '../../registry/credentials.js';
 import { RegistryClient } from '../../registry/registry-client.js';
 import { verifyImageSignature } from '../../supply-chain/signing.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../config/environment-config.js';
 import { routerName } from '../engine/container-spec.js';
 import { DockerEngine, resolveEngineTarget } from '../engine/docker-engine.js';
+import { registryAuthHeader } from '../engine/registry-auth-header.js';
 import type { CheckResult } from '../health/checks.js';
 import { planBlueGreen } from '../plan/plan-blue-green.js';
 import { planCanary } from '../plan/plan-canary.js';
@@ -161,6 +163,7 @@ export async function resolveTarget(
   config: EnvironmentConfig,
   version: string,
   cwd: string,
+  env: Record<string, string | undefined> = {},
 ): Promise<Resolved> {
   validateVersion(version);
   const repo = config.image.repository;
@@ -187,7 +190,13 @@ export async function resolveTarget(
     throw new ConfigError(
       `image.repository: "${repo}" names no registry host (expected HOST[:PORT]/PATH) while image.source is registry`,
     );
-  const client = new RegistryClient({ registry: where.registry });
+  // The same credentials for our manifest reads and the engine's pull (X-Registry-Auth), when configured.
+  const credentials = resolveCredentials({
+    registry: where.registry,
+    env,
+    dockerConfig: await readDockerConfig(env),
+  });
+  const client = new RegistryClient({ registry: where.registry, credentials });
   const descriptor = await client.headManifest(where.path, version);
   if (!descriptor) {
     const tags = (await client.listTags(where.path)).filter((t) => !t.startsWith('sha256-')).sort();
@@ -206,7 +215,12 @@ export async function resolveTarget(
     await verifyImageSignature(client, where.path, descriptor.digest, keys);
   }
   const pinned = `${repo}@${descriptor.digest}`;
-  if (!(await engine.inspectImage(pinned))) await engine.pullImage(repo, version);
+  if (!(await engine.inspectImage(pinned)))
+    await engine.pullImage(
+      repo,
+      version,
+      credentials ? registryAuthHeader(credentials, where.registry) : undefined,
+    );
   return { target: { version, image: pinned, digest: descriptor.digest } };
 }
 
@@ -243,7 +257,9 @@ export interface Session {
 /** Reads the environment file and builds the runtime; nothing changes yet. */
 export async function openSession(ctx: DeployContext, environment: string): Promise<Session> {
   const config = await loadEnvironment(environmentsDir(ctx), environment);
-  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND));
+  const engine = new DockerEngine(
+    resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND, ctx.env.DOCKER_API_VERSION),
+  );
   const stateDir = stateDirFor(ctx, config);
   const routerDir = join(stateDir, 'router');
   const now = () => Date.now();
@@ -512,7 +528,13 @@ export async function deployEnvironment(ctx: DeployContext, options: DeployOptio
     const settings = planSettings(config);
     let resolved: Resolved | undefined;
     if (!options.rollback)
-      resolved = await resolveTarget(engine, config, options.version ?? config.image.defaultVersion, ctx.cwd);
+      resolved = await resolveTarget(
+        engine,
+        config,
+        options.version ?? config.image.defaultVersion,
+        ctx.cwd,
+        ctx.env,
+      );
     else if (options.version !== undefined)
       throw new UsageError('--rollback returns to the previous version; it takes no -v', {
         fix: 'drop -v, or deploy that version without --rollback',

@@ -325,6 +325,8 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
             env: rt.replicaEnv,
             command: rt.config.image.command,
             network: environmentNetwork(rt.config),
+            features: await rt.engine.features(),
+            healthStartPeriodMs: rt.config.healthChecks.container.timeoutMs,
           }),
         ));
       await rt.engine.startContainer(id);

@@ -191,7 +191,9 @@ async function tearDownOne(
 export async function teardown(ctx: DeployContext, options: TeardownOptions): Promise<TeardownResult> {
   const dir = environmentsDir(ctx);
   const root = await loadEnvironment(dir, options.environment);
-  const engine = new DockerEngine(resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND));
+  const engine = new DockerEngine(
+    resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND, ctx.env.DOCKER_API_VERSION),
+  );
   await engine.ping();
   const configs = new Map<string, EnvironmentConfig>([[root.name, root]]);
   let order = [root.name];
