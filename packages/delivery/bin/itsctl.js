@@ -11,7 +11,7 @@
 // Staleness: dist/.itsctl-stamp is touched with the time a successful build *started*, so an edit made
 // during a build is seen as newer. dist/ is stale when any compiled input (src/**/*.ts except tests and
 // fixtures, package.json, tsconfig.json and the file it extends, the same for each project reference)
-// is newer than the stamp: about 130 stat calls, under 2 ms. Concurrent first runs take a lock file
+// is newer than the stamp: about 130 stat calls, 2–8 ms. Concurrent first runs take a lock file
 // (O_EXCL); the others wait for it, then find dist/ fresh. A failed build leaves dist/.itsctl-failed
 // (same rule) so unchanged broken sources go to tsx at once instead of paying for tsc on every call.
 import { spawnSync } from 'node:child_process';
@@ -119,7 +119,7 @@ function sleep(ms) {
 }
 
 /** Takes the build lock; false when another live itsctl holds it (then wait and look again). */
-function tryLock() {
+function tryLock(retry = true) {
   mkdirSync(dirname(lockFile), { recursive: true });
   try {
     const fd = openSync(lockFile, 'wx');
@@ -151,7 +151,18 @@ function tryLock() {
   } catch {
     // gone already
   }
-  return false;
+  return retry && tryLock(false);
+}
+
+/**
+ * Touches a stamp with the time the build started, or with the newest input when that is later (a
+ * file dated in the future, from a tarball or a skewed clock, must not make every run a rebuild).
+ */
+function stamp(path, text, started, newest) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  const at = Math.max(started, newest) / 1000;
+  utimesSync(path, at, at);
 }
 
 /** Compiles with `tsc -b`; returns undefined on success or a one-line reason on failure. */
@@ -165,8 +176,15 @@ function compile() {
     say('warning: typescript is not installed; running dist/ as it is (it may be older than src/)');
     return undefined;
   }
-  say('compiling @its/delivery (first run or sources changed)…');
+  let name = '@its/delivery';
+  try {
+    name = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name ?? name;
+  } catch {
+    // the default name will do for a message
+  }
+  say(`compiling ${name} (first run or sources changed)…`);
   const started = Date.now();
+  const newest = newestInput(root);
   const result = spawnSync(process.execPath, [tsc, '-b', join(root, 'tsconfig.json'), '--pretty', 'false'], {
     cwd: root,
     encoding: 'utf8',
@@ -174,8 +192,7 @@ function compile() {
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status === 0) {
-    writeFileSync(stampFile, `built by itsctl in ${seconds} s\n`);
-    utimesSync(stampFile, started / 1000, started / 1000);
+    stamp(stampFile, `built by itsctl in ${seconds} s\n`, started, newest);
     rmSync(failedFile, { force: true });
     say(`compiled in ${seconds} s`);
     return undefined;
@@ -186,9 +203,7 @@ function compile() {
   const reason = errors.length
     ? `${errors[0].trim()}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
     : (result.error?.message ?? `tsc exited with ${result.status ?? result.signal}`);
-  mkdirSync(dirname(failedFile), { recursive: true });
-  writeFileSync(failedFile, `${reason}\n`);
-  utimesSync(failedFile, started / 1000, started / 1000);
+  stamp(failedFile, `${reason}\n`, started, newest);
   return reason;
 }
 
