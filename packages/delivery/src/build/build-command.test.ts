@@ -68,10 +68,20 @@ describe('itsctl build / structure-test: Docker Engine not running', () => {
 });
 
 describe('docker-cli helpers', () => {
-  it('prefers Debian’s client, honours DOCKER_CLI', () => {
-    expect(resolveDockerCli({}, (p) => p === '/usr/bin/docker')).toBe('/usr/bin/docker');
-    expect(resolveDockerCli({}, () => false)).toBe('docker');
-    expect(resolveDockerCli({ DOCKER_CLI: '/opt/docker' }, () => true)).toBe('/opt/docker');
+  it('prefers Debian’s client, honours DOCKER_CLI (more cases in docker-cli.test.ts)', () => {
+    // Every client answers as Debian's 20.10 would against a 20.10 daemon.
+    const answer = {
+      code: 0,
+      stdout: '{"Client":{"Version":"20.10.24"},"Server":{"Version":"20.10.24"}}',
+      stderr: '',
+    };
+    const probe = (installed: (p: string) => boolean) => ({
+      locate: (cli: string) => (installed(cli) ? cli : undefined),
+      run: () => answer,
+    });
+    expect(resolveDockerCli({}, { probe: probe((p) => p === '/usr/bin/docker') })).toBe('/usr/bin/docker');
+    expect(resolveDockerCli({}, { probe: probe(() => false) })).toBe('docker');
+    expect(resolveDockerCli({ DOCKER_CLI: '/opt/docker' }, { probe: probe(() => true) })).toBe('/opt/docker');
   });
   it('recognises an unreachable daemon', () => {
     expect(

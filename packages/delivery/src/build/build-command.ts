@@ -55,7 +55,7 @@ Examples:
       .action(async (options: Options, command) => {
         // Bad input is reported before anything touches Docker.
         validateBuildRequest(options.target ?? [...BUILD_TARGETS], options.platform ?? ['linux/amd64']);
-        const cli = resolveDockerCli(io.env);
+        const cli = resolveDockerCli(io.env, { purpose: 'build' });
         const env = { ...process.env, ...io.env };
         const docker = createDockerRunner(cli, env);
         await ensureDockerRunning(docker);
