@@ -3,7 +3,7 @@
 #   1. install Docker Engine, docker-compose and debootstrap when missing; start dockerd when it is not up
 #   2. bootstrap the two base images (debian:bookworm-slim, node:20-bookworm-slim)
 #   3. build the five targets (itsctl build) and run each target's structure tests
-#   4. docker-compose up -d, check /health through 127.0.0.1:${API_PORT:-8000}, tear the stack down
+#   4. compose up -d (docker compose v2, else docker-compose v1), check /health through 127.0.0.1:${API_PORT:-8000}, tear the stack down
 # Exits non-zero on the first failure, printing what failed. Options:
 #   --skip-build   reuse the images already built (structure tests and compose only)
 #   --targets "a b"  build and test only these targets (default: all five)
@@ -58,7 +58,10 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   done
   "$DOCKER" info >/dev/null 2>&1 || die "dockerd did not come up within 60 s; see /var/log/dockerd.log"
 fi
-echo "engine $("$DOCKER" version --format '{{.Server.Version}}'), compose $(docker-compose version --short)"
+# `compose`: Compose v2 (`docker compose`) when it works, else v1 (`docker-compose`) (scripts/lib/compose.sh).
+. scripts/lib/compose.sh
+compose_version="$(compose_describe)" || die "no Docker Compose (see above)"
+echo "engine $("$DOCKER" version --format '{{.Server.Version}}'), compose: $compose_version"
 
 step "Base images"
 scripts/bootstrap-base-images.sh
@@ -87,18 +90,18 @@ for s in postgres redis; do
 done
 
 step "Compose stack (project $COMPOSE_PROJECT_NAME, api on 127.0.0.1:$API_PORT)"
-teardown() { docker-compose down -v --remove-orphans -t 10 >/dev/null 2>&1 || true; }
+teardown() { compose down -v --remove-orphans -t 10 >/dev/null 2>&1 || true; }
 trap teardown EXIT
-docker-compose up -d || { docker-compose logs --tail 50; die "docker-compose up failed"; }
+compose up -d || { compose logs --tail 50; die "compose up failed"; }
 ok=0
 for _ in $(seq 1 90); do
   if body="$(curl -fsS "http://127.0.0.1:$API_PORT/health" 2>/dev/null)"; then ok=1; break; fi
   sleep 1
 done
-[ "$ok" = 1 ] || { docker-compose ps; docker-compose logs --tail 50 api; die "/health never answered on 127.0.0.1:$API_PORT"; }
+[ "$ok" = 1 ] || { compose ps; compose logs --tail 50 api; die "/health never answered on 127.0.0.1:$API_PORT"; }
 echo "GET /health → $body"
 case "$body" in *'"status":"ok"'*) ;; *) die "/health answered without status ok: $body" ;; esac
-docker-compose ps
+compose ps
 
 step "Tear down"
 teardown

@@ -41,7 +41,7 @@ export type WebConfig = Readonly<{
 
 /** Parses the environment; throws WebConfigError naming every bad variable at once. */
 export function loadWebConfig(env: Record<string, string | undefined>): WebConfig {
-  // Empty strings mean "unset" (docker-compose passes `VAR=` through as "").
+  // Empty strings mean "unset" (Compose, v1 `docker-compose` or v2 `docker compose`, passes `VAR=` through as "").
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = WebEnv.safeParse(present);
   if (!parsed.success) {

@@ -4,13 +4,14 @@
  * service. Bounded: every load phase stops by itself; the whole run takes about two minutes.
  * Prints a Markdown table and writes reports/bench/deploy.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { deploy, type DeploySummary } from '../src/deploy/run/deploy.js';
 import { percentileOf, startLoad, type LoadReport } from '../src/deploy/load/load-generator.js';
 import { DockerEngine, publishedPort } from '../src/deploy/engine/docker-engine.js';
+import { resolveComposeCommand } from '../src/build/docker-cli.js';
 import {
   buildTestImages,
   cleanUp,
@@ -179,10 +180,13 @@ async function fixedRateLatency(url: string, durationMs: number): Promise<Throug
 }
 
 async function composePhase(port: number): Promise<Phase | { name: string; skipped: string }> {
-  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0)
+  // Compose v2 (`docker compose`) or v1 (`docker-compose`), whichever this machine has.
+  const composeCommand = resolveComposeCommand();
+  if (!composeCommand)
     return {
       name: 'docker-compose up -d (recreate)',
-      skipped: 'docker-compose is not installed (apt-get install -y docker-compose)',
+      skipped:
+        'neither docker compose (v2) nor docker-compose (v1) is installed (apt-get install -y docker-compose)',
     };
   const dir = makeEnvironments({}).dir;
   const file = join(dir, 'docker-compose.yml');
@@ -193,7 +197,8 @@ async function composePhase(port: number): Promise<Phase | { name: string; skipp
   );
   const compose = (version: string, ...args: string[]) =>
     new Promise<number>((resolve) => {
-      const child = spawn('docker-compose', ['-p', 'itsbenchcompose', '-f', file, ...args], {
+      const [program, ...prefix] = composeCommand;
+      const child = spawn(program!, [...prefix, '-p', 'itsbenchcompose', '-f', file, ...args], {
         env: { ...process.env, SVC_VERSION: version, DOCKER_HOST: 'unix:///var/run/docker.sock' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -201,7 +206,7 @@ async function composePhase(port: number): Promise<Phase | { name: string; skipp
       // Read stderr: an unread pipe never ends, and 'close' would never come.
       child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
       child.on('close', (code) => {
-        if (code !== 0) log(`  docker-compose ${args.join(' ')} failed: ${errors.trim()}`);
+        if (code !== 0) log(`  ${composeCommand.join(' ')} ${args.join(' ')} failed: ${errors.trim()}`);
         resolve(code ?? 1);
       });
     });

@@ -5,6 +5,7 @@ import {
   chooseDockerCli,
   hasBuiltInBuildKit,
   parseDockerVersion,
+  resolveComposeCommand,
   resolveDockerCli,
 } from './docker-cli.js';
 
@@ -233,5 +234,32 @@ describe('parseDockerVersion / hasBuiltInBuildKit / chooseDockerCli', () => {
 
   it('an empty candidate list is an error, not a crash', () => {
     expect(chooseDockerCli([], 'run')).toMatchObject({ message: /no docker client here/ });
+  });
+});
+
+describe('resolveComposeCommand', () => {
+  const probe = (working: string[]) => ({
+    run: (cli: string, args: string[]) => ({
+      code: working.includes([cli, ...args.slice(0, -1)].join(' ')) ? 0 : 1,
+      stdout: '',
+      stderr: '',
+    }),
+  });
+  it.each([
+    {
+      name: 'Compose v2 (Docker 29) preferred',
+      working: ['docker compose', 'docker-compose'],
+      want: ['docker', 'compose'],
+    },
+    { name: 'Compose v1 (Debian 12) otherwise', working: ['docker-compose'], want: ['docker-compose'] },
+    { name: 'neither: undefined', working: [], want: undefined },
+  ])('$name', ({ working, want }) => {
+    expect(resolveComposeCommand({ PATH: '/x' }, probe(working))).toEqual(want);
+  });
+  it('honours COMPOSE_CMD', () => {
+    expect(resolveComposeCommand({ COMPOSE_CMD: 'docker compose' }, probe([]))).toEqual([
+      'docker',
+      'compose',
+    ]);
   });
 });

@@ -304,3 +304,29 @@ export async function ensureDockerRunning(docker: DockerRunner): Promise<string>
   }
   return res.stdout.trim();
 }
+
+const composeCommands = new Map<string, readonly string[] | undefined>();
+
+/**
+ * Docker Compose as an argument prefix: `['docker', 'compose']` (v2, the plugin Docker Engine 29
+ * ships) when `docker compose version` works, else `['docker-compose']` (v1 1.29, Debian 12), else
+ * undefined. The TypeScript twin of scripts/lib/compose.sh; COMPOSE_CMD overrides both. Cached.
+ */
+export function resolveComposeCommand(
+  env: NodeJS.ProcessEnv = process.env,
+  probe: Pick<DockerCliProbe, 'run'> = systemDockerCliProbe,
+): readonly string[] | undefined {
+  if (env.COMPOSE_CMD) return env.COMPOSE_CMD.trim().split(/\s+/);
+  const key = JSON.stringify([env.PATH, env.DOCKER_CLI]);
+  if (probe === systemDockerCliProbe && composeCommands.has(key)) return composeCommands.get(key);
+  const works = (argv: readonly string[]) =>
+    probe.run(argv[0]!, [...argv.slice(1), 'version'], env).code === 0;
+  const candidates: Array<readonly string[]> = [
+    ...(env.DOCKER_CLI ? [[env.DOCKER_CLI, 'compose']] : []),
+    ['docker', 'compose'],
+    ['docker-compose'],
+  ];
+  const found = candidates.find(works);
+  if (probe === systemDockerCliProbe) composeCommands.set(key, found);
+  return found;
+}
