@@ -136,15 +136,20 @@ function tryLock(retry = true) {
   } catch {
     return false; // released between our open and our read
   }
-  let alive;
-  try {
-    process.kill(holder, 0);
-    alive = true;
-  } catch (error) {
-    alive = error.code === 'EPERM';
-  }
   const age = Date.now() - (mtimeMs(lockFile) ?? Date.now());
-  if (alive && Number.isInteger(holder) && holder > 0 && age < 10 * 60_000) return false;
+  if (!Number.isInteger(holder) || holder <= 0) {
+    // Created but its pid not written yet (or garbage): give a live writer a moment.
+    if (age < 10_000) return false;
+  } else {
+    let alive;
+    try {
+      process.kill(holder, 0);
+      alive = true;
+    } catch (error) {
+      alive = error.code === 'EPERM';
+    }
+    if (alive && age < 10 * 60_000) return false;
+  }
   try {
     // Only the lock we judged: another waiter may already have broken it and taken a new one.
     if (Number(readFileSync(lockFile, 'utf8').trim()) === holder) rmSync(lockFile, { force: true });
