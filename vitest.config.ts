@@ -8,7 +8,8 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
-    include: ['{apps,packages}/*/{src,test}/**/*.test.ts'],
+    // scripts/: the repository's own entry points (setup, the README's commands on a fresh clone).
+    include: ['{apps,packages}/*/{src,test}/**/*.test.ts', 'scripts/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
