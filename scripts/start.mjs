@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: run ITS Camera AI on this machine with its embedded defaults (no database or Redis
-// server needed): install dependencies if missing, build, start the API (8000) and the dashboard
+// server needed): install dependencies if missing or stale, build, start the API (8000) and the dashboard
 // (3000) bound to 127.0.0.1, print their URLs, and stop both cleanly on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,10 +18,9 @@ const runOrExit = (cmd, args) => {
   }
 };
 
-if (!existsSync(join(root, 'node_modules'))) {
-  step('installing dependencies (npm ci)');
-  runOrExit('npm', ['ci', '--no-audit', '--no-fund']);
-}
+// The shared setup (scripts/setup.sh deps): npm ci when node_modules is missing or differs from the
+// lockfile; it says so itself, and does nothing when it is current.
+runOrExit('bash', [join(root, 'scripts', 'setup.sh'), 'deps']);
 step('building');
 runOrExit('npm', ['run', 'build']);
 
