@@ -65,6 +65,13 @@ args=(deploy -e "$env_name")
 [ "$rollback" = 1 ] && args+=(--rollback)
 [ "$dry_run" = 1 ] && args+=(--dry-run)
 
+# Set the machine up first (scripts/setup.sh, ITS_SETUP=skip opts out): node_modules from the lockfile,
+# itsctl among them, and for a real deploy a running Docker Engine; a dry run changes nothing, so it
+# installs no system packages.
+if [ "$dry_run" = 1 ]; then "$root/scripts/setup.sh" deps; else "$root/scripts/setup.sh" deploy; fi
+[ -x /usr/bin/docker ] && docker_bin=/usr/bin/docker # the setup may just have installed Debian's client
+itsctl="$root/node_modules/.bin/itsctl"
+
 has_image() { "$docker_bin" image inspect "$1" >/dev/null 2>&1; }
 step() { echo "▸ $1" >&2; }
 
@@ -97,7 +104,7 @@ if [ "$is_local" = 1 ] && [ "$dry_run" = 0 ] && [ "$rollback" = 0 ]; then
   if [ -z "$version" ]; then
     step "building the product image its-camera-ai:production from the working tree (itsctl build --target production)"
     started=$(date +%s)
-    npx --no-install itsctl build --target production \
+    "$itsctl" build --target production \
       --version "$(node -p 'require("./package.json").version')" \
       --revision "$(git rev-parse HEAD 2>/dev/null || echo unknown)" >&2
     step "built in $(($(date +%s) - started)) s; deploying"
@@ -109,7 +116,7 @@ fi
 
 cd "$root"
 set +e
-npx --no-install itsctl "${args[@]}"
+"$itsctl" "${args[@]}"
 code=$?
 set -e
 # itsctl's summary lists every tier's URL; say how to stop it too.
