@@ -37,27 +37,9 @@ step() { printf '\n==> [%3ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 die() { printf 'ci-containers: FAILED: %s\n' "$*" >&2; exit 1; }
 
 step "Docker Engine"
-missing=()
-[ -x /usr/bin/docker ] || missing+=(docker.io)
-command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
-command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}"
-  echo "installing ${missing[*]} (apt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if ! "$DOCKER" info >/dev/null 2>&1; then
-  [ "$(id -u)" = 0 ] || die "Docker Engine is not running; start it as root: dockerd > /var/log/dockerd.log 2>&1 &"
-  echo "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
-  for _ in $(seq 1 60); do
-    [ -S /var/run/docker.sock ] && "$DOCKER" info >/dev/null 2>&1 && break
-    sleep 1
-  done
-  "$DOCKER" info >/dev/null 2>&1 || die "dockerd did not come up within 60 s; see /var/log/dockerd.log"
-fi
+# The same setup as npm test and deploy.sh: Debian's docker.io when no engine is there, dockerd started
+# when it is not running, debootstrap, and docker-compose when no Compose works.
+scripts/setup.sh docker compose || die "could not set up Docker (see above)"
 # `compose`: Compose v2 (`docker compose`) when it works, else v1 (`docker-compose`) (scripts/lib/compose.sh).
 . scripts/lib/compose.sh
 compose_version="$(compose_describe)" || die "no Docker Compose (see above)"
