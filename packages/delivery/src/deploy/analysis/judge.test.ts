@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InternalError } from '../../errors.js';
-import type { AnalysisEvidence, CanaryThresholds, MetricEvidence, SideSamples } from './judge.js';
+import { simulateStep, type SimulatedStep } from './canary-simulation.js';
+import type { AnalysisEvidence, CanaryThresholds, MetricEvidence, SideSamples, Verdict } from './judge.js';
 import { DEFAULT_THRESHOLDS, formatEvidence, judgeCanary, judgeWindow } from './judge.js';
 
 /** mulberry32: seeded, so every case sees the same samples on every run. */
@@ -488,5 +489,153 @@ describe('formatEvidence', () => {
     expect(lines[0]).toMatch(/^verdict: INCONCLUSIVE — slo p95: 0 live latency samples, at least 50 needed/);
     expect(lines.some((l) => /^\s+baseline/.test(l))).toBe(false);
     expect(lines[2]).toMatch(/^\s+live\s+0\s+0\s+-\s+-\s+-\s+-$/);
+  });
+});
+
+describe('judgeCanary, latency within 1-s windows (van Elteren)', () => {
+  // A load spike (×2.5 on every request of BOTH sides) in seconds 5–8; the canary is sampled only
+  // from second 4 on, the baseline from 0 — as when a long-running baseline is compared with a canary
+  // whose warm-up was excluded. The canary's samples are mostly spike seconds, the baseline's mostly not.
+  const spikeLate: SimulatedStep = {
+    seconds: 10,
+    baselineRps: 120,
+    canaryRps: 120,
+    canaryFromSecond: 4,
+    spike: { fromSecond: 5, toSecond: 9, factor: 2.5 },
+  };
+  const steady: SimulatedStep = { seconds: 10, baselineRps: 80, canaryRps: 80, canaryFromSecond: 0 };
+  const spikeAlike: SimulatedStep = { ...steady, spike: { fromSecond: 3, toSecond: 6, factor: 2.5 } };
+  const cases: Array<{
+    name: string;
+    step: SimulatedStep;
+    factor: number;
+    stratified: Verdict;
+    unstratified: Verdict;
+  }> = [
+    {
+      name: 'identical versions, a load spike on both sides, sampled at different moments: only the unstratified test fails it',
+      step: spikeLate,
+      factor: 1,
+      stratified: 'pass',
+      unstratified: 'fail',
+    },
+    {
+      name: 'identical versions, steady load: both pass',
+      step: steady,
+      factor: 1,
+      stratified: 'pass',
+      unstratified: 'pass',
+    },
+    {
+      name: 'identical versions, a spike sampled alike on both sides: both pass',
+      step: spikeAlike,
+      factor: 1,
+      stratified: 'pass',
+      unstratified: 'pass',
+    },
+    {
+      name: '1.5× slower, steady: both fail',
+      step: steady,
+      factor: 1.5,
+      stratified: 'fail',
+      unstratified: 'fail',
+    },
+    {
+      name: '1.5× slower under the late spike: still failed within the windows',
+      step: spikeLate,
+      factor: 1.5,
+      stratified: 'fail',
+      unstratified: 'fail',
+    },
+    {
+      name: '2× slower, spike alike: both fail',
+      step: spikeAlike,
+      factor: 2,
+      stratified: 'fail',
+      unstratified: 'fail',
+    },
+  ];
+  it.each(cases)('$name', ({ step, factor, stratified, unstratified }) => {
+    const { baseline, canary } = simulateStep(step, factor, 42);
+    const s = judgeCanary(baseline, canary);
+    const u = judgeCanary(baseline, canary, { stratumMs: 0 });
+    expect(metric(s, 'latency').test).toBe('van-elteren');
+    expect(metric(u, 'latency').test).toBe('mann-whitney-u');
+    expect(metric(s, 'latency').verdict).toBe(stratified);
+    expect(metric(u, 'latency').verdict).toBe(unstratified);
+  });
+
+  it("the false failure it prevents is the issue's: pooled medians +50 % apart, the same inside each second", () => {
+    const { baseline, canary } = simulateStep(spikeLate, 1, 42);
+    const s = judgeCanary(baseline, canary);
+    const u = judgeCanary(baseline, canary, { stratumMs: 0 });
+    expect(s.canary.p50! / s.baseline!.p50!).toBeGreaterThan(1.5);
+    expect(u.verdict).toBe('fail');
+    expect(metric(u, 'latency').sentence).toMatch(
+      /Mann-Whitney U = .* < 0\.05 and the shift clears the floor/,
+    );
+    const latency = metric(s, 'latency');
+    expect(Math.abs(latency.effect!)).toBeLessThan(2);
+    // Seconds 0–3 have baseline samples only: not compared, and counted.
+    expect(latency.strata).toEqual({
+      windows: 6,
+      stratumMs: 1000,
+      paired: { baseline: 720, canary: 720 },
+      unpaired: { baseline: 480, canary: 0 },
+    });
+    expect(latency.sentence).toMatch(
+      /^latency: canary median 49\.0 ms vs baseline 25\.0 ms; in the same 6 1-s windows with both sides \(720 canary, 720 baseline samples; 0 canary and 480 baseline samples in windows the other side had none in not compared\) the canary is \+0\.5 ms \(\+1 %; slower in 3 of them\), stratified Mann-Whitney \(van Elteren\) z = 1\.45, one-sided p = 0\.074 >= 0\.05: pass$/,
+    );
+    expect(s.verdict).toBe('pass');
+  });
+
+  it('counts only samples and windows both sides share toward minSamples and the 5 windows', () => {
+    const { baseline, canary } = simulateStep({ ...steady, canaryRps: 10, canaryFromSecond: 6 }, 2, 7);
+    const latency = metric(judgeCanary(baseline, canary), 'latency');
+    expect(latency.verdict).toBe('inconclusive');
+    expect(latency.sentence).toMatch(
+      /4 1-s windows with both sides \(40 canary, 320 baseline samples; 0 canary and 480 baseline samples in windows the other side had none in not compared\); at least 5 windows and 50 samples per side in them needed: inconclusive$/,
+    );
+  });
+
+  it('one window in which the canary stalled does not fail an identical version: the shift is per window', () => {
+    const { baseline, canary } = simulateStep(steady, 1, 11);
+    // Second 3: every canary request waits 80 ms more (its replica was descheduled).
+    const stalled = {
+      ...canary,
+      latenciesMs: canary.latenciesMs.map((ms, i) =>
+        Math.floor(canary.atMs[i]! / 1000) === 3 ? ms + 80 : ms,
+      ),
+    };
+    const latency = metric(judgeCanary(baseline, stalled), 'latency');
+    // Request by request, the 80 stalled requests are strong evidence…
+    expect(latency.pValue).toBeLessThan(0.05);
+    // …of one bad second: the per-window shift stays under the floor.
+    expect(Math.abs(latency.effect!)).toBeLessThan(5);
+    expect(latency.verdict).toBe('pass');
+  });
+
+  it('a few seconds are too few windows to judge, however many requests they hold', () => {
+    const { baseline, canary } = simulateStep(
+      { ...steady, seconds: 3, baselineRps: 400, canaryRps: 400 },
+      2,
+      5,
+    );
+    const latency = metric(judgeCanary(baseline, canary), 'latency');
+    expect(latency.pValue).toBeLessThan(1e-10);
+    expect(latency.verdict).toBe('inconclusive');
+    expect(latency.threshold).toMatch(/>= 5 windows$/);
+  });
+
+  it('without timestamps on a side, the whole step is compared at once', () => {
+    const { baseline, canary } = simulateStep(steady, 1, 3);
+    const e = judgeCanary({ ...baseline, atMs: undefined }, canary);
+    expect(metric(e, 'latency').test).toBe('mann-whitney-u');
+  });
+
+  it('refuses timestamps that do not match the latencies, and a negative window', () => {
+    const { baseline, canary } = simulateStep(steady, 1, 3);
+    expect(() => judgeCanary({ ...baseline, atMs: [1] }, canary)).toThrow(InternalError);
+    expect(() => judgeCanary(baseline, canary, { stratumMs: -1 })).toThrow(/thresholds\.stratumMs/);
   });
 });

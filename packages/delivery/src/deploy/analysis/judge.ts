@@ -4,6 +4,11 @@ import {
   mannWhitneyU,
   percentileOfSorted,
   requiredSamplesForProportion,
+  hodgesLehmann,
+  minWindowsFor,
+  stratify,
+  vanElterenTest,
+  windowDifferences,
 } from './statistics.js';
 
 /**
@@ -25,6 +30,11 @@ export interface SideSamples {
   requests: number;
   errors: number;
   latenciesMs: readonly number[];
+  /**
+   * When each latency sample's request was accepted (epoch ms), parallel to latenciesMs. With it, and
+   * `stratumMs` > 0, latency is compared within time windows (van Elteren); without it, unstratified.
+   */
+  atMs?: readonly number[];
 }
 
 export interface SideSummary {
@@ -49,6 +59,13 @@ export interface CanaryThresholds {
   minLatencyEffectMs: number;
   /** Default 0.2: the canary median must also exceed the baseline median by 20 %, so slow services are not failed on jitter. */
   minLatencyEffectRatio: number;
+  /**
+   * Default 1000: latency is compared within 1-s windows of accept time (van Elteren's test, the
+   * shift measured per window), so load that comes and goes hits both sides alike; 0
+   * compares the whole step at once (plain Mann-Whitney). Needs timestamps on both sides
+   * (SideSamples.atMs), else the plain test is used.
+   */
+  stratumMs: number;
   /** Absolute limits on the canary side; none by default (they come from the environment's SLOs). */
   slo: { p95Ms?: number; p99Ms?: number; maxErrorRate?: number };
 }
@@ -60,6 +77,7 @@ export const DEFAULT_THRESHOLDS: CanaryThresholds = Object.freeze({
   maxErrorRateIncrease: 0.01,
   minLatencyEffectMs: 5,
   minLatencyEffectRatio: 0.2,
+  stratumMs: 1000,
   slo: Object.freeze({}),
 });
 
@@ -68,15 +86,25 @@ export type MetricName = 'error-rate' | 'latency' | 'slo-p95' | 'slo-p99' | 'slo
 export interface MetricEvidence {
   metric: MetricName;
   verdict: Verdict;
-  test?: 'two-proportion z-test' | 'fisher-exact' | 'mann-whitney-u';
+  test?: 'two-proportion z-test' | 'fisher-exact' | 'mann-whitney-u' | 'van-elteren';
   statistic?: number;
   pValue?: number;
   /** error-rate: canary - baseline (absolute); latency: median shift in ms; SLO: the measured value. */
   effect?: number;
+  /**
+   * Latency compared within time windows: how many windows had both sides, how many samples each side
+   * had in them, and how many fell in windows the other side had none in (not compared).
+   */
+  strata?: { windows: number; stratumMs: number; paired: SidePair; unpaired: SidePair };
   /** human: "p < 0.05 and increase >= 1.0 pp", "p95 <= 200 ms" */
   threshold: string;
   /** the one sentence that explains this metric's verdict, with the numbers */
   sentence: string;
+}
+
+export interface SidePair {
+  baseline: number;
+  canary: number;
 }
 
 export interface AnalysisEvidence {
@@ -122,6 +150,9 @@ function validateThresholds(t: CanaryThresholds): void {
   if (!(t.minLatencyEffectMs >= 0 && Number.isFinite(t.minLatencyEffectMs))) {
     problems.push(`thresholds.minLatencyEffectMs: must be a number of ms >= 0, got ${t.minLatencyEffectMs}`);
   }
+  if (!(t.stratumMs >= 0 && Number.isFinite(t.stratumMs))) {
+    problems.push(`thresholds.stratumMs: must be a number of ms >= 0 (0 = unstratified), got ${t.stratumMs}`);
+  }
   if (!(t.minLatencyEffectRatio >= 0 && Number.isFinite(t.minLatencyEffectRatio))) {
     problems.push(
       `thresholds.minLatencyEffectRatio: must be a ratio >= 0 (0.2 = 20 %), got ${t.minLatencyEffectRatio}`,
@@ -166,6 +197,10 @@ function describeSide(label: string, samples: SideSamples): Side {
       `${label}.errors: ${errors} is not a whole number between 0 and ${label}.requests (${requests})`,
     );
   }
+  if (samples.atMs !== undefined && samples.atMs.length !== samples.latenciesMs.length)
+    throw new InternalError(
+      `${label}.atMs: ${samples.atMs.length} timestamps for ${samples.latenciesMs.length} latency samples`,
+    );
   const sorted = new Float64Array(samples.latenciesMs.length);
   samples.latenciesMs.forEach((v, i) => {
     if (!Number.isFinite(v) || v < 0)
@@ -312,6 +347,10 @@ function judgeLatency(base: Side, canary: Side, t: CanaryThresholds): MetricEvid
   const threshold = `p < ${t.alpha} and median shift >= ${t.minLatencyEffectMs} ms and >= ${Math.round(t.minLatencyEffectRatio * 100)} %; >= ${t.minSamples} samples per side`;
   const empty = noRequestsSentence('latency', [canary, base], 'latency samples');
   if (empty !== undefined) return { metric: 'latency', verdict: 'inconclusive', threshold, sentence: empty };
+  const bt = base.samples.atMs;
+  const ct = canary.samples.atMs;
+  if (t.stratumMs > 0 && bt !== undefined && ct !== undefined)
+    return judgeLatencyStratified(base, canary, t, threshold, bt, ct);
 
   const cm = canary.summary.p50 as number;
   const bm = base.summary.p50 as number;
@@ -357,6 +396,95 @@ function judgeLatency(base: Side, canary: Side, t: CanaryThresholds): MetricEvid
   }
   const why = significant
     ? `< ${t.alpha} but ${formatSignedMs(shift)} is under ${floorText}`
+    : `>= ${t.alpha}`;
+  return { ...common, verdict: 'pass', sentence: `${head} ${why}: pass` };
+}
+
+/**
+ * Latency within time windows of `stratumMs`, using only windows where both sides answered:
+ * - the test is van Elteren's stratified Mann-Whitney: requests are ranked only against requests of
+ *   the same window, so load that varies between windows cancels inside each;
+ * - the shift the floors apply to is window-level: the Hodges–Lehmann estimate of the per-window
+ *   differences of medians (and of those differences over the window's baseline median), so one
+ *   window in which a single replica stalled — every request it took then delayed together, which a
+ *   request-level test counts once per request — moves it little;
+ * - fewer than minWindowsFor(alpha) windows (5 at 0.05) are inconclusive, whatever the test says: a
+ *   few seconds are a few draws of the host's load, however many requests they hold.
+ * Samples of windows one side had nothing in are not compared (and are counted).
+ */
+function judgeLatencyStratified(
+  base: Side,
+  canary: Side,
+  t: CanaryThresholds,
+  threshold: string,
+  baseAt: readonly number[],
+  canaryAt: readonly number[],
+): MetricEvidence {
+  const { strata, unpaired } = stratify(
+    { latenciesMs: base.samples.latenciesMs, atMs: baseAt },
+    { latenciesMs: canary.samples.latenciesMs, atMs: canaryAt },
+    t.stratumMs,
+  );
+  const windows = windowDifferences(strata);
+  const ve = vanElterenTest(strata);
+  const shiftMs = hodgesLehmann(windows.map((w) => w.diffMs));
+  const ratio = hodgesLehmann(windows.map((w) => w.ratio));
+  const paired = {
+    baseline: windows.reduce((n, w) => n + w.baseline, 0),
+    canary: windows.reduce((n, w) => n + w.canary, 0),
+  };
+  const needWindows = minWindowsFor(t.alpha);
+  const windowText = `${formatNumber(t.stratumMs / 1000)}-s windows`;
+  const cm = canary.summary.p50 as number;
+  const bm = base.summary.p50 as number;
+  const common = {
+    metric: 'latency' as const,
+    test: 'van-elteren' as const,
+    statistic: ve.z,
+    pValue: ve.pGreater,
+    threshold: `${threshold.replace('median shift', 'shift within windows')}; >= ${needWindows} windows`,
+    strata: { windows: windows.length, stratumMs: t.stratumMs, paired, unpaired },
+    ...(shiftMs === undefined ? {} : { effect: shiftMs }),
+  };
+  const unpairedText =
+    unpaired.baseline + unpaired.canary > 0
+      ? `; ${unpaired.canary} canary and ${unpaired.baseline} baseline samples in windows the other side had none in not compared`
+      : '';
+  const counts = `${windows.length} ${windowText} with both sides (${paired.canary} canary, ${paired.baseline} baseline samples${unpairedText})`;
+  if (
+    shiftMs === undefined ||
+    ratio === undefined ||
+    windows.length < needWindows ||
+    Math.min(paired.baseline, paired.canary) < t.minSamples
+  ) {
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      sentence: `latency: canary median ${formatMs(cm)} vs baseline ${formatMs(bm)}; ${counts}; at least ${needWindows} windows and ${t.minSamples} samples per side in them needed: inconclusive`,
+    };
+  }
+  const ratioText = `${ratio >= 0 ? '+' : '-'}${Math.abs(Math.round(ratio * 100))} %`;
+  const head =
+    `latency: canary median ${formatMs(cm)} vs baseline ${formatMs(bm)}; in the same ${counts} the canary is ` +
+    `${formatSignedMs(shiftMs)} (${ratioText}; slower in ${windows.filter((w) => w.diffMs > 0).length} of them), ` +
+    `stratified Mann-Whitney (van Elteren) z = ${ve.z.toFixed(2)}, one-sided ${formatP(ve.pGreater)}`;
+  const significant = ve.pGreater < t.alpha;
+  const aboveFloor = shiftMs >= t.minLatencyEffectMs && ratio >= t.minLatencyEffectRatio;
+  const floorText = `the floor (${t.minLatencyEffectMs} ms and ${Math.round(t.minLatencyEffectRatio * 100)} %)`;
+  if (significant && aboveFloor)
+    return {
+      ...common,
+      verdict: 'fail',
+      sentence: `${head} < ${t.alpha} and the shift clears ${floorText}: fail`,
+    };
+  if (aboveFloor)
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      sentence: `${head} >= ${t.alpha}: the shift clears ${floorText} but is not yet significant; more samples needed: inconclusive`,
+    };
+  const why = significant
+    ? `< ${t.alpha} but ${formatSignedMs(shiftMs)} is under ${floorText}`
     : `>= ${t.alpha}`;
   return { ...common, verdict: 'pass', sentence: `${head} ${why}: pass` };
 }

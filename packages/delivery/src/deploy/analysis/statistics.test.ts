@@ -7,6 +7,12 @@ import {
   normalQuantile,
   percentile,
   requiredSamplesForProportion,
+  hodgesLehmann,
+  minWindowsFor,
+  stratify,
+  vanElterenTest,
+  wilcoxonSignedRank,
+  windowDifferences,
 } from './statistics.js';
 
 /**
@@ -381,5 +387,157 @@ describe('requiredSamplesForProportion', () => {
     { args: [0.01, 0.01, 0.05, 1] as const, message: 'power' },
   ])('rejects $message out of range', ({ args, message }) => {
     expect(() => requiredSamplesForProportion(...args)).toThrow(message);
+  });
+});
+
+describe('stratify', () => {
+  it('groups samples by window of accept time and keeps only windows both sides answered in', () => {
+    const { strata, unpaired } = stratify(
+      { latenciesMs: [10, 11, 12, 13], atMs: [0, 999, 1000, 2500] },
+      { latenciesMs: [20, 21, 22], atMs: [500, 1999, 3000] },
+      1000,
+    );
+    expect(strata).toEqual([
+      { baseline: [10, 11], canary: [20] },
+      { baseline: [12], canary: [21] },
+    ]);
+    // Window 2 (2000–2999 ms) has only a baseline sample, window 3 only a canary one.
+    expect(unpaired).toEqual({ baseline: 1, canary: 1 });
+  });
+
+  it('refuses a non-positive window and timestamps that do not match the samples', () => {
+    const side = { latenciesMs: [1], atMs: [0] };
+    expect(() => stratify(side, side, 0)).toThrow(InternalError);
+    expect(() => stratify({ latenciesMs: [1, 2], atMs: [0] }, side, 1000)).toThrow(InternalError);
+    expect(() => stratify({ latenciesMs: [1], atMs: [Number.NaN] }, side, 1000)).toThrow(InternalError);
+  });
+});
+
+describe('vanElterenTest', () => {
+  const cases: Array<{ name: string; strata: Array<{ baseline: number[]; canary: number[] }>; z: number }> = [
+    {
+      // By hand: U = 9, E U = 4.5, Var U = 3·3/12 · 7 = 5.25 → z = 4.5 / √5.25.
+      name: 'one stratum: the uncorrected Mann-Whitney z',
+      strata: [{ baseline: [1, 2, 3], canary: [4, 5, 6] }],
+      z: 4.5 / Math.sqrt(5.25),
+    },
+    {
+      // Two equal strata, equal weights: the numerator doubles, the variance doubles: z × √2.
+      name: 'two identical strata: √2 times the evidence',
+      strata: [
+        { baseline: [1, 2, 3], canary: [4, 5, 6] },
+        { baseline: [1, 2, 3], canary: [4, 5, 6] },
+      ],
+      z: Math.SQRT2 * (4.5 / Math.sqrt(5.25)),
+    },
+    {
+      // Ranks are within a stratum: a window where everything is 100 ms slower says the same.
+      name: 'a stratum shifted by load as a whole counts the same',
+      strata: [
+        { baseline: [1, 2, 3], canary: [4, 5, 6] },
+        { baseline: [101, 102, 103], canary: [104, 105, 106] },
+      ],
+      z: Math.SQRT2 * (4.5 / Math.sqrt(5.25)),
+    },
+    {
+      // By hand: U = 2 of 4 (ties count half), E U = 2: no tendency.
+      name: 'canary in the middle: z 0',
+      strata: [{ baseline: [1, 3], canary: [2, 2] }],
+      z: 0,
+    },
+    {
+      name: 'canary faster: negative z',
+      strata: [{ baseline: [4, 5, 6], canary: [1, 2, 3] }],
+      z: -4.5 / Math.sqrt(5.25),
+    },
+  ];
+  it.each(cases)('$name', ({ strata, z }) => {
+    const r = vanElterenTest(strata);
+    expect(r.z).toBeCloseTo(z, 10);
+    expect(r.pGreater).toBeCloseTo(normalCdf(-z), 10);
+  });
+
+  it('weights strata by 1/(N+1): a big stratum does not drown a small one', () => {
+    // By hand: stratum A (1 vs 1, U = 1, E = 0.5, Var = 1/12·3 = 0.25, w = 1/3) and stratum B
+    // (2 vs 2, all equal: U = 2, E = 2, Var = 4/12·(5 − (64 − 4)/12) = 0, w = 1/5).
+    const r = vanElterenTest([
+      { baseline: [1], canary: [2] },
+      { baseline: [7, 7], canary: [7, 7] },
+    ]);
+    expect(r.z).toBeCloseTo(((1 / 3) * 0.5) / Math.sqrt((1 / 9) * 0.25), 10);
+    expect(r).toMatchObject({ strata: 2, n1: 3, n2: 3 });
+  });
+
+  it('no strata, or nothing varies: z 0, p 1', () => {
+    expect(vanElterenTest([])).toEqual({ z: 0, pGreater: 1, strata: 0, n1: 0, n2: 0 });
+    expect(vanElterenTest([{ baseline: [5, 5], canary: [5] }]).pGreater).toBe(1);
+  });
+});
+
+describe('wilcoxonSignedRank (by hand: W+ over the 2ⁿ equally likely sign patterns)', () => {
+  const cases: Array<{ name: string; d: number[]; wPlus: number; p: number; n: number; zeros: number }> = [
+    { name: 'five positive differences: p = 1/32', d: [1, 2, 3, 4, 5], wPlus: 15, p: 1 / 32, n: 5, zeros: 0 },
+    // Subset sums of {1, 2, 3}: 0 1 2 3 3 4 5 6 → P(W+ >= 5) = 2/8.
+    { name: 'one negative of three', d: [-1, 2, 3], wPlus: 5, p: 2 / 8, n: 3, zeros: 0 },
+    // |d| ranks 1.5 1.5 3; subset sums 0 1.5 1.5 3 3 4.5 4.5 6 → P(W+ >= 4.5) = 3/8.
+    {
+      name: 'tied magnitudes get average ranks, still exact',
+      d: [1, -1, 2],
+      wPlus: 4.5,
+      p: 3 / 8,
+      n: 3,
+      zeros: 0,
+    },
+    { name: 'zeros carry no sign and are dropped', d: [0, 0, 1], wPlus: 1, p: 1 / 2, n: 1, zeros: 2 },
+    { name: 'all zero: no evidence', d: [0, 0], wPlus: 0, p: 1, n: 0, zeros: 2 },
+    { name: 'all negative: p = 1', d: [-3, -2, -1], wPlus: 0, p: 1, n: 3, zeros: 0 },
+  ];
+  it.each(cases)('$name', ({ d, wPlus, p, n, zeros }) => {
+    const r = wilcoxonSignedRank(d);
+    expect(r).toMatchObject({ wPlus, n, zeros, method: 'exact' });
+    expect(r.pGreater).toBeCloseTo(p, 12);
+  });
+
+  it('past SIGNED_RANK_EXACT_MAX differences, the normal approximation agrees with the exact tail', () => {
+    const d = range(101, (i) => (i % 3 === 0 ? -(i + 1) : i + 1));
+    const normal = wilcoxonSignedRank(d);
+    const exact = wilcoxonSignedRank(d.slice(0, 100));
+    expect(normal.method).toBe('normal');
+    expect(exact.method).toBe('exact');
+    expect(normal.pGreater).toBeGreaterThan(0);
+    expect(Math.abs(Math.log10(normal.pGreater) - Math.log10(exact.pGreater))).toBeLessThan(0.3);
+  });
+});
+
+describe('hodgesLehmann, windowDifferences, minWindowsFor', () => {
+  it('hodgesLehmann: the median of the Walsh averages', () => {
+    // Walsh averages of 1 2 3: 1 1.5 2 2 2.5 3 → 2.
+    expect(hodgesLehmann([3, 1, 2])).toBe(2);
+    // Of 0 0 10: 0 0 5 0 5 10 → (0 + 5) / 2.
+    expect(hodgesLehmann([0, 0, 10])).toBe(2.5);
+    // One wild window barely moves it.
+    expect(hodgesLehmann([5, 5, 5, 5, 5, 5, 500])).toBe(5);
+    expect(hodgesLehmann([])).toBeUndefined();
+    expect(hodgesLehmann(range(5000, (i) => i % 7))).toBe(3);
+  });
+
+  it('windowDifferences: median minus median, and over the baseline median (1 ms at least)', () => {
+    expect(
+      windowDifferences([
+        { baseline: [10, 20, 30], canary: [25] },
+        { baseline: [0, 0], canary: [2, 4] },
+        { baseline: [5], canary: [] },
+      ]),
+    ).toEqual([
+      { diffMs: 5, ratio: 0.25, baseline: 3, canary: 1 },
+      { diffMs: 3, ratio: 3, baseline: 2, canary: 2 },
+    ]);
+  });
+
+  it('minWindowsFor: the fewest windows whose all-positive pattern is rarer than alpha', () => {
+    expect(minWindowsFor(0.05)).toBe(5);
+    expect(minWindowsFor(0.01)).toBe(7);
+    expect(minWindowsFor(0.1)).toBe(4);
+    expect(() => minWindowsFor(0)).toThrow(InternalError);
   });
 });

@@ -174,6 +174,39 @@ export function mannWhitneyU(baseline: readonly number[], canary: readonly numbe
   if (n1 === 0 || n2 === 0) {
     return { u: 0, z: 0, pGreater: 1, pTwoSided: 1, n1, n2, method: 'normal' };
   }
+  const { u, variance, hasTies } = rankSumParts(b, c);
+  const mean = (n1 * n2) / 2;
+  if (variance <= 0) {
+    return { u, z: 0, pGreater: 1, pTwoSided: 1, n1, n2, method: 'normal' };
+  }
+  const sd = Math.sqrt(variance);
+  const d = u - mean;
+  const z = (Math.sign(d) * Math.max(0, Math.abs(d) - 0.5)) / sd;
+  if (!hasTies && n1 * n2 <= EXACT_MAX_PAIRS) {
+    const { atLeast, atMost } = exactUTails(n1, n2, u);
+    return {
+      u,
+      z,
+      pGreater: atLeast,
+      pTwoSided: Math.min(1, 2 * Math.min(atLeast, atMost)),
+      n1,
+      n2,
+      method: 'exact',
+    };
+  }
+  const pGreater = normalSf((d - 0.5) / sd);
+  const pTwoSided = Math.min(1, 2 * normalSf((Math.abs(d) - 0.5) / sd));
+  return { u, z, pGreater, pTwoSided, n1, n2, method: 'normal' };
+}
+
+/**
+ * U of the canary and its tie-corrected null variance, from both samples sorted ascending. One walk
+ * over both arrays: each group of equal values is seen once, and U is accumulated as "baseline values
+ * below + half of the ties" per canary value (the rank sum minus n2(n2+1)/2, without forming ranks).
+ */
+function rankSumParts(b: Float64Array, c: Float64Array): { u: number; variance: number; hasTies: boolean } {
+  const n1 = b.length;
+  const n2 = c.length;
   const n = n1 + n2;
   let u = 0;
   let tieTerm = 0; // Σ (t³ - t) / (n(n - 1)) over groups of equal values
@@ -201,29 +234,108 @@ export function mannWhitneyU(baseline: readonly number[], canary: readonly numbe
       tieTerm += (t * t * t - t) / (n * (n - 1));
     }
   }
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm);
-  if (variance <= 0) {
-    return { u, z: 0, pGreater: 1, pTwoSided: 1, n1, n2, method: 'normal' };
+  const variance = n < 2 ? 0 : ((n1 * n2) / 12) * (n + 1 - tieTerm);
+  return { u, variance, hasTies };
+}
+
+/** Latency samples of both sides that fell in one time window (a stratum). */
+export interface Stratum {
+  baseline: readonly number[];
+  canary: readonly number[];
+}
+
+/**
+ * Groups timed samples into windows of `stratumMs` (by the request's accept time) and keeps the
+ * windows where BOTH sides have samples: only those compare the versions under the same conditions.
+ * `unpaired` counts, per side, the samples of windows the other side has nothing in.
+ */
+export function stratify(
+  baseline: { latenciesMs: readonly number[]; atMs: readonly number[] },
+  canary: { latenciesMs: readonly number[]; atMs: readonly number[] },
+  stratumMs: number,
+): { strata: Stratum[]; unpaired: { baseline: number; canary: number } } {
+  if (!(stratumMs > 0)) throw new InternalError(`stratify: stratumMs must be > 0, got ${stratumMs}`);
+  const windows = new Map<number, { baseline: number[]; canary: number[] }>();
+  const put = (
+    side: 'baseline' | 'canary',
+    s: { latenciesMs: readonly number[]; atMs: readonly number[] },
+  ) => {
+    if (s.atMs.length !== s.latenciesMs.length)
+      throw new InternalError(
+        `stratify: ${side} has ${s.latenciesMs.length} latencies but ${s.atMs.length} timestamps`,
+      );
+    s.latenciesMs.forEach((v, i) => {
+      const at = s.atMs[i] as number;
+      if (!Number.isFinite(at)) throw new InternalError(`stratify: ${side}.atMs[${i}] is ${at}`);
+      const key = Math.floor(at / stratumMs);
+      let w = windows.get(key);
+      if (!w) windows.set(key, (w = { baseline: [], canary: [] }));
+      w[side].push(v);
+    });
+  };
+  put('baseline', baseline);
+  put('canary', canary);
+  const strata: Stratum[] = [];
+  const unpaired = { baseline: 0, canary: 0 };
+  for (const key of [...windows.keys()].sort((a, b) => a - b)) {
+    const w = windows.get(key)!;
+    if (w.baseline.length > 0 && w.canary.length > 0) strata.push(w);
+    else {
+      unpaired.baseline += w.baseline.length;
+      unpaired.canary += w.canary.length;
+    }
   }
-  const sd = Math.sqrt(variance);
-  const d = u - mean;
-  const z = (Math.sign(d) * Math.max(0, Math.abs(d) - 0.5)) / sd;
-  if (!hasTies && n1 * n2 <= EXACT_MAX_PAIRS) {
-    const { atLeast, atMost } = exactUTails(n1, n2, u);
-    return {
-      u,
-      z,
-      pGreater: atLeast,
-      pTwoSided: Math.min(1, 2 * Math.min(atLeast, atMost)),
-      n1,
-      n2,
-      method: 'exact',
-    };
-  }
-  const pGreater = normalSf((d - 0.5) / sd);
-  const pTwoSided = Math.min(1, 2 * normalSf((Math.abs(d) - 0.5) / sd));
-  return { u, z, pGreater, pTwoSided, n1, n2, method: 'normal' };
+  return { strata, unpaired };
+}
+
+export interface StratifiedRankResult {
+  /** (Σ w·(U - E U)) / √(Σ w²·Var U), w = 1/(N+1) per stratum; positive when the canary tends to be larger. */
+  z: number;
+  /** one-sided p for H1: within the same windows, canary latencies tend to be LARGER */
+  pGreater: number;
+  /** Strata that had samples on both sides (the others carry no comparison and are not passed in). */
+  strata: number;
+  n1: number;
+  n2: number;
+}
+
+/**
+ * Van Elteren's stratified Wilcoxon-Mann-Whitney test (van Elteren 1960; the "stratified Wilcoxon" of
+ * SAS's PROC FREQ CMH2 with modified ridit scores): a Mann-Whitney U inside each stratum, combined
+ * with weights 1/(N_s + 1), which is locally most powerful for a constant shift when strata differ in
+ * size. Samples are only ever ranked against samples of the same window, so a load spike that slows
+ * both versions in some seconds cancels out instead of counting against the side that happened to
+ * serve more requests then. Normal approximation of the weighted sum (no continuity correction: a
+ * half-unit correction has no single meaning once strata are weighted); ties handled per stratum.
+ */
+export function vanElterenTest(strata: readonly Stratum[]): StratifiedRankResult {
+  let num = 0;
+  let varSum = 0;
+  let n1 = 0;
+  let n2 = 0;
+  let used = 0;
+  strata.forEach((s, k) => {
+    const b = sortedCopy(s.baseline, `strata[${k}].baseline`);
+    const c = sortedCopy(s.canary, `strata[${k}].canary`);
+    if (b.length === 0 || c.length === 0) return;
+    used++;
+    n1 += b.length;
+    n2 += c.length;
+    const { u, variance } = rankSumParts(b, c);
+    const w = 1 / (b.length + c.length + 1);
+    num += w * (u - (b.length * c.length) / 2);
+    varSum += w * w * variance;
+  });
+  if (varSum <= 0) return { z: 0, pGreater: 1, strata: used, n1, n2 };
+  const z = num / Math.sqrt(varSum);
+  return { z, pGreater: normalSf(z), strata: used, n1, n2 };
+}
+
+/** The median (mean of the two middle values for an even count) of values sorted ascending. */
+function medianOfSorted(sorted: Float64Array): number {
+  const n = sorted.length;
+  const mid = Math.floor(n / 2);
+  return n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**
@@ -365,4 +477,131 @@ export function requiredSamplesForProportion(
   const root = zAlpha * Math.sqrt(2 * pBar * (1 - pBar)) + zBeta * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2));
   // The epsilon keeps an exact integer result (up to rounding noise) from being bumped to the next one.
   return Math.max(1, Math.ceil((root * root) / (minDetectableIncrease * minDetectableIncrease) - 1e-9));
+}
+
+export interface SignedRankResult {
+  /** W+: the sum of the ranks of |d| over the positive differences (average ranks for ties). */
+  wPlus: number;
+  /** (W+ − n(n+1)/4) / σ, tie-corrected; positive when the differences tend to be positive. */
+  z: number;
+  /** one-sided p for H1: the differences tend to be POSITIVE */
+  pGreater: number;
+  /** Non-zero differences (zeros carry no sign and are dropped, as Wilcoxon did). */
+  n: number;
+  zeros: number;
+  /** 'exact' up to SIGNED_RANK_EXACT_MAX differences (ties included); the normal approximation above. */
+  method: 'exact' | 'normal';
+}
+
+/** Up to this many differences the exact null distribution of W+ is used: about 10⁶ operations at 100. */
+export const SIGNED_RANK_EXACT_MAX = 100;
+
+/**
+ * Wilcoxon's signed-rank test, one-sided (H1: the differences tend to be positive). Exact for up to
+ * SIGNED_RANK_EXACT_MAX non-zero differences, ties included: ranks are doubled so average ranks are
+ * integers, and the distribution of W+ is counted over the 2ⁿ equally likely sign patterns by
+ * dynamic programming; above that the tie-corrected normal approximation with continuity correction.
+ */
+export function wilcoxonSignedRank(differences: readonly number[]): SignedRankResult {
+  const all = sortedCopy(differences, 'differences');
+  const nonZero = [...all].filter((d) => d !== 0).sort((a, b) => Math.abs(a) - Math.abs(b));
+  const zeros = all.length - nonZero.length;
+  const n = nonZero.length;
+  if (n === 0) return { wPlus: 0, z: 0, pGreater: 1, n, zeros, method: 'exact' };
+  // Doubled average ranks: a group of t equal |d| starting at rank r gets 2r + t - 1 each.
+  const doubled = new Array<number>(n);
+  let tieTerm = 0;
+  for (let i = 0; i < n;) {
+    let j = i;
+    while (j + 1 < n && Math.abs(nonZero[j + 1]!) === Math.abs(nonZero[i]!)) j++;
+    const t = j - i + 1;
+    for (let k = i; k <= j; k++) doubled[k] = 2 * (i + 1) + t - 1;
+    tieTerm += t * t * t - t;
+    i = j + 1;
+  }
+  let wPlus2 = 0;
+  nonZero.forEach((d, i) => {
+    if (d > 0) wPlus2 += doubled[i]!;
+  });
+  const wPlus = wPlus2 / 2;
+  const mean = (n * (n + 1)) / 4;
+  const variance = (n * (n + 1) * (2 * n + 1)) / 24 - tieTerm / 48;
+  const z = variance > 0 ? (wPlus - mean) / Math.sqrt(variance) : 0;
+  if (n <= SIGNED_RANK_EXACT_MAX) {
+    const total2 = n * (n + 1);
+    // counts[s] = P(doubled W+ = s) under H0: each difference's sign is a fair coin.
+    let dist = new Float64Array(total2 + 1);
+    dist[0] = 1;
+    let reach = 0;
+    for (const r of doubled) {
+      const next = new Float64Array(total2 + 1);
+      for (let s = 0; s <= reach; s++) {
+        const p = dist[s]!;
+        if (p === 0) continue;
+        next[s] = next[s]! + p / 2;
+        next[s + r] = next[s + r]! + p / 2;
+      }
+      reach += r;
+      dist = next;
+    }
+    let tail = 0;
+    for (let s = wPlus2; s <= total2; s++) tail += dist[s]!;
+    return { wPlus, z, pGreater: Math.min(1, tail), n, zeros, method: 'exact' };
+  }
+  const pGreater = variance > 0 ? normalSf((wPlus - mean - 0.5) / Math.sqrt(variance)) : 1;
+  return { wPlus, z, pGreater, n, zeros, method: 'normal' };
+}
+
+/**
+ * The Hodges–Lehmann estimate of a one-sample location: the median of the Walsh averages
+ * (dᵢ + dⱼ)/2, i ≤ j — the estimate that goes with the signed-rank test. Windows are few (one per
+ * second of a step), so the n(n+1)/2 averages are cheap; past 2 000 values they are thinned to
+ * evenly spaced order statistics, which keeps the estimate to a small fraction of the spread.
+ */
+export function hodgesLehmann(values: readonly number[]): number | undefined {
+  let v = sortedCopy(values, 'values');
+  if (v.length === 0) return undefined;
+  const cap = 2000;
+  if (v.length > cap) {
+    const t = new Float64Array(cap);
+    for (let k = 0; k < cap; k++) t[k] = v[Math.floor(((k + 0.5) * v.length) / cap)]!;
+    v = t;
+  }
+  const walsh = new Float64Array((v.length * (v.length + 1)) / 2);
+  let w = 0;
+  for (let i = 0; i < v.length; i++) for (let j = i; j < v.length; j++) walsh[w++] = (v[i]! + v[j]!) / 2;
+  walsh.sort();
+  return medianOfSorted(walsh);
+}
+
+export interface WindowDifference {
+  /** Canary median − baseline median in the window, ms. */
+  diffMs: number;
+  /** That difference over the baseline median (whole ms: a 0 ms median counts as 1 ms). */
+  ratio: number;
+  baseline: number;
+  canary: number;
+}
+
+/** Per window (stratum) with both sides: how much slower the canary's median is than the baseline's. */
+export function windowDifferences(strata: readonly Stratum[]): WindowDifference[] {
+  const out: WindowDifference[] = [];
+  strata.forEach((s, k) => {
+    const b = sortedCopy(s.baseline, `strata[${k}].baseline`);
+    const c = sortedCopy(s.canary, `strata[${k}].canary`);
+    if (b.length === 0 || c.length === 0) return;
+    const mb = medianOfSorted(b);
+    const diffMs = medianOfSorted(c) - mb;
+    out.push({ diffMs, ratio: diffMs / Math.max(mb, 1), baseline: b.length, canary: c.length });
+  });
+  return out;
+}
+
+/**
+ * The fewest windows with which a one-sided signed-rank test can reach `alpha` at all (all n signs
+ * positive has probability 2⁻ⁿ): 5 at 0.05. Fewer windows can prove nothing either way.
+ */
+export function minWindowsFor(alpha: number): number {
+  if (!(alpha > 0 && alpha < 1)) throw new InternalError(`alpha must be in (0, 1), got ${alpha}`);
+  return Math.max(1, Math.floor(Math.log2(1 / alpha)) + 1);
 }
