@@ -1,4 +1,4 @@
-import { canaryWeights } from '../router/router-log.js';
+import { canaryStepWeights, canaryTrafficShares, type StepServers } from './canary-weights.js';
 import {
   addServerStep,
   planPreamble,
@@ -8,16 +8,36 @@ import {
   startStep,
   watchSteps,
 } from './plan-common.js';
-import type { ObservedState, Plan, PlannedStep, PlanSettings, Slot, Target } from './types.js';
-import { ALL_CHECKS, REPLICA_CHECKS, currentVersion, servingReplicas } from './types.js';
+import type {
+  ObservedReplica,
+  ObservedState,
+  Plan,
+  PlannedStep,
+  PlanSettings,
+  ReplicaSpec,
+  Slot,
+  Target,
+} from './types.js';
+import {
+  ALL_CHECKS,
+  REPLICA_CHECKS,
+  baselineReplicaName,
+  baselineServerName,
+  currentVersion,
+  servingReplicas,
+} from './types.js';
 
 /**
  * Canary: start a few replicas of the new version beside the serving set in the same backend, prove
  * them with every check, then give them a growing share of the traffic by server weights, one step
  * at a time; after each step's pause the analysis compares canary and baseline on the requests they
- * served. Promotion (the 100 % step) starts the rest of the new set, drains and stops the old one and
- * watches. Every step before finalize has an undo, so a failed analysis, check or watch returns all
- * traffic to the old set: the canary's weight goes to 0 (drained), then it is removed.
+ * served. By default the baseline is fresh: as many replicas of the serving version as the canary has,
+ * started with it from the serving set's image, checked like it and weighted like it, so both sides
+ * are equally cold and share the machine at the same moments (Kayenta's rule); the old set keeps the
+ * rest of the traffic and is not a sample. Promotion (the 100 % step) removes the fresh baseline,
+ * starts the rest of the new set, drains and stops the old one and watches. Every step before
+ * finalize has an undo, so a failed analysis, check or watch returns all traffic to the old set: the
+ * canary's (and baseline's) weight goes to 0 (drained), then they are removed.
  */
 export function planCanary(observed: ObservedState, settings: PlanSettings, target: Target): Plan {
   const slot = observed.router.activeSlot;
@@ -25,28 +45,41 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
   const steps: PlannedStep[] = planPreamble(observed, settings, target);
   const canaryCount = Math.min(settings.canary.replicas, settings.replicas);
   const canary = Array.from({ length: canaryCount }, (_, i) => specFor(settings, target, slot, i));
-  const baselineServers = old.map((o) => o.server);
-  const canaryServers = canary.map((c) => c.server);
-  for (const spec of canary) steps.push(startStep(spec));
+  // Nothing serves yet (a first deployment): no baseline to compare with, so no analysis either.
+  const compare = old.length > 0;
+  const mode = settings.canary.baseline;
+  const fresh = compare && mode === 'fresh' ? freshBaseline(settings, target, slot, old, canaryCount) : [];
+  const servers: { [K in keyof StepServers]: string[] } = {
+    canary: canary.map((c) => c.server),
+    baseline: fresh.map((b) => b.server),
+    serving: old.map((o) => o.server),
+  };
+  const compared = mode === 'fresh' ? servers.baseline : servers.serving;
+  for (const spec of [...canary, ...fresh]) steps.push(startStep(spec));
   steps.push({
     step: { kind: 'check-replicas', replicas: canary.map((s) => s.name), checks: ALL_CHECKS },
     phase: 'prepare',
     undo: [],
   });
+  // The same checks as the canary: a baseline that is not healthy would make any canary look good.
+  if (fresh.length > 0)
+    steps.push({
+      step: { kind: 'check-replicas', replicas: fresh.map((s) => s.name), checks: ALL_CHECKS },
+      phase: 'prepare',
+      undo: [],
+    });
   const analysed = settings.canary.steps.filter((s) => s.weight < 100);
-  // Nothing serves yet (a first deployment): no baseline to compare with, so no analysis either.
-  const compare = old.length > 0;
   const firstWeight = compare && analysed[0] ? analysed[0].weight : 100;
-  let current = canaryWeights(firstWeight, canaryServers, baselineServers);
+  let current = canaryStepWeights(firstWeight, mode, servers);
   const weightOf = (server: string) => current.find((w) => w.server === server)?.weight ?? 100;
-  for (const spec of canary)
+  for (const spec of [...canary, ...fresh])
     steps.push(addServerStep(spec, 'shift', settings.drainTimeoutMs, weightOf(spec.server)));
-  const full = baselineServers.map((server) => ({ server, weight: 100 }));
+  const full = servers.serving.map((server) => ({ server, weight: 100 }));
   if (compare) {
     steps.push(weightsStep(slot, current, full));
     for (const [i, s] of analysed.entries()) {
       if (i > 0) {
-        const next = canaryWeights(s.weight, canaryServers, baselineServers);
+        const next = canaryStepWeights(s.weight, mode, servers);
         steps.push(weightsStep(slot, next, current));
         current = next;
       }
@@ -58,16 +91,21 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
           of: analysed.length,
           weight: s.weight,
           pauseSeconds: s.pauseSeconds,
-          canary: canaryServers,
-          baseline: baselineServers,
+          canary: servers.canary,
+          baseline: compared,
+          baselineKind: mode,
+          baselineReplicas: fresh.map((b) => b.name),
+          serving: servers.serving,
+          shares: canaryTrafficShares(s.weight, mode),
         },
         phase: 'shift',
         undo: [],
       });
     }
   }
-  // Promotion: the rest of the new set joins at full weight, the canary goes to full weight, and the
-  // old set is drained and stopped (kept until finalize so an undo can restart it).
+  // Promotion: the rest of the new set joins at full weight, the canary goes to full weight, the
+  // fresh baseline leaves (drained, removed: it never outlives the analysis), and the old set is
+  // drained and stopped (kept until finalize so an undo can restart it).
   const rest = Array.from({ length: settings.replicas - canaryCount }, (_, i) =>
     specFor(settings, target, slot, canaryCount + i),
   );
@@ -80,15 +118,28 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
     });
   for (const spec of rest) steps.push(addServerStep(spec, 'shift', settings.drainTimeoutMs, 100));
   if (compare) {
-    const promoted = canaryServers.map((server) => ({ server, weight: 100 }));
+    const promoted = servers.canary.map((server) => ({ server, weight: 100 }));
+    const leaving = servers.baseline.map((server) => ({ server, weight: 0 }));
     steps.push(
       weightsStep(
         slot,
-        promoted,
-        current.filter((w) => canaryServers.includes(w.server)),
+        [...promoted, ...leaving],
+        current.filter((w) => servers.canary.includes(w.server) || servers.baseline.includes(w.server)),
       ),
     );
   }
+  // Nothing to undo: a rollback after this point returns to the old set, which needs no baseline
+  // (the journal's undo of its add-server and start finds it gone, and both are idempotent).
+  for (const b of fresh)
+    steps.push(
+      {
+        step: { kind: 'drain-server', slot, server: b.server, timeoutMs: settings.drainTimeoutMs },
+        phase: 'shift',
+        undo: [],
+      },
+      { step: { kind: 'remove-server', slot, server: b.server }, phase: 'shift', undo: [] },
+      { step: { kind: 'remove-replica', replica: b.name }, phase: 'shift', undo: [] },
+    );
   // Back in service at full weight if undone: the canary's undo drains it after this.
   for (const o of old)
     steps.push(
@@ -110,6 +161,38 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
       ? {}
       : { note: 'nothing serves yet: no baseline to compare with, so the canary is promoted at once' }),
   };
+}
+
+/**
+ * As many replicas of the serving version as the canary has, from the image the serving set runs
+ * (its majority version, pinned by the same digest), under this deployment's id.
+ */
+function freshBaseline(
+  settings: PlanSettings,
+  target: Target,
+  slot: Slot,
+  old: ObservedReplica[],
+  count: number,
+): ReplicaSpec[] {
+  const serving = old.find((o) => o.version === majorityVersion(old)) ?? old[0]!;
+  return Array.from({ length: count }, (_, i) => ({
+    name: baselineReplicaName(settings.app, settings.environment, slot, target.deploymentId, i),
+    server: baselineServerName(slot, target.deploymentId, i),
+    slot,
+    index: i,
+    version: serving.version,
+    image: serving.image,
+    digest: serving.digest,
+    deploymentId: target.deploymentId,
+    baseline: true,
+  }));
+}
+
+function majorityVersion(old: ObservedReplica[]): string | undefined {
+  return currentVersion({
+    replicas: old,
+    router: { running: false, activeSlot: old[0]?.slot ?? 'blue', servers: [] },
+  })?.version;
 }
 
 function weightsStep(

@@ -8,14 +8,24 @@ import type {
   Step,
   Target,
 } from './types.js';
-import { replicaName, serverName, strayReplicas } from './types.js';
+import { leftoverBaselines, replicaName, serverName, strayReplicas } from './types.js';
 
 /** Steps every plan starts with: a router to talk to, leftovers removed, the migration run. */
 export function planPreamble(observed: ObservedState, settings: PlanSettings, target: Target): PlannedStep[] {
   const steps: PlannedStep[] = [];
   if (!observed.router.running) steps.push({ step: { kind: 'ensure-router' }, phase: 'prepare', undo: [] });
-  for (const stray of strayReplicas(observed))
+  const strays = strayReplicas(observed);
+  for (const stray of strays)
     steps.push({ step: { kind: 'remove-replica', replica: stray.name }, phase: 'prepare', undo: [] });
+  // A fresh canary baseline a killed canary left behind may still take traffic: drained, then removed.
+  for (const b of leftoverBaselines(observed).filter((b) => !strays.includes(b)))
+    steps.push(
+      ...[
+        { kind: 'drain-server', slot: b.slot, server: b.server, timeoutMs: settings.drainTimeoutMs } as const,
+        { kind: 'remove-server', slot: b.slot, server: b.server } as const,
+        { kind: 'remove-replica', replica: b.name } as const,
+      ].map((step): PlannedStep => ({ step, phase: 'prepare', undo: [] })),
+    );
   if (settings.migration)
     steps.push({
       step: { kind: 'run-migration', image: target.image, command: settings.migration },

@@ -14,7 +14,7 @@ import type {
   Step,
   Target,
 } from './types.js';
-import { currentVersion, otherSlot, strayReplicas } from './types.js';
+import { currentVersion, otherSlot, servingReplicas, strayReplicas } from './types.js';
 
 const settings: PlanSettings = {
   environment: 'staging',
@@ -33,6 +33,7 @@ const settings: PlanSettings = {
       { weight: 50, pauseSeconds: 30 },
       { weight: 100, pauseSeconds: 0 },
     ],
+    baseline: 'serving',
   },
 };
 const target: Target = {
@@ -578,6 +579,10 @@ describe('planCanary', () => {
       pauseSeconds: 30,
       canary: ['b-d2-0'],
       baseline: ['b-d1-0', 'b-d1-1'],
+      baselineKind: 'serving',
+      baselineReplicas: [],
+      serving: ['b-d1-0', 'b-d1-1'],
+      shares: { canary: 10, baseline: 0, serving: 90 },
     });
     expect(steps[6]).toMatchObject({ kind: 'analyze-canary', step: 2, weight: 50 });
   });
@@ -620,7 +625,9 @@ describe('planCanary', () => {
 
   it('renders weights and analysis in the dry-run plan', () => {
     const text = renderPlan(plan);
-    expect(text).toMatch(/canary step 1\/2: 10 % of traffic to b-d2-0 for 30 s/);
+    expect(text).toMatch(
+      /canary step 1\/2: 10 % of traffic to b-d2-0 for 30 s — canary 10 % \/ serving 90 % — then compare with the serving set b-d1-0, b-d1-1/,
+    );
     expect(text).toMatch(/router: weights in blue: b-d2-0=20, b-d1-0=90, b-d1-1=90/);
     expect(text).toMatch(/watch b-d2-0, b-d2-1 for 20 s/);
   });
@@ -660,6 +667,194 @@ describe('planRolling, stop-first', () => {
       'start-replica',
       'check-replicas',
       'add-server b-d2-1',
+    ]);
+  });
+});
+
+describe('planCanary with a fresh baseline (the default)', () => {
+  const fresh = { ...settings, watchSeconds: 20, canary: { ...settings.canary, baseline: 'fresh' as const } };
+  const observed = state([replica('blue', 0), replica('blue', 1)]);
+  const plan = planCanary(observed, fresh, target);
+  const steps = plan.steps.map((s) => s.step);
+
+  it('starts one replica of the serving version beside the canary, checks both with all five checks, and compares the canary with it', () => {
+    expect(kinds(plan.steps)).toEqual([
+      'start-replica',
+      'start-replica',
+      'check-replicas',
+      'check-replicas',
+      'add-server b-d2-0',
+      'add-server b-d2-base-0',
+      'set-weights',
+      'analyze-canary',
+      'set-weights',
+      'analyze-canary',
+      'start-replica',
+      'check-replicas',
+      'add-server b-d2-1',
+      'set-weights',
+      'drain-server b-d2-base-0',
+      'remove-server b-d2-base-0',
+      'remove-replica app-staging-blue-d2-baseline-0',
+      'drain-server b-d1-0',
+      'stop-replica app-staging-blue-d1-0',
+      'drain-server b-d1-1',
+      'stop-replica app-staging-blue-d1-1',
+      'watch',
+      'remove-server b-d1-0',
+      'remove-replica app-staging-blue-d1-0',
+      'remove-server b-d1-1',
+      'remove-replica app-staging-blue-d1-1',
+    ]);
+    // Same image digest as the serving set, same version, marked as a baseline.
+    expect(steps[1]).toEqual({
+      kind: 'start-replica',
+      replica: {
+        name: 'app-staging-blue-d2-baseline-0',
+        server: 'b-d2-base-0',
+        slot: 'blue',
+        index: 0,
+        version: '1.0.0',
+        image: 'repo@sha256:1.0.0',
+        digest: 'sha256:1.0.0',
+        deploymentId: 'd2',
+        baseline: true,
+      },
+    });
+    expect(plan.steps[1]!.undo).toEqual([
+      { kind: 'remove-replica', replica: 'app-staging-blue-d2-baseline-0' },
+    ]);
+    expect(steps[3]).toMatchObject({
+      kind: 'check-replicas',
+      replicas: ['app-staging-blue-d2-baseline-0'],
+      checks: ['container', 'api', 'database', 'external', 'performance'],
+    });
+    expect(steps[7]).toEqual({
+      kind: 'analyze-canary',
+      slot: 'blue',
+      step: 1,
+      of: 2,
+      weight: 10,
+      pauseSeconds: 30,
+      canary: ['b-d2-0'],
+      baseline: ['b-d2-base-0'],
+      baselineKind: 'fresh',
+      baselineReplicas: ['app-staging-blue-d2-baseline-0'],
+      serving: ['b-d1-0', 'b-d1-1'],
+      shares: { canary: 10, baseline: 10, serving: 80 },
+    });
+  });
+
+  it("the baseline gets the canary's weight; at 50 % the serving set keeps weight 1 as a fallback only", () => {
+    expect(steps[6]).toEqual({
+      kind: 'set-weights',
+      slot: 'blue',
+      weights: [
+        { server: 'b-d2-0', weight: 20 },
+        { server: 'b-d2-base-0', weight: 20 },
+        { server: 'b-d1-0', weight: 80 },
+        { server: 'b-d1-1', weight: 80 },
+      ],
+    });
+    expect(steps[8]).toEqual({
+      kind: 'set-weights',
+      slot: 'blue',
+      weights: [
+        { server: 'b-d2-0', weight: 100 },
+        { server: 'b-d2-base-0', weight: 100 },
+        { server: 'b-d1-0', weight: 1 },
+        { server: 'b-d1-1', weight: 1 },
+      ],
+    });
+    // Promotion: the canary to full weight, the baseline to 0 — undone back to the last step's weights.
+    expect(plan.steps[13]!.step).toEqual({
+      kind: 'set-weights',
+      slot: 'blue',
+      weights: [
+        { server: 'b-d2-0', weight: 100 },
+        { server: 'b-d2-base-0', weight: 0 },
+      ],
+    });
+    expect(plan.steps[13]!.undo).toEqual([
+      {
+        kind: 'set-weights',
+        slot: 'blue',
+        weights: [
+          { server: 'b-d2-0', weight: 100 },
+          { server: 'b-d2-base-0', weight: 100 },
+        ],
+      },
+    ]);
+  });
+
+  it('a rollback during analysis drains and removes the baseline like the canary: every step before the watch has an undo path', () => {
+    const addBaseline = plan.steps[5]!;
+    expect(addBaseline.step).toMatchObject({ kind: 'add-server', server: 'b-d2-base-0', weight: 20 });
+    expect(addBaseline.undo.map((u) => u.kind)).toEqual(['drain-server', 'remove-server']);
+    const before = plan.steps.findIndex((s) => s.step.kind === 'watch');
+    for (const s of plan.steps.slice(0, before)) expect(s.phase).not.toBe('finalize');
+  });
+
+  it('renders the three shares of each step in the dry-run plan', () => {
+    const text = renderPlan(plan);
+    expect(text).toMatch(
+      /canary step 1\/2: 10 % of traffic to b-d2-0 for 30 s — canary 10 % \/ fresh baseline 10 % \/ serving 80 % — then compare with the fresh baseline b-d2-base-0/,
+    );
+    expect(text).toMatch(/canary 50 % \/ fresh baseline 50 % \/ serving 0 %/);
+    expect(text).toMatch(
+      /start app-staging-blue-d2-baseline-0 \(1\.0\.0, sha256:1\.0\.0\) in slot blue as the canary's fresh baseline/,
+    );
+  });
+
+  it('a first deployment starts no baseline (nothing to copy)', () => {
+    const first = planCanary(state([]), fresh, target);
+    expect(first.steps.some((s) => s.step.kind === 'start-replica' && s.step.replica.baseline)).toBe(false);
+  });
+
+  it('copies the serving majority version when the serving set is mixed', () => {
+    const mixed = state([
+      replica('blue', 0, '1.0.0'),
+      replica('blue', 1, '1.0.1', 'd1'),
+      replica('blue', 2, '1.0.1', 'd1'),
+    ]);
+    const p = planCanary(mixed, { ...fresh, replicas: 3 }, target);
+    const base = p.steps.find((s) => s.step.kind === 'start-replica' && s.step.replica.baseline)!.step;
+    expect(base).toMatchObject({ replica: { version: '1.0.1', digest: 'sha256:1.0.1' } });
+  });
+});
+
+describe('fresh baselines never outlive their canary', () => {
+  const leftover: ObservedReplica = {
+    ...replica('blue', 0, '1.0.0', 'd9'),
+    name: 'app-staging-blue-d9-baseline-0',
+    server: 'b-d9-base-0',
+    baseline: true,
+  };
+  const serving = [replica('blue', 0), replica('blue', 1)];
+
+  it('are never part of the serving set, nor count for the current version', () => {
+    const observed = state([...serving, { ...leftover, version: '0.9.0' }]);
+    expect(servingReplicas(observed, 'blue').map((r) => r.name)).toEqual([
+      'app-staging-blue-d1-0',
+      'app-staging-blue-d1-1',
+    ]);
+    expect(currentVersion(observed)?.version).toBe('1.0.0');
+  });
+
+  it('one a killed canary left in the router is drained and removed first by any plan', () => {
+    const observed = state([...serving, leftover]);
+    for (const plan of [planRolling(observed, settings, target), planBlueGreen(observed, settings, target)])
+      expect(kinds(plan.steps).slice(0, 3)).toEqual([
+        'drain-server b-d9-base-0',
+        'remove-server b-d9-base-0',
+        'remove-replica app-staging-blue-d9-baseline-0',
+      ]);
+  });
+
+  it('one the router does not know is removed as a stray, once', () => {
+    const observed = state([...serving, leftover], 'blue', serving);
+    expect(kinds(planRolling(observed, settings, target).steps).filter((k) => k.includes('d9'))).toEqual([
+      'remove-replica app-staging-blue-d9-baseline-0',
     ]);
   });
 });

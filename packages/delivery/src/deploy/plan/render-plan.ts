@@ -8,7 +8,7 @@ export function describeStep(step: Step): string {
     case 'run-migration':
       return `run migrations: ${step.image} ${step.command.join(' ')}`;
     case 'start-replica':
-      return `start ${step.replica.name} (${step.replica.version}, ${step.replica.digest}) in slot ${step.replica.slot}`;
+      return `start ${step.replica.name} (${step.replica.version}, ${step.replica.digest}) in slot ${step.replica.slot}${step.replica.baseline ? " as the canary's fresh baseline" : ''}`;
     case 'check-replicas':
       return `check ${step.replicas.join(', ')}: ${step.checks.join(', ')}`;
     case 'add-server':
@@ -16,7 +16,9 @@ export function describeStep(step: Step): string {
     case 'set-weights':
       return `router: weights in ${step.slot}: ${step.weights.map((w) => `${w.server}=${w.weight}`).join(', ')}`;
     case 'analyze-canary':
-      return `canary step ${step.step}/${step.of}: ${step.weight} % of traffic to ${step.canary.join(', ')} for ${step.pauseSeconds} s, then compare with ${step.baseline.join(', ')} (error rate, latency, SLOs)`;
+      return step.baselineKind === 'fresh'
+        ? `canary step ${step.step}/${step.of}: ${step.weight} % of traffic to ${step.canary.join(', ')} for ${step.pauseSeconds} s — canary ${step.shares.canary} % / fresh baseline ${step.shares.baseline} % / serving ${step.shares.serving} % — then compare with the fresh baseline ${step.baseline.join(', ')} (error rate, latency, SLOs)`
+        : `canary step ${step.step}/${step.of}: ${step.weight} % of traffic to ${step.canary.join(', ')} for ${step.pauseSeconds} s — canary ${step.shares.canary} % / serving ${step.shares.serving} % — then compare with the serving set ${step.baseline.join(', ')} (error rate, latency, SLOs)`;
     case 'watch':
       return `watch ${step.servers.join(', ')} for ${step.seconds} s after the switch: health checks and SLOs; a failure rolls back`;
     case 'ready-server':

@@ -1,3 +1,5 @@
+import type { CanaryBaseline, TrafficShares } from './canary-weights.js';
+
 /**
  * The data a deployment is made of: what the runtime shows (observed), what to run (target) and the
  * steps between them. Planners are pure functions of these; the runner executes steps one by one.
@@ -23,6 +25,11 @@ export interface ObservedReplica {
   deploymentId: string;
   index: number;
   running: boolean;
+  /**
+   * A fresh canary baseline (label its.canary-role=baseline): the serving version started beside a
+   * canary to be compared with it. Never part of the serving set; it never outlives its canary.
+   */
+  baseline?: true;
 }
 
 export type ServerState = 'ready' | 'drain' | 'maint';
@@ -68,6 +75,8 @@ export interface ReplicaSpec {
   image: string;
   digest: string;
   deploymentId: string;
+  /** A fresh canary baseline (see ObservedReplica.baseline). */
+  baseline?: true;
 }
 
 /** One change to the world. Each kind is one small effect the runner knows how to do (and undo). */
@@ -87,7 +96,15 @@ export type Step =
       weight: number;
       pauseSeconds: number;
       canary: string[];
+      /** The servers compared with the canary: the fresh baseline's, or the serving set's. */
       baseline: string[];
+      /** Which baseline that is; `baselineReplicas` names a fresh one's containers (for the evidence). */
+      baselineKind: CanaryBaseline;
+      baselineReplicas: string[];
+      /** The long-running serving set's servers (the baseline itself with `serving`). */
+      serving: string[];
+      /** The step's traffic split in percent (canary-weights.ts). */
+      shares: TrafficShares;
     }
   | { kind: 'watch'; slot: Slot; seconds: number; servers: string[]; replicas: string[] }
   | { kind: 'ready-server'; slot: Slot; server: string }
@@ -137,7 +154,12 @@ export interface PlanSettings {
   stopFirst: boolean;
   /** Post-switch watch length in seconds; 0 = none. */
   watchSeconds: number;
-  canary: { replicas: number; steps: Array<{ weight: number; pauseSeconds: number }> };
+  canary: {
+    replicas: number;
+    steps: Array<{ weight: number; pauseSeconds: number }>;
+    /** What the canary is compared with (strategy.canary.analysis.baseline). */
+    baseline: CanaryBaseline;
+  };
 }
 
 export function replicaName(
@@ -154,15 +176,42 @@ export function serverName(slot: Slot, deploymentId: string, index: number): str
   return `${slot[0]}-${deploymentId}-${index}`;
 }
 
+/** A fresh canary baseline replica: named after the canary's deployment, marked as a baseline. */
+export function baselineReplicaName(
+  app: string,
+  environment: string,
+  slot: Slot,
+  deploymentId: string,
+  index: number,
+): string {
+  return `${app}-${environment}-${slot}-${deploymentId}-baseline-${index}`;
+}
+
+export function baselineServerName(slot: Slot, deploymentId: string, index: number): string {
+  return `${slot[0]}-${deploymentId}-base-${index}`;
+}
+
 /**
- * Replicas that serve, or could serve, in a slot: running and registered in the router. While the
+ * Fresh canary baselines still present: leftovers of a canary that was killed before it removed them
+ * (they never outlive their canary, so any one a new plan finds is left over).
+ */
+export function leftoverBaselines(observed: ObservedState): ObservedReplica[] {
+  return observed.replicas.filter((r) => r.baseline);
+}
+
+/**
+ * Replicas that serve, or could serve, in a slot: running and registered in the router (never a fresh
+ * canary baseline). While the
  * router is not running its server list is unknown (not empty): the router comes back from its saved
  * configuration, which lists the live set, so the running replicas' labels stand in for it.
  */
 export function servingReplicas(observed: ObservedState, slot: Slot): ObservedReplica[] {
   const servers = new Set(observed.router.servers.filter((s) => s.slot === slot).map((s) => s.server));
   return observed.replicas
-    .filter((r) => r.slot === slot && r.running && (!observed.router.running || servers.has(r.server)))
+    .filter(
+      (r) =>
+        r.slot === slot && r.running && !r.baseline && (!observed.router.running || servers.has(r.server)),
+    )
     .sort((a, b) => a.index - b.index);
 }
 
