@@ -33,6 +33,27 @@ export const AnalysisSchema = z
     /** A median latency shift under 5 ms, or under 20 %, never fails however significant. */
     minLatencyEffectMs: z.number().min(0).default(5),
     minLatencyEffectRatio: z.number().min(0).default(0.2),
+    /**
+     * What the canary is compared with. `fresh` (default): as many replicas of the serving version as
+     * the canary has, started beside it from the serving set's image digest, with the same env,
+     * command and checks, and given the canary's weight — both sides equally cold, equally loaded and
+     * sharing the machine at the same moments (Kayenta's rule). `serving`: the long-running serving
+     * replicas themselves (cheaper, but a warm set judged against a cold one on a busy host fails
+     * healthy versions). Fresh baseline replicas never outlive the canary.
+     */
+    baseline: z.enum(['fresh', 'serving']).default('fresh'),
+    /**
+     * A new replica's first seconds in the router (a cold process: JIT, caches, connections) count for
+     * neither side; 5 s covers the test service's and the product's warm-up with room to spare. The
+     * first step's pause should be longer, or it is extended until enough samples exist.
+     */
+    warmupSeconds: z.number().min(0).max(600).default(5),
+    /**
+     * Latency is compared within windows of this many seconds of accept time (van Elteren's stratified
+     * test), so load that comes and goes hits both sides alike; 1 s is short against load swings and
+     * long enough to hold samples of both sides at a few requests/s. 0 compares the whole step at once.
+     */
+    stratumSeconds: z.number().min(0).max(60).default(1),
     slo: SloSchema.prefault({}),
   })
   .prefault({});

@@ -102,6 +102,37 @@ describe('environment files', () => {
     ]);
   });
 
+  it('canary analysis: a fresh baseline, 5 s of warm-up and 1-s windows by default; other values checked', () => {
+    const base = 'app: x\nimage: { repository: r }\nrouter: { port: 1 }\n';
+    const { config, errors } = parseEnvironment(base, 'e', 'e.yml');
+    expect(errors).toEqual([]);
+    expect(config!.strategy.canary.analysis).toMatchObject({
+      baseline: 'fresh',
+      warmupSeconds: 5,
+      stratumSeconds: 1,
+    });
+    const serving = parseEnvironment(
+      `${base}strategy: { canary: { analysis: { baseline: serving, warmupSeconds: 0, stratumSeconds: 0 } } }\n`,
+      'e',
+      'e.yml',
+    );
+    expect(serving.config!.strategy.canary.analysis).toMatchObject({
+      baseline: 'serving',
+      warmupSeconds: 0,
+      stratumSeconds: 0,
+    });
+    const bad = parseEnvironment(
+      `${base}strategy: { canary: { analysis: { baseline: old, warmupSeconds: -1, stratumSeconds: 61 } } }\n`,
+      'e',
+      'e.yml',
+    );
+    expect(bad.errors.map((e) => e.split(': ')[1])).toEqual([
+      'strategy.canary.analysis.baseline',
+      'strategy.canary.analysis.warmupSeconds',
+      'strategy.canary.analysis.stratumSeconds',
+    ]);
+  });
+
   it('canary and watch: steps must end at 100 and rise, weights in range, no negative pauses or windows — all at once', () => {
     const text = [
       'app: x',

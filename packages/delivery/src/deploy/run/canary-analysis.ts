@@ -11,7 +11,9 @@ import { routerName } from '../engine/container-spec.js';
 import { runChecks, type CheckResult } from '../health/checks.js';
 import { startLoad, type RunningLoad } from '../load/load-generator.js';
 import type { Step } from '../plan/types.js';
-import { parseRouterLog, samplesOf, splitSamples, type RouterRequest } from '../router/router-log.js';
+import { splitCanarySamples } from '../analysis/canary-samples.js';
+import type { AnalysisConfig } from '../config/canary-config.js';
+import { parseRouterLog, samplesOf, type RouterRequest } from '../router/router-log.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -39,6 +41,13 @@ export interface EvidenceEntry {
   sentence: string;
   analysis: AnalysisEvidence;
   prometheus: PromResult[];
+  /**
+   * Canary steps: what the canary was compared with — a fresh baseline (its replicas and servers,
+   * started beside the canary) or the long-running serving set. Absent in records older than it.
+   */
+  baseline?: { kind: 'fresh' | 'serving'; servers: string[]; replicas: string[] };
+  /** Canary steps: requests of each new replica's first `seconds` in the router, counted for neither side. */
+  warmup?: { seconds: number; excluded: { baseline: number; canary: number } };
 }
 
 export class AnalysisFailedError extends StepFailedError {
@@ -76,6 +85,10 @@ function printEntry(rt: Runtime, entry: EvidenceEntry): void {
   rt.progress(
     `      samples: ${entry.source}, window ${(entry.windowMs / 1000).toFixed(1)} s${entry.unrouted ? `, ${entry.unrouted} request(s) no server took` : ''}`,
   );
+  if (entry.baseline)
+    rt.progress(
+      `      baseline: ${entry.baseline.kind === 'fresh' ? `fresh, started with the canary (${entry.baseline.replicas.join(', ')})` : `the serving set (${entry.baseline.servers.join(', ')})`}${entry.warmup ? `; warm-up ${entry.warmup.seconds} s excluded ${entry.warmup.excluded.canary} canary and ${entry.warmup.excluded.baseline} baseline request(s)` : ''}`,
+    );
   for (const line of formatEvidence(entry.analysis)) rt.progress(`      ${line}`);
   for (const p of entry.prometheus) rt.progress(`      prometheus ${p.name}: ${p.verdict} — ${p.sentence}`);
 }
@@ -94,6 +107,12 @@ function unreadable(reason: string, thresholds: CanaryThresholds, compared: bool
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The judge's thresholds from the environment file's analysis section (the rest is the engine's). */
+export function thresholdsOf(analysis: AnalysisConfig): Partial<CanaryThresholds> {
+  const { baseline: _baseline, warmupSeconds: _warmup, stratumSeconds, ...judged } = analysis;
+  return { ...judged, stratumMs: stratumSeconds * 1000 };
+}
 
 function startSynthetic(rt: Runtime, seconds: number): RunningLoad | undefined {
   const synthetic = rt.config.strategy.canary.syntheticTraffic;
@@ -118,7 +137,15 @@ export async function analyzeCanary(
 ): Promise<CheckResult[]> {
   const canaryCfg = rt.config.strategy.canary;
   const { analysis } = canaryCfg;
+  const thresholds = thresholdsOf(analysis);
   const fromMs = rt.now();
+  // Each new replica (canary, fresh baseline) is warming up until warmupSeconds after it joined the
+  // router; the long-running serving set joined before this command and has no warm-up.
+  const warmupUntil = new Map<string, number>();
+  for (const server of [...step.canary, ...step.baseline]) {
+    const joined = rt.joinedAt.get(`${step.slot}/${server}`);
+    if (joined !== undefined) warmupUntil.set(server, joined + analysis.warmupSeconds * 1000);
+  }
   const synthetic = canaryCfg.syntheticTraffic;
   const load = startSynthetic(rt, step.pauseSeconds * (canaryCfg.maxExtensions + 1));
   const source = synthetic
@@ -137,11 +164,18 @@ export async function analyzeCanary(
         readError = messageOf(error);
       }
       let evidence: AnalysisEvidence;
+      const excluded = { baseline: 0, canary: 0 };
       if (requests) {
-        const split = splitSamples(requests, { slot: step.slot, fromMs, toMs }, step.canary, step.baseline);
+        const split = splitCanarySamples(
+          requests,
+          { slot: step.slot, fromMs, toMs },
+          { canary: step.canary, baseline: step.baseline },
+          warmupUntil,
+        );
         unrouted = split.unrouted;
-        evidence = judgeCanary(split.baseline, split.canary, analysis);
-      } else evidence = unreadable(readError, { ...DEFAULT_THRESHOLDS, ...analysis }, true);
+        Object.assign(excluded, split.warmupExcluded);
+        evidence = judgeCanary(split.baseline, split.canary, thresholds);
+      } else evidence = unreadable(readError, { ...DEFAULT_THRESHOLDS, ...thresholds }, true);
       const prometheus = canaryCfg.prometheus
         ? await evaluatePromQueries(canaryCfg.prometheus.url, canaryCfg.prometheus.queries, {
             timeoutMs: canaryCfg.prometheus.timeoutMs,
@@ -164,6 +198,12 @@ export async function analyzeCanary(
         sentence: decided.sentence,
         analysis: evidence,
         prometheus,
+        baseline: {
+          kind: step.baselineKind,
+          servers: step.baseline,
+          replicas: step.baselineReplicas,
+        },
+        warmup: { seconds: analysis.warmupSeconds, excluded },
       };
       rt.evidence(entry);
       printEntry(rt, entry);

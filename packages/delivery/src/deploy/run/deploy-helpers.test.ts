@@ -86,6 +86,8 @@ describe('deploy options', () => {
           { weight: 50, pauseSeconds: 30 },
           { weight: 100, pauseSeconds: 0 },
         ],
+        // The default: the canary is compared with a fresh baseline started beside it.
+        baseline: 'fresh',
       },
     });
     expect(publicUrl(config)).toBe('http://127.0.0.1:8080');
@@ -190,6 +192,19 @@ describe('summaries', () => {
           running: true,
           router: 'ready UP, 0 session(s)',
         },
+        {
+          id: 'j',
+          name: 'app-staging-blue-e-baseline-0',
+          server: 'b-e-base-0',
+          slot: 'blue',
+          version: '1.0.0',
+          digest: 'sha256:a',
+          deploymentId: 'e',
+          index: 0,
+          running: true,
+          baseline: true,
+          router: 'ready UP, weight 50, 0 session(s)',
+        },
       ],
       lock: undefined,
       last: {
@@ -217,6 +232,7 @@ describe('summaries', () => {
         'staging: serving 1.0.0 (sha256:a) at http://127.0.0.1:8080',
         '  router: running, traffic on slot blue',
         '  app-staging-blue-d-0: 1.0.0 slot blue (live), running, router: ready UP, 0 session(s)',
+        '  app-staging-blue-e-baseline-0: 1.0.0 slot blue (live), fresh canary baseline (removed when the canary ends), running, router: ready UP, weight 50, 0 session(s)',
         '  lock: free',
         '  last deployment: d deploy 1.0.0 succeeded at t',
       ].join('\n'),

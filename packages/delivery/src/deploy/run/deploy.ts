@@ -122,7 +122,11 @@ export function planSettings(config: EnvironmentConfig): PlanSettings {
     migration: config.migrations?.command,
     stopFirst: config.strategy.order === 'stop-first',
     watchSeconds: config.watch.seconds,
-    canary: { replicas: config.strategy.canary.replicas, steps: config.strategy.canary.steps },
+    canary: {
+      replicas: config.strategy.canary.replicas,
+      steps: config.strategy.canary.steps,
+      baseline: config.strategy.canary.analysis.baseline,
+    },
   };
 }
 
@@ -288,6 +292,8 @@ export async function openSession(ctx: DeployContext, environment: string): Prom
     // Replaced by deploy() once the deployment has an id: evidence outside a deployment is dropped.
     evidence: () => {},
     versions: {},
+    // Shared by the runtime and the undo runtime: one command, one router.
+    joinedAt: new Map<string, number>(),
   };
   const runtime: Runtime = { ...base, sleep: abortableSleep(ctx.signal), signal: ctx.signal };
   const undoRuntime: Runtime = { ...base, sleep: plainSleep, signal: new AbortController().signal };
@@ -851,7 +857,7 @@ export function renderStatus(s: StatusReport): string {
     `  router: ${s.router.running ? `running, traffic on slot ${s.router.activeSlot}` : 'not running'}`,
     ...s.replicas.map(
       (r) =>
-        `  ${r.name}: ${r.version} slot ${r.slot}${r.slot === s.router.activeSlot ? ' (live)' : ''}, ${r.running ? 'running' : 'stopped'}, router: ${r.router}`,
+        `  ${r.name}: ${r.version} slot ${r.slot}${r.slot === s.router.activeSlot ? ' (live)' : ''}${r.baseline ? ', fresh canary baseline (removed when the canary ends)' : ''}, ${r.running ? 'running' : 'stopped'}, router: ${r.router}`,
     ),
     `  lock: ${s.lock ? `held by ${s.lock.holder} (pid ${s.lock.pid} on ${s.lock.host}) since ${s.lock.acquiredAt}: ${s.lock.reason}` : 'free'}`,
   ];

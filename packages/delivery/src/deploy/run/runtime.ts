@@ -54,6 +54,11 @@ export interface Runtime {
   evidence: (entry: EvidenceEntry) => void;
   /** {{version}} / {{previous_version}} for PromQL queries, set once the plan is known. */
   versions: Record<string, string>;
+  /**
+   * When each server this command added joined the router ("slot/server" → epoch ms): a canary's
+   * and a fresh baseline's warm-up is measured from it.
+   */
+  joinedAt: Map<string, number>;
 }
 
 export class CheckFailedError extends StepFailedError {
@@ -109,6 +114,7 @@ function toReplica(
     deploymentId: labels[LABEL.deploymentId] ?? '',
     index: Number(labels[LABEL.index] ?? 0),
     running,
+    ...(labels[LABEL.canaryRole] === 'baseline' ? { baseline: true as const } : {}),
   };
 }
 
@@ -341,6 +347,7 @@ export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[
         await containerAddress(rt, step.replica),
         step.weight ?? 100,
       );
+      rt.joinedAt.set(`${step.slot}/${step.server}`, rt.now());
       await persistRouter(rt);
       return [];
     case 'set-weights': {
