@@ -158,7 +158,10 @@ export const systemDockerCliProbe: DockerCliProbe = {
   },
   run(cli, args, env) {
     const r = spawnSync(cli, args, { env, encoding: 'utf8', timeout: 15_000 });
-    return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+    const stderr = r.error
+      ? `${r.stderr ?? ''}${(r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'no answer in 15 s' : r.error.message}`
+      : (r.stderr ?? '');
+    return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr };
   },
 };
 
