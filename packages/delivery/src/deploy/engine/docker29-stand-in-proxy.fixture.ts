@@ -71,7 +71,7 @@ export class Docker29StandInProxy {
   readonly #options: Required<StandInOptions>;
   readonly #sockets = new Set<Socket>();
   /** Its own pool to the real daemon, so close() can end every upstream connection. */
-  readonly #agent = new Agent({ keepAlive: true });
+  readonly #agent = new Agent({ keepAlive: false });
 
   private constructor(options: Required<StandInOptions>) {
     this.#options = options;
