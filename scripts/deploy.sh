@@ -87,7 +87,7 @@ if [ -z "${ITS_DEPLOY_ENVIRONMENTS:-}" ] && [ -f "$env_file" ] && grep -Eq '^[[:
 fi
 if [ "$is_local" = 1 ] && [ "$dry_run" = 0 ] && [ "$rollback" = 0 ]; then
   cd "$root"
-  if ! has_image debian:bookworm-slim || ! has_image node:20-bookworm-slim; then
+  if ! has_image debian:bookworm-slim || ! has_image node:24-bookworm-slim; then
     step "creating the base images (scripts/bootstrap-base-images.sh)"
     scripts/bootstrap-base-images.sh
   fi

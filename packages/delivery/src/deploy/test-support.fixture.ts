@@ -28,7 +28,7 @@ function docker(args: string[], input?: string): void {
 export function buildTestImages(): void {
   const engineHas = (ref: string) =>
     spawnSync(DOCKER, ['image', 'inspect', ref], { stdio: 'ignore' }).status === 0;
-  if (!engineHas('node:20-bookworm-slim') || !engineHas('debian:bookworm-slim'))
+  if (!engineHas('node:24-bookworm-slim') || !engineHas('debian:bookworm-slim'))
     throw new Error('base images missing: run scripts/bootstrap-base-images.sh first');
   docker(['build', '-q', '-t', 'its-haproxy:latest', join(repoRoot, 'docker', 'haproxy')]);
   docker(['build', '-q', '-t', 'its-testsvc:latest', join(repoRoot, 'docker', 'testsvc')]);

@@ -100,7 +100,7 @@ describe('security scan: secret rules', () => {
 
 describe('security scan: Dockerfile rules', () => {
   const dockerfile = `# syntax is not used: offline builds
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG TOOLS=debian:latest
 FROM \${NODE_IMAGE} AS base
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \\
