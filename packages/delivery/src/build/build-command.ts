@@ -6,7 +6,14 @@ import { resolve } from 'node:path';
 import { StepFailedError } from '../errors.js';
 import { type CommandModule, collect, log, wantsJson, writeResult } from '../cli/io.js';
 import { createDockerRunner, ensureDockerRunning, resolveDockerCli } from './docker-cli.js';
-import { BUILD_PLATFORMS, BUILD_TARGETS, planBuild, validateBuildRequest } from './plan-build.js';
+import {
+  BUILD_PLATFORMS,
+  BUILD_TARGETS,
+  DEFAULT_DEBIAN_IMAGE,
+  DEFAULT_NODE_IMAGE,
+  planBuild,
+  validateBuildRequest,
+} from './plan-build.js';
 import { readHostFacts, runBuildPlan } from './run-build.js';
 import { renderBuildSummary } from './render-build-summary.js';
 
@@ -20,7 +27,17 @@ interface Options {
   dockerfile: string;
   context: string;
   baseImage: string;
+  debianImage: string;
   buildArg?: string[];
+  skipUnavailable?: boolean;
+}
+
+/** `--platform linux/amd64,linux/arm64` and repeated flags both work, as with docker buildx. */
+function splitList(values: readonly string[] | undefined): string[] | undefined {
+  return values
+    ?.flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export const buildCommand: CommandModule = {
@@ -32,17 +49,36 @@ export const buildCommand: CommandModule = {
         `Builds docker/Dockerfile's targets (${BUILD_TARGETS.join(', ')}) for each platform
 (${BUILD_PLATFORMS.join(', ')}), one at a time, with BuildKit and Debian's docker client, then prints
 target, platform, size, duration and cache hits. A foreign platform builds through QEMU only when its
-binfmt handler is registered and a base image for it exists locally; otherwise it is listed as skipped.`,
+binfmt handler is registered, base images for it exist locally (scripts/bootstrap-base-images.sh --arch
+arm64) and the engine's disk has room; otherwise the command stops before building anything and says
+why (--skip-unavailable lists such platforms as skipped and builds the rest). Foreign platforms compile
+on the engine's own architecture and run only their runtime steps emulated (docker/Dockerfile); their
+images are tagged with the architecture as a suffix (its-camera-ai:edge-arm64), ready for
+\`itsctl registry publish\` and \`itsctl registry index\`.`,
       )
       .option('--target <target>', `a target to build; repeatable (default: all five)`, collect)
-      .option('--platform <platform>', 'a platform; repeatable (default: linux/amd64)', collect)
+      .option(
+        '--platform <platform>',
+        'a platform, or several separated by commas; repeatable (default: linux/amd64)',
+        collect,
+      )
       .option('--image-name <name>', 'image repository (default: $IMAGE_NAME or its-camera-ai)')
       .option('--version <version>', 'OCI version label (default: $VERSION or the root package.json version)')
       .option('--revision <sha>', 'OCI revision label (default: $GITHUB_SHA or unknown)')
       .option('--source <url>', 'OCI source label (default: $SOURCE_URL or the project URL)')
       .option('--dockerfile <file>', 'Dockerfile', 'docker/Dockerfile')
       .option('--context <dir>', 'build context', '.')
-      .option('--base-image <image>', 'the base image checked for foreign platforms', 'node:20-bookworm-slim')
+      .option(
+        '--base-image <image>',
+        "the Node base image (a foreign platform's: this name + -ARCH)",
+        DEFAULT_NODE_IMAGE,
+      )
+      .option(
+        '--debian-image <image>',
+        "the Debian base image (a foreign platform's: this name + -ARCH)",
+        DEFAULT_DEBIAN_IMAGE,
+      )
+      .option('--skip-unavailable', 'build what can be built; list the platforms that cannot as skipped')
       .option('--build-arg <KEY=VALUE>', 'extra build argument (never a secret); repeatable', collect)
       .addHelpText(
         'after',
@@ -50,24 +86,27 @@ binfmt handler is registered and a base image for it exists locally; otherwise i
 Examples:
   $ itsctl build                                          all five targets for linux/amd64
   $ itsctl build --target production --target edge --json
-  $ itsctl build --target edge --platform linux/amd64 --platform linux/arm64`,
+  $ itsctl build --target production --target edge --platform linux/amd64,linux/arm64`,
       )
       .action(async (options: Options, command) => {
         // Bad input is reported before anything touches Docker.
-        validateBuildRequest(options.target ?? [...BUILD_TARGETS], options.platform ?? ['linux/amd64']);
+        const targets = splitList(options.target) ?? [...BUILD_TARGETS];
+        const platforms = splitList(options.platform) ?? ['linux/amd64'];
+        validateBuildRequest(targets, platforms);
         const cli = resolveDockerCli(io.env, { purpose: 'build' });
         const env = { ...process.env, ...io.env };
         const docker = createDockerRunner(cli, env);
         await ensureDockerRunning(docker);
-        const host = await readHostFacts(docker, options.baseImage);
+        const host = await readHostFacts(docker, options.baseImage, options.debianImage);
         const plan = planBuild(
           {
-            targets: options.target ?? [...BUILD_TARGETS],
-            platforms: options.platform ?? ['linux/amd64'],
+            targets,
+            platforms,
             imageName: options.imageName ?? io.env.IMAGE_NAME ?? 'its-camera-ai',
             dockerfile: resolve(io.cwd, options.dockerfile),
             context: resolve(io.cwd, options.context),
             baseImage: options.baseImage,
+            debianImage: options.debianImage,
             labels: {
               version: options.version ?? io.env.VERSION ?? '0.0.0-dev',
               revision: options.revision ?? io.env.GITHUB_SHA ?? 'unknown',
@@ -78,6 +117,16 @@ Examples:
           },
           host,
         );
+        if (plan.skipped.length > 0 && !options.skipUnavailable) {
+          // Every reason at once, before anything is built (a half-built matrix helps nobody).
+          const reasons = [...new Set(plan.skipped.map((s) => `${s.platform}: ${s.reason}`))];
+          throw new StepFailedError(
+            `cannot build ${reasons.length === 1 ? 'this platform' : 'these platforms'}, nothing was built:\n  ${reasons.join('\n  ')}`,
+            {
+              fix: 'fix the cause above, or pass --skip-unavailable to build the other platforms',
+            },
+          );
+        }
         const started = performance.now();
         const rows = await runBuildPlan({
           docker,

@@ -8,7 +8,7 @@ const request = (fields: Partial<BuildRequest> = {}): BuildRequest => ({
   imageName: 'its-camera-ai',
   dockerfile: '/repo/docker/Dockerfile',
   context: '/repo',
-  baseImage: 'node:20-bookworm-slim',
+  baseImage: 'node:24-bookworm-slim',
   labels: {
     version: '1.2.3',
     revision: 'abc123',
@@ -70,12 +70,24 @@ describe('planBuild', () => {
     {
       name: 'QEMU but no arm64 base image',
       host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'] },
-      skipped: /no linux\/arm64 variant of node:20-bookworm-slim/,
+      skipped:
+        /no linux\/arm64 variant of node:24-bookworm-slim .*node:24-bookworm-slim-arm64 and debian:bookworm-slim-arm64.*bootstrap-base-images.sh --arch arm64/,
     },
     {
       name: 'QEMU and an arm64 base image',
       host: { ...amd64Host, binfmtHandlers: ['qemu-aarch64'], baseImageArchs: ['amd64', 'arm64'] },
       skipped: null,
+    },
+    {
+      name: 'QEMU, base images, but a nearly full disk',
+      host: {
+        ...amd64Host,
+        binfmtHandlers: ['qemu-aarch64'],
+        baseImageArchs: ['amd64', 'arm64'],
+        dockerRootFreeBytes: 2 * 1024 ** 3,
+        dockerRootDir: '/var/lib/docker',
+      },
+      skipped: /only 2\.0 GB free in \/var\/lib\/docker; an emulated linux\/arm64 build needs about 6\.0 GB/,
     },
     {
       name: 'native arm64 host',
@@ -99,6 +111,27 @@ describe('planBuild', () => {
       }
     });
   }
+
+  it('passes a foreign platform its base images by their platform names, the native Node for the build stages', () => {
+    const plan = planBuild(request({ platforms: ['linux/amd64', 'linux/arm64'], targets: ['edge'] }), {
+      ...amd64Host,
+      binfmtHandlers: ['qemu-aarch64'],
+      baseImageArchs: ['amd64', 'arm64'],
+      dockerRootFreeBytes: 50 * 1024 ** 3,
+    });
+    const [native, arm] = plan.jobs;
+    expect(native?.args.filter((a) => /_IMAGE=/.test(a))).toEqual([]);
+    expect(arm?.tag).toBe('its-camera-ai:edge-arm64');
+    expect(arm?.args.slice(arm.args.indexOf('SOURCE=https://example.test/its') + 1)).toEqual([
+      '--build-arg',
+      'NODE_IMAGE=node:24-bookworm-slim-arm64',
+      '--build-arg',
+      'DEBIAN_IMAGE=debian:bookworm-slim-arm64',
+      '--build-arg',
+      'BUILD_NODE_IMAGE=node:24-bookworm-slim',
+      '/repo',
+    ]);
+  });
 
   it('tags foreign platforms with an architecture suffix', () => {
     expect(tagFor('app', 'edge', 'linux/arm64', 'amd64')).toBe('app:edge-arm64');

@@ -2,10 +2,10 @@
  * Runs a build plan on the local engine, one build at a time (our machines have two cores), streaming
  * step headers as progress and collecting size, duration and cache hits per image.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, statfs } from 'node:fs/promises';
 import type { DockerRunner } from './docker-cli.js';
 import { countCacheHits, failureExcerpt, progressLines } from './parse-build-output.js';
-import type { BuildPlan, HostFacts } from './plan-build.js';
+import { type BuildPlan, DEFAULT_DEBIAN_IMAGE, type HostFacts, platformImage } from './plan-build.js';
 import type { BuildRow } from './render-build-summary.js';
 
 export interface RunBuildOptions {
@@ -105,13 +105,43 @@ export async function readBinfmtHandlers(dir = '/proc/sys/fs/binfmt_misc'): Prom
 }
 
 /** What the planner needs to know about this machine. */
-export async function readHostFacts(docker: DockerRunner, baseImage: string): Promise<HostFacts> {
-  const version = await docker(['version', '--format', '{{.Server.Arch}}']);
-  const nativeArch = version.code === 0 && version.stdout.trim() ? version.stdout.trim() : 'amd64';
-  const base = await docker(['image', 'inspect', '--format', '{{.Architecture}}', baseImage]);
+export async function readHostFacts(
+  docker: DockerRunner,
+  baseImage: string,
+  debianImage: string = DEFAULT_DEBIAN_IMAGE,
+): Promise<HostFacts> {
+  const info = await docker(['info', '--format', '{{.Architecture}}|{{.DockerRootDir}}']);
+  const [rawArch = '', rootDir = ''] = info.code === 0 ? info.stdout.trim().split('|') : [];
+  // `docker info` says x86_64/aarch64 (the kernel's names); builds and images say amd64/arm64.
+  const kernelToDocker: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
+  const nativeArch = kernelToDocker[rawArch] ?? (rawArch || 'amd64');
+  const archOf = async (image: string) => {
+    const res = await docker(['image', 'inspect', '--format', '{{.Architecture}}', image]);
+    return res.code === 0 ? res.stdout.trim() : undefined;
+  };
+  const baseImageArchs: string[] = [];
+  for (const arch of ['amd64', 'arm64']) {
+    const [node, debian] = await Promise.all([
+      archOf(platformImage(baseImage, arch, nativeArch)),
+      archOf(platformImage(debianImage, arch, nativeArch)),
+    ]);
+    if (node === arch && debian === arch) baseImageArchs.push(arch);
+  }
   return {
     nativeArch,
     binfmtHandlers: await readBinfmtHandlers(),
-    baseImageArchs: base.code === 0 ? [base.stdout.trim()] : [],
+    baseImageArchs,
+    dockerRootDir: rootDir || undefined,
+    dockerRootFreeBytes: rootDir ? await freeBytes(rootDir) : undefined,
   };
+}
+
+/** Free bytes on the file system holding `dir` (undefined when it is not local, e.g. a remote engine). */
+async function freeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const stats = await statfs(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,8 @@
  * without the image's entrypoint), `commit` to carry setup steps, `cp CONTAINER:PATH -` for files.
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { emulationRunArgs } from '../build/emulation.js';
 import { StepFailedError } from '../errors.js';
 import {
   type DockerRunner,
@@ -53,6 +55,25 @@ export function createDockerDriver(
     throw new StepFailedError(`${what} failed: ${stderr.trim()}`);
   };
 
+  // A foreign architecture's image runs under QEMU and may need a little help (build/emulation.ts);
+  // decided once per image from the image's and the engine's architectures.
+  const emulation = new Map<string, Promise<string[]>>();
+  function emulationArgs(image: string): Promise<string[]> {
+    let pending = emulation.get(image);
+    if (!pending) {
+      pending = Promise.all([
+        docker(['image', 'inspect', '--format', '{{.Architecture}}', image]),
+        docker(['version', '--format', '{{.Server.Arch}}']),
+      ]).then(([img, engine]) =>
+        img.code === 0 && engine.code === 0
+          ? emulationRunArgs(img.stdout.trim(), engine.stdout.trim(), availableParallelism())
+          : [],
+      );
+      emulation.set(image, pending);
+    }
+    return pending;
+  }
+
   async function runOnce(
     image: string,
     argv: string[],
@@ -69,6 +90,7 @@ export function createDockerDriver(
       '',
       '--network',
       'none',
+      ...(await emulationArgs(image)),
       ...envArgs(env),
       image,
       ...argv,
