@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { ConfigError } from '../errors.js';
 import { type Git, tryGit } from '../git/run-git.js';
 import type { RepoInfo, TagContext } from './compute-tags.js';
@@ -18,29 +18,31 @@ export interface ContextOverrides {
   defaultBranch?: string;
 }
 
-// Only the event payload fields we use; everything else is ignored.
-const eventPayloadSchema = z
-  .object({
-    base_ref: z.string().nullish(),
-    pull_request: z
-      .object({
-        head: z.object({ sha: z.string() }).partial().optional(),
-        base: z.object({ ref: z.string() }).partial().optional(),
-      })
-      .optional(),
-    repository: z
-      .object({
-        name: z.string().optional(),
-        description: z.string().nullish(),
-        html_url: z.string().optional(),
-        default_branch: z.string().optional(),
-        license: z.object({ spdx_id: z.string().nullish() }).nullish(),
-      })
-      .optional(),
-    head_commit: z.object({ timestamp: z.string().optional() }).nullish(),
-  })
-  .passthrough();
-type EventPayload = z.infer<typeof eventPayloadSchema>;
+// Only the event payload fields we use; everything else is ignored. Built on first use: zod costs
+// ≈ 100 ms to load, and `itsctl tags` outside an Actions event (or its --help) never needs it.
+const eventPayloadSchema = (z: typeof Zod) =>
+  z
+    .object({
+      base_ref: z.string().nullish(),
+      pull_request: z
+        .object({
+          head: z.object({ sha: z.string() }).partial().optional(),
+          base: z.object({ ref: z.string() }).partial().optional(),
+        })
+        .optional(),
+      repository: z
+        .object({
+          name: z.string().optional(),
+          description: z.string().nullish(),
+          html_url: z.string().optional(),
+          default_branch: z.string().optional(),
+          license: z.object({ spdx_id: z.string().nullish() }).nullish(),
+        })
+        .optional(),
+      head_commit: z.object({ timestamp: z.string().optional() }).nullish(),
+    })
+    .passthrough();
+type EventPayload = Zod.infer<ReturnType<typeof eventPayloadSchema>>;
 
 async function readEventPayload(path: string | undefined): Promise<EventPayload> {
   if (path === undefined || path === '') return {};
@@ -60,7 +62,8 @@ async function readEventPayload(path: string | undefined): Promise<EventPayload>
       fix: 'point GITHUB_EVENT_PATH at the event JSON file',
     });
   }
-  const parsed = eventPayloadSchema.safeParse(json);
+  const { z } = await import('zod');
+  const parsed = eventPayloadSchema(z).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(
