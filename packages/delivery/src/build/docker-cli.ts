@@ -242,7 +242,7 @@ export function resolveDockerCli(
 
 export const DOCKER_START_HINT =
   'start Docker Engine: `dockerd > /var/log/dockerd.log 2>&1 &` (as root) and wait for /var/run/docker.sock, ' +
-  'or run scripts/ci-containers.sh, which installs and starts it';
+  'or run scripts/setup.sh docker (as root), which installs and starts it';
 
 /** Creates a runner bound to one client binary. */
 export function createDockerRunner(
