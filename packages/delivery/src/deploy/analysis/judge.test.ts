@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InternalError } from '../../errors.js';
-import { simulateStep, type SimulatedStep } from './canary-simulation.js';
+import { seededRandom, simulateStep, type SimulatedStep } from './canary-simulation.js';
 import type { AnalysisEvidence, CanaryThresholds, MetricEvidence, SideSamples, Verdict } from './judge.js';
 import { DEFAULT_THRESHOLDS, formatEvidence, judgeCanary, judgeWindow } from './judge.js';
 
-/** mulberry32: seeded, so every case sees the same samples on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the simulator's seeded generator: every case sees the same samples on every run. */
+const seeded = seededRandom;
 
 /**
  * Latencies shaped like a web service's: a 20 ms floor plus an exponential tail (mean 10 ms), rounded to

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from './canary-simulation.js';
 import { InternalError } from '../../errors.js';
 import {
   compareProportions,
@@ -26,17 +27,8 @@ function expectRelative(actual: number, expected: number, tolerance: number): vo
   expect(Math.abs(actual - expected) / Math.abs(expected)).toBeLessThan(tolerance);
 }
 
-/** mulberry32: a tiny seeded PRNG, so the large-sample cases are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the simulator's seeded generator: every case sees the same samples on every run. */
+const seeded = seededRandom;
 
 const range = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
 
