@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,12 @@ const APPS = [
   'itscankill',
 ];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
+/**
+ * Each run's apps carry a suffix of their own (environment names stay): two copies of this suite on
+ * one engine — a CI clone beside a working tree — neither share containers nor remove each other's.
+ */
+const RUN = randomBytes(3).toString('hex');
+const appOf = (env: string): string => `${env}-${RUN}`;
 
 const HOG = process.env.ITS_CANARY_HOG !== '0';
 /** Longer than the suite (≈ 4 min under load), short enough that a hog a crash left behind ends soon. */
@@ -84,13 +91,13 @@ async function servedVersion(port: number): Promise<string> {
 }
 
 async function baselinesOf(app: string): Promise<string[]> {
-  return (await engine.listContainers({ 'its.app': app, 'its.canary-role': 'baseline' })).map((c) =>
+  return (await engine.listContainers({ 'its.app': appOf(app), 'its.canary-role': 'baseline' })).map((c) =>
     (c.Names[0] ?? c.Id).replace(/^\//, ''),
   );
 }
 
 async function versionsOf(app: string): Promise<string[]> {
-  return (await engine.listContainers({ 'its.app': app, 'its.role': 'replica' }))
+  return (await engine.listContainers({ 'its.app': appOf(app), 'its.role': 'replica' }))
     .filter((c) => c.State === 'running')
     .map((c) => c.Labels['its.version']!)
     .sort();
@@ -183,57 +190,57 @@ function promCanary(maxRequests: number): string {
 beforeAll(async () => {
   process.env.SLACK_WEBHOOK_URL = await startSlackStandIn();
   prometheus.url = await startPrometheus();
-  await cleanUp(APPS);
+  await cleanUp(APPS.map(appOf));
   buildTestImages();
   for (const app of APPS) ports[app] = await freePort();
   envs = makeEnvironments({
-    itscan: testEnvironment('itscan', ports.itscan!, 'canary', SERVICE, CANARY),
-    itscanerr: testEnvironment('itscanerr', ports.itscanerr!, 'canary', SERVICE, CANARY),
-    itscanslow: testEnvironment('itscanslow', ports.itscanslow!, 'canary', SLOW_SERVICE, CANARY),
+    itscan: testEnvironment(appOf('itscan'), ports.itscan!, 'canary', SERVICE, CANARY),
+    itscanerr: testEnvironment(appOf('itscanerr'), ports.itscanerr!, 'canary', SERVICE, CANARY),
+    itscanslow: testEnvironment(appOf('itscanslow'), ports.itscanslow!, 'canary', SLOW_SERVICE, CANARY),
     itscanthin: testEnvironment(
-      'itscanthin',
+      appOf('itscanthin'),
       ports.itscanthin!,
       'canary',
       SERVICE,
       'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 3 }, { weight: 100 }] }',
     ),
     itscansyn: testEnvironment(
-      'itscansyn',
+      appOf('itscansyn'),
       ports.itscansyn!,
       'canary',
       SERVICE,
       'canary: { maxExtensions: 2, syntheticTraffic: { rps: 150 }, steps: [{ weight: 50, pauseSeconds: 5 }, { weight: 100 }] }',
     ),
     itscanblind: testEnvironment(
-      'itscanblind',
+      appOf('itscanblind'),
       ports.itscanblind!,
       'canary',
       SERVICE,
       'canary: { maxExtensions: 1, steps: [{ weight: 50, pauseSeconds: 4 }, { weight: 100 }] }',
     ),
-    itscanprom: testEnvironment('itscanprom', ports.itscanprom!, 'canary', SERVICE, promCanary(1e12)),
+    itscanprom: testEnvironment(appOf('itscanprom'), ports.itscanprom!, 'canary', SERVICE, promCanary(1e12)),
     itscanpromfail: testEnvironment(
-      'itscanpromfail',
+      appOf('itscanpromfail'),
       ports.itscanpromfail!,
       'canary',
       SERVICE,
       promCanary(0),
     ),
     itscankill: testEnvironment(
-      'itscankill',
+      appOf('itscankill'),
       ports.itscankill!,
       'canary',
       SERVICE,
       'canary: { steps: [{ weight: 25, pauseSeconds: 30 }, { weight: 100 }] }',
     ),
     itswatchroll: testEnvironment(
-      'itswatchroll',
+      appOf('itswatchroll'),
       ports.itswatchroll!,
       'rolling',
       `${SERVICE}\nwatch: { seconds: 30, intervalMs: 500, windowSeconds: 5, minSamples: 20, slo: { maxErrorRate: 0.05 } }`,
     ),
     itswatch: testEnvironment(
-      'itswatch',
+      appOf('itswatch'),
       ports.itswatch!,
       'blue-green',
       `${SERVICE}\nwatch: { seconds: 30, intervalMs: 500, windowSeconds: 5, minSamples: 20, slo: { maxErrorRate: 0.05 } }`,
@@ -261,7 +268,7 @@ async function serving(app: string): Promise<void> {
 }
 
 afterEach(async () => {
-  await cleanUp(active.splice(0));
+  await cleanUp(active.splice(0).map(appOf));
 }, 120_000);
 
 afterAll(async () => {
@@ -269,7 +276,7 @@ afterAll(async () => {
   delete process.env.SLACK_WEBHOOK_URL;
   prometheus.child?.kill('SIGTERM');
   slack.server?.close();
-  await cleanUp(APPS);
+  await cleanUp(APPS.map(appOf));
 }, 120_000);
 
 describe('canary analysis under 200 rps', () => {
@@ -291,7 +298,9 @@ describe('canary analysis under 200 rps', () => {
     // Compared with a fresh baseline of 1.0.0 started beside the canary, gone after promotion.
     for (const e of steps) {
       expect(e.baseline?.kind).toBe('fresh');
-      expect(e.baseline?.replicas).toEqual([expect.stringMatching(/^itscan-itscan-blue-\w+-baseline-0$/)]);
+      expect(e.baseline?.replicas).toEqual([
+        expect.stringMatching(new RegExp(`^${appOf('itscan')}-itscan-blue-\\w+-baseline-0$`)),
+      ]);
     }
     expect(await baselinesOf('itscan')).toEqual([]);
     // Both new replicas' first 5 s in the router counted for neither side.
@@ -319,9 +328,15 @@ describe('canary analysis under 200 rps', () => {
     // Slack (the stand-in) heard the start and the success, with the last verdict's sentence.
     expect(slack.texts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^\[itscan\] itscan: deploying 1\.1\.0 \(canary, replacing 1\.0\.0\)/),
         expect.stringMatching(
-          /^\[itscan\] itscan: 1\.1\.0 deployed \(canary, replaced 1\.0\.0\).*canary step/,
+          new RegExp(
+            `^\\[itscan\\] ${appOf('itscan')}: deploying 1\\.1\\.0 \\(canary, replacing 1\\.0\\.0\\)`,
+          ),
+        ),
+        expect.stringMatching(
+          new RegExp(
+            `^\\[itscan\\] ${appOf('itscan')}: 1\\.1\\.0 deployed \\(canary, replaced 1\\.0\\.0\\).*canary step`,
+          ),
         ),
       ]),
     );
@@ -352,7 +367,9 @@ describe('canary analysis under 200 rps', () => {
     expect(slack.texts).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /^\[itscanerr\] itscanerr: ROLLED BACK to 1\.0\.0 \(canary, from 3\.0\.0-errors\).*error rate/,
+          new RegExp(
+            `^\\[itscanerr\\] ${appOf('itscanerr')}: ROLLED BACK to 1\\.0\\.0 \\(canary, from 3\\.0\\.0-errors\\).*error rate`,
+          ),
         ),
       ]),
     );
@@ -432,7 +449,7 @@ describe('where real traffic is thin or unreadable', () => {
   it('router statistics unreadable mid-analysis: inconclusive with that reason, then fails — never a pass', async () => {
     await serving('itscanblind');
     // The router keeps serving under another name; the engine can no longer give its log by name.
-    const router = 'itscanblind-itscanblind-router';
+    const router = `${appOf('itscanblind')}-itscanblind-router`;
     const load = startLoad({
       url: `http://127.0.0.1:${ports.itscanblind}/`,
       rps: 100,
@@ -446,7 +463,7 @@ describe('where real traffic is thin or unreadable', () => {
         await new Promise((r) => setTimeout(r, 100));
         const weights = spawnSync(
           DOCKER,
-          ['ps', '--filter', 'label=its.app=itscanblind', '--format', '{{.Names}}'],
+          ['ps', '--filter', `label=its.app=${appOf('itscanblind')}`, '--format', '{{.Names}}'],
           {
             encoding: 'utf8',
           },
@@ -521,7 +538,9 @@ describe('post-switch watch', () => {
     const { run, traffic } = await deployUnderLoad('itswatchroll', ['-v', '3.0.0-late'], 100);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/post-switch watch failed/);
-    expect(run.stderr).toMatch(/undo: start itswatchroll-itswatchroll-blue-\S+ again/);
+    expect(run.stderr).toMatch(
+      new RegExp(`undo: start ${appOf('itswatchroll')}-itswatchroll-blue-\\S+ again`),
+    );
     expect(await versionsOf('itswatchroll')).toEqual(['1.0.0', '1.0.0']);
     expect(await servedVersion(ports.itswatchroll!)).toBe('1.0.0');
     expect((await evidenceOf('itswatchroll')).outcome).toBe('rolled-back');
