@@ -1,12 +1,14 @@
 /**
  * `npm run bench` (packages/delivery) / `npm run bench:deploy` (root): deployments under a fixed
  * request rate through the router, side by side with `docker-compose up -d` recreating the same
- * service. Bounded: every load phase stops by itself; the whole run takes about two minutes.
+ * service, then a healthy canary under CPU contention with a fresh and with a serving baseline.
+ * Bounded: every load phase and the CPU hog stop by themselves; about two minutes plus the
+ * contention rows' BENCH_CONTENTION_SECONDS (600 by default).
  * Prints a Markdown table and writes reports/bench/deploy.json.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { deploy, type DeploySummary } from '../src/deploy/run/deploy.js';
 import { percentileOf, startLoad, type LoadReport } from '../src/deploy/load/load-generator.js';
@@ -23,7 +25,40 @@ import {
 } from '../src/deploy/test-support.fixture.js';
 
 const RPS = Number(process.env.BENCH_RPS ?? 200);
-const APPS = ['itsbenchroll', 'itsbenchbg', 'itsbenchcompose', 'itsbenchcan', 'itsbenchwatch'];
+const APPS = [
+  'itsbenchroll',
+  'itsbenchbg',
+  'itsbenchcompose',
+  'itsbenchcan',
+  'itsbenchwatch',
+  'itsbenchcanfresh',
+  'itsbenchcanserv',
+];
+/** The contention rows: at most this long in all, and at most this many deployments per baseline kind. */
+const CONTENTION_SECONDS = Number(process.env.BENCH_CONTENTION_SECONDS ?? 600);
+const CONTENTION_RUNS = Number(process.env.BENCH_CONTENTION_RUNS ?? 12);
+/** A hog that outlives nothing: each busy loop ends by itself after the contention budget plus a margin. */
+function startHog(cores: number, maxMs: number): ChildProcess[] {
+  return Array.from({ length: cores }, () =>
+    spawn(
+      process.execPath,
+      ['-e', `const end = Date.now() + ${maxMs}; let x = 0; while (Date.now() < end) x = (x + 1) % 1e9;`],
+      {
+        stdio: 'ignore',
+      },
+    ),
+  );
+}
+
+interface ContentionRow {
+  baseline: 'fresh' | 'serving';
+  runs: number;
+  falseRollbacks: number;
+  /** The deciding sentence of each false rollback. */
+  reasons: string[];
+  commandMs: number[];
+  loadAverage: number[];
+}
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -179,6 +214,74 @@ async function fixedRateLatency(url: string, durationMs: number): Promise<Throug
   };
 }
 
+/**
+ * A healthy canary (1.0.0 ↔ 1.1.0, the same service) while every core runs a busy loop: deployments
+ * alternate between an environment comparing with a fresh baseline and one comparing with the
+ * serving set, under the bench's fixed rate, until CONTENTION_SECONDS or CONTENTION_RUNS each.
+ * Every rollback here is a false one.
+ */
+async function contentionRows(
+  envs: TestEnvironments,
+  ports: { itsbenchcanfresh: number; itsbenchcanserv: number },
+): Promise<ContentionRow[]> {
+  log(
+    `healthy canary under CPU contention: fresh vs serving baseline (≤ ${CONTENTION_SECONDS} s, ≤ ${CONTENTION_RUNS} each)`,
+  );
+  const rows: Record<keyof typeof ports, ContentionRow> = {
+    itsbenchcanfresh: {
+      baseline: 'fresh',
+      runs: 0,
+      falseRollbacks: 0,
+      reasons: [],
+      commandMs: [],
+      loadAverage: [],
+    },
+    itsbenchcanserv: {
+      baseline: 'serving',
+      runs: 0,
+      falseRollbacks: 0,
+      reasons: [],
+      commandMs: [],
+      loadAverage: [],
+    },
+  };
+  const serving: Record<keyof typeof ports, string> = { itsbenchcanfresh: '1.0.0', itsbenchcanserv: '1.0.0' };
+  const hog = startHog(cpus().length, (CONTENTION_SECONDS + 180) * 1000);
+  const end = performance.now() + CONTENTION_SECONDS * 1000;
+  try {
+    for (let i = 0; performance.now() < end; i++) {
+      if (rows.itsbenchcanfresh.runs >= CONTENTION_RUNS && rows.itsbenchcanserv.runs >= CONTENTION_RUNS)
+        break;
+      const app = i % 2 === 0 ? 'itsbenchcanfresh' : 'itsbenchcanserv';
+      const row = rows[app];
+      if (row.runs >= CONTENTION_RUNS) continue;
+      const version = serving[app] === '1.0.0' ? '1.1.0' : '1.0.0';
+      const load = startLoad({ url: `http://127.0.0.1:${ports[app]}/`, rps: RPS, maxDurationMs: 150_000 });
+      await sleep(500);
+      const t0 = performance.now();
+      row.loadAverage.push(loadavg()[0]!);
+      const outcome = await deploy(ctx(envs), { environment: app, version }).then(
+        () => 'promoted',
+        (e: unknown) => (e instanceof Error ? e.message.split('\n')[0]! : String(e)),
+      );
+      row.commandMs.push(Math.round(performance.now() - t0));
+      await load.stop();
+      row.runs++;
+      if (outcome === 'promoted') serving[app] = version;
+      else {
+        row.falseRollbacks++;
+        row.reasons.push(outcome.slice(0, 400));
+      }
+      log(
+        `  ${row.baseline} #${row.runs}: ${outcome === 'promoted' ? `promoted ${version}` : `ROLLED BACK: ${outcome.slice(0, 200)}`} (load ${loadavg()[0]!.toFixed(1)})`,
+      );
+    }
+  } finally {
+    for (const h of hog) h.kill('SIGKILL');
+  }
+  return [rows.itsbenchcanfresh, rows.itsbenchcanserv];
+}
+
 async function composePhase(port: number): Promise<Phase | { name: string; skipped: string }> {
   // Compose v2 (`docker compose`) or v1 (`docker-compose`), whichever this machine has.
   const composeCommand = resolveComposeCommand();
@@ -232,7 +335,9 @@ async function composePhase(port: number): Promise<Phase | { name: string; skipp
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  log(`deployment benchmark at ${RPS} rps through the router (bounded; about two minutes)`);
+  log(
+    `deployment benchmark at ${RPS} rps through the router (bounded; about two minutes, then ≤ ${CONTENTION_SECONDS} s of contention rows)`,
+  );
   await cleanUp(APPS);
   buildTestImages();
   const rollPort = await freePort();
@@ -240,6 +345,8 @@ async function main(): Promise<void> {
   const composePort = await freePort();
   const canPort = await freePort();
   const watchPort = await freePort();
+  const freshPort = await freePort();
+  const servPort = await freePort();
   const envs = makeEnvironments({
     itsbenchroll: testEnvironment('itsbenchroll', rollPort, 'rolling'),
     itsbenchbg: testEnvironment('itsbenchbg', bgPort, 'blue-green'),
@@ -250,6 +357,23 @@ async function main(): Promise<void> {
       'env: { LATENCY_MS: "20" }',
       'canary: { steps: [{ weight: 25, pauseSeconds: 6 }, { weight: 50, pauseSeconds: 6 }, { weight: 100 }], analysis: { maxErrorRateIncrease: 0.02 } }',
     ),
+    ...Object.fromEntries(
+      (
+        [
+          ['itsbenchcanfresh', 'fresh', freshPort],
+          ['itsbenchcanserv', 'serving', servPort],
+        ] as const
+      ).map(([app, baseline, port]) => [
+        app,
+        testEnvironment(
+          app,
+          port,
+          'canary',
+          'env: { LATENCY_MS: "20" }',
+          `canary: { steps: [{ weight: 25, pauseSeconds: 6 }, { weight: 50, pauseSeconds: 6 }, { weight: 100 }], analysis: { maxErrorRateIncrease: 0.02, baseline: ${baseline} } }`,
+        ),
+      ]),
+    ),
     itsbenchwatch: testEnvironment(
       'itsbenchwatch',
       watchPort,
@@ -258,6 +382,7 @@ async function main(): Promise<void> {
     ),
   });
   const phases: Array<Phase | { name: string; skipped: string }> = [];
+  const contention: ContentionRow[] = [];
   let overhead:
     { direct: Throughput; router: Throughput; directFixed: Throughput; routerFixed: Throughput } | undefined;
   try {
@@ -339,6 +464,10 @@ async function main(): Promise<void> {
 
     log('docker-compose up -d recreating the same service');
     phases.push(await composePhase(composePort));
+
+    contention.push(
+      ...(await contentionRows(envs, { itsbenchcanfresh: freshPort, itsbenchcanserv: servPort })),
+    );
   } finally {
     await cleanUp(APPS);
   }
@@ -348,6 +477,7 @@ async function main(): Promise<void> {
     machine: `${cpu}, ${cpus().length} cores`,
     rps: RPS,
     phases,
+    contention,
     overhead,
     totalSeconds: Math.round((performance.now() - t0) / 1000),
   };
@@ -365,6 +495,14 @@ async function main(): Promise<void> {
       '| operation | failed / sent | command (ms) | traffic all on target from (ms) | waiting for healthy (ms) | beyond container start + healthy (ms) | fault onset → rollback (ms) |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
+      '',
+      '| healthy canary under CPU contention (a busy loop per core beside it) | deployments | false rollbacks | command p50 (ms) | load average (1 min) during the runs |',
+      '| --- | --- | --- | --- | --- |',
+      ...contention.map(
+        (c) =>
+          `| baseline: ${c.baseline} | ${c.runs} | **${c.falseRollbacks}** / ${c.runs} | ${c.commandMs.length ? Math.round(percentileOf(c.commandMs, 50)) : '–'} | ${c.loadAverage.length ? `${Math.min(...c.loadAverage).toFixed(1)}–${Math.max(...c.loadAverage).toFixed(1)}` : '–'} |`,
+      ),
+      ...contention.flatMap((c) => c.reasons.map((r) => `- ${c.baseline} false rollback: ${r}`)),
       '',
       overhead
         ? [
