@@ -17,6 +17,8 @@
 #
 #   --clean        deps runs `npm ci` even when node_modules is current (CI: a clean install)
 #   ITS_SETUP=skip do nothing at all: for machines whose owners install things themselves
+#   DOCKER_CLI     the docker client that tells whether an engine answers (default: Debian's, then PATH's)
+#   DOCKERD_LOG    where a dockerd this script starts logs (default /var/log/dockerd.log)
 #
 # Each step is idempotent and costs a few milliseconds when there is nothing to do (it then prints
 # nothing); otherwise it says what it does and why, and how long it took. System steps use apt as
@@ -161,11 +163,16 @@ missing_packages() {
   done
 }
 
+# The docker clients to try, in order: DOCKER_CLI alone when it is set (as itsctl does), else Debian's
+# and the first on PATH.
+docker_clients() {
+  if [ -n "${DOCKER_CLI:-}" ]; then echo "$DOCKER_CLI"; else echo /usr/bin/docker "$(command -v docker || true)"; fi
+}
 # A Docker Engine answers: through Debian's client or whichever `docker` is first on PATH (a user's
 # newer Docker may refuse the older client's API version, and the other way round).
 engine_up() {
   local bin
-  for bin in /usr/bin/docker "$(command -v docker || true)"; do
+  for bin in $(docker_clients); do
     [ -n "$bin" ] && [ -x "$bin" ] && timeout 20 "$bin" info >/dev/null 2>&1 && return 0
   done
   return 1
@@ -174,7 +181,7 @@ engine_up() {
 # (scripts/lib/compose.sh picks one the same way).
 compose_works() {
   local bin
-  for bin in /usr/bin/docker "$(command -v docker || true)"; do
+  for bin in $(docker_clients); do
     [ -n "$bin" ] && [ -x "$bin" ] && "$bin" compose version >/dev/null 2>&1 && return 0
   done
   have docker-compose # not run: Python's start-up costs seconds
@@ -205,8 +212,9 @@ apt_install() {
   sshd_before=no
   pgrep -x sshd >/dev/null 2>&1 && sshd_before=yes
   export DEBIAN_FRONTEND=noninteractive
+  # 9>&-: a service a package's install script starts must not inherit the setup lock (see start_dockerd).
   if ! { apt-get -o DPkg::Lock::Timeout=300 update -q &&
-    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "$@"; } >"$log" 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "$@"; } >"$log" 2>&1 9>&-; then
     tail -n 30 "$log" >&2
     rm -f "$log"
     fail "apt-get install failed (its last lines are above)"
@@ -235,15 +243,18 @@ setup_binfmt() {
 }
 
 start_dockerd() {
-  local t0=$SECONDS deadline=$((SECONDS + 60))
-  say "starting dockerd (no Docker Engine answered; log: /var/log/dockerd.log) …"
+  local t0=$SECONDS deadline=$((SECONDS + 60)) log="${DOCKERD_LOG:-/var/log/dockerd.log}"
+  say "starting dockerd (no Docker Engine answered; log: $log) …"
   # Its own session: Ctrl-C in the terminal that ran `npm test` must not stop the engine (dockerd
-  # handles SIGINT as a shutdown). There is no systemd on these machines.
-  setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  # handles SIGINT as a shutdown). There is no systemd on these machines. `9>&-`: dockerd must not
+  # inherit the setup lock's descriptor, or it holds the lock for as long as it runs and every later
+  # setup (the next CI stage, the next `npm test`) waits on it forever.
+  setsid nohup dockerd >"$log" 2>&1 </dev/null 9>&- &
+  local pid=$! # setsid and nohup exec: this becomes dockerd's pid (pgrep could look before it has)
   until engine_up; do
-    if [ $SECONDS -ge $deadline ] || ! pgrep -x dockerd >/dev/null; then
-      tail -n 20 /var/log/dockerd.log >&2 || true
-      fail "dockerd did not come up within 60 s (the end of /var/log/dockerd.log is above)"
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2 || true
+      fail "dockerd did not come up within 60 s (the end of $log is above)"
     fi
     sleep 1
   done

@@ -181,3 +181,50 @@ describe('setup.sh command line', () => {
     expect(r.stdout).toMatch(/unit = deps {3}integration = deps test-tools compose docker/);
   });
 });
+
+describe('setup.sh docker', () => {
+  // A stand-in engine (dockerd cannot be started twice here, and the real one already runs): `dockerd`
+  // marks itself up and stays, as the real one does; the client (DOCKER_CLI) answers `info` once it is.
+  // Root only: setup starts an engine only as root (otherwise it names the command and exits 2).
+  it.skipIf(process.getuid?.() !== 0)(
+    'starts the engine without handing it the setup lock: the next setup does not wait on it',
+    () => {
+      const up = join(dir, 'engine-up');
+      const pidFile = join(dir, 'dockerd.pid');
+      writeFileSync(
+        join(dir, 'bin', 'dockerd'),
+        `#!/usr/bin/env bash\necho $$ >"${pidFile}"\ntouch "${up}"\nfor _ in $(seq 60); do sleep 1; done\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(join(dir, 'bin', 'docker-stand-in'), `#!/usr/bin/env bash\n[ -e "${up}" ]\n`, {
+        mode: 0o755,
+      });
+      // Every package counts as installed: only the engine step is under test.
+      writeFileSync(
+        join(dir, 'bin', 'dpkg-query'),
+        `#!/usr/bin/env bash\nfor a in "$@"; do case "$a" in -*) ;; *) echo "$a ii" ;; esac; done\n`,
+        { mode: 0o755 },
+      );
+      const env = { DOCKER_CLI: join(dir, 'bin', 'docker-stand-in'), DOCKERD_LOG: join(dir, 'dockerd.log') };
+      try {
+        const first = setup(['docker'], env);
+        expect(first.code, first.stderr).toBe(0);
+        expect(first.stderr).toMatch(/^setup: starting dockerd \(no Docker Engine answered; log: .*dockerd\.log\) …$/m);
+        expect(first.stderr).toMatch(/^setup: Docker Engine up in \d+ s$/m);
+        // Before the fix the stand-in engine held the lock and this waited until it exited.
+        const second = spawnSync('bash', [join(dir, 'scripts', 'setup.sh'), 'docker'], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 15_000,
+          env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME ?? dir, ...env },
+        });
+        expect(second.error, 'the second setup waited on the lock').toBeUndefined();
+        expect(second.status, second.stderr).toBe(0);
+        expect(second.stderr).toBe('');
+      } finally {
+        if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      }
+    },
+    30_000,
+  );
+});
