@@ -6,7 +6,7 @@
 #   3. each image's structure tests (the same configs as amd64, run emulated), plus: it is an aarch64
 #      image with Node 24
 # The detector check in the arm64 edge image and the two-platform index are integration tests
-# (packages/delivery/src/build/multi-arch.int.test.ts) that `npm test` runs on these images.
+# (packages/delivery/src/commands/build/multi-arch.int.test.ts) that `npm test` runs on these images.
 # Needs qemu-user-static + binfmt-support with qemu-aarch64 enabled (scripts/setup.sh test-tools).
 #   --targets "a b"   build and test only these targets (default: production edge)
 set -euo pipefail

@@ -31,7 +31,7 @@ Examples:
   ./scripts/deploy.sh -e production --rollback
 
 Exit codes: 0 deployed; 1 a step or check failed (rolled back, the previous version serves);
-2 bad usage or configuration. More: packages/delivery/docs/deploy.md.
+2 bad usage or configuration. More: packages/deploy/docs/deploy.md.
 USAGE
 }
 

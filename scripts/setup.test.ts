@@ -209,7 +209,9 @@ describe('setup.sh docker', () => {
       try {
         const first = setup(['docker'], env);
         expect(first.code, first.stderr).toBe(0);
-        expect(first.stderr).toMatch(/^setup: starting dockerd \(no Docker Engine answered; log: .*dockerd\.log\) …$/m);
+        expect(first.stderr).toMatch(
+          /^setup: starting dockerd \(no Docker Engine answered; log: .*dockerd\.log\) …$/m,
+        );
         expect(first.stderr).toMatch(/^setup: Docker Engine up in \d+ s$/m);
         // Before the fix the stand-in engine held the lock and this waited until it exited.
         const second = spawnSync('bash', [join(dir, 'scripts', 'setup.sh'), 'docker'], {

@@ -14,8 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createDockerRunner, ensureDockerRunning } from '../src/build/docker-cli.js';
-import { countCacheHits } from '../src/build/parse-build-output.js';
+import { createDockerRunner, ensureDockerRunning } from '@its/docker-engine';
+import { countCacheHits } from '@its/image-build';
 import { benchCliStartup, type CliStartupResult } from './bench-cli-startup.js';
 import {
   BUILD_TARGETS,
@@ -23,8 +23,8 @@ import {
   DEFAULT_NODE_IMAGE,
   platformImage,
   validateBuildRequest,
-} from '../src/build/plan-build.js';
-import { formatBytes, formatDuration } from '../src/build/render-build-summary.js';
+} from '@its/image-build';
+import { formatBytes, formatDuration } from '@its/image-build';
 
 const root = resolve(new URL('../../../', import.meta.url).pathname);
 const args = process.argv.slice(2);

@@ -10,10 +10,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { deploy, type DeploySummary } from '../src/deploy/run/deploy.js';
-import { percentileOf, startLoad, type LoadReport } from '../src/deploy/load/load-generator.js';
-import { DockerEngine, publishedPort } from '../src/deploy/engine/docker-engine.js';
-import { resolveComposeCommand } from '../src/build/docker-cli.js';
+import { deploy, type DeploySummary } from '@its/deploy';
+import { percentileOf, startLoad, type LoadReport } from '@its/deploy';
+import { DockerEngine, publishedPort } from '@its/docker-engine';
+import { resolveComposeCommand } from '@its/docker-engine';
 import {
   buildTestImages,
   cleanUp,
@@ -22,7 +22,7 @@ import {
   repoRoot,
   testEnvironment,
   type TestEnvironments,
-} from '../src/deploy/test-support.fixture.js';
+} from '../test/deploy/test-support.fixture.js';
 
 const RPS = Number(process.env.BENCH_RPS ?? 200);
 const APPS = [

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerEngine } from '../src/deploy/engine/docker-engine.js';
+import { DockerEngine } from '@its/docker-engine';
 import {
   buildTestImages,
   cleanUp,
@@ -10,7 +10,7 @@ import {
   runItsctl,
   testEnvironment,
   type TestEnvironments,
-} from '../src/deploy/test-support.fixture.js';
+} from '../test/deploy/test-support.fixture.js';
 
 // Fault test: stops the Docker daemon under a deployed environment and starts it again, then checks
 // the environment came back by itself (restart policies), serving the same version through the

@@ -10,10 +10,10 @@ import {
   UsageError,
   exitCodeFor,
   isKnownError,
-} from '../src/errors.js';
+} from '@its/core';
 import { runItsctl } from './helpers/cli.js';
 
-const PACKAGE = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const PACKAGE = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const REPO_ROOT = resolve(PACKAGE, '../..');
 
 describe('itsctl program', () => {

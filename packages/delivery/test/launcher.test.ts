@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const PACKAGE = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const PACKAGE = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const REPO_ROOT = resolve(PACKAGE, '../..');
 const LAUNCHER = join(PACKAGE, 'bin', 'itsctl.js');
 /** The exit code of a command whose stdout reader went away (128 + SIGPIPE). */

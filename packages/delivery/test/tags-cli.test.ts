@@ -5,11 +5,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { remoteToHtmlUrl } from '../src/tags/read-context.js';
+import { remoteToHtmlUrl } from '@its/versioning';
 import { runItsctl } from './helpers/cli.js';
 import { withTempRepo } from './helpers/git-repo.js';
 
-const PACKAGE = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const PACKAGE = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const REPO_ROOT = resolve(PACKAGE, '../..');
 const LAUNCHER = join(PACKAGE, 'bin', 'itsctl.js');
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

@@ -9,7 +9,7 @@ import {
   checkWorkflowFiles,
   checkWorkflowRules,
   checkWorkflowSchema,
-} from '../src/workflows/check-workflows.js';
+} from '@its/versioning/workflows';
 import { runItsctl } from './helpers/cli.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));

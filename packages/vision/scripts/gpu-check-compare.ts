@@ -150,7 +150,7 @@ export interface LatencySummary {
   framesPerSecond: number;
 }
 
-/** Nearest-rank percentiles, the same definition as scripts/bench.ts, so the figures compare. */
+/** Nearest-rank percentiles, the same definition as apps/vision/scripts/bench.ts, so the figures compare. */
 export function summarizeLatency(samplesMs: readonly number[]): LatencySummary {
   if (samplesMs.length === 0) throw new RangeError('latency: no samples');
   const sorted = [...samplesMs].sort((a, b) => a - b);

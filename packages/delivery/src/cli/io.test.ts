@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type OutputStream, alreadyReported, createStreamWriter, wasReported } from './io.js';
-import { StepFailedError } from '../errors.js';
+import { StepFailedError } from '@its/core';
 
 function fakeStream() {
   const written: string[] = [];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Env } from '../tags/read-context.js';
+import type { Env } from '@its/versioning';
 
 /** Everything a command touches outside itself, passed in so tests run commands in-process. */
 export interface CliIo {

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { InternalError, UsageError, exitCodeFor, isKnownError } from '../errors.js';
-import { commands } from './commands/index.js';
+import { InternalError, UsageError, exitCodeFor, isKnownError } from '@its/core';
+import { commands } from '../commands/index.js';
 import { type CliIo, wasReported } from './io.js';
 
 export function buildProgram(io: CliIo): Command {

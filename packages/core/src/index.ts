@@ -1,0 +1,15 @@
+/**
+ * @its/core: what every delivery package shares — the typed errors and the exit codes they map to,
+ * secrets that never print, and free loopback ports. No dependencies beyond Node itself.
+ */
+export {
+  UsageError,
+  ConfigError,
+  StepFailedError,
+  InternalError,
+  isKnownError,
+  exitCodeFor,
+} from './errors.js';
+export type { ErrorKind, KnownError } from './errors.js';
+export { Secret } from './secret.js';
+export { freePort } from './free-port.js';
