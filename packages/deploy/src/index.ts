@@ -1,19 +1,22 @@
 /**
  * @its/deploy: the deployment engine. An environment file (config/) is observed against the engine and
- * the router, planned by pure functions (plan/), and applied step by step with undo (run/); health
- * checks (health/), canary analysis (analysis/), HAProxy (router/), stacks of tiers (stack/), history,
- * locks and evidence (state/), notifications (notify/).
+ * the router, planned by one pure planner (deployment/plan-deployment.ts over plan/), and applied step
+ * by step with undo (apply/); health checks (health/), canary analysis (analysis/), HAProxy (router/),
+ * stacks of tiers (stack/), history, locks and evidence (state/), notifications (notify/).
  */
-export { deploy, renderStatus, renderSummary, retireKept, status, withStore } from './run/deploy.js';
+export { deploy, status } from './deployment/deploy.js';
+export { renderSummary } from './deployment/summary.js';
+export { renderStatus, withStore } from './deployment/status.js';
+export { retireKept } from './deployment/retire.js';
 export type {
   DeployContext,
   DeployOptions,
   DeploySummary,
   StatusReport,
   RetireResult,
-} from './run/deploy.js';
+} from './deployment/types.js';
 export { formatEvidence } from './analysis/judge.js';
-export type { EvidenceEntry } from './run/canary-analysis.js';
+export type { EvidenceEntry } from './apply/evidence.js';
 export { DeployStore } from './state/deploy-store.js';
 export type { DeploymentRecord, LockRecord } from './state/deploy-store.js';
 export { renderDeployment } from './state/render-deployment.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PrometheusAnalysisSchema, checkPromPlaceholders } from '../analysis/prometheus.js';
 
-/** Variables a PromQL query may use; run/deploy.ts fills them in. */
+/** Variables a PromQL query may use; the canary planner fills them in (plan/plan-canary.ts). */
 export const PROM_VARIABLES = ['environment', 'version', 'previous_version'] as const;
 
 /**

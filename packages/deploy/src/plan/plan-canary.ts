@@ -9,6 +9,7 @@ import {
   watchSteps,
 } from './plan-common.js';
 import type {
+  CanaryJudgment,
   ObservedReplica,
   ObservedState,
   Plan,
@@ -97,6 +98,7 @@ export function planCanary(observed: ObservedState, settings: PlanSettings, targ
           baselineReplicas: fresh.map((b) => b.name),
           serving: servers.serving,
           shares: canaryTrafficShares(s.weight, mode),
+          judgment: judgmentFor(settings, target, observed),
         },
         phase: 'shift',
         undo: [],
@@ -193,6 +195,27 @@ function majorityVersion(old: ObservedReplica[]): string | undefined {
     replicas: old,
     router: { running: false, activeSlot: old[0]?.slot ?? 'blue', servers: [] },
   })?.version;
+}
+
+/**
+ * A step's judgment: the environment's, with the PromQL variables of this deployment filled in
+ * (environment, version, previous_version), so the plan names the exact queries that will run.
+ */
+function judgmentFor(settings: PlanSettings, target: Target, observed: ObservedState): CanaryJudgment {
+  const { judgment } = settings.canary;
+  if (!judgment.prometheus) return judgment;
+  return {
+    ...judgment,
+    prometheus: {
+      ...judgment.prometheus,
+      vars: {
+        ...judgment.prometheus.vars,
+        environment: settings.environment,
+        version: target.version,
+        previous_version: currentVersion(observed)?.version ?? '',
+      },
+    },
+  };
 }
 
 function weightsStep(

@@ -94,6 +94,7 @@ export function watchSteps(settings: PlanSettings, slot: Slot, specs: ReplicaSpe
         seconds: settings.watchSeconds,
         servers: specs.map((s) => s.server),
         replicas: specs.map((s) => s.name),
+        judgment: settings.watch,
       },
       phase: 'shift',
       undo: [],

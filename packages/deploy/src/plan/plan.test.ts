@@ -26,6 +26,7 @@ const settings: PlanSettings = {
   migration: undefined,
   stopFirst: false,
   watchSeconds: 0,
+  watch: { intervalMs: 2000, windowSeconds: 10, minSamples: 20, failAfter: 2, slo: { maxErrorRate: 0.05 } },
   canary: {
     replicas: 1,
     steps: [
@@ -34,6 +35,7 @@ const settings: PlanSettings = {
       { weight: 100, pauseSeconds: 0 },
     ],
     baseline: 'serving',
+    judgment: { thresholds: { alpha: 0.05 }, warmupSeconds: 5, maxExtensions: 3 },
   },
 };
 const target: Target = {
@@ -583,6 +585,7 @@ describe('planCanary', () => {
       baselineReplicas: [],
       serving: ['b-d1-0', 'b-d1-1'],
       shares: { canary: 10, baseline: 0, serving: 90 },
+      judgment: settings.canary.judgment,
     });
     expect(steps[6]).toMatchObject({ kind: 'analyze-canary', step: 2, weight: 50 });
   });
@@ -742,6 +745,7 @@ describe('planCanary with a fresh baseline (the default)', () => {
       baselineReplicas: ['app-staging-blue-d2-baseline-0'],
       serving: ['b-d1-0', 'b-d1-1'],
       shares: { canary: 10, baseline: 10, serving: 80 },
+      judgment: settings.canary.judgment,
     });
   });
 

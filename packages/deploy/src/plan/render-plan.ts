@@ -1,4 +1,6 @@
-import type { Plan, Step } from './types.js';
+import { DEFAULT_THRESHOLDS } from '../analysis/judge.js';
+import { renderPromQuery } from '../analysis/prometheus.js';
+import type { CanaryJudgment, Plan, Step, WatchJudgment } from './types.js';
 
 /** One line per step, exactly what the runner will do (dry-run and progress use the same words). */
 export function describeStep(step: Step): string {
@@ -40,6 +42,51 @@ export function describeStep(step: Step): string {
   }
 }
 
+const pct = (ratio: number) => `${+(ratio * 100).toFixed(2)} %`;
+
+function describeSlo(slo: WatchJudgment['slo']): string[] {
+  return [
+    ...(slo.p95Ms !== undefined ? [`p95 ≤ ${slo.p95Ms} ms`] : []),
+    ...(slo.p99Ms !== undefined ? [`p99 ≤ ${slo.p99Ms} ms`] : []),
+    ...(slo.maxErrorRate !== undefined ? [`error rate ≤ ${pct(slo.maxErrorRate)}`] : []),
+  ];
+}
+
+/** What judges a canary step, one line each: thresholds, warm-up, extensions, traffic, PromQL queries. */
+export function describeCanaryJudgment(j: CanaryJudgment, pauseSeconds: number): string[] {
+  const t = { ...DEFAULT_THRESHOLDS, ...j.thresholds };
+  const slo = describeSlo(t.slo);
+  const lines = [
+    `judged by: error rate fails above +${pct(t.maxErrorRateIncrease)} (one-sided, α ${t.alpha}, power ${t.power}); ` +
+      `latency fails when the median is ≥ ${t.minLatencyEffectMs} ms and ≥ ${pct(t.minLatencyEffectRatio)} slower` +
+      `${t.stratumMs > 0 ? ` (compared within ${t.stratumMs / 1000}-s windows)` : ''}; ` +
+      `SLOs: ${slo.length > 0 ? slo.join(', ') : 'none'}; fewer than ${t.minSamples} requests per side is inconclusive`,
+    `warm-up: each new replica's first ${j.warmupSeconds} s excluded; inconclusive holds the step up to ${j.maxExtensions} × ${pauseSeconds} s more, then fails`,
+  ];
+  if (j.syntheticTraffic)
+    lines.push(
+      `synthetic traffic: ${j.syntheticTraffic.rps} rps of GET ${j.syntheticTraffic.url} (marked SYNTHETIC)`,
+    );
+  if (j.prometheus)
+    for (const q of j.prometheus.queries) {
+      const rendered = renderPromQuery(q.query, j.prometheus.vars);
+      const limits = [
+        ...(q.min !== undefined ? [`≥ ${q.min}`] : []),
+        ...(q.max !== undefined ? [`≤ ${q.max}`] : []),
+      ].join(' and ');
+      lines.push(
+        `prometheus ${q.name}: ${rendered.ok ? rendered.text : `${q.query} (will be inconclusive: ${rendered.reason})`} must be ${limits}`,
+      );
+    }
+  return lines;
+}
+
+/** What the post-switch watch judges. */
+export function describeWatchJudgment(j: WatchJudgment): string {
+  const slo = describeSlo(j.slo);
+  return `judged by: API check every ${j.intervalMs} ms (${j.failAfter} failed round(s) in a row roll back); SLOs over the last ${j.windowSeconds} s: ${slo.length > 0 ? slo.join(', ') : 'none'} (judged from ${j.minSamples} requests)`;
+}
+
 export function renderPlan(plan: Plan): string {
   const lines = [
     `plan: ${plan.strategy} of ${plan.environment}: ${plan.from ? `${plan.from.version} (${plan.from.digest})` : '(nothing running)'} → ${plan.to.version} (${plan.to.digest})`,
@@ -48,6 +95,10 @@ export function renderPlan(plan: Plan): string {
   if (plan.note) lines.push(`  note: ${plan.note}`);
   plan.steps.forEach((s, i) => {
     lines.push(`  ${String(i + 1).padStart(2)}. [${s.phase}] ${describeStep(s.step)}`);
+    if (s.step.kind === 'analyze-canary')
+      for (const line of describeCanaryJudgment(s.step.judgment, s.step.pauseSeconds))
+        lines.push(`      ${line}`);
+    if (s.step.kind === 'watch') lines.push(`      ${describeWatchJudgment(s.step.judgment)}`);
     if (s.undo.length > 0) lines.push(`      undo: ${s.undo.map(describeStep).join('; ')}`);
   });
   return lines.join('\n');

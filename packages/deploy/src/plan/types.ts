@@ -1,3 +1,5 @@
+import type { CanaryThresholds } from '../analysis/judge.js';
+import type { PromQuery } from '../analysis/prometheus.js';
 import type { CanaryBaseline, TrafficShares } from './canary-weights.js';
 
 /**
@@ -79,6 +81,32 @@ export interface ReplicaSpec {
   baseline?: true;
 }
 
+/**
+ * How a canary step is judged, decided when the plan is made (from the environment file's
+ * strategy.canary), so the plan — and a dry run — shows everything that will judge the canary.
+ */
+export interface CanaryJudgment {
+  /** The judge's thresholds (analysis/judge.ts; a field left out takes its default). */
+  thresholds: Partial<CanaryThresholds>;
+  /** A new replica's first seconds in the router count for neither side. */
+  warmupSeconds: number;
+  /** An inconclusive verdict holds the step this many more pauses, then fails. */
+  maxExtensions: number;
+  /** Bounded load sent through the router during the analysis (marked SYNTHETIC in the evidence). */
+  syntheticTraffic?: { url: string; rps: number; path: string };
+  /** PromQL checks beside the comparison, with the values of their {{placeholders}}. */
+  prometheus?: { url: string; timeoutMs: number; queries: PromQuery[]; vars: Record<string, string> };
+}
+
+/** How the post-switch watch judges (the environment file's `watch`, without its length). */
+export interface WatchJudgment {
+  intervalMs: number;
+  windowSeconds: number;
+  minSamples: number;
+  failAfter: number;
+  slo: { p95Ms?: number; p99Ms?: number; maxErrorRate?: number };
+}
+
 /** One change to the world. Each kind is one small effect the runner knows how to do (and undo). */
 export type Step =
   | { kind: 'ensure-router' }
@@ -105,8 +133,17 @@ export type Step =
       serving: string[];
       /** The step's traffic split in percent (canary-weights.ts). */
       shares: TrafficShares;
+      /** What judges it: thresholds, warm-up, extensions, synthetic traffic, PromQL queries. */
+      judgment: CanaryJudgment;
     }
-  | { kind: 'watch'; slot: Slot; seconds: number; servers: string[]; replicas: string[] }
+  | {
+      kind: 'watch';
+      slot: Slot;
+      seconds: number;
+      servers: string[];
+      replicas: string[];
+      judgment: WatchJudgment;
+    }
   | { kind: 'ready-server'; slot: Slot; server: string }
   | { kind: 'drain-server'; slot: Slot; server: string; timeoutMs: number }
   | { kind: 'remove-server'; slot: Slot; server: string }
@@ -154,11 +191,15 @@ export interface PlanSettings {
   stopFirst: boolean;
   /** Post-switch watch length in seconds; 0 = none. */
   watchSeconds: number;
+  /** How the watch judges. */
+  watch: WatchJudgment;
   canary: {
     replicas: number;
     steps: Array<{ weight: number; pauseSeconds: number }>;
     /** What the canary is compared with (strategy.canary.analysis.baseline). */
     baseline: CanaryBaseline;
+    /** How each step is judged; PromQL's {{version}}/{{previous_version}} are filled in per plan. */
+    judgment: CanaryJudgment;
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StepFailedError } from '@its/core';
 import { parseEnvironment, type EnvironmentConfig } from '../config/environment-config.js';
-import type { DeployContext, DeployOptions, DeploySummary } from '../run/deploy.js';
+import type { DeployContext, DeployOptions, DeploySummary } from '../deployment/types.js';
 import { deployStack, ensureApiKeys, renderStackSummary, type StackDeps } from './deploy-stack.js';
 import { writeSecrets } from './stack-secrets.js';
 import { planEnvironmentTeardown, renderTeardown } from './teardown.js';

@@ -1,6 +1,14 @@
 import { ConfigError, StepFailedError, isKnownError } from '@its/core';
 import type { EnvironmentConfig } from '../config/environment-config.js';
-import type { DeployContext, DeployOptions, DeploySummary, StatusReport } from '../run/deploy.js';
+import type {
+  ApiKeyOutcome,
+  DeployContext,
+  DeployOptions,
+  DeploySummary,
+  StackResult,
+  StackStatus,
+  StatusReport,
+} from '../deployment/types.js';
 import { planStack, routerUrl, type StackPlan } from './plan-stack.js';
 import type { ApiKeyConfig } from './stack-config.js';
 import { SECRETS_FILE, readSecretsFile, writeSecrets } from './stack-secrets.js';
@@ -9,29 +17,20 @@ import { join } from 'node:path';
 /**
  * `itsctl deploy -e development` for a stack: the first environment (API + accessories), then the API
  * keys the tiers need, then each tier through the unchanged engine, all with the first one's version.
- * The engine's functions come in as dependencies (run/deploy.ts passes them), so this file imports
- * only types from it.
+ * The engine's functions come in as dependencies (deployment/deploy.ts passes them; the unit tests pass
+ * stand-ins), each environment's file loaded once and handed on.
  */
 
 export interface StackDeps {
   loadEnvironment: (name: string) => Promise<EnvironmentConfig>;
   stateDirOf: (config: EnvironmentConfig) => string;
-  deployEnvironment: (ctx: DeployContext, options: DeployOptions) => Promise<DeploySummary>;
-  statusEnvironment: (ctx: DeployContext, environment: string) => Promise<StatusReport>;
+  deployEnvironment: (
+    ctx: DeployContext,
+    options: DeployOptions,
+    config: EnvironmentConfig,
+  ) => Promise<DeploySummary>;
+  statusEnvironment: (ctx: DeployContext, config: EnvironmentConfig) => Promise<StatusReport>;
   fetch?: typeof fetch;
-}
-
-export interface ApiKeyOutcome {
-  secret: string;
-  name: string;
-  action: 'kept' | 'created' | 'planned';
-}
-
-export interface StackResult {
-  tiers: DeploySummary[];
-  apiKeys: ApiKeyOutcome[];
-  /** The whole command: every tier, the API keys and the accessories. */
-  durationMs: number;
 }
 
 /** Loads the stack's files and checks them together; errors before anything changes. */
@@ -153,7 +152,7 @@ export async function deployStack(
   const { tiers, plan } = await loadStack(deps, root);
   const done: DeploySummary[] = [];
   ctx.log(`stack ${root.name}: ${plan.tiers.map((t) => t.environment).join(' → ')}`);
-  const first = await deps.deployEnvironment(ctx, options);
+  const first = await deps.deployEnvironment(ctx, options, root);
   done.push(first);
   const version = first.version;
   const secretsFile = join(deps.stateDirOf(root), SECRETS_FILE);
@@ -187,32 +186,35 @@ export async function deployStack(
           rollback: options.rollback === true,
           dryRun: options.dryRun === true,
         },
+        tier,
       );
       done.push(summary);
     }
   } catch (error) {
-    if (!options.dryRun && !options.rollback) await rollBackEarlier(ctx, deps, done);
+    if (!options.dryRun && !options.rollback) await rollBackEarlier(ctx, deps, done, [root, ...tiers]);
     throw error;
   }
   return { ...first, stack: { tiers: done, apiKeys, durationMs: ctx.now().getTime() - startedAt } };
 }
 
-async function rollBackEarlier(ctx: DeployContext, deps: StackDeps, done: DeploySummary[]): Promise<void> {
+async function rollBackEarlier(
+  ctx: DeployContext,
+  deps: StackDeps,
+  done: DeploySummary[],
+  configs: EnvironmentConfig[],
+): Promise<void> {
   for (const d of [...done].reverse()) {
     if (d.outcome !== 'succeeded' || !d.from || d.from.digest === d.digest) continue;
+    const config = configs.find((c) => c.name === d.environment)!;
     ctx.log(`stack: returning ${d.environment} to ${d.from.version} (a later tier failed)`);
     try {
-      await deps.deployEnvironment(ctx, { environment: d.environment, rollback: true });
+      await deps.deployEnvironment(ctx, { environment: d.environment, rollback: true }, config);
     } catch (error) {
       ctx.log(
         `stack: rollback of ${d.environment} failed: ${isKnownError(error) ? error.message : String(error)}`,
       );
     }
   }
-}
-
-export interface StackStatus {
-  tiers: StatusReport[];
 }
 
 export async function statusStack(
@@ -223,7 +225,7 @@ export async function statusStack(
 ): Promise<StatusReport> {
   const { tiers } = await loadStack(deps, root);
   const reports = [first];
-  for (const t of tiers) reports.push(await deps.statusEnvironment(ctx, t.name));
+  for (const t of tiers) reports.push(await deps.statusEnvironment(ctx, t));
   return { ...first, stack: { tiers: reports } };
 }
 

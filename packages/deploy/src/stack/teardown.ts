@@ -5,14 +5,10 @@ import { StepFailedError, UsageError } from '@its/core';
 import { loadEnvironment, type EnvironmentConfig } from '../config/environment-config.js';
 import { LABEL, environmentLabels, environmentNetwork } from '../containers/container-spec.js';
 import { DockerEngine, resolveEngineTarget, type ContainerSummary } from '@its/docker-engine';
-import {
-  environmentsDir,
-  isAlive,
-  newDeploymentId,
-  stateDirFor,
-  who,
-  type DeployContext,
-} from '../run/deploy.js';
+import { environmentsDir, stateDirFor } from '../deployment/paths.js';
+import { isAlive, who } from '../deployment/session.js';
+import { newDeploymentId } from '../deployment/target.js';
+import type { DeployContext } from '../deployment/types.js';
 import { DeployStore } from '../state/deploy-store.js';
 import { loadStack } from './deploy-stack.js';
 import { teardownOrder } from './plan-stack.js';

@@ -1,5 +1,5 @@
 import { formatEvidence } from '../analysis/judge.js';
-import type { EvidenceEntry } from '../run/canary-analysis.js';
+import type { EvidenceEntry } from '../apply/evidence.js';
 import type { DeploymentRecord } from './deploy-store.js';
 
 /** One deployment with its checks and evidence, as `history --deployment` prints it. */

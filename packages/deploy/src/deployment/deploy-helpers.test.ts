@@ -5,19 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '@its/core';
 import { EnvironmentSchema } from '../config/environment-config.js';
 import { planRolling } from '../plan/plan-rolling.js';
-import {
-  findRepoRoot,
-  idleSince,
-  newDeploymentId,
-  planSettings,
-  publicUrl,
-  renderStatus,
-  renderSummary,
-  selectStrategy,
-  stateDirFor,
-  validateVersion,
-  type DeploySummary,
-} from './deploy.js';
+import { findRepoRoot, stateDirFor } from './paths.js';
+import { idleSince } from './plan-deployment.js';
+import { planSettings, publicUrl } from './settings.js';
+import { renderStatus } from './status.js';
+import { renderSummary } from './summary.js';
+import { newDeploymentId, selectStrategy, validateVersion } from './target.js';
+import type { DeploySummary } from './types.js';
 
 const config = {
   ...EnvironmentSchema.parse({
@@ -78,6 +72,13 @@ describe('deploy options', () => {
       migration: undefined,
       stopFirst: false,
       watchSeconds: 60,
+      watch: {
+        intervalMs: 2000,
+        windowSeconds: 10,
+        minSamples: 20,
+        failAfter: 2,
+        slo: { maxErrorRate: 0.05 },
+      },
       canary: {
         replicas: 1,
         steps: [
@@ -88,6 +89,21 @@ describe('deploy options', () => {
         ],
         // The default: the canary is compared with a fresh baseline started beside it.
         baseline: 'fresh',
+        // Each step's judgment, from strategy.canary (the defaults here), carried by the plan.
+        judgment: {
+          thresholds: {
+            alpha: 0.05,
+            minSamples: 50,
+            power: 0.8,
+            maxErrorRateIncrease: 0.01,
+            minLatencyEffectMs: 5,
+            minLatencyEffectRatio: 0.2,
+            stratumMs: 1000,
+            slo: {},
+          },
+          warmupSeconds: 5,
+          maxExtensions: 3,
+        },
       },
     });
     expect(publicUrl(config)).toBe('http://127.0.0.1:8080');

@@ -16,7 +16,6 @@ import {
   environmentLabels,
   migrationContainerSpec,
   environmentNetwork,
-  replicaContainerSpec,
   routerContainerSpec,
   routerName,
   ROUTER_DIR,
@@ -33,10 +32,10 @@ import {
   type CheckResult,
   type ReplicaEndpoint,
 } from '../health/checks.js';
-import type { CheckName, ObservedReplica, ObservedState, Slot, Step } from '../plan/types.js';
+import type { CheckName, ObservedReplica, ObservedState, Slot } from '../plan/types.js';
 import { renderHaproxyConfig, renderSlotMap, type PersistedServer } from '../router/haproxy-config.js';
 import { HaproxyRouter } from '../router/haproxy-runtime.js';
-import { analyzeCanary, watchAfterSwitch, type EvidenceEntry } from './canary-analysis.js';
+import type { EvidenceEntry } from './evidence.js';
 
 /** Everything a deployment touches, built once per command. */
 export interface Runtime {
@@ -52,8 +51,6 @@ export interface Runtime {
   signal: AbortSignal;
   /** Keeps one piece of analysis evidence (canary step or watch) as soon as it exists. */
   evidence: (entry: EvidenceEntry) => void;
-  /** {{version}} / {{previous_version}} for PromQL queries, set once the plan is known. */
-  versions: Record<string, string>;
   /**
    * When each server this command added joined the router ("slot/server" → epoch ms): a canary's
    * and a fresh baseline's warm-up is measured from it.
@@ -237,7 +234,7 @@ export async function ensureRouter(rt: Runtime): Promise<void> {
   await waitForRouter(rt);
 }
 
-async function endpoint(rt: Runtime, name: string): Promise<ReplicaEndpoint> {
+export async function endpoint(rt: Runtime, name: string): Promise<ReplicaEndpoint> {
   const c = await rt.engine.inspectContainer(name);
   const port = c ? publishedPort(c, rt.config.containerPort) : undefined;
   if (!c || port === undefined)
@@ -282,7 +279,7 @@ export async function checkReplicas(
   return results;
 }
 
-async function containerAddress(rt: Runtime, name: string): Promise<string> {
+export async function containerAddress(rt: Runtime, name: string): Promise<string> {
   const c = await rt.engine.inspectContainer(name);
   const ip = c?.NetworkSettings.Networks[environmentNetwork(rt.config)]?.IPAddress;
   if (!ip)
@@ -290,7 +287,7 @@ async function containerAddress(rt: Runtime, name: string): Promise<string> {
   return `${ip}:${rt.config.containerPort}`;
 }
 
-async function runMigration(rt: Runtime, image: string, command: string[]): Promise<void> {
+export async function runMigration(rt: Runtime, image: string, command: string[]): Promise<void> {
   const { app, name } = rt.config;
   const id = await rt.engine.createContainer(
     `${app}-${name}-migrate-${rt.now()}`,
@@ -305,98 +302,5 @@ async function runMigration(rt: Runtime, image: string, command: string[]): Prom
       );
   } finally {
     await rt.engine.removeContainer(id);
-  }
-}
-
-/** Executes one step. Every step is idempotent, so undo and recovery may repeat one safely. */
-export async function executeStep(rt: Runtime, step: Step): Promise<CheckResult[]> {
-  switch (step.kind) {
-    case 'ensure-router':
-      await ensureRouter(rt);
-      return [];
-    case 'run-migration':
-      await runMigration(rt, step.image, step.command);
-      return [];
-    case 'start-replica': {
-      const existing = await rt.engine.inspectContainer(step.replica.name);
-      const id =
-        existing?.Id ??
-        (await rt.engine.createContainer(
-          step.replica.name,
-          replicaContainerSpec({
-            app: rt.config.app,
-            environment: rt.config.name,
-            spec: step.replica,
-            containerPort: rt.config.containerPort,
-            env: rt.replicaEnv,
-            command: rt.config.image.command,
-            network: environmentNetwork(rt.config),
-            features: await rt.engine.features(),
-            healthStartPeriodMs: rt.config.healthChecks.container.timeoutMs,
-          }),
-        ));
-      await rt.engine.startContainer(id);
-      return [];
-    }
-    case 'check-replicas':
-      return checkReplicas(rt, step.replicas, step.checks);
-    case 'add-server':
-      await rt.router.addServer(
-        step.slot,
-        step.server,
-        await containerAddress(rt, step.replica),
-        step.weight ?? 100,
-      );
-      rt.joinedAt.set(`${step.slot}/${step.server}`, rt.now());
-      await persistRouter(rt);
-      return [];
-    case 'set-weights': {
-      const present = new Set(
-        (await rt.router.servers()).filter((s) => s.slot === step.slot).map((s) => s.server),
-      );
-      // Idempotent for undo and recovery: a server already gone has no weight to restore.
-      for (const w of step.weights)
-        if (present.has(w.server)) await rt.router.setWeight(step.slot, w.server, w.weight);
-      await persistRouter(rt);
-      return [];
-    }
-    case 'analyze-canary':
-      return analyzeCanary(rt, step);
-    case 'watch': {
-      const endpoints = [];
-      for (const n of step.replicas) endpoints.push(await endpoint(rt, n));
-      return watchAfterSwitch(rt, step, checkDeps(rt), endpoints);
-    }
-    case 'ready-server':
-      if ((await rt.router.servers()).some((s) => s.slot === step.slot && s.server === step.server))
-        await rt.router.ready(step.slot, step.server);
-      await persistRouter(rt);
-      return [];
-    case 'drain-server': {
-      const r = await rt.router.drain(step.slot, step.server, step.timeoutMs);
-      if (r.leftSessions > 0)
-        rt.progress(`    ! ${step.server} still had ${r.leftSessions} session(s) after ${r.waitedMs} ms`);
-      await persistRouter(rt);
-      return [];
-    }
-    case 'remove-server':
-      await rt.router.removeServer(step.slot, step.server);
-      await persistRouter(rt);
-      return [];
-    case 'stop-replica':
-      await rt.engine.stopContainer(step.replica);
-      return [];
-    case 'restart-replica':
-      await rt.engine.startContainer(step.replica);
-      return checkReplicas(rt, [step.replica], ['container', 'api']);
-    case 'remove-replica':
-      await rt.engine.removeContainer(step.replica);
-      return [];
-    case 'switch-slot':
-      await rt.router.switchTo(step.to);
-      await persistRouter(rt);
-      return [];
-    case 'retain-slot':
-      return [];
   }
 }

@@ -9,11 +9,11 @@ import {
 import { evaluatePromQueries, type PromResult } from '../analysis/prometheus.js';
 import { routerName } from '../containers/container-spec.js';
 import { runChecks, type CheckResult } from '../health/checks.js';
-import { startLoad, type RunningLoad } from '../load/load-generator.js';
+import { startLoad } from '../load/load-generator.js';
 import type { Step } from '../plan/types.js';
 import { splitCanarySamples } from '../analysis/canary-samples.js';
-import type { AnalysisConfig } from '../config/canary-config.js';
 import { parseRouterLog, samplesOf, type RouterRequest } from '../router/router-log.js';
+import type { EvidenceEntry } from './evidence.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -21,34 +21,6 @@ import type { Runtime } from './runtime.js';
  * per-request log, hand the samples to the pure judge (analysis/judge.ts), print and keep the
  * evidence, and throw when the verdict is a failure so the runner rolls back.
  */
-
-export interface EvidenceEntry {
-  kind: 'canary-step' | 'watch';
-  at: string;
-  /** Canary step (1-based) and weight; absent for the watch. */
-  step?: number;
-  of?: number;
-  weight?: number;
-  /** 0 for the step's first analysis, n for its n-th extension. */
-  extension: number;
-  windowMs: number;
-  /** Where the samples came from, said plainly (synthetic traffic is marked). */
-  source: string;
-  synthetic: boolean;
-  /** Requests no server could take during the window (the router had nowhere to send them). */
-  unrouted: number;
-  verdict: Verdict;
-  sentence: string;
-  analysis: AnalysisEvidence;
-  prometheus: PromResult[];
-  /**
-   * Canary steps: what the canary was compared with — a fresh baseline (its replicas and servers,
-   * started beside the canary) or the long-running serving set. Absent in records older than it.
-   */
-  baseline?: { kind: 'fresh' | 'serving'; servers: string[]; replicas: string[] };
-  /** Canary steps: requests of each new replica's first `seconds` in the router, counted for neither side. */
-  warmup?: { seconds: number; excluded: { baseline: number; canary: number } };
-}
 
 export class AnalysisFailedError extends StepFailedError {
   constructor(
@@ -108,24 +80,6 @@ function unreadable(reason: string, thresholds: CanaryThresholds, compared: bool
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The judge's thresholds from the environment file's analysis section (the rest is the engine's). */
-export function thresholdsOf(analysis: AnalysisConfig): Partial<CanaryThresholds> {
-  const { baseline: _baseline, warmupSeconds: _warmup, stratumSeconds, ...judged } = analysis;
-  return { ...judged, stratumMs: stratumSeconds * 1000 };
-}
-
-function startSynthetic(rt: Runtime, seconds: number): RunningLoad | undefined {
-  const synthetic = rt.config.strategy.canary.syntheticTraffic;
-  if (!synthetic) return undefined;
-  const { bind, port } = rt.config.router;
-  return startLoad({
-    url: `http://${bind}:${port}${synthetic.path}`,
-    rps: synthetic.rps,
-    // Bounded: it stops by itself even if this process forgets to.
-    maxDurationMs: Math.ceil(seconds * 1000) + 5000,
-  });
-}
-
 /**
  * One canary step: hold the weight for the pause, then judge the requests both sides served since
  * the step began. Inconclusive extends the step (samples keep accumulating) up to maxExtensions, then
@@ -135,19 +89,25 @@ export async function analyzeCanary(
   rt: Runtime,
   step: Extract<Step, { kind: 'analyze-canary' }>,
 ): Promise<CheckResult[]> {
-  const canaryCfg = rt.config.strategy.canary;
-  const { analysis } = canaryCfg;
-  const thresholds = thresholdsOf(analysis);
+  const { judgment } = step;
+  const { thresholds } = judgment;
   const fromMs = rt.now();
   // Each new replica (canary, fresh baseline) is warming up until warmupSeconds after it joined the
   // router; the long-running serving set joined before this command and has no warm-up.
   const warmupUntil = new Map<string, number>();
   for (const server of [...step.canary, ...step.baseline]) {
     const joined = rt.joinedAt.get(`${step.slot}/${server}`);
-    if (joined !== undefined) warmupUntil.set(server, joined + analysis.warmupSeconds * 1000);
+    if (joined !== undefined) warmupUntil.set(server, joined + judgment.warmupSeconds * 1000);
   }
-  const synthetic = canaryCfg.syntheticTraffic;
-  const load = startSynthetic(rt, step.pauseSeconds * (canaryCfg.maxExtensions + 1));
+  const synthetic = judgment.syntheticTraffic;
+  const load =
+    synthetic &&
+    startLoad({
+      url: synthetic.url,
+      rps: synthetic.rps,
+      // Bounded: it stops by itself even if this process forgets to.
+      maxDurationMs: Math.ceil(step.pauseSeconds * (judgment.maxExtensions + 1) * 1000) + 5000,
+    });
   const source = synthetic
     ? `router log; SYNTHETIC traffic: ${synthetic.rps} rps of GET ${synthetic.path} from the deploying machine, added to any real traffic`
     : 'router log (real traffic)';
@@ -176,10 +136,10 @@ export async function analyzeCanary(
         Object.assign(excluded, split.warmupExcluded);
         evidence = judgeCanary(split.baseline, split.canary, thresholds);
       } else evidence = unreadable(readError, { ...DEFAULT_THRESHOLDS, ...thresholds }, true);
-      const prometheus = canaryCfg.prometheus
-        ? await evaluatePromQueries(canaryCfg.prometheus.url, canaryCfg.prometheus.queries, {
-            timeoutMs: canaryCfg.prometheus.timeoutMs,
-            vars: { environment: rt.config.name, ...rt.versions },
+      const prometheus = judgment.prometheus
+        ? await evaluatePromQueries(judgment.prometheus.url, judgment.prometheus.queries, {
+            timeoutMs: judgment.prometheus.timeoutMs,
+            vars: judgment.prometheus.vars,
           })
         : [];
       const decided = combine(evidence, prometheus);
@@ -203,7 +163,7 @@ export async function analyzeCanary(
           servers: step.baseline,
           replicas: step.baselineReplicas,
         },
-        warmup: { seconds: analysis.warmupSeconds, excluded },
+        warmup: { seconds: judgment.warmupSeconds, excluded },
       };
       rt.evidence(entry);
       printEntry(rt, entry);
@@ -213,13 +173,13 @@ export async function analyzeCanary(
           `canary analysis failed at step ${step.step}/${step.of} (${step.weight} %): ${decided.sentence}`,
           entry,
         );
-      if (extension >= canaryCfg.maxExtensions)
+      if (extension >= judgment.maxExtensions)
         throw new AnalysisFailedError(
           `canary analysis stayed inconclusive at step ${step.step}/${step.of} (${step.weight} %) after ${extension} extension(s): ${decided.sentence}`,
           entry,
         );
       rt.progress(
-        `      holding ${step.weight} % for another ${step.pauseSeconds} s (extension ${extension + 1} of ${canaryCfg.maxExtensions}): inconclusive is never a pass`,
+        `      holding ${step.weight} % for another ${step.pauseSeconds} s (extension ${extension + 1} of ${judgment.maxExtensions}): inconclusive is never a pass`,
       );
     }
   } finally {
@@ -239,7 +199,7 @@ export async function watchAfterSwitch(
   deps: Parameters<typeof runChecks>[0],
   endpoints: Parameters<typeof runChecks>[1],
 ): Promise<CheckResult[]> {
-  const watch = rt.config.watch;
+  const watch = step.judgment;
   const fromMs = rt.now();
   const endMs = fromMs + step.seconds * 1000;
   let failedRounds = 0;

@@ -1,7 +1,8 @@
 import type { CheckResult } from '../health/checks.js';
 import { describeStep } from '../plan/render-plan.js';
 import type { Plan, Step } from '../plan/types.js';
-import { CheckFailedError, executeStep, type Runtime } from './runtime.js';
+import { executeStep } from './execute-step.js';
+import { CheckFailedError, type Runtime } from './runtime.js';
 
 export interface Journal {
   start: (seq: number, step: Step, undo: Step[]) => void;
