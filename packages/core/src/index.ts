@@ -13,3 +13,16 @@ export {
 export type { ErrorKind, KnownError } from './errors.js';
 export { Secret } from './secret.js';
 export { freePort } from './free-port.js';
+export {
+  DIGEST,
+  IMAGE_TAG,
+  REGISTRY_HOST,
+  REPOSITORY,
+  formatImageReference,
+  isValidRepository,
+  isValidTag,
+  parseImageReference,
+  splitRegistry,
+} from './image-reference.js';
+export type { ImageReference } from './image-reference.js';
+export { ENVIRONMENT_NAME, ENV_VARIABLE, HOST_PORT, PORT_RANGE } from './patterns.js';

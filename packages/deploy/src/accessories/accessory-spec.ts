@@ -1,4 +1,4 @@
-import type { AccessoryConfig } from '../stack/stack-config.js';
+import type { AccessoryConfig } from '../config/environment-schema.js';
 import { LABEL, REPLICA_HEALTH_INTERVAL_NS, environmentLabels } from '../containers/container-spec.js';
 
 /**

@@ -1,7 +1,7 @@
 import { StepFailedError } from '@its/core';
 import { environmentLabels, environmentNetwork, LABEL } from '../containers/container-spec.js';
 import type { DockerEngine } from '@its/docker-engine';
-import type { AccessoryConfig } from '../stack/stack-config.js';
+import type { AccessoryConfig } from '../config/environment-schema.js';
 import {
   accessoryContainerName,
   accessoryContainerSpec,

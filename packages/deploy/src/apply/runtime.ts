@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { StepFailedError } from '@its/core';
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import {
   LABEL,
   environmentLabels,

@@ -2,14 +2,13 @@ import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, UsageError } from '@its/core';
+import { ConfigError, IMAGE_TAG as VERSION_PATTERN, UsageError } from '@its/core';
 import {
   listEnvironments,
   loadEnvironment,
   parseEnvFile,
   parseEnvironment,
   redactEnv,
-  VERSION_PATTERN,
 } from './environment-config.js';
 
 const repoEnvironments = join(import.meta.dirname, '..', '..', '..', '..', 'deploy', 'environments');
@@ -23,7 +22,7 @@ describe('environment files', () => {
       'production',
       'staging',
     ]);
-    for (const name of readdirSync(repoEnvironments)) {
+    for (const name of readdirSync(repoEnvironments).filter((f) => /\.ya?ml$/.test(f))) {
       const parsed = parseEnvironment(readFileSync(join(repoEnvironments, name), 'utf8'), name, name);
       expect(parsed.errors).toEqual([]);
     }
@@ -215,6 +214,28 @@ describe('environment files', () => {
     expect(errors).toEqual([
       'e.yml: strategy.canary.prometheus.queries.0.query: {{verison}} is not a variable (known: environment, previous_version, version)',
     ]);
+  });
+
+  it('refuses shell metacharacters where names and addresses go: the field path and what is expected', () => {
+    const parsed = parseEnvironment(
+      'app: x\nimage: { repository: "its;rm -rf /", defaultVersion: "$(id)" }\nrouter: { port: 9000, bind: "127.0.0.1 && id" }\n',
+      'x',
+      'x.yml',
+    );
+    expect(parsed.config).toBeUndefined();
+    expect(parsed.errors).toEqual([
+      'x.yml: image.repository: a repository without tag: [host[:port]/]path, lower-case (e.g. its-camera-ai)',
+      'x.yml: image.defaultVersion: an image tag (letters, digits, _ . -)',
+      'x.yml: router.bind: an IPv4 or IPv6 address or a host name (e.g. 127.0.0.1 or ::1)',
+    ]);
+    for (const ok of ['its-camera-ai', '127.0.0.1:5000/its-camera-ai/staging', 'ghcr.io/acme/app'])
+      expect(
+        parseEnvironment(
+          `app: x\nimage: { repository: "${ok}" }\nrouter: { port: 9000, bind: "::1" }\n`,
+          'x',
+          'x.yml',
+        ).errors,
+      ).toEqual([]);
   });
 
   it('reports YAML syntax errors', () => {

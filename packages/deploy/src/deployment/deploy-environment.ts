@@ -3,7 +3,7 @@ import { StepFailedError } from '@its/core';
 import { ensureAccessories, planAccessories } from '../accessories/ensure-accessories.js';
 import { executePlan, type ExecutionResult } from '../apply/execute-plan.js';
 import { observe } from '../apply/runtime.js';
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import { createNotifier, type Notification } from '../notify/slack-webhook.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { Plan } from '../plan/types.js';

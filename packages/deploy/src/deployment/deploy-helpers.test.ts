@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@its/core';
-import { EnvironmentSchema } from '../config/environment-config.js';
+import { EnvironmentSchema } from '../config/environment-schema.js';
 import { planRolling } from '../plan/plan-rolling.js';
 import { findRepoRoot, stateDirFor } from './paths.js';
 import { idleSince } from './plan-deployment.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import type { DeployContext } from './types.js';
 
 /** The repository: the nearest directory above cwd with deploy/environments (else cwd itself). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@its/core';
-import { EnvironmentSchema } from '../config/environment-config.js';
+import { EnvironmentSchema } from '../config/environment-schema.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { ObservedState, Step } from '../plan/types.js';
 import type { DeploymentRecord } from '../state/deploy-store.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '@its/core';
-import type { Strategy } from '../config/environment-config.js';
+import type { Strategy } from '../config/environment-schema.js';
 import { planBlueGreen } from '../plan/plan-blue-green.js';
 import { planCanary } from '../plan/plan-canary.js';
 import { keptSetExpired, planRetireIdle } from '../plan/plan-retire.js';

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import type { PlanSettings } from '../plan/types.js';
 import { routerUrl } from '../stack/plan-stack.js';
 

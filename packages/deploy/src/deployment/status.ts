@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { accessoriesStatus, renderAccessoryStatus } from '../accessories/ensure-accessories.js';
 import { observe } from '../apply/runtime.js';
-import { loadEnvironment, type EnvironmentConfig } from '../config/environment-config.js';
+import { loadEnvironment } from '../config/environment-config.js';
+import { type EnvironmentConfig } from '../config/environment-schema.js';
 import type { ObservedState } from '../plan/types.js';
 import { currentVersion, otherSlot, servingReplicas } from '../plan/types.js';
 import { renderStackStatus } from '../stack/deploy-stack.js';

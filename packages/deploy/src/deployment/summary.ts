@@ -1,5 +1,5 @@
 import type { EvidenceEntry } from '../apply/evidence.js';
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import type { CheckResult } from '../health/checks.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { Plan } from '../plan/types.js';

@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ConfigError, UsageError } from '@its/core';
+import { ConfigError, IMAGE_TAG, UsageError, splitRegistry } from '@its/core';
 import { registryAuthHeader, type DockerEngine } from '@its/docker-engine';
 import { RegistryClient, readDockerConfig, resolveCredentials, verifyImageSignature } from '@its/registry';
-import {
-  STRATEGIES,
-  VERSION_PATTERN,
-  type EnvironmentConfig,
-  type Strategy,
-} from '../config/environment-config.js';
+import { STRATEGIES, type EnvironmentConfig, type Strategy } from '../config/environment-schema.js';
 import type { Target } from '../plan/types.js';
 import { findRepoRoot } from './paths.js';
 
@@ -26,7 +21,7 @@ export function selectStrategy(config: EnvironmentConfig, requested: string | un
 }
 
 export function validateVersion(version: string): void {
-  if (!VERSION_PATTERN.test(version))
+  if (!IMAGE_TAG.test(version))
     throw new UsageError(`version "${version}" is not a valid image tag`, {
       fix: 'use letters, digits, ".", "-" and "_" only (at most 128 characters), e.g. 1.4.2 or 1.4.2-rc.1',
     });
@@ -40,13 +35,6 @@ export function newDeploymentId(now: Date, random: () => number = Math.random): 
 
 /** A resolved version: what a plan deploys, before it has a deployment id. */
 export type ResolvedTarget = Omit<Target, 'deploymentId'>;
-
-function splitRegistry(repository: string): { registry: string; path: string } | undefined {
-  const first = repository.split('/')[0]!;
-  if (!repository.includes('/') || !(first.includes('.') || first.includes(':') || first === 'localhost'))
-    return undefined;
-  return { registry: first, path: repository.slice(first.length + 1) };
-}
 
 /**
  * Finds the version's image and pins it by digest: on this engine (image.source: local) or in the
@@ -80,7 +68,7 @@ export async function resolveTarget(
     return { version, image: image.Id, digest };
   }
   const where = splitRegistry(repo);
-  if (!where)
+  if (where.registry === undefined)
     throw new ConfigError(
       `image.repository: "${repo}" names no registry host (expected HOST[:PORT]/PATH) while image.source is registry`,
     );

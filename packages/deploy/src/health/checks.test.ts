@@ -14,7 +14,7 @@ import {
   type CheckDeps,
   type HttpAnswer,
 } from './checks.js';
-import { EnvironmentSchema } from '../config/environment-config.js';
+import { EnvironmentSchema } from '../config/environment-schema.js';
 
 const cfg = EnvironmentSchema.parse({
   app: 'a',

@@ -1,5 +1,5 @@
 import { ConfigError, StepFailedError, isKnownError } from '@its/core';
-import type { EnvironmentConfig } from '../config/environment-config.js';
+import type { EnvironmentConfig } from '../config/environment-schema.js';
 import type {
   ApiKeyOutcome,
   DeployContext,
@@ -10,7 +10,7 @@ import type {
   StatusReport,
 } from '../deployment/types.js';
 import { planStack, routerUrl, type StackPlan } from './plan-stack.js';
-import type { ApiKeyConfig } from './stack-config.js';
+import type { ApiKeyConfig } from '../config/environment-schema.js';
 import { SECRETS_FILE, readSecretsFile, writeSecrets } from './stack-secrets.js';
 import { join } from 'node:path';
 

@@ -1,5 +1,5 @@
 import { environmentNetwork } from '../containers/container-spec.js';
-import type { StackConfig } from './stack-config.js';
+import type { StackConfig } from '../config/environment-schema.js';
 
 /**
  * A stack is one environment (the first tier: the API and its accessories) and the environments its

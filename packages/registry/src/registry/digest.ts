@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+import { DIGEST } from '@its/core';
 
 /** The content address of some bytes, as registries write it. */
 export function computeDigest(bytes: Uint8Array): string {
@@ -8,7 +7,7 @@ export function computeDigest(bytes: Uint8Array): string {
 }
 
 export function isDigest(value: string): boolean {
-  return DIGEST_RE.test(value);
+  return DIGEST.test(value);
 }
 
 /** Tag of the OCI referrers fallback index for a subject (distribution spec 1.1, "referrers tag schema"). */

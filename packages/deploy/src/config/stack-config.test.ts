@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvironment } from '../config/environment-config.js';
+import { parseEnvironment } from './environment-config.js';
 
 const base = 'app: its\nimage: { repository: r }\nrouter: { port: 8080 }\n';
 
