@@ -55,7 +55,7 @@ export function createStreamWriter(
   };
 }
 
-/** One command of `itsctl`: adding a command is one line in commands/index.ts. */
+/** One command of `itsctl`: adding one is a folder commands/<name>/ and one line in commands/index.ts. */
 export interface CommandModule {
   register: (program: Command, io: CliIo) => void;
 }

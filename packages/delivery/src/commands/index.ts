@@ -1,19 +1,29 @@
 import type { CommandModule } from '../cli/io.js';
-import { gateCommand } from './gate/gate-command.js';
-import { releaseCommand } from './release/release-command.js';
-import { tagsCommand } from './tags/tags-command.js';
-import { versionCommand } from './version/version-command.js';
-import { workflowsCommand } from './workflows/workflows-command.js';
-import { promoteCommand, recordCommand } from './promote/promotion-commands.js';
-import { publishCommand, registryCommand } from './registry/registry-commands.js';
-import { sbomCommand, signCommand } from './sign/supply-chain-commands.js';
-import { structureTestCommand } from './structure-test/structure-test-command.js';
-import { buildCommand } from './build/build-command.js';
-import { deployCommand } from './deploy/deploy-command.js';
-import { historyCommand, lockCommand, retireCommand, statusCommand } from './status/status-commands.js';
-import { teardownCommand } from './teardown/teardown-command.js';
+import { tagsCommand } from './tags/index.js';
+import { versionCommand } from './version/index.js';
+import { releaseCommand } from './release/index.js';
+import { workflowsCommand } from './workflows/index.js';
+import { publishCommand } from './publish/index.js';
+import { promoteCommand } from './promote/index.js';
+import { recordCommand } from './record/index.js';
+import { registryCommand } from './registry/index.js';
+import { signCommand } from './sign/index.js';
+import { sbomCommand } from './sbom/index.js';
+import { structureTestCommand } from './structure-test/index.js';
+import { buildCommand } from './build/index.js';
+import { gateCommand } from './gate/index.js';
+import { deployCommand } from './deploy/index.js';
+import { statusCommand } from './status/index.js';
+import { historyCommand } from './history/index.js';
+import { lockCommand } from './lock/index.js';
+import { retireCommand } from './retire/index.js';
+import { teardownCommand } from './teardown/index.js';
 
-/** Every `itsctl` command. Adding one (build, deploy, gate, publish, promote…) is one line here. */
+/**
+ * Every `itsctl` command, in the order `itsctl --help` lists them. Each lives in its own folder,
+ * commands/<name>/index.ts; what several commands share is in commands/shared/, so command folders never
+ * import each other. Adding a command is one folder and one line here.
+ */
 export const commands: readonly CommandModule[] = [
   tagsCommand,
   versionCommand,

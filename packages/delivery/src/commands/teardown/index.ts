@@ -1,5 +1,5 @@
 import { type CommandModule, writeResult } from '../../cli/io.js';
-import { deployContext } from '../deploy/deploy-command.js';
+import { deployContext } from '../shared/deploy-context.js';
 
 export const teardownCommand: CommandModule = {
   register(program, io) {

@@ -1,9 +1,10 @@
-/** `itsctl promote` and `itsctl record`: registered in cli/commands/index.ts. */
+/** `itsctl promote`: registered in commands/index.ts. */
 import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, UsageError } from '@its/core';
-import { collect, log, writeResult, type CliIo, type CommandModule } from '../../cli/io.js';
-import { ENVIRONMENTS, isEnvironment, type Environment } from '@its/registry/names';
+import { ConfigError } from '@its/core';
+import { collect, log, writeResult, type CommandModule } from '../../cli/io.js';
+import { ENVIRONMENTS, type Environment } from '@its/registry/names';
+import { openGateRecords } from '../shared/gate-records.js';
 
 async function readKeyFile(path: string): Promise<string> {
   try {
@@ -17,13 +18,6 @@ async function readKeyFile(path: string): Promise<string> {
 
 function environmentOption(flag: string, description: string): Option {
   return new Option(flag, description).choices([...ENVIRONMENTS]).makeOptionMandatory();
-}
-
-// The record store (zod) and the registry client are loaded inside the actions, not at the top, so
-// registering every command stays cheap (`itsctl --help`).
-export async function storeFor(io: CliIo, path?: string) {
-  const { defaultRecordStorePath, openRecordStore } = await import('@its/registry');
-  return openRecordStore(path ?? defaultRecordStorePath(io.env, io.cwd));
 }
 
 interface PromoteOptions {
@@ -80,10 +74,10 @@ Examples:
   $ itsctl promote --from staging --to production --digest sha256:… --tag v1.2.3`,
       )
       .action(async (options: PromoteOptions, command) => {
-        const [{ openRegistry }, { promoteImage }] = await Promise.all([
-          import('@its/registry'),
-          import('@its/registry'),
-        ]);
+        // The registry client and the record store (zod) are loaded here, not at the top, so registering
+        // every command stays cheap (`itsctl --help`).
+        const registry = await import('@its/registry');
+        const { openRegistry, promoteImage } = registry;
         const source = await openRegistry(io.env);
         const target = options.targetRegistry
           ? await openRegistry(io.env, { registry: options.targetRegistry })
@@ -107,7 +101,7 @@ Examples:
           {
             source: source.client,
             target: target.client,
-            store: await storeFor(io, options.records),
+            store: openGateRecords(registry, io, options.records),
             now: io.now,
             log: (line) => log(io, line),
           },
@@ -119,91 +113,6 @@ Examples:
           { ...result, registry: target.client.registry },
           `${result.digest}\n${result.to.tags.map((t) => `${where}:${t}`).join('\n')}\n` +
             `(${result.stats.manifests} manifests, ${result.stats.blobsMounted} blobs mounted, ${result.stats.blobsCopied} copied, ${result.stats.referrers} referrers)`,
-        );
-      });
-  },
-};
-
-interface RecordOptions {
-  env?: string;
-  digest?: string;
-  kind?: 'gate' | 'deploy';
-  name?: string;
-  result?: 'pass' | 'fail';
-  detail?: string;
-  list?: boolean;
-  records?: string;
-}
-
-export const recordCommand: CommandModule = {
-  register(program, io) {
-    program
-      .command('record')
-      .summary('record a gate or deploy result for an image digest (the evidence promotion asks for)')
-      .option('--env <env>', `environment the result is about (${ENVIRONMENTS.join(', ')})`)
-      .option('--digest <digest>', 'image digest, sha256:…')
-      .addOption(
-        new Option('--kind <kind>', 'what produced the result').choices(['gate', 'deploy']).default('gate'),
-      )
-      .option('--name <name>', 'gate or deployment name, e.g. e2e, smoke, rolling')
-      .addOption(new Option('--result <result>', 'the result').choices(['pass', 'fail']))
-      .option('--detail <text>', 'free text, e.g. a report URL')
-      .option('--list', 'print the records (filtered by --digest/--env) instead of writing one')
-      .option('--records <path>', 'gate record file (default: $ITS_STATE_DIR/delivery/records.json)')
-      .addHelpText(
-        'after',
-        `
-Examples:
-  $ itsctl record --env development --digest sha256:… --name unit --result pass
-  $ itsctl record --list --digest sha256:… --json`,
-      )
-      .action(async (options: RecordOptions, command) => {
-        const store = await storeFor(io, options.records);
-        if (options.list) {
-          const records = await store.list({
-            ...(options.digest ? { digest: options.digest } : {}),
-            ...(options.env ? { environment: options.env } : {}),
-          });
-          writeResult(
-            io,
-            command,
-            { records },
-            records
-              .map((r) => `${r.at} ${r.environment} ${r.kind} ${r.name} ${r.result} ${r.digest}`)
-              .join('\n'),
-          );
-          return;
-        }
-        const missing = (['env', 'digest', 'name', 'result'] as const)
-          .filter((k) => !options[k])
-          .map((k) => `--${k}`);
-        if (missing.length)
-          throw new UsageError(`${missing.join(', ')}: required to record a result`, {
-            fix: 'see `itsctl record --help`',
-          });
-        if (!isEnvironment(options.env!))
-          throw new UsageError(`--env ${options.env}: should be one of ${ENVIRONMENTS.join(', ')}`);
-        const record = {
-          digest: options.digest!,
-          environment: options.env,
-          kind: options.kind ?? 'gate',
-          name: options.name!,
-          result: options.result!,
-          at: io.now().toISOString(),
-          ...(options.detail ? { detail: options.detail } : {}),
-        };
-        const { gateRecordSchema } = await import('@its/registry');
-        const parsed = gateRecordSchema.safeParse(record);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
-        }
-        await store.append(parsed.data);
-        writeResult(
-          io,
-          command,
-          { record: parsed.data, store: store.path },
-          `recorded ${record.kind} ${record.name} ${record.result} for ${record.digest} in ${record.environment}`,
         );
       });
   },

@@ -106,12 +106,8 @@ ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
       )
       .action(async (options: TagsOptions, command) => {
         // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
-        const [{ createGit }, { planImageTags }, { readBuildTime, readExistingTags, readTagContext }] =
-          await Promise.all([
-            import('@its/versioning'),
-            import('@its/versioning'),
-            import('@its/versioning'),
-          ]);
+        const { createGit, planImageTags, readBuildTime, readExistingTags, readTagContext } =
+          await import('@its/versioning');
         const git = createGit(io.cwd);
         const context = await readTagContext(io.env, git, {
           ...(options.ref !== undefined ? { ref: options.ref } : {}),

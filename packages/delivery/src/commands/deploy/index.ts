@@ -1,18 +1,5 @@
-import type { DeployContext } from '@its/deploy';
-import { type CliIo, type CommandModule, log, writeResult } from '../../cli/io.js';
-
-/** The deploy context of a CLI command: real clock and stderr, and an abort wired to SIGINT/SIGTERM. */
-export function deployContext(io: CliIo, signal: AbortSignal = new AbortController().signal): DeployContext {
-  return {
-    cwd: io.cwd,
-    env: io.env,
-    now: io.now,
-    log: (line) => log(io, line),
-    signal,
-    ...(io.env.ITS_DEPLOY_ENVIRONMENTS ? { environmentsDir: io.env.ITS_DEPLOY_ENVIRONMENTS } : {}),
-    ...(io.env.ITS_DEPLOY_STATE_DIR ? { stateDir: io.env.ITS_DEPLOY_STATE_DIR } : {}),
-  };
-}
+import { type CommandModule, log, writeResult } from '../../cli/io.js';
+import { deployContext } from '../shared/deploy-context.js';
 
 interface DeployFlags {
   env: string;

@@ -53,8 +53,8 @@ Examples:
       )
       .action(async (options: GateOptions, command) => {
         // Loaded here, not at the top: `itsctl --help` and every other command skip zod, yaml and the readers.
-        const [{ parsePolicy }, { renderJunit, renderMarkdown, renderTable }, { runGates }] =
-          await Promise.all([import('@its/gates'), import('@its/gates'), import('@its/gates')]);
+        const { parsePolicy, renderJunit, renderMarkdown, renderTable, runGates } =
+          await import('@its/gates');
         const policyPath = resolve(io.cwd, options.policy);
         let text: string;
         try {

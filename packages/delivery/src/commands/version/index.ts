@@ -1,6 +1,6 @@
 import type { VersionOptions } from '@its/versioning';
 import { type CommandModule, log, writeResult } from '../../cli/io.js';
-import { addVersionOptions } from './version-options.js';
+import { addVersionOptions } from '../shared/version-options.js';
 
 export const versionCommand: CommandModule = {
   register(program, io) {
@@ -27,10 +27,7 @@ Examples:
       )
       .action(async (options: VersionOptions, command) => {
         // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
-        const [{ createGit }, { resolveVersion }] = await Promise.all([
-          import('@its/versioning'),
-          import('@its/versioning'),
-        ]);
+        const { createGit, resolveVersion } = await import('@its/versioning');
         const { history, plan } = await resolveVersion(createGit(io.cwd), io.env, options, false);
         if (history.dirty.length > 0)
           log(io, `note: the working tree has ${history.dirty.length} uncommitted change(s)`);

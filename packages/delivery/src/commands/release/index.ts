@@ -1,10 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '@its/core';
-import type { ReleasePlan, ReleaseStep } from '@its/versioning';
-import type { VersionOptions } from '@its/versioning';
+import type { ReleasePlan, ReleaseStep, VersionOptions } from '@its/versioning';
 import { type CommandModule, log, writeResult } from '../../cli/io.js';
-import { addVersionOptions } from '../version/version-options.js';
+import { addVersionOptions } from '../shared/version-options.js';
 
 interface ReleaseOptions extends VersionOptions {
   dryRun?: boolean;
@@ -52,13 +51,8 @@ Examples:
       )
       .action(async (options: ReleaseOptions, command) => {
         // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
-        const [{ createGit }, { readBuildTime }, { planRelease }, { readRepoUrl, resolveVersion }] =
-          await Promise.all([
-            import('@its/versioning'),
-            import('@its/versioning'),
-            import('@its/versioning'),
-            import('@its/versioning'),
-          ]);
+        const { createGit, planRelease, readBuildTime, readRepoUrl, resolveVersion } =
+          await import('@its/versioning');
         const dryRun = options.dryRun === true;
         const probe = createGit(io.cwd);
         const { history, plan } = await resolveVersion(probe, io.env, options, !dryRun);

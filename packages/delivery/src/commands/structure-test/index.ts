@@ -6,8 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, StepFailedError, UsageError } from '@its/core';
 import { type CommandModule, collect, log, wantsJson, writeResult } from '../../cli/io.js';
-import type { StructureTestConfig } from '@its/image-build';
-import type { StructureTestReport } from '@its/image-build';
+import type { StructureTestConfig, StructureTestReport } from '@its/image-build';
 
 interface Options {
   image?: string;
@@ -55,17 +54,15 @@ Examples:
         // Loaded here, not at the top, so registering every command stays cheap (`itsctl --help`).
         const [
           { createDockerRunner, ensureDockerRunning, resolveDockerCli },
-          { parseStructureTestConfig },
-          { createDockerDriver },
-          { formatResultLine, renderJunit, renderText },
-          { runStructureTests },
-        ] = await Promise.all([
-          import('@its/docker-engine'),
-          import('@its/image-build'),
-          import('@its/image-build'),
-          import('@its/image-build'),
-          import('@its/image-build'),
-        ]);
+          {
+            createDockerDriver,
+            formatResultLine,
+            parseStructureTestConfig,
+            renderJunit,
+            renderText,
+            runStructureTests,
+          },
+        ] = await Promise.all([import('@its/docker-engine'), import('@its/image-build')]);
 
         // Every config is read and validated before anything runs, so all mistakes are reported together.
         const configs: { name: string; config: StructureTestConfig }[] = [];

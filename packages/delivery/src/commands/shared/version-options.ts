@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** The options `version` and `release` share. */
+/** The options `itsctl version` and `itsctl release` share. */
 export function addVersionOptions(command: Command): Command {
   return command
     .option('--branch <name>', 'the branch to version for (default: the checked-out branch)')
