@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # linux/arm64 images under QEMU, as CI builds and checks them (amd64 is scripts/ci-containers.sh):
 #   1. the arm64 base images (scripts/bootstrap-base-images.sh --arch arm64; cached rootfs after the first run)
-#   2. itsctl build --platform linux/arm64 for the targets (default: production edge): build stages
-#      run natively, only the runtime images' apt steps are emulated (docker/Dockerfile)
+#   2. itsctl build --platform linux/arm64 for the targets (default: edge, the image that runs on arm64
+#      devices next to a camera): build stages run natively, only the runtime images' apt steps are
+#      emulated (docker/Dockerfile). `--targets "production edge"` adds production, whose emulated apt
+#      step (Debian's ffmpeg) alone takes about 7 minutes on our 2-core machine: a release builds it
+#      (.github/workflows/docker-cicd.yml, both platforms); .ci/run keeps to edge to stay under 45 min.
 #   3. each image's structure tests (the same configs as amd64, run emulated), plus: it is an aarch64
 #      image with Node 24
 # The detector check in the arm64 edge image and the two-platform index are integration tests
 # (packages/delivery/src/commands/build/multi-arch.int.test.ts) that `npm test` runs on these images.
 # Needs qemu-user-static + binfmt-support with qemu-aarch64 enabled (scripts/setup.sh test-tools).
-#   --targets "a b"   build and test only these targets (default: production edge)
+#   --targets "a b"   build and test these targets (default: edge; "production edge" for both)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=docker
-TARGETS="production edge"
+TARGETS="edge"
 REPORTS="reports/containers"
 while [ $# -gt 0 ]; do
   case "$1" in
     --targets) [ $# -ge 2 ] || { echo "ci-arm64: --targets needs a list" >&2; exit 2; }; shift; TARGETS="$1" ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "ci-arm64: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
