@@ -5,17 +5,20 @@
  * Each must set itself up (scripts/setup.sh runs `npm ci` from the lockfile, announcing it), a second
  * run must skip that, and both must then do their job: the tests pass, the plan names every tier.
  *
- * npm ci is served from the warm npm cache (npm_config_prefer_offline); most of its time is compiling
- * better-sqlite3 (no prebuilt binary can be fetched here): about 2 minutes on an idle 2-core machine,
- * 4–6 on a busy one. It runs twice (once per command, node_modules deleted in between), so each case
- * is bounded at 15 minutes. Only the committed
+ * npm ci is served from the warm npm cache (npm_config_prefer_offline), and better-sqlite3's native
+ * addon from a local prebuild packed from this checkout's own build (prebuild-install's documented
+ * `--local-prebuilds`, npm_config_better_sqlite3_local_prebuilds): without it each npm ci compiles
+ * SQLite from source — 2 minutes on an idle 2-core machine, 4–6 on a busy one, twice per run — which is
+ * not what this test is about (a user's first install compiles it once; setup.test.ts and CI's own
+ * `npm ci` cover that path). npm ci runs twice (once per command, node_modules deleted in between);
+ * each case is bounded at 15 minutes all the same. Only the committed
  * tree is cloned: uncommitted work is not in the clone. Needs git, the npm cache or registry, and a
  * running Docker Engine (the dry run reads the engine's state), which the integration run's own setup
  * provides.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MINUTE = 60_000;
+/** A directory holding better-sqlite3's addon as prebuild-install names it, made in beforeAll. */
+let localPrebuilds: string | undefined;
+
+/** This checkout's compiled better-sqlite3, packed the way prebuild-install unpacks a download. */
+async function packLocalPrebuild(dir: string): Promise<string | undefined> {
+  const pkg = join(repoRoot, 'node_modules', 'better-sqlite3');
+  const addon = join(pkg, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(addon)) return undefined;
+  const { version } = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await mkdir(dir, { recursive: true });
+  const packed = await run(pkg, 'tar', ['-czf', join(dir, name), 'build/Release/better_sqlite3.node']);
+  return packed.code === 0 ? dir : undefined;
+}
 
 /**
  * The environment of a new user's shell: this one's, minus what the outer npm/vitest run put there
@@ -31,7 +48,9 @@ const MINUTE = 60_000;
  * up whatever this machine's owner chose); plus the warm npm cache.
  */
 function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = localPrebuilds
+    ? { npm_config_better_sqlite3_local_prebuilds: localPrebuilds }
+    : {};
   for (const [key, value] of Object.entries(process.env))
     if (
       !/^(npm_|VITEST|NODE_ENV$|NODE_OPTIONS$|NODE_V8_COVERAGE$|TEST$|INIT_CWD$|ITS_SETUP$|CI$|FORCE_COLOR$)/i.test(
@@ -73,6 +92,7 @@ describe('a fresh clone', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'its-fresh-clone-'));
     clone = join(tmp, 'its-camera-ai');
+    localPrebuilds = await packLocalPrebuild(join(tmp, 'prebuilds'));
     const cloned = await run(tmp, 'git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone]);
     expect(cloned.code, tail(cloned)).toBe(0);
     expect(existsSync(join(clone, 'node_modules'))).toBe(false);

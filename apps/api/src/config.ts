@@ -3,6 +3,7 @@
  * start-up with a message that names it (`PORT: must be an integer between 0 and 65535`).
  */
 import { readFileSync } from 'node:fs';
+import { redactUrl as redactUrlSecrets } from '@its/core';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -103,16 +104,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs. */
+/**
+ * `postgres://user:secret@host/db` → `postgres://***@host/db`, for logs (@its/core decides what is
+ * secret, and masks whole an authority it cannot read); an unset variable stays unset.
+ */
 export function redactUrl(value: string | undefined): string | undefined {
-  if (!value) return value;
-  try {
-    const u = new URL(value);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '***';
-  }
+  return value ? redactUrlSecrets(value) : value;
 }
 
 /** The config as it may be logged: no secrets. */

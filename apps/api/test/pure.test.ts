@@ -387,4 +387,11 @@ describe('maskStreamUrl', () => {
     expect(maskStreamUrl('rtsp://host/a@b')).toBe('rtsp://host/a@b');
     expect(maskStreamUrl('file:///videos/a.mp4')).toBe('file:///videos/a.mp4');
   });
+  it('masks what the old pattern let through: a query password, an @ or a / in the password', () => {
+    expect(maskStreamUrl('http://cam/video.cgi?user=admin&password=S3cretQ')).toBe(
+      'http://cam/video.cgi?user=admin&password=***',
+    );
+    expect(maskStreamUrl('rtsp://admin:p@ssw0rd@h')).toBe('rtsp://***@h');
+    expect(maskStreamUrl('rtsp://admin:pa/ss@h/live')).toBe('rtsp://***@h/live');
+  });
 });

@@ -4,9 +4,9 @@
  * at its caller: failures become an `offline` status with the reason (ffmpeg's last error line).
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { redactUrlsInText } from '@its/core';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { buildDecodeArgs, classifyUrl } from './ffmpeg-args.js';
-import { redactUrls } from './redact-url.js';
 
 export type SourceState = 'starting' | 'online' | 'offline' | 'ended' | 'stopped';
 
@@ -73,7 +73,7 @@ export function createFrameSource(options: FrameSourceOptions): FrameSource {
   let reportedFailures = 0;
   const setStatus = (state: SourceState, rawReason: string | null) => {
     // Reasons are logged, posted to the API and served: never with the stream's credentials.
-    const reason = rawReason === null ? null : redactUrls(rawReason);
+    const reason = rawReason === null ? null : redactUrlsInText(rawReason);
     // Each failed attempt is reported (the failure count is news), repeats of other states are not.
     if (status.state === state && status.reason === reason && status.failures === reportedFailures) return;
     reportedFailures = status.failures;
@@ -161,7 +161,7 @@ export function createFrameSource(options: FrameSourceOptions): FrameSource {
           spawnError?.message ??
           stallReason ??
           (lastLine
-            ? redactUrls(lastLine).slice(0, 300)
+            ? redactUrlsInText(lastLine).slice(0, 300)
             : code === 0
               ? 'stream ended without frames'
               : `ffmpeg exited with code ${code}`);

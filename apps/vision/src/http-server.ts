@@ -1,7 +1,7 @@
 /** /metrics (Prometheus), /health and /snapshot/:cameraId on a small HTTP server (loopback by default). */
 import { createServer, type Server } from 'node:http';
+import { redactUrlsInText } from '@its/core';
 import type { Registry } from 'prom-client';
-import { redactUrls } from './redact-url.js';
 import type { Worker } from './worker.js';
 
 export interface StatusServerDeps {
@@ -39,7 +39,9 @@ export function createStatusServer(deps: StatusServerDeps): Server {
       deps
         .snapshot(p.camera.streamUrl)
         .then((jpeg) => send(200, 'image/jpeg', jpeg))
-        .catch((err: Error) => send(502, 'text/plain', `snapshot failed: ${redactUrls(err.message)}\n`));
+        .catch((err: Error) =>
+          send(502, 'text/plain', `snapshot failed: ${redactUrlsInText(err.message)}\n`),
+        );
       return;
     }
     send(404, 'text/plain', 'not found\n');

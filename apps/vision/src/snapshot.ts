@@ -1,7 +1,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
+import { redactUrlsInText } from '@its/core';
 import { buildSnapshotArgs } from './ffmpeg-args.js';
 import type { SpawnFn } from './frame-source.js';
-import { redactUrls } from './redact-url.js';
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
@@ -33,7 +33,9 @@ export function captureSnapshot(
       if (code === 0 && jpeg.length > 0) resolve(jpeg);
       else
         reject(
-          new SnapshotError(redactUrls(err.trim().split('\n').pop() || `ffmpeg exited with code ${code}`)),
+          new SnapshotError(
+            redactUrlsInText(err.trim().split('\n').pop() || `ffmpeg exited with code ${code}`),
+          ),
         );
     });
   });

@@ -7,7 +7,7 @@ import { backoffDelay } from '../src/backoff.js';
 import { BoundedQueue } from '../src/bounded-queue.js';
 import { rgbToLuma } from '../src/luma.js';
 import { planCameraChanges } from '../src/worker.js';
-import { redactUrls } from '../src/redact-url.js';
+import { redactUrlsInText as redactUrls } from '@its/core';
 
 const KEY = { API_KEY: 'its_0123456789ab_secretsecretsecretsecretsecret12' };
 

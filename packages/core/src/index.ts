@@ -26,3 +26,5 @@ export {
 } from './image-reference.js';
 export type { ImageReference } from './image-reference.js';
 export { ENVIRONMENT_NAME, ENV_VARIABLE, HOST_PORT, PORT_RANGE } from './patterns.js';
+export { redactUrl, publicUrl, redactUrlsInText, isSecretParam } from './redact-url.js';
+export type { RedactUrlOptions } from './redact-url.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { redactUrl } from '@its/core';
 import { API_ROUTES, Camera, CameraInput, CameraPatch, ErrorBody, Page, PageQuery } from '@its/contracts';
 import { z } from 'zod';
 import { notFound } from '../errors.js';
@@ -14,9 +15,12 @@ const writeAuth: { security: Record<string, string[]>[]; description: string } =
 };
 const missing = (id: string) => notFound(`params/id: camera "${id}" not found`);
 
-/** `rtsp://user:pass@host/x` → `rtsp://***@host/x`; a URL without user-info is returned unchanged. */
+/**
+ * What a caller without `cameras:write` or `ingest` sees of a stream URL: `rtsp://user:pass@host/x` →
+ * `rtsp://***@host/x`, credential query values masked too; a URL without secrets is returned unchanged.
+ */
 export function maskStreamUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+  return redactUrl(url);
 }
 const forCaller = <T extends { streamUrl: string }>(camera: T, trusted: boolean): T =>
   trusted ? camera : { ...camera, streamUrl: maskStreamUrl(camera.streamUrl) };

@@ -3,17 +3,10 @@
  * https://hooks.slack.com/services/T…/B…/X… can post to the channel), and Prometheus or proxy URLs
  * may carry user:password@ or ?token=. Whatever is printed (logs, reasons, notification text) goes
  * through these functions first; whatever is sent moves user-info into a header, because fetch
- * refuses URLs that embed credentials.
+ * refuses URLs that embed credentials. What counts as secret is @its/core's redactUrl's decision;
+ * these only choose how much of a URL this package shows.
  */
-
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-/** A URL inside free text: a scheme, "://", then anything up to white space or a quote/bracket. */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
-
-function maskQuery(u: URL): string {
-  const keys = [...u.searchParams.keys()];
-  return keys.length === 0 ? '' : `?${keys.map((k) => `${encodeURIComponent(k)}=***`).join('&')}`;
-}
+import { redactUrl as redactUrlSecrets, redactUrlsInText } from '@its/core';
 
 /**
  * For printing a URL that may be secret as a whole (a webhook): scheme and host stay so the reader
@@ -22,38 +15,16 @@ function maskQuery(u: URL): string {
  * A string that is not a URL keeps at most its scheme: it may be a secret with a typo.
  */
 export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url.trim());
-  } catch {
-    const scheme = SCHEME.exec(url.trim());
-    return scheme ? `${scheme[1]}://***` : '***';
-  }
-  const userinfo = u.username !== '' || u.password !== '' ? '***@' : '';
-  const segments = u.pathname.split('/').filter((s) => s !== '');
-  // A lone segment is masked too: some webhook services put the whole token there (/T0KEN).
-  const path = segments.length === 0 ? '' : segments.length === 1 ? '/***' : `/${segments[0]}/***`;
-  const hash = u.hash !== '' ? '#***' : '';
-  return `${u.protocol}//${userinfo}${u.host}${path}${maskQuery(u)}${hash}`;
+  return redactUrlSecrets(url, { path: 'first-segment' });
 }
 
 /**
  * For free text that may quote URLs (an error reason, a verdict sentence): every URL keeps its path,
  * which is what makes a reason useful (GET http://…/health/ready → 503), but loses user-info and
- * query values.
+ * every query value (nobody vetted which parameters such a URL carries).
  */
 export function maskUrlCredentials(text: string): string {
-  return text.replace(URL_IN_TEXT, (found) => {
-    let u: URL;
-    try {
-      u = new URL(found);
-    } catch {
-      return found.replace(/\/\/[^/@\s]*@/, '//***@').replace(/\?.*$/, '?***');
-    }
-    const userinfo = u.username !== '' || u.password !== '' ? '***@' : '';
-    const hash = u.hash !== '' ? '#***' : '';
-    return `${u.protocol}//${userinfo}${u.host}${u.pathname === '/' && !found.endsWith('/') ? '' : u.pathname}${maskQuery(u)}${hash}`;
-  });
+  return redactUrlsInText(text, { values: 'all' });
 }
 
 export interface RequestTarget {

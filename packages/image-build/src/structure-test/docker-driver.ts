@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { emulationRunArgs } from '../build/emulation.js';
 import { StepFailedError } from '@its/core';
+import { readFirstTarEntry, type TarEntry, type TarEntryType } from '@its/core/tar';
 import {
   type DockerRunner,
   DOCKER_START_HINT,
@@ -14,8 +15,13 @@ import {
   isDaemonUnreachable,
   resolveDockerCli,
 } from '@its/docker-engine';
-import { type CommandObservation, type FileStat, type ImageConfig, readImageConfig } from './evaluate.js';
-import { readFirstTarEntry } from './tar-entry.js';
+import {
+  type CommandObservation,
+  type FileStat,
+  type FileType,
+  type ImageConfig,
+  readImageConfig,
+} from './evaluate.js';
 
 export interface ImageDriver {
   inspect(image: string): Promise<ImageConfig>;
@@ -35,6 +41,19 @@ export interface CommandStep {
 }
 
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+/** The structure-test names (those of container-structure-test's file checks) for tar's entry types. */
+const FILE_TYPES: Record<TarEntryType, FileType> = {
+  file: 'file',
+  'contiguous-file': 'file',
+  link: 'hardlink',
+  symlink: 'symlink',
+  'character-device': 'char',
+  'block-device': 'block',
+  directory: 'dir',
+  fifo: 'fifo',
+  other: 'other',
+};
 
 function envArgs(env: Record<string, string>): string[] {
   return Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
@@ -111,72 +130,47 @@ export function createDockerDriver(
     return pending;
   }
 
-  /** Streams `docker cp ID:PATH -` and stops once the first entry (and, if wanted, its bytes) is in. */
-  function copyOut(container: string, path: string, wantContent: boolean, follow: boolean) {
-    return new Promise<{ entry: ReturnType<typeof readFirstTarEntry>; missing: boolean; stderr: string }>(
-      (resolve, reject) => {
-        const child = spawn(cli, ['cp', ...(follow ? ['-L'] : []), `${container}:${path}`, '-'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env,
-        });
-        const chunks: Buffer[] = [];
-        let total = 0;
-        let stderr = '';
-        let settled = false;
-        const finish = (value: {
-          entry: ReturnType<typeof readFirstTarEntry>;
-          missing: boolean;
-          stderr: string;
-        }) => {
-          if (settled) return;
-          settled = true;
-          child.kill('SIGKILL');
-          resolve(value);
-        };
-        child.stdout.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          total += chunk.length;
-          if (total > MAX_FILE_BYTES + 4096)
-            return finish({ entry: readFirstTarEntry(Buffer.concat(chunks)), missing: false, stderr });
-          try {
-            const entry = readFirstTarEntry(Buffer.concat(chunks));
-            if (entry && (!wantContent || entry.content !== undefined || entry.type !== 'file'))
-              finish({ entry, missing: false, stderr });
-          } catch (err) {
-            if (!settled) {
-              settled = true;
-              child.kill('SIGKILL');
-              reject(err as Error);
-            }
-          }
-        });
-        child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-        child.on('error', reject);
-        child.on('close', (code) => {
-          if (settled) return;
-          if (code !== 0) {
-            if (/Could not find the file|No such container:path|no such file or directory/i.test(stderr))
-              finish({ entry: undefined, missing: true, stderr });
-            else {
-              settled = true;
-              if (isDaemonUnreachable(stderr))
-                reject(
-                  new StepFailedError('Docker Engine is not reachable while reading files', {
-                    fix: DOCKER_START_HINT,
-                  }),
-                );
-              else reject(new StepFailedError(`docker cp ${path} failed: ${stderr.trim()}`));
-            }
-            return;
-          }
-          finish({
-            entry: total ? readFirstTarEntry(Buffer.concat(chunks)) : undefined,
-            missing: total === 0,
-            stderr,
-          });
-        });
-      },
-    );
+  /**
+   * Streams `docker cp ID:PATH -` and stops the copy once the first entry's header (and, when wanted and
+   * small enough, its bytes) is in. undefined: the path does not exist.
+   */
+  async function copyOut(
+    container: string,
+    path: string,
+    maxContentBytes: number,
+    follow: boolean,
+  ): Promise<TarEntry | undefined> {
+    const child = spawn(cli, ['cp', ...(follow ? ['-L'] : []), `${container}:${path}`, '-'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    exited.catch(() => undefined); // awaited below only when the copy ends without an entry
+    let entry: TarEntry | undefined;
+    try {
+      entry = await readFirstTarEntry(child.stdout, { maxContentBytes, label: `docker cp ${path}` });
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+    if (entry) {
+      child.kill('SIGKILL'); // the rest of the archive (a directory's contents) is not needed
+      return entry;
+    }
+    const code = await exited;
+    if (code === 0) return undefined;
+    if (/Could not find the file|No such container:path|no such file or directory/i.test(stderr))
+      return undefined;
+    if (isDaemonUnreachable(stderr))
+      throw new StepFailedError('Docker Engine is not reachable while reading files', {
+        fix: DOCKER_START_HINT,
+      });
+    throw new StepFailedError(`docker cp ${path} failed: ${stderr.trim()}`);
   }
 
   return {
@@ -240,27 +234,29 @@ export function createDockerDriver(
 
     async stat(image, path) {
       const container = await fileContainer(image);
-      const { entry, missing } = await copyOut(container, path, false, false);
-      if (missing || !entry) return null;
+      // Headers only: a stat needs no content, however small.
+      const entry = await copyOut(container, path, 0, false);
+      if (!entry) return null;
       return {
-        type: entry.type,
+        type: FILE_TYPES[entry.type],
         mode: entry.mode,
         uid: entry.uid,
         gid: entry.gid,
-        ...(entry.linkTarget ? { linkTarget: entry.linkTarget } : {}),
+        ...(entry.linkname ? { linkTarget: entry.linkname } : {}),
       };
     },
 
     async readFile(image, path) {
       const container = await fileContainer(image);
-      const { entry, missing } = await copyOut(container, path, true, true);
-      if (missing || !entry) return null;
-      if (entry.type !== 'file') throw new StepFailedError(`${path} is a ${entry.type}, not a file`);
-      if (!entry.content)
+      const entry = await copyOut(container, path, MAX_FILE_BYTES, true);
+      if (!entry) return null;
+      const type = FILE_TYPES[entry.type];
+      if (type !== 'file') throw new StepFailedError(`${path} is a ${type}, not a file`);
+      if (!entry.data)
         throw new StepFailedError(
           `${path} is larger than ${MAX_FILE_BYTES} bytes; file content tests read at most that`,
         );
-      return entry.content.toString('utf8');
+      return entry.data.toString('utf8');
     },
 
     async close() {

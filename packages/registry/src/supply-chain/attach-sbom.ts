@@ -4,6 +4,7 @@
  * subject = the image). For a multi-arch index each platform image gets its own SBOM.
  */
 import { randomUUID } from 'node:crypto';
+import { readTarEntries } from '@its/core/tar';
 import { isIndexMediaType, OCI_EMPTY, OCI_MANIFEST } from '../registry/media-types.js';
 import type { Descriptor, RegistryClient } from '../registry/registry-client.js';
 import { platformKey } from '../registry/assemble-index.js';
@@ -12,10 +13,10 @@ import {
   isInventoryPath,
   isWhiteout,
   LayerInventory,
+  normalizeLayerPath,
   type DebianPackage,
   type NpmPackage,
 } from './inventory.js';
-import { maybeGunzip, readTarEntries } from './tar-reader.js';
 
 export interface ImageInventory {
   digest: string;
@@ -33,15 +34,18 @@ export async function inventoryImage(
   const body = JSON.parse(manifest.bytes.toString('utf8')) as { layers?: Descriptor[] };
   const inventory = new LayerInventory();
   for (const layer of body.layers ?? []) {
-    if (!/tar/.test(layer.mediaType)) continue; // not a filesystem layer (or zstd we cannot read yet)
+    if (!/tar/.test(layer.mediaType)) continue; // not a filesystem layer
     const files: Array<{ path: string; data: Buffer }> = [];
-    for await (const entry of readTarEntries(
-      maybeGunzip(client.streamBlob(repository, layer.digest)),
-      isInventoryPath,
-    )) {
+    // A zstd layer throws here rather than read as empty: an SBOM missing its packages would pass for true.
+    for await (const entry of readTarEntries(client.streamBlob(repository, layer.digest), {
+      label: `layer ${layer.digest} of ${repository}@${digest}`,
+      mediaType: layer.mediaType,
+      want: (header) => isInventoryPath(normalizeLayerPath(header.name)),
+    })) {
+      const path = normalizeLayerPath(entry.name);
       // Whiteouts hide lower layers' files; the layer's own files are added after them.
-      if (isWhiteout(entry.path)) inventory.addWhiteout(entry.path);
-      else if (entry.data) files.push({ path: entry.path, data: entry.data });
+      if (isWhiteout(path)) inventory.addWhiteout(path);
+      else if (entry.data) files.push({ path, data: entry.data });
     }
     for (const f of files) inventory.addFile(f.path, f.data);
   }

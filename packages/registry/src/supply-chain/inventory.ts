@@ -106,6 +106,11 @@ export class LayerInventory {
   }
 }
 
+/** A layer entry's name as an image path: 'etc/x' whether the layer stored './etc/x' or '/etc/x'. */
+export function normalizeLayerPath(name: string): string {
+  return name.replace(/^\.\//, '').replace(/^\/+/, '');
+}
+
 export function isWhiteout(path: string): boolean {
   return path.slice(path.lastIndexOf('/') + 1).startsWith('.wh.');
 }

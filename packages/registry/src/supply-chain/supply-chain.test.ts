@@ -1,70 +1,19 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { StepFailedError } from '@its/core';
 import { describe, expect, it } from 'vitest';
 import { buildTar } from '../registry/image-fixtures.fixture.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { inventoryImage } from './attach-sbom.js';
 import { buildCycloneDxSbom, debianPurl, npmPurl, ociPurl } from './cyclonedx.js';
-import { isInventoryPath, LayerInventory, parseDpkgStatus, parseNpmManifest } from './inventory.js';
+import {
+  isInventoryPath,
+  LayerInventory,
+  normalizeLayerPath,
+  parseDpkgStatus,
+  parseNpmManifest,
+} from './inventory.js';
 import { buildSimpleSigningPayload, generateSigningKeyPair, keyFingerprint, signPayload } from './signing.js';
-import { maybeGunzip, readTarEntries } from './tar-reader.js';
-
-async function* chunked(buf: Buffer, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-}
-
-async function entries(buf: Buffer, want = (_p: string) => true, chunk = 97) {
-  const out = [];
-  for await (const e of readTarEntries(maybeGunzip(chunked(buf, chunk)), want)) out.push(e);
-  return out;
-}
-
-describe('tar reader', () => {
-  const long = `app/node_modules/${'deep/'.repeat(25)}pkg/package.json`;
-  const tar = buildTar([
-    { path: 'app', type: '5' },
-    { path: 'app/a.txt', data: 'hello' },
-    { path: long, data: '{"name":"pkg","version":"1.0.0"}' },
-    { path: 'big.bin', data: Buffer.alloc(3000, 7) },
-  ]);
-
-  it('reads names, long names, sizes and wanted contents across odd chunk boundaries', async () => {
-    const got = await entries(tar, (p) => p.endsWith('.txt') || p.endsWith('package.json'));
-    expect(got.map((e) => [e.path, e.type, e.size])).toEqual([
-      ['app', '5', 0],
-      ['app/a.txt', '0', 5],
-      [long, '0', 32],
-      ['big.bin', '0', 3000],
-    ]);
-    expect(got[1]!.data?.toString()).toBe('hello');
-    expect(got[3]!.data).toBeUndefined();
-  });
-
-  it('inflates gzip layers and honours pax path and size', async () => {
-    const pax = (k: string, v: string) => {
-      const body = ` ${k}=${v}\n`;
-      let len = body.length + 1;
-      len = `${len}${body}`.length;
-      return `${len}${body}`;
-    };
-    const records = pax('path', 'pax/renamed.txt');
-    const paxTar = buildTar([
-      { path: 'PaxHeader', data: records },
-      { path: 'short', data: 'pax!' },
-    ]);
-    paxTar[156] = 'x'.charCodeAt(0); // turn the first entry into a pax extended header
-    const header = paxTar.subarray(0, 512);
-    header.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    const got = await entries(gzipSync(paxTar));
-    expect(got.map((e) => [e.path, e.data?.toString()])).toEqual([['pax/renamed.txt', 'pax!']]);
-  });
-
-  it('stops at the end-of-archive blocks and on an empty stream; fails on a truncated entry', async () => {
-    expect(await entries(Buffer.alloc(0))).toEqual([]);
-    await expect(entries(tar.subarray(0, 512 * 2 + 100))).rejects.toThrow(/ended inside an entry/);
-  });
-});
 
 describe('inventory', () => {
   const status = [
@@ -113,6 +62,14 @@ describe('inventory', () => {
     expect(isInventoryPath(path)).toBe(expected);
   });
 
+  it.each([
+    ['./var/lib/dpkg/status', 'var/lib/dpkg/status'],
+    ['/app/node_modules/x/package.json', 'app/node_modules/x/package.json'],
+    ['app/.wh.old', 'app/.wh.old'],
+  ])('layer entry %s is image path %s', (name, path) => {
+    expect(normalizeLayerPath(name)).toBe(path);
+  });
+
   it('applies whiteouts and opaque directories from upper layers', () => {
     const inv = new LayerInventory();
     const pkg = (n: string) => Buffer.from(JSON.stringify({ name: n, version: '1.0.0' }));
@@ -129,6 +86,61 @@ describe('inventory', () => {
     expect(inv.result().debian).toHaveLength(1);
     inv.addWhiteout('var/lib/.wh.dpkg');
     expect(inv.result().debian).toEqual([]);
+  });
+});
+
+describe('inventoryImage', () => {
+  /** The two calls inventoryImage makes, over layers held in memory. */
+  function registryOf(layers: Array<{ mediaType: string; bytes: Buffer }>): RegistryClient {
+    const manifest = {
+      layers: layers.map((l, i) => ({ mediaType: l.mediaType, digest: `sha256:${i}`, size: 1 })),
+    };
+    const client: Pick<RegistryClient, 'getManifest' | 'streamBlob'> = {
+      getManifest: async () => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:image',
+        bytes: Buffer.from(JSON.stringify(manifest)),
+      }),
+      async *streamBlob(_repository, digest) {
+        yield layers[Number(digest.slice('sha256:'.length))]!.bytes;
+      },
+    };
+    return client as RegistryClient;
+  }
+
+  it('reads gzip layers whose names start with ./, honouring whiteouts of upper layers', async () => {
+    const pkg = (name: string) => JSON.stringify({ name, version: '1.0.0' });
+    const client = registryOf([
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        bytes: gzipSync(
+          buildTar([
+            { path: './app/node_modules/a/package.json', data: pkg('a') },
+            { path: './app/node_modules/b/package.json', data: pkg('b') },
+          ]),
+        ),
+      },
+      {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar',
+        bytes: buildTar([{ path: 'app/node_modules/.wh.a', data: '' }]),
+      },
+    ]);
+    const inventory = await inventoryImage(client, 'app', 'sha256:image');
+    expect(inventory.npm.map((p) => [p.name, p.path])).toEqual([['b', 'app/node_modules/b/package.json']]);
+  });
+
+  it('fails on a zstd layer, naming it, instead of reporting no packages', async () => {
+    const client = registryOf([
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd',
+        bytes: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+      },
+    ]);
+    const err = await inventoryImage(client, 'app', 'sha256:image').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect((err as Error).message).toBe(
+      'layer sha256:0 of app@sha256:image is zstd-compressed (media type application/vnd.oci.image.layer.v1.tar+zstd); zstd layers are not supported yet',
+    );
   });
 });
 

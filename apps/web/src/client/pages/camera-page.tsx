@@ -3,6 +3,9 @@
  * class (rolling hour, exact under retries — see lib/live-counts.ts), the live crossing feed, geometry.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+// Stream URLs often carry credentials (rtsp://user:pass@host): never on screen. The module's own entry,
+// not '@its/core', whose other modules import node: built-ins that a browser lacks.
+import { redactUrl } from '@its/core/redact-url';
 import {
   VEHICLE_CLASSES,
   type Camera,
@@ -662,15 +665,10 @@ function GeometryCard({ camera }: { camera: Camera }) {
           <p class="muted small stream-url">
             <Icon name="link" class="icon--inline" />
             <span class="visually-hidden">Stream URL: </span>
-            <code>{redactUrl(camera.streamUrl)}</code>
+            <code>{redactUrl(camera.streamUrl, { mask: '•••' })}</code>
           </p>
         </div>
       )}
     </Card>
   );
-}
-
-/** Stream URLs often carry credentials (rtsp://user:pass@host): never put them on screen. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)([^@/]+)@/i, '$1•••@');
 }
