@@ -323,7 +323,7 @@ describe('judgeCanary', () => {
     expect(e.thresholds).toEqual(DEFAULT_THRESHOLDS);
   });
 
-  it('accepts the edges the environment schema allows (config/canary-config.ts)', () => {
+  it('accepts the edges the environment schema allows (config/environment-schema.ts)', () => {
     // A 0 % error-rate limit fails on the first error; a 100 pp floor never fails the comparison.
     const e = judgeCanary(side(50, 1000, 0), side(51, 1000, 1), {
       maxErrorRateIncrease: 1,
