@@ -11,7 +11,7 @@ import { DockerEngine } from '@its/docker-engine';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..', '..', '..');
-const itsctlSource = join(here, '..', 'bin', 'itsctl.ts');
+const itsctlSource = join(here, '..', '..', 'src', 'bin', 'itsctl.ts');
 const tsx = createRequire(import.meta.url).resolve('tsx');
 export const DOCKER = '/usr/bin/docker';
 
