@@ -84,8 +84,9 @@ export function testEnvironment(
     // A short watch keeps every deployment test exercising it without waiting a minute each.
     ...(extra.includes('watch:') ? [] : ['watch: { seconds: 2, intervalMs: 500 }']),
     // The machine is shared and busy: a loose latency SLO keeps the performance check about the
-    // service, not about the neighbours (its failure path is unit-tested with a scripted clock).
-    'healthChecks: { api: { retries: 40, intervalMs: 250 }, container: { timeoutMs: 20000 }, performance: { p95Ms: 2000 } }',
+    // service, not about the neighbours (its failure path is unit-tested with a scripted clock). The
+    // test service reports a database entry, so the database check (off by default) is turned on.
+    'healthChecks: { api: { retries: 40, intervalMs: 250 }, container: { timeoutMs: 20000 }, database: { enabled: true }, performance: { p95Ms: 2000 } }',
     extra,
   ].join('\n');
 }

@@ -32,9 +32,17 @@ import {
   type CheckResult,
   type ReplicaEndpoint,
 } from '../health/checks.js';
-import type { CheckName, ObservedReplica, ObservedState, Slot } from '../plan/types.js';
+import type { CheckName, ObservedReplica, ObservedRouter, ObservedState, Slot } from '../plan/types.js';
 import { renderHaproxyConfig, renderSlotMap, type PersistedServer } from '../router/haproxy-config.js';
 import { HaproxyRouter } from '../router/haproxy-runtime.js';
+import { parseRouterLog } from '../router/router-log.js';
+import {
+  describeRouterLoss,
+  diagnoseRouter,
+  planRouterRestore,
+  type RouterCondition,
+  type RouterRestore,
+} from '../router/router-recovery.js';
 import type { EvidenceEntry } from './evidence.js';
 
 /** Everything a deployment touches, built once per command. */
@@ -115,19 +123,73 @@ function toReplica(
   };
 }
 
-/** The environment as it is: replicas from container labels, traffic from the router itself. */
-export async function observe(rt: Runtime): Promise<ObservedState> {
+/** Replicas of the environment as their container labels describe them. */
+export async function observeReplicas(rt: Runtime): Promise<ObservedReplica[]> {
   const { app, name } = rt.config;
   const containers = await rt.engine.listContainers({
     ...environmentLabels(app, name),
     [LABEL.role]: 'replica',
   });
-  const replicas = containers.map((c) =>
-    toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running', c.Image),
-  );
-  const router = await rt.engine.inspectContainer(routerName(app, name));
-  if (!router?.State.Running)
+  return containers.map((c) => toReplica(c.Labels, c.Id, c.Names[0] ?? c.Id, c.State === 'running', c.Image));
+}
+
+/** A router whose state directory (or admin socket) was deleted while it ran: nothing can drive it. */
+export class RouterLostError extends StepFailedError {
+  constructor(
+    readonly router: string,
+    readonly dir: string,
+    readonly what: 'directory' | 'socket',
+    environment: string,
+  ) {
+    super(describeRouterLoss(router, dir, what), {
+      fix: `\`itsctl deploy -e ${environment}\` recreates it from the running replicas and restarts the router (new connections are refused for about a second)`,
+    });
+  }
+}
+
+/** The router container's condition, from the engine and the state directory (router/router-recovery.ts). */
+export async function routerCondition(
+  rt: Runtime,
+): Promise<{ condition: RouterCondition; id: string | undefined }> {
+  const c = await rt.engine.inspectContainer(routerName(rt.config.app, rt.config.name));
+  const startedAt = Date.parse((c?.State as { StartedAt?: string } | undefined)?.StartedAt ?? '');
+  const condition = diagnoseRouter({
+    exists: c !== undefined,
+    running: c?.State.Running === true,
+    startedAtMs: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : undefined,
+    nowMs: rt.now(),
+    dirExists: existsSync(rt.routerDir),
+    socketExists: existsSync(join(rt.routerDir, 'admin.sock')),
+  });
+  return { condition, id: c?.Id };
+}
+
+export interface ObserveOptions {
+  /**
+   * A dry run's view of a lost router: as the deploy will recreate it (restoreLostRouter), from the
+   * last successful deployment's digest. Without it, a lost router is a RouterLostError.
+   */
+  lostRouter?: { lastDigest: string | undefined };
+}
+
+/** The environment as it is: replicas from container labels, traffic from the router itself. */
+export async function observe(rt: Runtime, options: ObserveOptions = {}): Promise<ObservedState> {
+  const replicas = await observeReplicas(rt);
+  const { condition, id } = await routerCondition(rt);
+  if (condition.kind === 'absent' || condition.kind === 'stopped')
     return { replicas, router: { running: false, activeSlot: readPersistedSlot(rt.routerDir), servers: [] } };
+  if (condition.kind === 'lost') {
+    if (!options.lostRouter)
+      throw new RouterLostError(
+        routerName(rt.config.app, rt.config.name),
+        rt.routerDir,
+        condition.what,
+        rt.config.name,
+      );
+    const restore = await planRestore(rt, id!, replicas, options.lostRouter.lastDigest);
+    if (!restore.ok) throw cannotRestore(rt, condition.what, restore);
+    return { replicas, router: restoredView(restore) };
+  }
   await waitForRouter(rt);
   return {
     replicas,
@@ -136,11 +198,65 @@ export async function observe(rt: Runtime): Promise<ObservedState> {
 }
 
 function readPersistedSlot(dir: string): Slot {
+  return readSlotMap(dir) ?? 'blue';
+}
+
+function readSlotMap(dir: string): Slot | undefined {
   try {
-    return /active green/.test(readFileSync(join(dir, 'slot.map'), 'utf8')) ? 'green' : 'blue';
+    const text = readFileSync(join(dir, 'slot.map'), 'utf8');
+    return /active green/.test(text) ? 'green' : /active blue/.test(text) ? 'blue' : undefined;
   } catch {
-    return 'blue';
+    return undefined;
   }
+}
+
+/** What a recreated router will hold, from the replicas' labels and whatever evidence of the slot is left. */
+async function planRestore(
+  rt: Runtime,
+  routerId: string,
+  replicas: ObservedReplica[],
+  lastDigest: string | undefined,
+): Promise<RouterRestore> {
+  // The router's own per-request log (its container's output) survives the directory.
+  const logged = parseRouterLog(await rt.engine.logs(routerId, 500)).filter(
+    (r) => r.backend === 'blue' || r.backend === 'green',
+  );
+  return planRouterRestore({
+    replicas,
+    containerPort: rt.config.containerPort,
+    persistedSlot: readSlotMap(rt.routerDir),
+    lastDigest,
+    lastLoggedBackend: logged[logged.length - 1]?.backend as Slot | undefined,
+    dir: rt.routerDir,
+  });
+}
+
+function cannotRestore(
+  rt: Runtime,
+  what: 'directory' | 'socket',
+  restore: Extract<RouterRestore, { ok: false }>,
+): StepFailedError {
+  return new StepFailedError(
+    `${describeRouterLoss(routerName(rt.config.app, rt.config.name), rt.routerDir, what)}; it cannot be recreated safely: ${restore.reason}`,
+    { fix: restore.fix },
+  );
+}
+
+/** The router as the recreated files describe it (a dry run plans against this). */
+function restoredView(restore: Extract<RouterRestore, { ok: true }>): ObservedRouter {
+  return {
+    running: true,
+    activeSlot: restore.activeSlot,
+    servers: restore.servers.map((s) => ({
+      slot: s.slot,
+      server: s.server,
+      address: `${s.host}:${s.port}`,
+      state: s.state,
+      status: 'UP',
+      weight: s.weight ?? 100,
+      sessions: 0,
+    })),
+  };
 }
 
 function writeAtomically(file: string, text: string): void {
@@ -198,13 +314,68 @@ async function waitForRouter(rt: Runtime, timeoutMs = 15_000): Promise<void> {
   }
 }
 
+/** The router's directory, owned by the user it runs as: it must create its socket here; no one else may. */
+function prepareRouterDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chownSync(dir, ROUTER_UID, ROUTER_GID);
+  chmodSync(dir, 0o770);
+}
+
+/**
+ * How long a lost router is given to finish the requests it is answering after SIGUSR1 (HAProxy's soft
+ * stop: it stops listening at once, then waits for them). New connections are refused all that time,
+ * so it is short: an API request takes milliseconds; a longer one is cut when the stop turns hard.
+ */
+const SOFT_STOP_MS = 2000;
+
+/**
+ * A router whose state directory (or admin socket) was deleted while it ran is recreated: the files
+ * written again from the running replicas' labels and the slot traffic went to (router-recovery.ts),
+ * then the container restarted, which re-reads them — the only way, since the container still sees the
+ * deleted directory and the published port belongs to it alone. Returns what it did, or undefined when
+ * the router was not lost. Run under the environment's lock, with a runtime that is never interrupted:
+ * stopping half-way would leave the router stopped.
+ */
+export async function restoreLostRouter(
+  rt: Runtime,
+  lastDigest: string | undefined,
+): Promise<string | undefined> {
+  const { condition, id } = await routerCondition(rt);
+  if (condition.kind !== 'lost' || id === undefined) return undefined;
+  const router = routerName(rt.config.app, rt.config.name);
+  const restore = await planRestore(rt, id, await observeReplicas(rt), lastDigest);
+  if (!restore.ok) throw cannotRestore(rt, condition.what, restore);
+  rt.progress(describeRouterLoss(router, rt.routerDir, condition.what));
+  rt.progress(
+    `  recreating ${rt.routerDir} from ${restore.servers.length} running replica(s), traffic on slot ${restore.activeSlot} (${restore.because}), and restarting the router`,
+  );
+  prepareRouterDir(rt.routerDir);
+  writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig(restore.servers));
+  writeAtomically(join(rt.routerDir, 'slot.map'), renderSlotMap(restore.activeSlot));
+  const started = rt.now();
+  await restartRouter(rt, id);
+  const refusedMs = rt.now() - started;
+  await persistRouter(rt);
+  return `router ${router} recreated (its state directory had been deleted): ${restore.servers.length} server(s), traffic on slot ${restore.activeSlot}; it did not accept connections for about ${refusedMs} ms while it restarted`;
+}
+
+/** Soft stop (SIGUSR1), a hard stop if requests outlast SOFT_STOP_MS, then start: the files are read anew. */
+async function restartRouter(rt: Runtime, id: string): Promise<void> {
+  const path = `/containers/${encodeURIComponent(id)}`;
+  const kill = await rt.engine.raw('POST', `${path}/kill?signal=SIGUSR1`);
+  if (kill.status !== 204 && kill.status !== 409)
+    throw new StepFailedError(`Docker Engine: signal the router: ${kill.status} ${kill.text.trim()}`);
+  const deadline = rt.now() + SOFT_STOP_MS;
+  while ((await rt.engine.inspectContainer(id))?.State.Running && rt.now() < deadline) await rt.sleep(50);
+  await rt.engine.stopContainer(id, 1);
+  await rt.engine.startContainer(id);
+  await waitForRouter(rt);
+}
+
 export async function ensureRouter(rt: Runtime): Promise<void> {
   const { app, name, router } = rt.config;
   await rt.engine.ensureNetwork(environmentNetwork(rt.config), environmentLabels(app, name));
-  mkdirSync(rt.routerDir, { recursive: true });
-  // The router runs as the haproxy user: it must be able to create its socket here; no one else may.
-  chownSync(rt.routerDir, ROUTER_UID, ROUTER_GID);
-  chmodSync(rt.routerDir, 0o770);
+  prepareRouterDir(rt.routerDir);
   if (!existsSync(join(rt.routerDir, 'haproxy.cfg')))
     writeAtomically(join(rt.routerDir, 'haproxy.cfg'), renderHaproxyConfig([]));
   if (!existsSync(join(rt.routerDir, 'slot.map')))

@@ -413,7 +413,14 @@ export const EnvironmentSchema = z.strictObject({
       api: HttpCheckSchema.prefault({}),
       database: z
         .strictObject({
-          enabled: z.boolean().default(true),
+          /**
+           * Off unless the file turns it on: the engine deploys any HTTP service, and one without a
+           * database (a dashboard, a worker) has no readiness entry to find, so an on-by-default check
+           * failed its first deploy. Not "auto" (run it when the entry is there): a service whose
+           * readiness report lost its database entry would then pass unjudged. A file that wants the
+           * check says `enabled: true` (the product's API does: deploy/environments/*.yml).
+           */
+          enabled: z.boolean().default(false),
           /** The readiness endpoint; its body names a database entry with status "up". */
           readinessPath: z.string().startsWith('/').default('/health/ready'),
           /** Key of the database entry in the readiness body (checks.<key>.status). */

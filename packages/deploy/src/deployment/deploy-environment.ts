@@ -2,32 +2,48 @@ import { hostname } from 'node:os';
 import { StepFailedError } from '@its/core';
 import { ensureAccessories, planAccessories } from '../accessories/ensure-accessories.js';
 import { executePlan, type ExecutionResult } from '../apply/execute-plan.js';
-import { observe } from '../apply/runtime.js';
+import { observe, observeReplicas, restoreLostRouter, routerCondition } from '../apply/runtime.js';
 import type { EnvironmentConfig } from '../config/environment-schema.js';
+import { routerName } from '../containers/container-spec.js';
 import { createNotifier, type Notification } from '../notify/slack-webhook.js';
 import { renderPlan } from '../plan/render-plan.js';
-import type { Plan } from '../plan/types.js';
+import type { ObservedState, Plan } from '../plan/types.js';
+import { describeRouterLoss } from '../router/router-recovery.js';
+import { LockHeldError, lockTakeover, type DeploymentRecord } from '../state/deploy-store.js';
 import { planDeployment } from './plan-deployment.js';
+import { createPreflight, type Preflight } from './preflight.js';
 import { recoverInterrupted } from './recover.js';
 import { isAlive, openSession, who, type Session } from './session.js';
 import { planSettings } from './settings.js';
 import { summaryOf } from './summary.js';
-import { newDeploymentId, resolveTarget, selectStrategy } from './target.js';
+import {
+  UNRESOLVED_DIGEST,
+  missingPublicKeys,
+  newDeploymentId,
+  resolveTarget,
+  selectStrategy,
+  unresolvedTarget,
+  type ResolvedTarget,
+} from './target.js';
 import type { DeployContext, DeployOptions, DeploySummary } from './types.js';
 
 /**
  * One environment, as a short list of named steps (Kamal's deploy, Argo's observe → plan → apply):
  *
- *   1. check      the strategy, the engine, the version (resolved and pinned by digest)
+ *   1. check      the env files and secrets, the strategy, the engine, the version (resolved and
+ *                 pinned by digest, its signature verified)
  *   2. lock       the environment, taking over a dead holder's lock
- *   3. recover    undo what a killed command left half done
+ *   3. recover    recreate a router whose state directory was deleted under it; undo what a killed
+ *                 command left half done
  *   4. accessories PostgreSQL, Redis … running and healthy, never replaced
  *   5. observe    replicas from container labels, traffic from the router
  *   6. plan       one pure planner returns every step, its undo and each canary step's judgment
  *   7. apply      step by step, journaled; a failure before finalize undoes what started
  *   8. record     outcome, checks and evidence in the store; notifications
  *
- * A dry run stops after 6. The config comes loaded (deploy() or the stack loaded it once).
+ * A dry run stops after 6 and changes nothing: where a check fails it notes "would fail: …", goes on
+ * with what it knows, and plans anyway (preflight.ts). The config comes loaded (deploy() or the stack
+ * loaded it once).
  */
 export async function deployEnvironment(
   ctx: DeployContext,
@@ -38,27 +54,60 @@ export async function deployEnvironment(
   // Arguments are checked before anything is written (the session creates the store and secrets).
   const strategy = selectStrategy(config, options.strategy);
   const deploymentId = newDeploymentId(startedAt);
-  const session = await openSession(ctx, config, deploymentId);
+  const preflight = createPreflight(options.dryRun === true, ctx.log);
+  const session = await openSession(ctx, config, deploymentId, preflight);
   const { engine, store } = session;
   try {
-    await engine.ping();
+    const engineUp = await preflight.check(
+      async () => {
+        await engine.ping();
+        return true;
+      },
+      () => false,
+    );
     const target = options.rollback
       ? undefined
-      : await resolveTarget(engine, config, options.version ?? config.image.defaultVersion, ctx.cwd, ctx.env);
-    const makePlan = async () =>
-      planDeployment(await observe(session.runtime), {
+      : await checkTarget(session, ctx, preflight, options.version ?? config.image.defaultVersion, engineUp);
+    const history = () => store.history(config.name, 200);
+    const makePlan = async (observed?: ObservedState) =>
+      planDeployment(observed ?? (await observe(session.runtime)), {
         strategy,
         settings: planSettings(config),
         deploymentId,
-        target,
-        history: store.history(config.name, 200),
+        target: target?.resolved,
+        history: history(),
         now: ctx.now(),
       });
 
     if (options.dryRun) {
-      for (const line of await planAccessories(engine, config)) ctx.log(line);
-      const plan = await makePlan();
-      return summaryOf(ctx, config, deploymentId, options, plan, 'dry-run', startedAt, [], [], []);
+      const notes = target?.note ? [target.note] : [];
+      const held = store.readLock(config.name);
+      if (held && lockTakeover(held, { isAlive, hostname: hostname(), now: ctx.now }) === undefined)
+        preflight.fail(new LockHeldError(held));
+      let observed: ObservedState = NOTHING_OBSERVED;
+      if (!engineUp) notes.push('the Docker Engine did not answer: planned as if nothing ran there yet');
+      else {
+        for (const line of await preflight.check(
+          () => planAccessories(engine, config),
+          () => [],
+        ))
+          ctx.log(line);
+        observed = await observeForDryRun(session, ctx, preflight, notes, lastDigest(history()));
+      }
+      const plan = withNotes(await makePlan(observed), notes);
+      return summaryOf(
+        ctx,
+        config,
+        deploymentId,
+        options,
+        plan,
+        'dry-run',
+        startedAt,
+        [],
+        [],
+        [],
+        preflight.problems,
+      );
     }
 
     const lock = store.acquireLock(
@@ -67,7 +116,7 @@ export async function deployEnvironment(
         holder: who(ctx.env),
         pid: process.pid,
         host: hostname(),
-        reason: options.rollback ? 'rollback' : `deploy ${target?.version}`,
+        reason: options.rollback ? 'rollback' : `deploy ${target?.resolved.version}`,
         deploymentId,
       },
       config.lockTtlSeconds,
@@ -78,6 +127,9 @@ export async function deployEnvironment(
         `took over the lock of ${config.name} from ${lock.takenOver.holder} (pid ${lock.takenOver.pid}, ${lock.takenOver.reason}): ${lock.why}`,
       );
     try {
+      // Before anything talks to the router: one whose directory was deleted cannot be driven.
+      const restored = await restoreLostRouter(session.undoRuntime, lastDigest(history()));
+      if (restored) ctx.log(restored);
       await recoverInterrupted(session, ctx, deploymentId);
       // Accessories (PostgreSQL, Redis) run and are healthy before any replica starts; never replaced.
       const accessories = await ensureAccessories(
@@ -120,6 +172,86 @@ export async function deployEnvironment(
   } finally {
     store.close();
   }
+}
+
+/** What a dry run plans against when the engine cannot be asked: nothing runs, the router is stopped. */
+const NOTHING_OBSERVED: ObservedState = {
+  replicas: [],
+  router: { running: false, activeSlot: 'blue', servers: [] },
+};
+
+/** The digest of the last successful deployment: evidence of the serving slot for a lost router. */
+function lastDigest(history: DeploymentRecord[]): string | undefined {
+  return history.find((d) => d.outcome === 'succeeded')?.digest;
+}
+
+/** The plan with a dry run's notes (what it could not know and assumed) added to its own. */
+function withNotes(plan: Plan, notes: string[]): Plan {
+  const all = [...(plan.note ? [plan.note] : []), ...notes];
+  return all.length > 0 ? { ...plan, note: all.join('; ') } : plan;
+}
+
+/**
+ * The version to deploy, resolved and pinned (the check step). A dry run looks for every missing
+ * signature key first, so they are named even when the registry cannot be asked, and pulls nothing;
+ * when the version cannot be resolved it plans with the tag and says so.
+ */
+async function checkTarget(
+  session: Session,
+  ctx: DeployContext,
+  preflight: Preflight,
+  version: string,
+  engineUp: boolean,
+): Promise<{ resolved: ResolvedTarget; note?: string }> {
+  const { config, engine } = session;
+  const resolve = () => resolveTarget(engine, config, version, ctx.cwd, ctx.env, { pull: !preflight.dryRun });
+  if (!preflight.dryRun) return { resolved: await resolve() };
+  for (const missing of missingPublicKeys(config, ctx.cwd)) preflight.fail(missing);
+  // Local images are the engine's: without it there is nothing to ask (the engine is already listed).
+  const resolved =
+    engineUp || config.image.source === 'registry'
+      ? await preflight.check<ResolvedTarget | undefined>(resolve, () => undefined)
+      : undefined;
+  if (resolved) return { resolved };
+  const fallback = unresolvedTarget(config, version);
+  return {
+    resolved: fallback,
+    note: `version ${version} could not be resolved: planned with ${fallback.image}, ${UNRESOLVED_DIGEST}`,
+  };
+}
+
+/**
+ * What a dry run plans against: the runtime as observe() sees it, a router whose directory was deleted
+ * as the deploy will recreate it (said as a note), and — when the router cannot be read — the replicas
+ * with the router taken as stopped.
+ */
+async function observeForDryRun(
+  session: Session,
+  ctx: DeployContext,
+  preflight: Preflight,
+  notes: string[],
+  digest: string | undefined,
+): Promise<ObservedState> {
+  const rt = session.runtime;
+  const { condition } = await preflight.check(
+    () => routerCondition(rt),
+    () => ({ condition: { kind: 'absent' as const }, id: undefined }),
+  );
+  if (condition.kind === 'lost')
+    notes.push(
+      `${describeRouterLoss(routerName(session.config.app, session.config.name), rt.routerDir, condition.what)}: the deploy will recreate it from the running replicas and restart the router (new connections refused for about a second)`,
+    );
+  return preflight.check(
+    () => observe(rt, { lostRouter: { lastDigest: digest } }),
+    async () => {
+      notes.push('the router could not be read: planned as if it were stopped');
+      const replicas = await preflight.check(
+        () => observeReplicas(rt),
+        () => [],
+      );
+      return { replicas, router: { running: false, activeSlot: 'blue', servers: [] } };
+    },
+  );
 }
 
 /** The deployment's row and audit entry, before its first step. */

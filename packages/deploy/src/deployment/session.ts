@@ -8,8 +8,14 @@ import { abortableSleep, createRouter, type Runtime } from '../apply/runtime.js'
 import { loadEnvironment, parseEnvFile } from '../config/environment-config.js';
 import { type EnvironmentConfig } from '../config/environment-schema.js';
 import { DeployStore } from '../state/deploy-store.js';
-import { loadSecrets, resolveEnvironmentSecrets } from '../stack/stack-secrets.js';
+import {
+  interpolateSecrets,
+  loadSecrets,
+  secretsFix,
+  unresolvedSecretsError,
+} from '../stack/stack-secrets.js';
 import { environmentsDir, findRepoRoot, stateDirFor } from './paths.js';
+import { createPreflight, type Preflight } from './preflight.js';
 import type { DeployContext } from './types.js';
 
 /** One command's view of one environment: its config, engine, store and runtime, built once. */
@@ -28,16 +34,32 @@ export interface Session {
   evidence: EvidenceEntry[];
 }
 
-function replicaEnv(config: EnvironmentConfig, root: string): Record<string, string> {
+/** One env file's variables; a missing file is a ConfigError that says how to create it. */
+function readEnvFile(file: string, root: string): Record<string, string> {
+  const path = isAbsolute(file) ? file : join(root, file);
+  if (!existsSync(path))
+    throw new ConfigError(`envFiles: ${file} does not exist`, {
+      fix: `create it (see ${file}.example) or remove it from envFiles`,
+    });
+  return parseEnvFile(readFileSync(path, 'utf8'));
+}
+
+/** The replicas' environment before interpolation: env files in order, then the file's own env. */
+async function replicaEnv(
+  config: EnvironmentConfig,
+  root: string,
+  preflight: Preflight,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const file of config.envFiles) {
-    const path = isAbsolute(file) ? file : join(root, file);
-    if (!existsSync(path))
-      throw new ConfigError(`envFiles: ${file} does not exist`, {
-        fix: `create it (see ${file}.example) or remove it from envFiles`,
-      });
-    Object.assign(out, parseEnvFile(readFileSync(path, 'utf8')));
-  }
+  // Each file is a precondition of its own, so a dry run names every missing one.
+  for (const file of config.envFiles)
+    Object.assign(
+      out,
+      await preflight.check(
+        () => readEnvFile(file, root),
+        () => ({}),
+      ),
+    );
   return { ...out, ...config.env };
 }
 
@@ -50,6 +72,7 @@ export async function openSession(
   ctx: DeployContext,
   config: EnvironmentConfig,
   deploymentId: string,
+  preflight: Preflight = createPreflight(false, ctx.log),
 ): Promise<Session> {
   const engine = new DockerEngine(
     resolveEngineTarget(ctx.env.DOCKER_HOST, ctx.env.ITS_SSH_COMMAND, ctx.env.DOCKER_API_VERSION),
@@ -60,7 +83,7 @@ export async function openSession(
   const plainSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const router = createRouter(routerDir, plainSleep, now);
   // ${NAME} references resolve from the environment, env files and <state>/secrets.env (stack-secrets.ts).
-  const fileEnv = replicaEnv(config, findRepoRoot(ctx.cwd));
+  const fileEnv = await replicaEnv(config, findRepoRoot(ctx.cwd), preflight);
   const secretsDir = config.secrets.from
     ? stateDirFor(ctx, await loadEnvironment(environmentsDir(ctx), config.secrets.from))
     : stateDir;
@@ -70,7 +93,13 @@ export async function openSession(
     processEnv: ctx.env,
     fileEnv,
   });
-  const resolvedEnv = resolveEnvironmentSecrets(config, fileEnv, secrets.vars, secrets.file);
+  const resolvedEnv = interpolateSecrets(config, fileEnv, secrets.vars);
+  // A dry run names each unresolved reference (left as ${NAME} in its plan); a deploy stops here.
+  if (resolvedEnv.missing.length > 0)
+    preflight.fail(
+      unresolvedSecretsError(resolvedEnv.missing, secrets.file),
+      resolvedEnv.missing.map((m) => new ConfigError(m, { fix: secretsFix(secrets.file) })),
+    );
   const store = new DeployStore(join(stateDir, 'deploy.sqlite'));
   const evidence: EvidenceEntry[] = [];
   const base = {

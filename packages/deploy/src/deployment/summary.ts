@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from '../config/environment-schema.js';
 import type { CheckResult } from '../health/checks.js';
 import { renderPlan } from '../plan/render-plan.js';
 import type { Plan } from '../plan/types.js';
+import { renderWouldFail } from './preflight.js';
 import { renderStackSummary } from '../stack/deploy-stack.js';
 import { publicUrl } from './settings.js';
 import type { DeployContext, DeployOptions, DeploySummary } from './types.js';
@@ -18,6 +19,7 @@ export function summaryOf(
   checks: CheckResult[],
   warnings: string[],
   evidence: EvidenceEntry[],
+  wouldFail?: readonly string[],
 ): DeploySummary {
   return {
     environment: config.name,
@@ -33,18 +35,25 @@ export function summaryOf(
     checks,
     evidence,
     warnings,
+    ...(wouldFail !== undefined ? { wouldFail: [...wouldFail] } : {}),
     url: publicUrl(config),
     plan,
   };
 }
 
 export function renderSummary(s: DeploySummary): string {
-  if (s.outcome === 'dry-run')
+  if (s.outcome === 'dry-run') {
+    // A stack's tiers each found their own; every one is repeated here, named by its environment.
+    const problems = s.stack
+      ? s.stack.tiers.flatMap((t) => (t.wouldFail ?? []).map((p) => `${t.environment}: ${p}`))
+      : (s.wouldFail ?? []);
     return [
       ...(s.stack ? s.stack.tiers.map((t) => renderPlan(t.plan)) : [renderPlan(s.plan)]),
       ...(s.stack ? renderStackSummary(s.stack) : []),
       '(dry run: nothing was changed)',
+      ...renderWouldFail(problems),
     ].join('\n');
+  }
   const passed = s.checks.filter((c) => c.ok);
   const byName = [...new Set(passed.map((c) => c.check))];
   return [

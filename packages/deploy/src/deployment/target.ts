@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError, IMAGE_TAG, UsageError, splitRegistry } from '@its/core';
 import { registryAuthHeader, type DockerEngine } from '@its/docker-engine';
@@ -36,6 +36,35 @@ export function newDeploymentId(now: Date, random: () => number = Math.random): 
 /** A resolved version: what a plan deploys, before it has a deployment id. */
 export type ResolvedTarget = Omit<Target, 'deploymentId'>;
 
+/** The digest a dry run plans with when the version could not be resolved. */
+export const UNRESOLVED_DIGEST = 'digest unknown';
+
+/**
+ * What a dry run plans with when the version cannot be resolved (no engine, no registry, no such
+ * tag): the tag itself, never pinned; the plan says so (pure).
+ */
+export function unresolvedTarget(config: EnvironmentConfig, version: string): ResolvedTarget {
+  return { version, image: `${config.image.repository}:${version}`, digest: UNRESOLVED_DIGEST };
+}
+
+/** The signature public keys a file names that are not there, each as the error a deploy raises. */
+export function missingPublicKeys(
+  config: EnvironmentConfig,
+  cwd: string,
+  exists: (path: string) => boolean = existsSync,
+): ConfigError[] {
+  if (!config.image.requireSignature) return [];
+  const root = findRepoRoot(cwd);
+  return config.image.publicKeys
+    .filter((k) => !exists(isAbsolute(k) ? k : join(root, k)))
+    .map(
+      (k) =>
+        new ConfigError(`image.publicKeys: ${k} does not exist`, {
+          fix: `put the PEM public key of the key images are signed with there (a new pair: \`itsctl sign keygen --out <dir>\`), or name the right file in image.publicKeys`,
+        }),
+    );
+}
+
 /**
  * Finds the version's image and pins it by digest: on this engine (image.source: local) or in the
  * registry (pulled, its signature verified first when required). Unknown versions list what exists.
@@ -47,6 +76,7 @@ export async function resolveTarget(
   version: string,
   cwd: string,
   env: Record<string, string | undefined> = {},
+  options: { pull?: boolean } = {},
 ): Promise<ResolvedTarget> {
   const repo = config.image.repository;
   if (config.image.source === 'local') {
@@ -90,6 +120,8 @@ export async function resolveTarget(
     });
   }
   if (config.image.requireSignature) {
+    const missing = missingPublicKeys(config, cwd);
+    if (missing.length > 0) throw missing[0]!;
     const keys = config.image.publicKeys.map((k) =>
       readFileSync(isAbsolute(k) ? k : join(findRepoRoot(cwd), k), 'utf8'),
     );
@@ -97,7 +129,8 @@ export async function resolveTarget(
     await verifyImageSignature(client, where.path, descriptor.digest, keys);
   }
   const pinned = `${repo}@${descriptor.digest}`;
-  if (!(await engine.inspectImage(pinned)))
+  // A dry run resolves and verifies, but pulls nothing: the engine's images stay as they are.
+  if (options.pull !== false && !(await engine.inspectImage(pinned)))
     await engine.pullImage(
       repo,
       version,

@@ -40,6 +40,11 @@ export interface DeploySummary {
   /** Canary steps' and the post-switch watch's evidence, in order. */
   evidence: EvidenceEntry[];
   warnings: string[];
+  /**
+   * A dry run only: what would stop the real deploy before it changes anything (missing env files,
+   * keys, secrets; an engine or registry that does not answer; an unknown version; a held lock).
+   */
+  wouldFail?: string[];
   url: string;
   plan: Plan;
   /** Set on the first environment of a stack: every tier's summary (stack/deploy-stack.ts). */

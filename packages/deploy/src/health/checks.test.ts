@@ -185,7 +185,16 @@ describe('database check', () => {
       answers: { '/health/ready': [ok({})] },
       tcp: undefined,
       ok: false,
-      reason: 'GET /health/ready → 200 has no "database" check: {}',
+      reason:
+        'GET /health/ready → 200 has no "database" check: {} (if this service has no database, turn the check off: healthChecks.database.enabled: false)',
+    },
+    {
+      name: 'no readiness endpoint',
+      answers: { '/health/ready': [{ status: 404, body: 'Not Found' }] },
+      tcp: undefined,
+      ok: false,
+      reason:
+        'GET /health/ready → 404 has no "database" check: Not Found (if this service has no database, turn the check off: healthChecks.database.enabled: false)',
     },
     {
       name: 'unreachable',
@@ -320,7 +329,11 @@ describe('runChecks', () => {
       world(),
       [replica, { name: 'r1', baseUrl: 'http://replica' }],
       ['container', 'api', 'database', 'external', 'performance'],
-      { ...cfg, external: [{ name: 'pg', tcp: 'db:5432' }] },
+      {
+        ...cfg,
+        database: { ...cfg.database, enabled: true },
+        external: [{ name: 'pg', tcp: 'db:5432' }],
+      },
     );
     expect(results.map((r) => `${r.check}:${r.target}:${r.ok}`)).toEqual([
       'container:r0:true',
@@ -330,6 +343,24 @@ describe('runChecks', () => {
       'database:r0:true',
       'external:pg:true',
       'performance:r0:true',
+    ]);
+  });
+
+  it('by default, a service without a readiness endpoint passes on container, API and performance', async () => {
+    const noDatabase = deps(
+      { '/health': [ok()], '/health/ready': [{ status: 404, body: 'Not Found' }] },
+      healthy,
+    );
+    const results = await runChecks(
+      noDatabase,
+      [replica],
+      ['container', 'api', 'database', 'performance'],
+      cfg,
+    );
+    expect(results.map((r) => `${r.check}:${r.ok}`)).toEqual([
+      'container:true',
+      'api:true',
+      'performance:true',
     ]);
   });
 

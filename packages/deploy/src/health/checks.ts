@@ -203,9 +203,12 @@ export async function checkDatabase(
     return fail(`GET ${cfg.readinessPath}: ${message(e)}`);
   }
   const entry = readDatabaseEntry(res.body, cfg.key);
+  // The check was asked for (healthChecks.database.enabled), so a body without the entry fails it
+  // rather than passing unjudged; a service with no database says so in its file instead.
   if (!entry)
     return fail(
-      `GET ${cfg.readinessPath} → ${res.status} has no "${cfg.key}" check: ${res.body.slice(0, 200)}`,
+      `GET ${cfg.readinessPath} → ${res.status} has no "${cfg.key}" check: ${res.body.slice(0, 200)} ` +
+        `(if this service has no database, turn the check off: healthChecks.database.enabled: false)`,
     );
   if (!['ok', 'up'].includes(entry.status))
     return fail(

@@ -108,13 +108,16 @@ export function loadSecrets(input: SecretsInput): { vars: Record<string, string 
   return { vars: { ...stored, ...fileEnv, ...input.processEnv }, file };
 }
 
-/** Interpolates the replicas' and accessories' environments; every unknown reference in one error. */
-export function resolveEnvironmentSecrets(
+/** The replicas' and accessories' environments with ${NAME} resolved, and every unknown reference (pure). */
+export function interpolateSecrets(
   config: { env: Record<string, string>; accessories: Record<string, { env: Record<string, string> }> },
   replicaEnv: Record<string, string>,
   vars: Record<string, string | undefined>,
-  file: string,
-): { replicaEnv: Record<string, string>; accessoryEnv: Record<string, Record<string, string>> } {
+): {
+  replicaEnv: Record<string, string>;
+  accessoryEnv: Record<string, Record<string, string>>;
+  missing: string[];
+} {
   const replicas = interpolateEnv(replicaEnv, vars, 'env');
   const missing = [...replicas.missing];
   const accessoryEnv: Record<string, Record<string, string>> = {};
@@ -123,12 +126,30 @@ export function resolveEnvironmentSecrets(
     accessoryEnv[name] = r.env;
     missing.push(...r.missing);
   }
-  if (missing.length > 0)
-    throw new ConfigError(
-      `${missing.length} secret reference(s) cannot be resolved:\n  ${missing.join('\n  ')}`,
-      {
-        fix: `set them in the environment or an env file, list them in secrets.generate, or (API keys) deploy the whole stack so it creates them in ${file}`,
-      },
-    );
-  return { replicaEnv: replicas.env, accessoryEnv };
+  return { replicaEnv: replicas.env, accessoryEnv, missing };
+}
+
+/** How to provide a secret a reference needs (one fix for one or many). */
+export function secretsFix(file: string): string {
+  return `set them in the environment or an env file, list them in secrets.generate, or (API keys) deploy the whole stack so it creates them in ${file}`;
+}
+
+/** The error of unresolved references: all of them, each with its field path. */
+export function unresolvedSecretsError(missing: string[], file: string): ConfigError {
+  return new ConfigError(
+    `${missing.length} secret reference(s) cannot be resolved:\n  ${missing.join('\n  ')}`,
+    { fix: secretsFix(file) },
+  );
+}
+
+/** Interpolates the replicas' and accessories' environments; every unknown reference in one error. */
+export function resolveEnvironmentSecrets(
+  config: { env: Record<string, string>; accessories: Record<string, { env: Record<string, string> }> },
+  replicaEnv: Record<string, string>,
+  vars: Record<string, string | undefined>,
+  file: string,
+): { replicaEnv: Record<string, string>; accessoryEnv: Record<string, Record<string, string>> } {
+  const { missing, ...resolved } = interpolateSecrets(config, replicaEnv, vars);
+  if (missing.length > 0) throw unresolvedSecretsError(missing, file);
+  return resolved;
 }

@@ -69,6 +69,18 @@ export interface LockCheck {
 
 type Row = Record<string, unknown>;
 
+/**
+ * Why a lock may be taken over — its holder's pid is gone on this host, or it expired — or undefined
+ * while its holder lives (pure: acquireLock decides with it, a dry run reports with it).
+ */
+export function lockTakeover(existing: LockRecord, check: LockCheck): string | undefined {
+  const expired = Date.parse(existing.expiresAt) <= check.now().getTime();
+  const dead = existing.host === check.hostname && !check.isAlive(existing.pid);
+  if (dead) return `its holder (pid ${existing.pid} on ${existing.host}) is no longer running`;
+  if (expired) return `it expired at ${existing.expiresAt}`;
+  return undefined;
+}
+
 export class DeployStore {
   readonly db: Database.Database;
 
@@ -131,12 +143,8 @@ export class DeployStore {
       const existing = this.readLock(lock.environment);
       let why: string | undefined;
       if (existing) {
-        const expired = Date.parse(existing.expiresAt) <= now.getTime();
-        const dead = existing.host === check.hostname && !check.isAlive(existing.pid);
-        if (!expired && !dead) throw new LockHeldError(existing);
-        why = dead
-          ? `its holder (pid ${existing.pid} on ${existing.host}) is no longer running`
-          : `it expired at ${existing.expiresAt}`;
+        why = lockTakeover(existing, { ...check, now: () => now });
+        if (why === undefined) throw new LockHeldError(existing);
       }
       this.db
         .prepare(
