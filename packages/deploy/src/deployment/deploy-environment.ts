@@ -51,16 +51,15 @@ export async function deployEnvironment(
   config: EnvironmentConfig,
 ): Promise<DeploySummary> {
   const startedAt = ctx.now();
-  // Arguments are checked before anything is written (the session creates the store and secrets).
+  // 1. check — the arguments before anything is written (the session creates the store and secrets).
   const strategy = selectStrategy(config, options.strategy);
   const deploymentId = newDeploymentId(startedAt);
   const preflight = createPreflight(options.dryRun === true, ctx.log);
   const session = await openSession(ctx, config, deploymentId, preflight);
-  const { engine, store } = session;
   try {
     const engineUp = await preflight.check(
       async () => {
-        await engine.ping();
+        await session.engine.ping();
         return true;
       },
       () => false,
@@ -68,109 +67,155 @@ export async function deployEnvironment(
     const target = options.rollback
       ? undefined
       : await checkTarget(session, ctx, preflight, options.version ?? config.image.defaultVersion, engineUp);
-    const history = () => store.history(config.name, 200);
-    const makePlan = async (observed?: ObservedState) =>
-      planDeployment(observed ?? (await observe(session.runtime)), {
-        strategy,
-        settings: planSettings(config),
-        deploymentId,
-        target: target?.resolved,
-        history: history(),
-        now: ctx.now(),
-      });
-
-    if (options.dryRun) {
-      const notes = target?.note ? [target.note] : [];
-      const held = store.readLock(config.name);
-      if (held && lockTakeover(held, { isAlive, hostname: hostname(), now: ctx.now }) === undefined)
-        preflight.fail(new LockHeldError(held));
-      let observed: ObservedState = NOTHING_OBSERVED;
-      if (!engineUp) notes.push('the Docker Engine did not answer: planned as if nothing ran there yet');
-      else {
-        for (const line of await preflight.check(
-          () => planAccessories(engine, config),
-          () => [],
-        ))
-          ctx.log(line);
-        observed = await observeForDryRun(session, ctx, preflight, notes, lastDigest(history()));
-      }
-      const plan = withNotes(await makePlan(observed), notes);
-      return summaryOf(
-        ctx,
-        config,
-        deploymentId,
-        options,
-        plan,
-        'dry-run',
-        startedAt,
-        [],
-        [],
-        [],
-        preflight.problems,
-      );
-    }
-
-    const lock = store.acquireLock(
-      {
-        environment: config.name,
-        holder: who(ctx.env),
-        pid: process.pid,
-        host: hostname(),
-        reason: options.rollback ? 'rollback' : `deploy ${target?.resolved.version}`,
-        deploymentId,
-      },
-      config.lockTtlSeconds,
-      { isAlive, hostname: hostname(), now: ctx.now },
-    );
-    if (lock.takenOver)
-      ctx.log(
-        `took over the lock of ${config.name} from ${lock.takenOver.holder} (pid ${lock.takenOver.pid}, ${lock.takenOver.reason}): ${lock.why}`,
-      );
-    try {
-      // Before anything talks to the router: one whose directory was deleted cannot be driven.
-      const restored = await restoreLostRouter(session.undoRuntime, lastDigest(history()));
-      if (restored) ctx.log(restored);
-      await recoverInterrupted(session, ctx, deploymentId);
-      // Accessories (PostgreSQL, Redis) run and are healthy before any replica starts; never replaced.
-      const accessories = await ensureAccessories(
-        { engine, log: ctx.log, now: () => ctx.now().getTime(), sleep: session.runtime.sleep },
-        config,
-        session.accessoryEnv,
-      );
-      const plan = await makePlan();
-      ctx.log(renderPlan(plan));
-      recordStart(session, ctx, options, plan, deploymentId, startedAt);
-      const note = notifierFor(ctx, config, plan, deploymentId, startedAt);
-      await note('started');
-      const result = await applyPlan(session, ctx, plan, deploymentId);
-      if (!result.ok) await recordFailure(session, ctx, plan, deploymentId, result, note);
-      store.finishDeployment(deploymentId, 'succeeded', ctx.now(), null, result.checks);
-      const verdicts = session.evidence.filter((e) => e.kind === 'canary-step' && e.verdict === 'pass');
-      await note(
-        options.rollback ? 'rolled-back' : 'succeeded',
-        options.rollback
-          ? `returned to ${plan.to.version} on request`
-          : verdicts.length > 0
-            ? `${verdicts.length} canary step(s) passed; last: ${verdicts[verdicts.length - 1]!.sentence}`
-            : undefined,
-      );
-      return summaryOf(
-        ctx,
-        config,
-        deploymentId,
-        options,
-        plan,
-        'succeeded',
-        startedAt,
-        result.checks,
-        [...accessories.warnings, ...result.warnings],
-        session.evidence,
-      );
-    } finally {
-      store.releaseLock(config.name, deploymentId);
-    }
+    const run: Run = {
+      session,
+      ctx,
+      options,
+      deploymentId,
+      startedAt,
+      // 5–6. observe, plan: one pure planner over what the runtime shows.
+      plan: async (observed) =>
+        planDeployment(observed ?? (await observe(session.runtime)), {
+          strategy,
+          settings: planSettings(config),
+          deploymentId,
+          target: target?.resolved,
+          history: session.store.history(config.name, 200),
+          now: ctx.now(),
+        }),
+    };
+    return options.dryRun
+      ? await planOnly(run, preflight, target, engineUp)
+      : await lockAndApply(run, target);
   } finally {
-    store.close();
+    session.store.close();
+  }
+}
+
+/** One deployment's context, shared by its steps. */
+interface Run {
+  session: Session;
+  ctx: DeployContext;
+  options: DeployOptions;
+  deploymentId: string;
+  startedAt: Date;
+  /** Observes (unless given what to plan against) and plans. */
+  plan: (observed?: ObservedState) => Promise<Plan>;
+}
+
+/** A dry run: everything up to the plan, what would fail noted instead of raised; nothing changes. */
+async function planOnly(
+  run: Run,
+  preflight: Preflight,
+  target: { resolved: ResolvedTarget; note?: string } | undefined,
+  engineUp: boolean,
+): Promise<DeploySummary> {
+  const { session, ctx } = run;
+  const { config, engine, store } = session;
+  const notes = target?.note ? [target.note] : [];
+  const held = store.readLock(config.name);
+  if (held && lockTakeover(held, { isAlive, hostname: hostname(), now: ctx.now }) === undefined)
+    preflight.fail(new LockHeldError(held));
+  let observed: ObservedState = NOTHING_OBSERVED;
+  if (!engineUp) notes.push('the Docker Engine did not answer: planned as if nothing ran there yet');
+  else {
+    for (const line of await preflight.check(
+      () => planAccessories(engine, config),
+      () => [],
+    ))
+      ctx.log(line);
+    observed = await observeForDryRun(
+      session,
+      ctx,
+      preflight,
+      notes,
+      lastDigest(store.history(config.name, 200)),
+    );
+  }
+  const plan = withNotes(await run.plan(observed), notes);
+  return summaryOf(
+    ctx,
+    config,
+    run.deploymentId,
+    run.options,
+    plan,
+    'dry-run',
+    run.startedAt,
+    [],
+    [],
+    [],
+    preflight.problems,
+  );
+}
+
+/** 2–8: lock, recover, accessories, observe, plan, apply, record. */
+async function lockAndApply(
+  run: Run,
+  target: { resolved: ResolvedTarget } | undefined,
+): Promise<DeploySummary> {
+  const { session, ctx, options, deploymentId, startedAt } = run;
+  const { config, engine, store } = session;
+  const lock = store.acquireLock(
+    {
+      environment: config.name,
+      holder: who(ctx.env),
+      pid: process.pid,
+      host: hostname(),
+      reason: options.rollback ? 'rollback' : `deploy ${target?.resolved.version}`,
+      deploymentId,
+    },
+    config.lockTtlSeconds,
+    { isAlive, hostname: hostname(), now: ctx.now },
+  );
+  if (lock.takenOver)
+    ctx.log(
+      `took over the lock of ${config.name} from ${lock.takenOver.holder} (pid ${lock.takenOver.pid}, ${lock.takenOver.reason}): ${lock.why}`,
+    );
+  try {
+    // Before anything talks to the router: one whose directory was deleted cannot be driven.
+    const restored = await restoreLostRouter(
+      session.undoRuntime,
+      lastDigest(store.history(config.name, 200)),
+    );
+    if (restored) ctx.log(restored);
+    await recoverInterrupted(session, ctx, deploymentId);
+    // Accessories (PostgreSQL, Redis) run and are healthy before any replica starts; never replaced.
+    const accessories = await ensureAccessories(
+      { engine, log: ctx.log, now: () => ctx.now().getTime(), sleep: session.runtime.sleep },
+      config,
+      session.accessoryEnv,
+    );
+    const plan = await run.plan();
+    ctx.log(renderPlan(plan));
+    recordStart(session, ctx, options, plan, deploymentId, startedAt);
+    const note = notifierFor(ctx, config, plan, deploymentId, startedAt);
+    await note('started');
+    const result = await applyPlan(session, ctx, plan, deploymentId);
+    if (!result.ok) await recordFailure(session, ctx, plan, deploymentId, result, note);
+    store.finishDeployment(deploymentId, 'succeeded', ctx.now(), null, result.checks);
+    const verdicts = session.evidence.filter((e) => e.kind === 'canary-step' && e.verdict === 'pass');
+    await note(
+      options.rollback ? 'rolled-back' : 'succeeded',
+      options.rollback
+        ? `returned to ${plan.to.version} on request`
+        : verdicts.length > 0
+          ? `${verdicts.length} canary step(s) passed; last: ${verdicts[verdicts.length - 1]!.sentence}`
+          : undefined,
+    );
+    return summaryOf(
+      ctx,
+      config,
+      deploymentId,
+      options,
+      plan,
+      'succeeded',
+      startedAt,
+      result.checks,
+      [...accessories.warnings, ...result.warnings],
+      session.evidence,
+    );
+  } finally {
+    store.releaseLock(config.name, deploymentId);
   }
 }
 
