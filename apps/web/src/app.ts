@@ -4,13 +4,16 @@
  * fallback so that deep links such as /cameras/<id> load the client.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { WebConfig } from './config.js';
 
 export type WebAppOptions = {
-  config: Pick<WebConfig, 'apiPublicUrl' | 'version' | 'logLevel'>;
+  config: Pick<WebConfig, 'apiPublicUrl' | 'version' | 'logLevel'> &
+    /** Absent: source maps are not served (the safe default for a caller that does not say). */
+    Partial<Pick<WebConfig, 'serveSourceMaps'>>;
   /** The Vite build output (index.html + assets/). */
   publicDir: string;
   /** Seconds since start, for /health; passed in so tests need no clock. */
@@ -45,6 +48,51 @@ export function planSecurityHeaders(apiBaseUrl: string): Record<string, string> 
   };
 }
 
+/**
+ * The raw HTTP answer to a request Node's parser refused (malformed request line or header, a header
+ * too large, a request too slow), which never reaches Fastify and its hooks: the same codes and body
+ * as Fastify's own answer, with the security headers. Undefined when there is no one to answer.
+ */
+export function planClientErrorResponse(
+  error: NodeJS.ErrnoException,
+  headers: Record<string, string>,
+): string | undefined {
+  if (error.code === 'ECONNRESET') return undefined;
+  const [status, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Client Timeout']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Exceeded maximum allowed HTTP header size']
+        : [400, 'Client Error'];
+  const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    'connection: close',
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** Fastify's own 400 (an undecodable URL), with the security headers its hooks would have added. */
+function answerFrameworkError(
+  error: FastifyError,
+  reply: FastifyReply,
+  headers: Record<string, string>,
+): void {
+  const statusCode = error.statusCode ?? 400;
+  void reply
+    .headers(headers)
+    .code(statusCode)
+    .send({ statusCode, error: STATUS_CODES[statusCode], code: error.code, message: error.message });
+}
+
+/** Source maps (`*.map`) publish the client's original source: not served unless asked for. */
+export function isSourceMap(path: string): boolean {
+  return /\.map$/i.test(path.split('?')[0] ?? '');
+}
+
 /** True when a request for `url` should get index.html (a client route) rather than a 404. */
 export function isClientRoute(method: string, url: string, accept: string | undefined): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -57,12 +105,27 @@ export function isClientRoute(method: string, url: string, accept: string | unde
 export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance> {
   const { config, publicDir } = opts;
   const uptime = opts.uptimeSeconds ?? (() => process.uptime());
+  const headers = planSecurityHeaders(config.apiPublicUrl);
   const app = Fastify({
     logger: { level: config.logLevel },
     genReqId: () => crypto.randomUUID(),
+    // A URL Fastify cannot decode (`/%zz`) is answered before any route or hook: with the headers too.
+    // (Fastify types this reply with the route generics it has none of here: it is a plain reply.)
+    frameworkErrors: (error, _req, reply) =>
+      answerFrameworkError(error, reply as unknown as FastifyReply, headers),
+    // A request Node's HTTP parser refuses never reaches Fastify: the raw answer carries them as well.
+    clientErrorHandler: (error, socket) => {
+      const response = socket.destroyed ? undefined : planClientErrorResponse(error, headers);
+      if (response !== undefined && socket.writable) socket.write(response);
+      socket.destroy(error);
+    },
   });
 
-  const headers = planSecurityHeaders(config.apiPublicUrl);
+  // Every response Node writes for this server starts with the headers, also those Fastify writes
+  // without its hooks (a 503 while closing, a 414): prepended, so they are set before Fastify runs.
+  app.server.prependListener('request', (_req, res) => {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  });
   app.addHook('onSend', async (_req, reply, payload) => {
     for (const [k, v] of Object.entries(headers)) reply.header(k, v);
     return payload;
@@ -90,6 +153,8 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
       root: publicDir,
       index: false,
       cacheControl: false,
+      // Refused like a missing file (a JSON 404): the maps would publish the client's source.
+      allowedPath: (path) => config.serveSourceMaps === true || !isSourceMap(path),
       setHeaders: (reply, filePath) => {
         reply.header(
           'cache-control',

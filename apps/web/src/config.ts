@@ -29,6 +29,11 @@ const WebEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Reported by /health and shown in the dashboard footer; the image build sets it. */
   APP_VERSION: z.string().min(1).max(64).default('0.1.0'),
+  /**
+   * `production` (the production image sets it) stops serving the client's source maps (`*.map`),
+   * which publish its original source; any other value, or none, serves them for debugging a build.
+   */
+  NODE_ENV: z.string().optional(),
 });
 
 export type WebConfig = Readonly<{
@@ -37,6 +42,8 @@ export type WebConfig = Readonly<{
   apiPublicUrl: string;
   logLevel: z.infer<typeof WebEnv>['LOG_LEVEL'];
   version: string;
+  /** Serve `*.map` files: false when NODE_ENV=production. */
+  serveSourceMaps: boolean;
 }>;
 
 /** Parses the environment; throws WebConfigError naming every bad variable at once. */
@@ -60,5 +67,6 @@ export function loadWebConfig(env: Record<string, string | undefined>): WebConfi
     apiPublicUrl: e.API_PUBLIC_URL.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     version: e.APP_VERSION,
+    serveSourceMaps: e.NODE_ENV !== 'production',
   });
 }

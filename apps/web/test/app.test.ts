@@ -22,6 +22,7 @@ describe('loadWebConfig', () => {
       apiPublicUrl: 'http://localhost:8000',
       logLevel: 'info',
       version: '0.1.0',
+      serveSourceMaps: true,
     });
   });
 

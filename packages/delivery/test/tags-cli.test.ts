@@ -307,6 +307,38 @@ describe('itsctl tags: context from the local repository', () => {
       expect(result.stderr).toMatch(/no tag rule applies to refs\/heads\/main/);
     }));
 
+  it.each([
+    ['type=match,pattern=(a+)+$', /type=match,pattern=\(a\+\)\+\$.*can backtrack exponentially/],
+    ['type=raw,value={{__proto__}}', /unknown expression \{\{__proto__\}\}/],
+    ['type=raw,value={{valueOf}}', /unknown expression \{\{valueOf\}\}/],
+    ['type=raw,value=v{{toString}}', /unknown expression \{\{toString\}\}/],
+  ])(
+    'the security probe’s rule %s → exit 2 naming it, never a hang, a crash or a garbage tag',
+    (rule, message) =>
+      withTempRepo(async (repo) => {
+        repo.commit('feat: first');
+        const result = await runItsctl(
+          [
+            'tags',
+            '--tags',
+            rule,
+            '--ref',
+            `refs/tags/${'a'.repeat(24)}!`,
+            '--event',
+            'push',
+            '--default-branch',
+            'main',
+            '--sha',
+            'abcdef1',
+          ],
+          { cwd: repo.dir },
+        );
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toMatch(message);
+      }),
+  );
+
   it('--github-output without GITHUB_OUTPUT → exit 2', () =>
     withTempRepo(async (repo) => {
       repo.commit('feat: first');

@@ -5,6 +5,7 @@
  * flow of their own, so "missing report", "unknown format" and "unreadable file" mean the same in each.
  */
 import type { Policy, ReportRef, ReportRefInput } from './policy.js';
+import { InvalidReportError } from './readers/check-numbers.js';
 import type { Finding, GateResult } from './types.js';
 
 export interface RunGatesOptions {
@@ -74,15 +75,20 @@ function describeError(err: unknown): string {
   return (e?.message ?? String(err)).split('\n')[0]!;
 }
 
-/** A report that could not be read fails (or warns, where the policy says so); it never passes. */
+/**
+ * A report that could not be read fails (or warns, where the policy says so); it never passes. A report
+ * whose numbers cannot be true (covered > total, a negative count) always fails: `onUnavailable: warn`
+ * is for a report that may be missing, not for one that was forged or written by a broken tool.
+ */
 export function unavailable(gate: string, check: string, ref: ReportRef, err: unknown): GateResult {
   const reason = describeError(err);
+  const invalid = err instanceof InvalidReportError;
   return {
     gate,
     check,
-    status: ref.onUnavailable === 'warn' ? 'warn' : 'fail',
+    status: ref.onUnavailable === 'warn' && !invalid ? 'warn' : 'fail',
     file: ref.path,
-    actual: 'unreadable',
+    actual: invalid ? 'invalid' : 'unreadable',
     message: `${ref.path}: ${reason}`,
   };
 }

@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Finding, GateResult } from './types.js';
+import { MAX_YAML_ALIASES, describeYamlError } from './yaml-limits.js';
 
 const isoDate = z.string({ error: 'an expiry date, YYYY-MM-DD' }).superRefine((s, ctx) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) ctx.addIssue({ code: 'custom', message: 'an expiry date, YYYY-MM-DD' });
@@ -39,9 +40,9 @@ export type IgnoreEntry = z.output<typeof IgnoreSchema>['ignores'][number];
 export function parseIgnoreFile(text: string, file: string): { entries: IgnoreEntry[]; errors: string[] } {
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES }) ?? {};
   } catch (err) {
-    return { entries: [], errors: [`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
+    return { entries: [], errors: [`${file}: ${describeYamlError(err)}`] };
   }
   const parsed = IgnoreSchema.safeParse(raw);
   if (!parsed.success)

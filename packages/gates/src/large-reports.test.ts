@@ -18,13 +18,13 @@ const MB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'its-gate-large-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Writes head, then body(i) until the file passes `bytes`, then tail; returns the item count. */
+/** Writes head, then body(i) until the file passes `bytes`, then tail (of the count); returns the item count. */
 async function generate(
   file: string,
   bytes: number,
   head: string,
   body: (i: number) => string,
-  tail: string,
+  tail: string | ((count: number) => string),
 ): Promise<number> {
   const out = createWriteStream(file);
   let written = 0;
@@ -35,7 +35,7 @@ async function generate(
   };
   await write(head);
   while (written < bytes) await write(body(i++));
-  await write(tail);
+  await write(typeof tail === 'string' ? tail : tail(i));
   out.end();
   await once(out, 'finish');
   return i;
@@ -111,7 +111,7 @@ describe('reports of 50 MB and more are streamed in bounded memory', () => {
       52 * MB,
       '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"big-scan","rules":[{"id":"R1","properties":{"security-severity":"9.1"}},{"id":"R2","defaultConfiguration":{"level":"note"}}]}},"results":[',
       (i) =>
-        `${i ? ',' : ''}{"ruleId":"R${(i % 1000) + 1 === 1 ? 1 : 2}","message":{"text":"finding ${i} ${pad}"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/file-${i}.ts"},"region":{"startLine":${i % 500}}}}]}`,
+        `${i ? ',' : ''}{"ruleId":"R${(i % 1000) + 1 === 1 ? 1 : 2}","message":{"text":"finding ${i} ${pad}"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/file-${i}.ts"},"region":{"startLine":${(i % 500) + 1}}}}]}`,
       ']}]}\n',
     );
     expect(statSync(file).size).toBeGreaterThanOrEqual(50 * MB);
@@ -138,7 +138,13 @@ describe('reports of 50 MB and more are streamed in bounded memory', () => {
       '{"auditReportVersion":2,"vulnerabilities":{',
       (i) =>
         `${i ? ',' : ''}"pkg-${i}":{"name":"pkg-${i}","severity":"${SEVERITIES[i % 4]}","isDirect":false,"via":[{"source":${i},"name":"pkg-${i}","dependency":"pkg-${i}","title":"advisory ${i} ${pad}","url":"https://github.com/advisories/GHSA-${i}","severity":"${SEVERITIES[i % 4]}","range":"<1.0.0"}],"effects":[],"range":"<1.0.0","nodes":["node_modules/pkg-${i}"],"fixAvailable":true}`,
-      '},"metadata":{"vulnerabilities":{"total":0}}}\n',
+      // npm's summary, consistent with the entries (the reader checks it).
+      (count) => {
+        const by: Record<string, number> = { info: 0, low: 0, moderate: 0, high: 0, critical: 0 };
+        for (let i = 0; i < count; i++)
+          by[SEVERITIES[i % 4] === 'medium' ? 'moderate' : SEVERITIES[i % 4]!]!++;
+        return `},"metadata":{"vulnerabilities":${JSON.stringify({ ...by, total: count })}}}\n`;
+      },
     );
     expect(statSync(file).size).toBeGreaterThanOrEqual(50 * MB);
     let seen = 0;

@@ -7,6 +7,18 @@ import { normaliseRef, parsePolicy } from './policy.js';
 import { parseThreshold } from './thresholds.js';
 import type { Finding } from './types.js';
 
+/** A "billion laughs" document: `levels` levels of 9 aliases each, 9^levels strings from a few hundred bytes. */
+const aliasBomb = (levels: number, head = ''): string =>
+  [
+    head,
+    'x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+    ...Array.from(
+      { length: levels },
+      (_, i) => `x${i + 1}: &x${i + 1} [${Array(9).fill(`*x${i}`).join(', ')}]`,
+    ),
+    '',
+  ].join('\n');
+
 const repoPolicy = readFileSync(
   fileURLToPath(new URL('../../../deploy/quality-gates.yml', import.meta.url)),
   'utf8',
@@ -81,6 +93,14 @@ colour: blue
     const { policy, errors } = parsePolicy(text, 'gates.yml', {});
     expect(policy).toBeUndefined();
     expect(errors.join('\n')).toMatch(message);
+  });
+
+  it('a YAML alias bomb is refused naming the file and saying what to do', () => {
+    const { policy, errors } = parsePolicy(aliasBomb(8, 'version: 1'), 'gates.yml', {});
+    expect(policy).toBeUndefined();
+    expect(errors).toEqual([
+      'gates.yml: its YAML aliases expand more than 100 times (an alias bomb?): write the values out instead of nesting aliases',
+    ]);
   });
 
   it('COVERAGE_THRESHOLD and SECURITY_SCAN_FAIL_ON override the policy and say so', () => {
@@ -210,6 +230,12 @@ describe('ignore file', () => {
     ]);
     expect(parseIgnoreFile('ignores: [', 'i.yml').errors[0]).toMatch(/^i\.yml: not valid YAML/);
     expect(parseIgnoreFile('', 'i.yml')).toEqual({ entries: [], errors: [] });
+    expect(parseIgnoreFile(aliasBomb(8, 'version: 1'), 'i.yml')).toEqual({
+      entries: [],
+      errors: [
+        'i.yml: its YAML aliases expand more than 100 times (an alias bomb?): write the values out instead of nesting aliases',
+      ],
+    });
   });
 
   it('a live entry ignores its finding (and only for its target); an expired one fails and ignores nothing; an unused one warns', () => {

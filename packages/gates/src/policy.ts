@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseThreshold } from './thresholds.js';
 import type { Severity } from './types.js';
+import { MAX_YAML_ALIASES, describeYamlError } from './yaml-limits.js';
 
 export const COVERAGE_FORMATS = ['json-summary', 'lcov', 'cobertura'] as const;
 export const VULNERABILITY_FORMATS = ['npm-audit', 'trivy', 'grype', 'sarif'] as const;
@@ -125,9 +126,9 @@ export function parsePolicy(
   const overrides: string[] = [];
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
-    return { errors: [`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`], overrides };
+    return { errors: [`${file}: ${describeYamlError(err)}`], overrides };
   }
   if (raw === null || typeof raw !== 'object')
     return {

@@ -47,6 +47,23 @@ describe('environment files', () => {
     expect(dev.name).toBe('development');
   });
 
+  it("checks the product API's database on every environment that runs it, and nowhere else", async () => {
+    const enabled = async (name: string) =>
+      (await loadEnvironment(repoEnvironments, name)).healthChecks.database.enabled;
+    for (const name of ['development', 'staging', 'production']) expect(await enabled(name), name).toBe(true);
+    for (const name of ['development-web', 'development-vision'])
+      expect(await enabled(name), name).toBe(false);
+  });
+
+  it('the database check is on only when the file turns it on', () => {
+    const parse = (healthChecks: string) =>
+      parseEnvironment(`app: x\nimage: { repository: r }\nrouter: { port: 1 }\n${healthChecks}`, 'e', 'e.yml')
+        .config!.healthChecks.database.enabled;
+    expect(parse('')).toBe(false);
+    expect(parse('healthChecks: { api: { path: /ping } }\n')).toBe(false);
+    expect(parse('healthChecks: { database: { enabled: true } }\n')).toBe(true);
+  });
+
   it('fills every default', () => {
     const { config } = parseEnvironment(
       'app: x\nimage: { repository: r }\nrouter: { port: 9000 }\n',
@@ -61,7 +78,8 @@ describe('environment files', () => {
       healthChecks: {
         container: { enabled: true },
         api: { path: '/health', expectStatus: 200, timeoutMs: 2000, retries: 60, intervalMs: 500 },
-        database: { readinessPath: '/health/ready', key: 'database' },
+        // Off unless asked for: a service without a database passes its first deploy on the API check.
+        database: { enabled: false, readinessPath: '/health/ready', key: 'database' },
         external: [],
         performance: { probes: 20, p95Ms: 200 },
       },
@@ -240,6 +258,51 @@ describe('environment files', () => {
 
   it('reports YAML syntax errors', () => {
     expect(parseEnvironment('app: [unclosed\n', 'e', 'e.yml').errors[0]).toMatch(/^e\.yml: /);
+  });
+
+  // The security probe's "billion laughs": 9 levels of 9 aliases, 9^8 strings from 400 bytes. It crashed
+  // itsctl with exit 70 and a stack trace (the yaml package throws while resolving the aliases).
+  const aliasBomb = [
+    'app: a',
+    'image: { repository: r }',
+    'router: { port: 1 }',
+    'x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+    ...Array.from({ length: 8 }, (_, i) => `x${i + 1}: &x${i + 1} [${Array(9).fill(`*x${i}`).join(', ')}]`),
+    '',
+  ].join('\n');
+
+  it('refuses a YAML alias bomb naming the file, as a ConfigError (exit 2), never a crash', async () => {
+    expect(parseEnvironment(aliasBomb, 'bomb', 'bomb.yml')).toEqual({
+      config: undefined,
+      errors: [
+        'bomb.yml: its YAML aliases expand more than 100 times (an alias bomb?): write the values out instead of nesting aliases',
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'its-envs-'));
+    writeFileSync(join(dir, 'bomb.yml'), aliasBomb);
+    writeFileSync(
+      join(dir, 'dangling.yml'),
+      'app: *nowhere\nimage: { repository: r }\nrouter: { port: 1 }\n',
+    );
+    const bomb = loadEnvironment(dir, 'bomb');
+    await expect(bomb).rejects.toThrow(ConfigError);
+    await expect(bomb).rejects.toThrow(
+      `${join(dir, 'bomb.yml')}: its YAML aliases expand more than 100 times`,
+    );
+    // An alias to an anchor that does not exist crashed the same way.
+    await expect(loadEnvironment(dir, 'dangling')).rejects.toThrow(
+      /dangling\.yml: not valid YAML: Unresolved alias .*: nowhere/,
+    );
+  });
+
+  it('still reads the few aliases a real file uses', () => {
+    const { config, errors } = parseEnvironment(
+      'app: &name its\nnetwork: *name\nimage: { repository: *name }\nrouter: { port: 1 }\n',
+      'e',
+      'e.yml',
+    );
+    expect(errors).toEqual([]);
+    expect(config).toMatchObject({ app: 'its', network: 'its', image: { repository: 'its' } });
   });
 
   it('rejects unknown environments listing those that exist, and malformed files as ConfigError', async () => {

@@ -14,12 +14,26 @@ export interface ParsedEnvironment {
   errors: string[];
 }
 
+/**
+ * How many times a file's aliases (`*name`) may be expanded. An environment file needs a handful; a
+ * "billion laughs" document nests aliases of aliases so that a few hundred bytes expand to gigabytes.
+ * 100 is the yaml package's default, set here so that it is a decision: beyond it the file is refused.
+ */
+const MAX_YAML_ALIASES = 100;
+
 /** Parses and validates one environment file's text; all YAML and schema errors at once. */
 export function parseEnvironment(text: string, name: string, file: string): ParsedEnvironment {
   const doc = parseDocument(text, { prettyErrors: false });
   const errors = doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`);
   if (errors.length > 0) return { config: undefined, errors };
-  const parsed = EnvironmentSchema.safeParse(doc.toJS());
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: an alias bomb, or an alias to an anchor that does not exist.
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    return { config: undefined, errors: [`${file}: ${describeYamlError(error)}`] };
+  }
+  const parsed = EnvironmentSchema.safeParse(raw);
   if (!parsed.success) {
     return {
       config: undefined,
@@ -45,6 +59,13 @@ export function parseEnvironment(text: string, name: string, file: string): Pars
   semantic.push(...stackConfigErrors(config, file));
   if (semantic.length > 0) return { config: undefined, errors: semantic };
   return { config, errors: [] };
+}
+
+function describeYamlError(error: unknown): string {
+  const message = (error as Error).message.split('\n')[0] ?? '';
+  return /excessive alias count/i.test(message)
+    ? `its YAML aliases expand more than ${MAX_YAML_ALIASES} times (an alias bomb?): write the values out instead of nesting aliases`
+    : `not valid YAML: ${message}`;
 }
 
 /** The environments that exist: one file each under dir. */

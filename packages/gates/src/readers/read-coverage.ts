@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { checkAtMost, checkCount, checkPercentage, checkRate } from './check-numbers.js';
 import { streamJsonValues } from './stream-json.js';
 import { streamXml } from './xml-stream.js';
 
@@ -32,6 +33,8 @@ export async function readCoverage(file: string, format: CoverageFormat): Promis
   }
 }
 
+type SummaryMetric = { covered?: unknown; total?: unknown; skipped?: unknown; pct?: unknown };
+
 async function readJsonSummary(file: string): Promise<CoverageTotals> {
   let total: unknown;
   await streamJsonValues(
@@ -43,37 +46,73 @@ async function readJsonSummary(file: string): Promise<CoverageTotals> {
     throw new Error('not an istanbul json-summary report (no "total" entry)');
   const totals: CoverageTotals = {};
   for (const metric of ['lines', 'statements', 'functions', 'branches'] as const) {
-    const m = (total as Record<string, { covered?: unknown; total?: unknown }>)[metric];
-    if (m && typeof m.covered === 'number' && typeof m.total === 'number')
+    const m = (total as Record<string, SummaryMetric | undefined>)[metric];
+    if (m && typeof m.covered === 'number' && typeof m.total === 'number') {
+      const field = `total.${metric}`;
+      checkCount(m.total, `${field}.total`);
+      checkCount(m.covered, `${field}.covered`);
+      checkAtMost(m.covered, `${field}.covered`, m.total, `${field}.total`);
+      if (typeof m.skipped === 'number') checkCount(m.skipped, `${field}.skipped`);
+      // istanbul writes "Unknown" when nothing was instrumented.
+      if (typeof m.pct === 'number') checkPercentage(m.pct, `${field}.pct`);
       totals[metric] = { covered: m.covered, total: m.total };
+    }
   }
   if (!totals.lines)
     throw new Error('not an istanbul json-summary report ("total.lines" has no covered/total counts)');
   return totals;
 }
 
+/** The lcov summary lines read, as hit/found pairs: a record cannot hit more than it found. */
+const LCOV_PAIRS = [
+  ['LH', 'LF'],
+  ['FNH', 'FNF'],
+  ['BRH', 'BRF'],
+] as const;
+type LcovKey = (typeof LCOV_PAIRS)[number][number];
+const isLcovKey = (key: string): key is LcovKey =>
+  LCOV_PAIRS.some((pair) => (pair as readonly string[]).includes(key));
+
 async function readLcov(file: string): Promise<CoverageTotals> {
-  const sums = { LF: 0, LH: 0, FNF: 0, FNH: 0, BRF: 0, BRH: 0 };
+  const zero = (): Record<LcovKey, number> => ({ LF: 0, LH: 0, FNF: 0, FNH: 0, BRF: 0, BRH: 0 });
+  const sums = zero();
+  let record = zero();
+  let source = '';
   let records = 0;
   let lineNo = 0;
+  // Checked per record (SF … end_of_record): one file's LH above its LF is impossible even if the sums are not.
+  const closeRecord = () => {
+    for (const [hit, found] of LCOV_PAIRS) {
+      checkAtMost(record[hit], `${hit} of ${source || 'a record'}`, record[found], found);
+      sums[hit] += record[hit];
+      sums[found] += record[found];
+    }
+    record = zero();
+  };
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     lineNo++;
     const m = /^([A-Z]+):(.*)$/.exec(line.trim());
     if (!m) {
-      if (line.trim() === 'end_of_record') records++;
-      else if (line.trim() !== '')
+      if (line.trim() === 'end_of_record') {
+        records++;
+        closeRecord();
+        source = '';
+      } else if (line.trim() !== '')
         throw new Error(`line ${lineNo}: '${line.slice(0, 60)}' is not an lcov record`);
       continue;
     }
-    const key = m[1] as keyof typeof sums;
-    if (key in sums) {
+    const key = m[1]!;
+    if (key === 'SF') source = m[2]!;
+    else if (isLcovKey(key)) {
       const n = Number(m[2]);
       if (!Number.isFinite(n)) throw new Error(`line ${lineNo}: ${key} is not a number`);
-      sums[key] += n;
+      record[key] += checkCount(n, `line ${lineNo}: ${key}`);
     }
   }
   if (records === 0) throw new Error('not an lcov tracefile (no end_of_record)');
+  // Counts after the last end_of_record (a truncated file) still count, as before.
+  closeRecord();
   return {
     lines: { covered: sums.LH, total: sums.LF },
     functions: { covered: sums.FNH, total: sums.FNF },
@@ -91,11 +130,20 @@ async function readCobertura(file: string): Promise<CoverageTotals> {
       const a = tag.attributes;
       const num = (k: string) =>
         a[k] !== undefined && a[k] !== '' && Number.isFinite(Number(a[k])) ? Number(a[k]) : undefined;
-      const lv = num('lines-valid');
-      const lc = num('lines-covered');
-      const bv = num('branches-valid');
-      const bc = num('branches-covered');
+      const count = (k: string) => {
+        const n = num(k);
+        return n === undefined ? undefined : checkCount(n, k);
+      };
+      const lv = count('lines-valid');
+      const lc = count('lines-covered');
+      const bv = count('branches-valid');
+      const bc = count('branches-covered');
+      if (lv !== undefined && lc !== undefined) checkAtMost(lc, 'lines-covered', lv, 'lines-valid');
+      if (bv !== undefined && bc !== undefined) checkAtMost(bc, 'branches-covered', bv, 'branches-valid');
       const rate = num('line-rate');
+      if (rate !== undefined) checkRate(rate, 'line-rate');
+      const branchRate = num('branch-rate');
+      if (branchRate !== undefined) checkRate(branchRate, 'branch-rate');
       totals = {};
       if (lv !== undefined && lc !== undefined) totals.lines = { covered: lc, total: lv };
       // Older Cobertura writers give rates only: keep the percentage as covered/100.

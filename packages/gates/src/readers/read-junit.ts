@@ -2,6 +2,7 @@
  * JUnit XML (vitest, Jest, pytest, Maven Surefire…): counts test cases per suite from the elements
  * themselves rather than trusting summary attributes. Streamed.
  */
+import { checkCount, checkNonNegative } from './check-numbers.js';
 import { streamXml } from './xml-stream.js';
 
 export interface JunitFailure {
@@ -24,6 +25,27 @@ export interface JunitSummary {
 }
 
 const KEEP = 50;
+
+/** The summary attributes writers put on <testsuites> and <testsuite>: counts, never negative. */
+const COUNT_ATTRIBUTES = ['tests', 'failures', 'errors', 'skipped', 'disabled'] as const;
+
+/**
+ * The cases are counted from the elements, but the summary attributes must still be possible: a
+ * `failures="-3"` was not written by a test runner. `time` is checked only when it is a plain number
+ * (Surefire has written locale-formatted times such as "1,234.5").
+ */
+function checkAttributes(tag: { name: string; attributes: Record<string, unknown> }): void {
+  const a = tag.attributes;
+  const where = `<${tag.name}${typeof a.name === 'string' ? ` name="${a.name}"` : ''}>`;
+  if (tag.name !== 'testcase')
+    for (const key of COUNT_ATTRIBUTES) {
+      const value = a[key];
+      if (typeof value !== 'string' || value.trim() === '') continue;
+      checkCount(Number(value), `${where} ${key}`);
+    }
+  if (typeof a.time === 'string' && a.time.trim() !== '' && Number.isFinite(Number(a.time)))
+    checkNonNegative(Number(a.time), `${where} time`, 'a duration');
+}
 
 /** A summary of nothing read yet; readers and the gate add reports into it. */
 export function emptyJunitSummary(): JunitSummary {
@@ -55,6 +77,8 @@ export async function readJunit(file: string): Promise<JunitSummary> {
           );
         sawJunitRoot = true;
       }
+      if (tag.name === 'testsuites' || tag.name === 'testsuite' || tag.name === 'testcase')
+        checkAttributes(tag);
       switch (tag.name) {
         case 'testsuite':
           if (suites.length) suites.at(-1)!.hasChildSuites = true;

@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { MetricStats } from '../thresholds.js';
+import { checkAtMost, checkCount, checkNonNegative, checkRate } from './check-numbers.js';
 
 export type PerformanceFormat = 'k6' | 'autocannon' | 'bench';
 export type Metrics = Map<string, MetricStats>;
@@ -57,6 +58,38 @@ function percentileKey(key: string): number | undefined {
   return undefined;
 }
 
+/** k6's built-in counters and gauges (and their sub-metrics, `http_reqs{status:200}`): never negative. */
+const K6_COUNTERS = new Set(['http_reqs', 'iterations', 'data_received', 'data_sent', 'dropped_iterations']);
+const K6_GAUGES = new Set(['vus', 'vus_max']);
+const K6_TREND_KEY = /^(avg|min|max|med|p\(\d+(?:\.\d+)?\))$/;
+
+/**
+ * What k6 can write: a Rate is a fraction of 0–1 with whole passes and fails; a timing trend has no
+ * negative duration; a built-in counter or gauge no negative count. Custom counters and trends may
+ * hold any number the script adds, so they are not judged here.
+ */
+function checkK6Metric(
+  name: string,
+  type: string | undefined,
+  timing: boolean,
+  values: Obj,
+  at: string,
+): void {
+  const builtin = name.replace(/\{.*\}$/, '');
+  for (const [key, v] of Object.entries(values)) {
+    const n = num(v);
+    if (n === undefined) continue;
+    const field = `${at}.${key}`;
+    if (type === 'rate' && (key === 'rate' || key === 'value')) checkRate(n, field);
+    else if (type === 'rate' && (key === 'passes' || key === 'fails')) checkCount(n, field);
+    else if (timing && K6_TREND_KEY.test(key)) checkNonNegative(n, field, 'a duration');
+    else if (K6_COUNTERS.has(builtin) && key === 'count') checkCount(n, field);
+    else if (K6_COUNTERS.has(builtin) && key === 'rate') checkNonNegative(n, field, 'a rate per second');
+    else if (K6_GAUGES.has(builtin) && (key === 'value' || key === 'min' || key === 'max'))
+      checkCount(n, field);
+  }
+}
+
 function fromK6(data: Obj): Metrics {
   if (!isObj(data.metrics)) throw new Error('not a k6 summary (no "metrics" object)');
   const metrics: Metrics = new Map();
@@ -87,10 +120,63 @@ function fromK6(data: Obj): Metrics {
     );
     if (raw.contains === 'time' || (raw.contains === undefined && timing && stats.avg !== undefined))
       stats.unit = 'ms';
+    checkK6Metric(
+      name,
+      type,
+      stats.unit === 'ms',
+      values,
+      isObj(raw.values) ? `metrics.${name}.values` : `metrics.${name}`,
+    );
     metrics.set(name, stats);
   }
   if (metrics.size === 0) throw new Error('the k6 summary has no metrics');
   return metrics;
+}
+
+/** autocannon's counts of answers and failures, by kind. */
+const AUTOCANNON_COUNTS = [
+  'errors',
+  'timeouts',
+  'mismatches',
+  'non2xx',
+  'resets',
+  '1xx',
+  '2xx',
+  '3xx',
+  '4xx',
+  '5xx',
+] as const;
+
+/**
+ * What autocannon can write: whole, non-negative counts (a forged `errors: -100` would lower the
+ * failure rate), no negative latency, request rate or throughput, and no more non-2xx answers than
+ * answers.
+ */
+function checkAutocannon(data: Obj, latency: Obj, requests: Obj): void {
+  for (const key of AUTOCANNON_COUNTS) {
+    const n = num(data[key]);
+    if (n !== undefined) checkCount(n, key);
+  }
+  for (const [key, v] of Object.entries(latency)) {
+    const n = num(v);
+    if (n === undefined) continue;
+    if (key === 'totalCount') checkCount(n, `latency.${key}`);
+    else checkNonNegative(n, `latency.${key}`, 'a latency');
+  }
+  for (const [key, v] of Object.entries(requests)) {
+    const n = num(v);
+    if (n === undefined) continue;
+    if (key === 'total' || key === 'sent') checkCount(n, `requests.${key}`);
+    else checkNonNegative(n, `requests.${key}`, 'a request rate');
+  }
+  if (isObj(data.throughput))
+    for (const [key, v] of Object.entries(data.throughput)) {
+      const n = num(v);
+      if (n !== undefined) checkNonNegative(n, `throughput.${key}`, 'a throughput');
+    }
+  const total = num(requests.total);
+  const non2xx = num(data.non2xx);
+  if (total !== undefined && non2xx !== undefined) checkAtMost(non2xx, 'non2xx', total, 'requests.total');
 }
 
 function fromAutocannon(data: Obj): Metrics {
@@ -98,6 +184,7 @@ function fromAutocannon(data: Obj): Metrics {
   const requests = data.requests;
   if (!isObj(latency) || !isObj(requests))
     throw new Error('not an autocannon --json result (no "latency" and "requests")');
+  checkAutocannon(data, latency, requests);
   const percentiles: Record<number, number> = {};
   for (const [key, v] of Object.entries(latency)) {
     const p = percentileKey(key);
@@ -165,9 +252,10 @@ function fromBench(data: Obj): Metrics {
     if (trendKeys.length && path.length) {
       const stats: MetricStats = { unit: 'ms' };
       const percentiles: Record<number, number> = {};
+      const at = path.join('.');
       for (const key of trendKeys) {
         const base = key.slice(0, -2);
-        const n = value[key] as number;
+        const n = checkNonNegative(value[key] as number, `${at}.${key}`, 'a duration');
         if (base === 'min' || base === 'max') stats[base] = n;
         else if (base === 'mean' || base === 'avg') stats.avg = n;
         else if (base === 'median' || base === 'med') stats.med = n;
@@ -175,10 +263,16 @@ function fromBench(data: Obj): Metrics {
       }
       if (percentiles[50] !== undefined && stats.med === undefined) stats.med = percentiles[50];
       stats.percentiles = percentiles;
+      for (const key of ['iterations', 'count', 'samples']) {
+        const n = num(value[key]);
+        if (n !== undefined) checkCount(n, `${at}.${key}`);
+      }
       const count = num(value.iterations) ?? num(value.count) ?? num(value.samples);
       if (count !== undefined) stats.count = count;
       if (Array.isArray(value.samplesMs))
-        stats.samples = value.samplesMs.filter((s): s is number => num(s) !== undefined);
+        stats.samples = value.samplesMs.flatMap((s: unknown, i) =>
+          num(s) === undefined ? [] : [checkNonNegative(s as number, `${at}.samplesMs.${i}`, 'a duration')],
+        );
       metrics.set(path.join('.'), stats);
     }
     for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);

@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { InvalidReportError, checkCount, checkEqual } from './check-numbers.js';
 import { streamJsonValues } from './stream-json.js';
 
 export interface Diagnostic {
@@ -62,7 +63,7 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
   await streamJsonValues(
     file,
     (p) => p.length === 1 && typeof p[0] === 'number',
-    (_p, value) => {
+    (path, value) => {
       root = true;
       const r = value as {
         filePath?: string;
@@ -78,11 +79,18 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
       };
       if (typeof r !== 'object' || r === null || !Array.isArray(r.messages))
         throw new Error('not ESLint --format json output (an entry has no "messages")');
+      const where = `[${path[0] as number}]`;
       let problems = 0;
-      for (const msg of r.messages) {
+      let errors = 0;
+      for (const [i, msg] of r.messages.entries()) {
+        // ESLint reports 1 (warn) or 2 (error); anything else would be counted as a mere warning.
+        if (!msg.fatal && msg.severity !== 1 && msg.severity !== 2)
+          throw new InvalidReportError(
+            `${where}.messages[${i}].severity`,
+            `is ${String(msg.severity)}; ESLint writes 1 (warning) or 2 (error)`,
+          );
         const severity = msg.severity === 2 || msg.fatal ? 'error' : 'warning';
-        if (severity === 'error') summary.errors++;
-        else summary.warnings++;
+        if (severity === 'error') errors++;
         problems++;
         if (summary.diagnostics.length < KEEP)
           summary.diagnostics.push({
@@ -93,6 +101,22 @@ export async function readEslintJson(file: string): Promise<StaticCheckSummary> 
             severity,
           });
       }
+      // ESLint derives its counts from the same messages (shared/message-counts.js): they must agree.
+      for (const key of [
+        'errorCount',
+        'warningCount',
+        'fatalErrorCount',
+        'fixableErrorCount',
+        'fixableWarningCount',
+      ] as const) {
+        const value = (r as Record<string, unknown>)[key];
+        if (typeof value === 'number') checkCount(value, `${where}.${key}`);
+      }
+      if (typeof r.errorCount === 'number') checkEqual(r.errorCount, `${where}.errorCount`, errors, 'errors');
+      if (typeof r.warningCount === 'number')
+        checkEqual(r.warningCount, `${where}.warningCount`, problems - errors, 'warnings');
+      summary.errors += errors;
+      summary.warnings += problems - errors;
       if (problems) summary.filesWithProblems++;
     },
   );

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Finding, Severity } from '../types.js';
+import { InvalidReportError, checkCount, checkEqual } from './check-numbers.js';
 import { type JsonPath, pathMatches, streamJsonValues } from './stream-json.js';
 
 export type VulnerabilityFormat = 'npm-audit' | 'trivy' | 'grype' | 'sarif';
@@ -59,6 +60,13 @@ export async function readVulnerabilities(
 }
 
 type Obj = Record<string, unknown>;
+
+/** Line numbers in SARIF and Trivy are 1-based. */
+function checkLine(line: number, field: string): number {
+  if (!Number.isSafeInteger(line) || line < 1)
+    throw new InvalidReportError(field, `is ${line}, not a line number (1 or more)`);
+  return line;
+}
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -129,7 +137,35 @@ async function readNpmAudit(file: string, onFinding: OnFinding): Promise<Vulnera
     throw new Error(
       `npm audit report version ${String(top.auditReportVersion)} is not supported (use npm 7 or later: version 2)`,
     );
+  checkNpmAuditMetadata(top.metadata, entries);
   return { tool: 'npm audit' };
+}
+
+const NPM_SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'] as const;
+
+/**
+ * npm's summary counts one per vulnerable package, by severity: every count is a whole number, they
+ * add up to the total, and the total is the number of entries listed (a report whose entries were cut
+ * out while the summary still counts them is not what npm wrote).
+ */
+function checkNpmAuditMetadata(metadata: unknown, entries: number): void {
+  if (!isObj(metadata)) return;
+  for (const section of ['vulnerabilities', 'dependencies'] as const) {
+    const counts = metadata[section];
+    if (!isObj(counts)) continue;
+    for (const [key, value] of Object.entries(counts))
+      if (typeof value === 'number') checkCount(value, `metadata.${section}.${key}`);
+  }
+  const counts = metadata.vulnerabilities;
+  if (!isObj(counts) || typeof counts.total !== 'number') return;
+  const bySeverity = NPM_SEVERITIES.map((s) => counts[s]);
+  const sum = bySeverity.reduce<number>((n, c) => n + (typeof c === 'number' ? c : 0), 0);
+  if (bySeverity.every((c) => typeof c === 'number') && sum !== counts.total)
+    throw new InvalidReportError(
+      'metadata.vulnerabilities.total',
+      `is ${counts.total} but its severities add up to ${sum}`,
+    );
+  checkEqual(counts.total, 'metadata.vulnerabilities.total', entries, 'vulnerable packages');
 }
 
 async function readTrivy(file: string, onFinding: OnFinding): Promise<VulnerabilityRead> {
@@ -178,7 +214,7 @@ async function readTrivy(file: string, onFinding: OnFinding): Promise<Vulnerabil
           severity: normaliseSeverity(value.Severity),
           target:
             kind === 'Secrets' && typeof value.StartLine === 'number'
-              ? `${target}:${value.StartLine}`
+              ? `${target}:${checkLine(value.StartLine, `${path.join('.')}.StartLine`)}`
               : target,
           title: str(value.Title) ?? str(value.Message) ?? '',
           tool: 'Trivy',
@@ -239,10 +275,14 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
   const tools = new Map<number, string>();
   const rules = new Map<string, SarifRule>();
   const failures: string[] = [];
-  const scoreOf = (props: unknown): number | undefined => {
+  // A CVSS-style score, 0.0–10.0: a forged -5 would turn a critical finding into `info`.
+  const scoreOf = (props: unknown, field: string): number | undefined => {
     if (!isObj(props)) return undefined;
     const n = Number(props['security-severity']);
-    return props['security-severity'] !== undefined && Number.isFinite(n) ? n : undefined;
+    if (props['security-severity'] === undefined || !Number.isFinite(n)) return undefined;
+    if (n < 0 || n > 10)
+      throw new InvalidReportError(`${field}.properties.security-severity`, `is ${n}, not a score (0–10)`);
+    return n;
   };
   // Rules are read as they come: SARIF producers write tool.driver (with its rules) before results.
   await streamJsonValues(
@@ -269,7 +309,7 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
         const config = isObj(value.defaultConfiguration) ? value.defaultConfiguration : {};
         const rule: SarifRule = {
           level: str(config.level),
-          score: scoreOf(value.properties),
+          score: scoreOf(value.properties, path.join('.')),
           name:
             str(value.name) ?? (isObj(value.shortDescription) ? str(value.shortDescription.text) : undefined),
         };
@@ -291,17 +331,18 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
         return;
       }
       const ruleId = str(value.ruleId) ?? (isObj(value.rule) ? str(value.rule.id) : undefined) ?? 'unknown';
+      const where = path.join('.');
       const ruleIndex =
         typeof value.ruleIndex === 'number'
-          ? value.ruleIndex
+          ? checkCount(value.ruleIndex, `${where}.ruleIndex`)
           : isObj(value.rule) && typeof value.rule.index === 'number'
-            ? value.rule.index
+            ? checkCount(value.rule.index, `${where}.rule.index`)
             : undefined;
       const rule =
         rules.get(`${run}:${ruleId}`) ??
         (ruleIndex !== undefined ? rules.get(`${run}#${ruleIndex}`) : undefined) ??
         {};
-      const score = scoreOf(value.properties) ?? rule.score;
+      const score = scoreOf(value.properties, where) ?? rule.score;
       const level = str(value.level) ?? rule.level ?? 'warning';
       const severity: Severity =
         score !== undefined
@@ -314,7 +355,7 @@ async function readSarif(file: string, onFinding: OnFinding): Promise<Vulnerabil
       const uri = isObj(physical.artifactLocation) ? str(physical.artifactLocation.uri) : undefined;
       const line =
         isObj(physical.region) && typeof physical.region.startLine === 'number'
-          ? physical.region.startLine
+          ? checkLine(physical.region.startLine, `${where}.locations.0.physicalLocation.region.startLine`)
           : undefined;
       onFinding({
         id: ruleId,

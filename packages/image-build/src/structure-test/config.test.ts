@@ -20,6 +20,25 @@ fileExistenceTests:
     expect(config.fileExistenceTests[0]?.uid).toBeUndefined();
   });
 
+  it('refuses a YAML alias bomb as a ConfigError naming the file, with the fix', () => {
+    const bomb = [
+      'schemaVersion: 2.0.0',
+      'x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...Array.from({ length: 8 }, (_, i) => `x${i + 1}: &x${i + 1} [${Array(9).fill(`*x${i}`).join(', ')}]`),
+    ].join('\n');
+    let caught: unknown;
+    try {
+      parseStructureTestConfig(bomb, 'bomb.yaml');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toBe(
+      'bomb.yaml: its YAML aliases expand more than 100 times (an alias bomb?): write the values out instead of nesting aliases',
+    );
+    expect((caught as ConfigError).fix).toMatch(/aliases of aliases/);
+  });
+
   it('accepts the schema version as a quoted string', () => {
     expect(parseStructureTestConfig(`schemaVersion: '2.0.0'\n`, 'c.yaml').commandTests).toEqual([]);
   });

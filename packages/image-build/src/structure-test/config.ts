@@ -94,13 +94,26 @@ export const StructureTestConfig = z
   .strict();
 export type StructureTestConfig = z.output<typeof StructureTestConfig>;
 
+/**
+ * How many times a config's YAML aliases may be expanded. A "billion laughs" document nests aliases of
+ * aliases so that a few hundred bytes expand to gigabytes; a structure-test config needs a handful.
+ * 100 is the yaml package's default, set here so that it is a decision: beyond it the file is refused.
+ */
+const MAX_YAML_ALIASES = 100;
+
 /** Parses YAML (or JSON) text; every problem is reported with its field path, e.g. `commandTests.2.name`. */
 export function parseStructureTestConfig(text: string, source: string): StructureTestConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
-    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    if (/excessive alias count/i.test(message))
+      throw new ConfigError(
+        `${source}: its YAML aliases expand more than ${MAX_YAML_ALIASES} times (an alias bomb?): write the values out instead of nesting aliases`,
+        { fix: 'use an alias for a value, not aliases of aliases; a structure-test config needs only a few' },
+      );
+    throw new ConfigError(`${source}: not valid YAML: ${message}`);
   }
   const parsed = StructureTestConfig.safeParse(raw);
   if (!parsed.success) {

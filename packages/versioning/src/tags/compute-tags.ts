@@ -3,6 +3,7 @@ import semver from 'semver';
 import { UsageError } from '@its/core';
 import { type Helpers, isRawStatement, renderExpressions } from './expressions.js';
 import { formatDate } from './format-date.js';
+import { compileMatchPattern, matchBounded } from './match-pattern.js';
 import {
   type Flavor,
   type TagRule,
@@ -57,6 +58,8 @@ export interface ComputeOptions {
   shortShaLength?: number;
   /** DOCKER_METADATA_ANNOTATIONS_LEVELS; `manifest` by default as in the action. */
   annotationLevels?: readonly string[];
+  /** Time limit of one type=match rule's match; MATCH_TIMEOUT_MS (1 s) by default. */
+  matchTimeoutMs?: number;
 }
 
 export interface VersionInfo {
@@ -290,20 +293,8 @@ class TagComputation {
       case 'match': {
         const raw = this.versionSource(rule, false);
         if (raw === undefined) return;
-        const asRegExp = /^\/(.+)\/(.*)$/.exec(rule.pattern);
-        let found: RegExpMatchArray | null;
-        try {
-          found = asRegExp
-            ? raw.match(new RegExp(asRegExp[1] ?? '', asRegExp[2]))
-            : raw.match(new RegExp(rule.pattern));
-        } catch (error) {
-          throw new UsageError(
-            `${rule.source}: pattern is not a valid regular expression: ${(error as Error).message}`,
-            {
-              fix: 'write pattern=<regex> or pattern=/<regex>/<flags>',
-            },
-          );
-        }
+        const regexp = compileMatchPattern(rule.pattern, rule.source);
+        const found = matchBounded(regexp, raw, rule.source, this.options.matchTimeoutMs);
         if (found === null) {
           this.warnings.push(`${rule.pattern} does not match ${raw}.`);
           return;

@@ -43,7 +43,9 @@ function parseExpression(body: string, where: string): Expression {
       fix: "write an expression as {{name}} or {{name 'argument' key='value'}}",
     });
   }
-  const expression: Expression = { name: nameMatch[0], args: [], options: {} };
+  // No prototype: an option named __proto__ is stored, not taken as the object's prototype.
+  const options = Object.create(null) as Record<string, string>;
+  const expression: Expression = { name: nameMatch[0], args: [], options };
   ARGUMENT.lastIndex = nameMatch[0].length;
   while (ARGUMENT.lastIndex < body.length) {
     const m = ARGUMENT.exec(body);
@@ -60,7 +62,8 @@ function parseExpression(body: string, where: string): Expression {
 export function renderExpressions(template: string, helpers: Helpers, where: string): string {
   return template.replace(MUSTACHE, (_all, triple: string, body: string) => {
     const expression = parseExpression(body, where);
-    const helper = helpers[expression.name];
+    // Own properties only: {{constructor}}, {{toString}} or {{__proto__}} are not helpers.
+    const helper = Object.hasOwn(helpers, expression.name) ? helpers[expression.name] : undefined;
     if (helper === undefined) {
       throw new UsageError(`${where}: unknown expression {{${expression.name}}}`, {
         fix: `use one of: ${

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '@its/core';
+import { compileMatchPattern } from './match-pattern.js';
 
 /**
  * Parsing of docker/metadata-action's inputs: `images`, `tags` rules and `flavor`, with the action's
@@ -113,7 +114,8 @@ export function splitLines(values: readonly string[]): string[] {
 
 export function parseTagRule(source: string): TagRule {
   const where = `tags: rule '${source}'`;
-  const attrs: Record<string, string> = {};
+  // No prototype: an attribute named __proto__ or constructor is an unknown attribute like any other.
+  const attrs = Object.create(null) as Record<string, string>;
   let type: RuleType = 'raw';
   for (const field of splitFields(source, where)) {
     const parts = splitAttribute(field);
@@ -162,6 +164,8 @@ export function parseTagRule(source: string): TagRule {
       return { ...base, type, pattern: attrs.pattern, value: attrs.value ?? '' };
     case 'match': {
       if (attrs.pattern === undefined) throw missing('pattern', 'type=match,pattern=\\d.\\d.\\d');
+      // Refused here, not when a tag push first reaches it: a branch build must fail on it too.
+      compileMatchPattern(attrs.pattern, where);
       const group = attrs.group ?? '0';
       if (group.trim() === '' || Number.isNaN(Number(group))) {
         throw new UsageError(`${where}: group '${group}' is not a number`, {

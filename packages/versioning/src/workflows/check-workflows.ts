@@ -11,6 +11,22 @@ import { loadWorkflowParser } from './load-workflow-parser.js';
  * deploys to an environment. `checkWorkflowRules` is pure; `checkWorkflowFiles` reads the files.
  */
 
+/**
+ * How many times a workflow's YAML aliases may be expanded. A "billion laughs" file nests aliases of
+ * aliases so that a few hundred bytes expand to gigabytes (GitHub's workflow parser follows every alias
+ * without a limit: such a file hung `itsctl workflows`); real workflows use a handful. 100 is the yaml
+ * package's default, set here so that it is a decision.
+ */
+const MAX_YAML_ALIASES = 100;
+
+/** The one-line reason a workflow's YAML cannot be turned into data. */
+function yamlProblem(error: unknown): string {
+  const message = (error as Error).message.split('\n')[0] ?? '';
+  return /excessive alias count/i.test(message)
+    ? `its YAML aliases expand more than ${MAX_YAML_ALIASES} times (an alias bomb?): write the values out instead of nesting aliases`
+    : message;
+}
+
 export interface WorkflowProblem {
   file: string;
   /** A field path such as jobs.build.steps[2].uses, or a line number. */
@@ -88,9 +104,9 @@ export function checkWorkflowRules(
   const problems: WorkflowProblem[] = [];
   let document: unknown;
   try {
-    document = parseYaml(text);
+    document = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
-    return { workflow: null, problems: [{ file, where: 'yaml', message: (error as Error).message }] };
+    return { workflow: null, problems: [{ file, where: 'yaml', message: yamlProblem(error) }] };
   }
   const parsed = workflowSchema.safeParse(document);
   if (!parsed.success) {
@@ -146,6 +162,13 @@ export function checkWorkflowRules(
 
 /** GitHub's schema, through the same parser GitHub's editor tooling uses. */
 export async function checkWorkflowSchema(file: string, text: string): Promise<WorkflowProblem[]> {
+  try {
+    // The schema parser expands aliases without a limit: refuse an alias bomb before it sees the text.
+    parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    // checkWorkflowRules reports the YAML error itself; an alias bomb is reported once, there.
+    if (/excessive alias count/i.test((error as Error).message)) return [];
+  }
   const parser = await loadWorkflowParser();
   const result = parser.parseWorkflow({ name: file, content: text }, new parser.NoOperationTraceWriter());
   const errors = result.context.errors.getErrors().map((e) => e.message);

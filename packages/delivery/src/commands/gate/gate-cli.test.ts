@@ -20,6 +20,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runItsctl } from '../../../test/helpers/cli.js';
 import { readJunit } from '@its/gates';
 
+// A report's parsed JSON, changed by path in the cases.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../../gates/src/fixtures/${name}`, import.meta.url));
 const REPO = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -151,6 +155,44 @@ describe('itsctl gate', () => {
     expect(r.stdout).toMatch(/FAIL lint · ESLint JSON: reports\/eslint\.json: .+/);
     expect(r.stdout).toContain(
       'FAIL security · npm-audit report: reports/security/npm-audit.json: npm audit did not complete (HTTP 405): 405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+    );
+  });
+
+  it('a forged report (impossible numbers) fails the gate (exit 1) as invalid, naming the file and the field, even where the policy lets it warn', async () => {
+    const forged = (name: string, change: (json: Loose) => void) => {
+      const json = JSON.parse(readFileSync(fixture(name), 'utf8')) as Loose;
+      change(json);
+      return { text: JSON.stringify(json) };
+    };
+    // Every answer a 500, hidden by errors: -100 (the failure rate would drop below the threshold).
+    put(
+      'reports/load/autocannon.json',
+      forged('autocannon-500s.json', (j) => (j.errors = -100)),
+    );
+    put('coverage/all/coverage-summary.json', {
+      text: JSON.stringify({ total: { lines: { total: 1000, covered: 1200, skipped: 0, pct: 120 } } }),
+    });
+    // The repository's policy lets npm audit's report warn when it is unavailable; a forged one still fails.
+    put(
+      'reports/security/npm-audit.json',
+      forged('npm-audit-clean.json', (j) => (j.metadata.vulnerabilities.critical = -1)),
+    );
+    const r = await gate();
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain(
+      'FAIL load.sustained · autocannon report: reports/load/autocannon.json: invalid report: errors is -100, not a count (a whole number ≥ 0) [reports/load/autocannon.json]',
+    );
+    expect(r.stdout).toContain(
+      'FAIL coverage.combined · json-summary report: coverage/all/coverage-summary.json: invalid report: total.lines.covered (1200) is more than total.lines.total (1000) [coverage/all/coverage-summary.json]',
+    );
+    expect(r.stdout).toContain(
+      'FAIL security · npm-audit report: reports/security/npm-audit.json: invalid report: metadata.vulnerabilities.critical is -1, not a count (a whole number ≥ 0) [reports/security/npm-audit.json]',
+    );
+    expect(r.stdout).toMatch(
+      /FAIL {2}load\.sustained +autocannon report +invalid +reports\/load\/autocannon\.json/,
+    );
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'Quality gate: FAILED — 12 passed, 3 failed, 0 warnings',
     );
   });
 
