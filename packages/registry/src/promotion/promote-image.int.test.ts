@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepFailedError } from '@its/core';
 import { assembleIndex } from '../registry/assemble-index.js';
@@ -58,6 +59,8 @@ describe('promotion through every environment', () => {
     const dev = environmentRepository(IMAGE, 'development');
     const image = await pushTestImage(client, dev, 'v1.2.3', {
       files: [
+        { path: 'usr/lib/os-release', data: 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n' },
+        { path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' },
         { path: 'var/lib/dpkg/status', data: dpkgStatus },
         {
           path: 'app/node_modules/fastify/package.json',
@@ -74,6 +77,8 @@ describe('promotion through every environment', () => {
       serialNumber: () => '00000000-0000-4000-8000-000000000000',
     });
     expect(sbom!.components).toBe(3);
+    const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot5);
+    expect(await validator.validate(JSON.stringify(await readSbom(client, dev, image.digest)))).toBeNull();
     const keys = generateSigningKeyPair();
     await signImage(client, dev, image.digest, keys.privateKeyPem);
 
@@ -98,7 +103,7 @@ describe('promotion through every environment', () => {
       expect(copiedSbom?.serialNumber).toBe('urn:uuid:00000000-0000-4000-8000-000000000000');
       const names = (copiedSbom?.components as Array<{ purl: string }>).map((c) => c.purl);
       expect(names).toEqual([
-        'pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&upstream=glibc',
+        'pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&distro=debian-12&upstream=glibc',
         'pkg:npm/%40its/contracts@0.1.0',
         'pkg:npm/fastify@5.1.0',
       ]);

@@ -18,8 +18,9 @@ export interface TarFile {
   path: string;
   data?: Buffer | string;
   mode?: number;
-  /** '0' file (default), '5' directory. */
-  type?: '0' | '5';
+  /** '0' file (default), '2' symlink (to `linkname`), '5' directory. */
+  type?: '0' | '2' | '5';
+  linkname?: string;
 }
 
 function octal(value: number, length: number): string {
@@ -29,9 +30,10 @@ function octal(value: number, length: number): string {
 /** A ustar archive; names over 100 bytes get a GNU long-name entry, like GNU tar writes. */
 export function buildTar(files: TarFile[]): Buffer {
   const blocks: Buffer[] = [];
-  const header = (name: string, size: number, type: string, mode: number): Buffer => {
+  const header = (name: string, size: number, type: string, mode: number, linkname = ''): Buffer => {
     const h = Buffer.alloc(512);
     h.write(name.slice(0, 100), 0, 'utf8');
+    h.write(linkname.slice(0, 100), 157, 'utf8');
     h.write(octal(mode, 8), 100);
     h.write(octal(0, 8), 108);
     h.write(octal(0, 8), 116);
@@ -48,13 +50,19 @@ export function buildTar(files: TarFile[]): Buffer {
   };
   const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
   for (const f of files) {
-    const data = f.type === '5' ? Buffer.alloc(0) : Buffer.from(f.data ?? '');
+    const data = f.type === '5' || f.type === '2' ? Buffer.alloc(0) : Buffer.from(f.data ?? '');
     if (Buffer.byteLength(f.path) > 100) {
       const name = Buffer.from(`${f.path}\0`);
       blocks.push(header('././@LongLink', name.length, 'L', 0o644), name, pad(name.length));
     }
     blocks.push(
-      header(f.path, data.length, f.type ?? '0', f.mode ?? (f.type === '5' ? 0o755 : 0o644)),
+      header(
+        f.path,
+        data.length,
+        f.type ?? '0',
+        f.mode ?? (f.type === '5' || f.type === '2' ? 0o755 : 0o644),
+        f.linkname,
+      ),
       data,
       pad(data.length),
     );

@@ -13,8 +13,18 @@ import {
   DigestMismatchError,
   RegistryAuthError,
   RegistryRequestError,
+  RegistryRetriesExhaustedError,
   RegistryUnreachableError,
 } from './registry-errors.js';
+import {
+  decideRetry,
+  isRepeatable,
+  isRetryableStatus,
+  parseRetryAfter,
+  resolveRetryPolicy,
+  seconds,
+  type RetryPolicy,
+} from './retry-policy.js';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate.js';
 
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -49,6 +59,20 @@ export interface RegistryClientOptions {
   fetch?: FetchLike;
   /** Overrides the scheme choice of registryBaseUrl (loopback → http, else https). */
   baseUrl?: string;
+  /**
+   * Bounds for retrying 429 and 5xx answers to requests that are safe to repeat (retry-policy.ts);
+   * each field defaults as DEFAULT_RETRY_POLICY documents: 4 attempts, 30 s in all. `{ maxAttempts: 1 }`
+   * turns retries off.
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Receives one line per retry (what answered what, and the wait). Default: silent. */
+  log?: (line: string) => void;
+  /** Waits between attempts; injected by tests. Default: setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** The clock for the retry budget and Retry-After dates, in ms. Default: Date.now. */
+  now?: () => number;
+  /** Draws the back-off jitter in [0, 1). Default: Math.random. */
+  random?: () => number;
 }
 
 type Action = 'pull' | 'push' | 'delete';
@@ -63,6 +87,8 @@ interface SendOptions {
   what: string;
 }
 
+type SendOnce = (method: string, url: string, options: SendOptions) => Promise<Response>;
+
 export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: string;
@@ -71,12 +97,22 @@ export class RegistryClient {
   readonly #tokens = new Map<string, string>();
   #useBasic = false;
   #referrersApi: boolean | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #log: ((line: string) => void) | undefined;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => number;
+  readonly #random: () => number;
 
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     this.baseUrl = options.baseUrl ?? registryBaseUrl(options.registry);
     this.#credentials = options.credentials;
     this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.#retry = resolveRetryPolicy(options.retry);
+    this.#log = options.log;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
   }
 
   /** GET /v2/: reachable and our credentials (if any) accepted. */
@@ -278,9 +314,31 @@ export class RegistryClient {
     await this.#upload(repository, digest, chunks);
   }
 
-  /** POST opens the upload (and settles auth), then one PUT with the digest carries the bytes. */
+  /**
+   * POST opens the upload (and settles auth), then one PUT with the digest carries the bytes. The
+   * closing PUT is tied to its session, so bytes in memory are retried as a whole upload (a new
+   * session); a streamed body cannot be sent twice, so only its POST is retried.
+   */
   async #upload(repository: string, digest: string, body: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
-    const start = await this.#send('POST', `/v2/${repository}/blobs/uploads/`, {
+    const once: SendOnce = (method, url, options) => this.#sendOnce(method, url, options);
+    if (Buffer.isBuffer(body)) {
+      await this.#retrying(`blob upload POST /v2/${repository}/blobs/uploads/ + PUT`, () =>
+        this.#uploadOnce(repository, digest, body, once, once),
+      );
+      return;
+    }
+    const retried: SendOnce = (method, url, options) => this.#send(method, url, options);
+    await this.#uploadOnce(repository, digest, body, retried, once);
+  }
+
+  async #uploadOnce(
+    repository: string,
+    digest: string,
+    body: Buffer | AsyncIterable<Uint8Array>,
+    post: SendOnce,
+    put: SendOnce,
+  ): Promise<void> {
+    const start = await post('POST', `${this.baseUrl}/v2/${repository}/blobs/uploads/`, {
       scopes: [{ repository, actions: ['pull', 'push'] }],
       accept: [202],
       what: `blob upload to ${repository}`,
@@ -294,7 +352,7 @@ export class RegistryClient {
       );
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', digest);
-    await this.#send('PUT', url.toString(), {
+    await put('PUT', url.toString(), {
       scopes: [{ repository, actions: ['pull', 'push'] }],
       headers: { 'content-type': 'application/octet-stream' },
       body,
@@ -379,8 +437,45 @@ export class RegistryClient {
     );
   }
 
+  /** One request; retried within the policy when it is safe to repeat (retry-policy.ts isRepeatable). */
   async #send(method: string, pathOrUrl: string, options: SendOptions): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+    const path = new URL(url).pathname;
+    const streamed = options.body !== undefined && !Buffer.isBuffer(options.body);
+    if (streamed || !isRepeatable(method, path)) return this.#sendOnce(method, url, options);
+    return this.#retrying(`${method} ${path}`, () => this.#sendOnce(method, url, options));
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, fails with anything but a 429/5xx answer, or the policy says
+   * stop; each retry is one line to the log. `request` names it in that line and in the final error
+   * (a path, never a query: upload locations carry session state).
+   */
+  async #retrying<T>(request: string, attempt: () => Promise<T>): Promise<T> {
+    const started = this.#now();
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof RegistryRequestError) || !isRetryableStatus(error.status)) throw error;
+        const decision = decideRetry({
+          attempt: n,
+          elapsedMs: this.#now() - started,
+          retryAfterMs: error.retryAfterMs,
+          policy: this.#retry,
+          random: this.#random(),
+        });
+        if (!decision.retry)
+          throw new RegistryRetriesExhaustedError(this.registry, error, request, n, decision.reason);
+        this.#log?.(
+          `registry ${this.registry}: ${request} answered ${error.status}; retry ${n} of ${this.#retry.maxAttempts - 1} in ${seconds(decision.delayMs)} (${decision.basis})`,
+        );
+        await this.#sleep(decision.delayMs);
+      }
+    }
+  }
+
+  async #sendOnce(method: string, url: string, options: SendOptions): Promise<Response> {
     const scopeKey = scopeStrings(options.scopes).join(' ');
     let retried = false;
     for (;;) {
@@ -429,6 +524,7 @@ export class RegistryClient {
           res.status,
           `${options.what}: ${method} answered ${res.status}${detail ? ` (${detail})` : ''}`,
           fix,
+          { retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.#now()) },
         );
       }
       return res;

@@ -37,13 +37,45 @@ export class RegistryAuthError extends ConfigError {
 
 /** The registry answered, but not as the distribution spec says (or a manifest/blob is missing). */
 export class RegistryRequestError extends StepFailedError {
+  /** The answer's Retry-After, in ms from when it came (429 and 503 may carry one). */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly registry: string,
     readonly status: number,
     message: string,
     fix?: string,
+    options: { retryAfterMs?: number | undefined; cause?: unknown } = {},
   ) {
-    super(`registry ${registry}: ${message}`, fix === undefined ? {} : { fix });
+    super(`registry ${registry}: ${message}`, {
+      ...(fix === undefined ? {} : { fix }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * A request that is safe to repeat kept getting 429 or 5xx until the retry policy's bounds: names the
+ * request, the attempts and why it stopped; the last answer is the cause.
+ */
+export class RegistryRetriesExhaustedError extends RegistryRequestError {
+  constructor(
+    registry: string,
+    last: RegistryRequestError,
+    readonly request: string,
+    readonly attempts: number,
+    reason: string,
+  ) {
+    super(
+      registry,
+      last.status,
+      `${request}: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}); last answer: ${last.message.replace(`registry ${registry}: `, '')}`,
+      last.status === 429
+        ? `the registry is rate-limiting this client; wait and run the command again (or use credentials with a higher limit)`
+        : `the registry keeps failing (HTTP ${last.status}); check its health and run the command again`,
+      { cause: last },
+    );
   }
 }
 

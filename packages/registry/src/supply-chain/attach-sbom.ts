@@ -16,12 +16,15 @@ import {
   normalizeLayerPath,
   type DebianPackage,
   type NpmPackage,
+  type OsRelease,
 } from './inventory.js';
 
 export interface ImageInventory {
   digest: string;
   npm: NpmPackage[];
   debian: DebianPackage[];
+  /** From etc/os-release (or usr/lib/os-release); absent in images without one (scratch, distroless). */
+  os?: OsRelease;
 }
 
 /** Streams each layer of one image manifest and collects its packages. */
@@ -35,7 +38,7 @@ export async function inventoryImage(
   const inventory = new LayerInventory();
   for (const layer of body.layers ?? []) {
     if (!/tar/.test(layer.mediaType)) continue; // not a filesystem layer
-    const files: Array<{ path: string; data: Buffer }> = [];
+    const files: Array<{ path: string; data: Buffer | undefined }> = [];
     // A zstd layer throws here rather than read as empty: an SBOM missing its packages would pass for true.
     for await (const entry of readTarEntries(client.streamBlob(repository, layer.digest), {
       label: `layer ${layer.digest} of ${repository}@${digest}`,
@@ -46,8 +49,14 @@ export async function inventoryImage(
       // Whiteouts hide lower layers' files; the layer's own files are added after them.
       if (isWhiteout(path)) inventory.addWhiteout(path);
       else if (entry.data) files.push({ path, data: entry.data });
+      // A symlink or directory at an inventory path (etc/os-release → ../usr/lib/os-release) hides
+      // what lower layers had there.
+      else if (isInventoryPath(path)) files.push({ path, data: undefined });
     }
-    for (const f of files) inventory.addFile(f.path, f.data);
+    for (const f of files) {
+      if (f.data) inventory.addFile(f.path, f.data);
+      else inventory.replaceWithNonFile(f.path);
+    }
   }
   return { digest, ...inventory.result() };
 }
@@ -83,6 +92,7 @@ export async function attachSbom(
     subject: { registry: client.registry, repository, digest, ...(config ? { platform: config } : {}) },
     npm: inventory.npm,
     debian: inventory.debian,
+    os: inventory.os,
     timestamp: deps.now().toISOString(),
     serialNumber: `urn:uuid:${(deps.serialNumber ?? randomUUID)()}`,
   });

@@ -1,5 +1,5 @@
 /** CycloneDX 1.5 JSON for one image (pure: the clock and serial number are passed in). */
-import type { DebianPackage, NpmPackage } from './inventory.js';
+import type { DebianPackage, NpmPackage, OsRelease } from './inventory.js';
 
 export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 
@@ -16,14 +16,31 @@ export function npmPurl(name: string, version: string): string {
   return `pkg:npm/${encoded}@${encodeURIComponent(version)}`;
 }
 
-export function debianPurl(pkg: DebianPackage): string {
+/**
+ * The purl `distro` qualifier from os-release: `<ID>-<VERSION_ID>` (debian-12, ubuntu-24.04), the
+ * codename standing in for a missing VERSION_ID (debian-trixie on testing). Scanners pick the
+ * security tracker's release by it: without it a Debian 12 package cannot be told from a Debian 11 one.
+ */
+export function distroQualifier(os: OsRelease | undefined): string | undefined {
+  const release = os?.versionId ?? os?.versionCodename;
+  return os?.id && release ? `${os.id}-${release}` : undefined;
+}
+
+/**
+ * Package URL of a dpkg package: the namespace is the distribution's os-release ID (debian when the
+ * image has no os-release); qualifiers in the spec's sorted order, arch, distro, upstream.
+ */
+export function debianPurl(pkg: DebianPackage, os?: OsRelease): string {
+  const namespace = os?.id && /^[a-z0-9][a-z0-9._-]*$/.test(os.id) ? os.id : 'debian';
+  const distro = distroQualifier(os);
   const qualifiers = [
-    pkg.architecture ? `arch=${pkg.architecture}` : '',
+    pkg.architecture ? `arch=${encodeURIComponent(pkg.architecture)}` : '',
+    distro ? `distro=${encodeURIComponent(distro)}` : '',
     pkg.source ? `upstream=${encodeURIComponent(pkg.source)}` : '',
   ]
     .filter(Boolean)
     .join('&');
-  return `pkg:deb/debian/${pkg.name}@${encodeURIComponent(pkg.version)}${qualifiers ? `?${qualifiers}` : ''}`;
+  return `pkg:deb/${namespace}/${encodeURIComponent(pkg.name)}@${encodeURIComponent(pkg.version)}${qualifiers ? `?${qualifiers}` : ''}`;
 }
 
 export function ociPurl(subject: SbomSubject): string {
@@ -36,6 +53,8 @@ export function buildCycloneDxSbom(input: {
   subject: SbomSubject;
   npm: NpmPackage[];
   debian: DebianPackage[];
+  /** The image's os-release: the deb purls' namespace and `distro` qualifier. */
+  os?: OsRelease | undefined;
   timestamp: string;
   serialNumber: string;
   toolVersion?: string;
@@ -56,7 +75,7 @@ export function buildCycloneDxSbom(input: {
     components.set(purl, c);
   }
   for (const pkg of input.debian) {
-    const purl = debianPurl(pkg);
+    const purl = debianPurl(pkg, input.os);
     if (components.has(purl)) continue;
     components.set(purl, { type: 'library', 'bom-ref': purl, name: pkg.name, version: pkg.version, purl });
   }

@@ -1,17 +1,19 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { StepFailedError } from '@its/core';
 import { describe, expect, it } from 'vitest';
-import { buildTar } from '../registry/image-fixtures.fixture.js';
+import { buildTar, type TarFile } from '../registry/image-fixtures.fixture.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { inventoryImage } from './attach-sbom.js';
-import { buildCycloneDxSbom, debianPurl, npmPurl, ociPurl } from './cyclonedx.js';
+import { buildCycloneDxSbom, debianPurl, distroQualifier, npmPurl, ociPurl } from './cyclonedx.js';
 import {
   isInventoryPath,
   LayerInventory,
   normalizeLayerPath,
   parseDpkgStatus,
   parseNpmManifest,
+  parseOsRelease,
 } from './inventory.js';
 import { buildSimpleSigningPayload, generateSigningKeyPair, keyFingerprint, signPayload } from './signing.js';
 
@@ -58,6 +60,9 @@ describe('inventory', () => {
     ['app/package.json', false],
     ['var/lib/dpkg/status', true],
     ['var/lib/dpkg/status-old', false],
+    ['etc/os-release', true],
+    ['usr/lib/os-release', true],
+    ['etc/lsb-release', false],
   ])('%s is inventoried: %s', (path, expected) => {
     expect(isInventoryPath(path)).toBe(expected);
   });
@@ -86,6 +91,45 @@ describe('inventory', () => {
     expect(inv.result().debian).toHaveLength(1);
     inv.addWhiteout('var/lib/.wh.dpkg');
     expect(inv.result().debian).toEqual([]);
+  });
+});
+
+describe('os-release', () => {
+  it('reads the id and release, quoted or not, with escapes', () => {
+    expect(
+      parseOsRelease(
+        [
+          'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+          'NAME="Debian GNU/Linux"',
+          'VERSION_ID="12"',
+          'VERSION_CODENAME=bookworm',
+          'ID=debian',
+          '# a comment',
+          'HOME_URL="https://www.debian.org/"',
+        ].join('\n'),
+      ),
+    ).toEqual({
+      id: 'debian',
+      versionId: '12',
+      versionCodename: 'bookworm',
+      prettyName: 'Debian GNU/Linux 12 (bookworm)',
+    });
+    expect(parseOsRelease('ID=\'ubuntu\'\nVERSION_ID="24.04"\nPRETTY_NAME="A \\"quoted\\" name"')).toEqual({
+      id: 'ubuntu',
+      versionId: '24.04',
+      prettyName: 'A "quoted" name',
+    });
+    expect(parseOsRelease('')).toEqual({});
+  });
+
+  it.each([
+    ['Debian 12', { id: 'debian', versionId: '12', versionCodename: 'bookworm' }, 'debian-12'],
+    ['Debian testing (no VERSION_ID)', { id: 'debian', versionCodename: 'trixie' }, 'debian-trixie'],
+    ['Ubuntu', { id: 'ubuntu', versionId: '24.04' }, 'ubuntu-24.04'],
+    ['no release', { id: 'debian' }, undefined],
+    ['no os-release', undefined, undefined],
+  ])('distro qualifier for %s', (_name, os, expected) => {
+    expect(distroQualifier(os)).toBe(expected);
   });
 });
 
@@ -129,6 +173,103 @@ describe('inventoryImage', () => {
     expect(inventory.npm.map((p) => [p.name, p.path])).toEqual([['b', 'app/node_modules/b/package.json']]);
   });
 
+  it('reads os-release through the etc symlink, and honours an upper layer that replaces it', async () => {
+    const osRelease = (id: string, version: string) => `ID=${id}\nVERSION_ID="${version}"\n`;
+    const gz = (files: TarFile[]) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      bytes: gzipSync(buildTar(files)),
+    });
+    const debianBase = gz([
+      { path: 'usr/lib/os-release', data: osRelease('debian', '12') },
+      { path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' },
+    ]);
+    expect((await inventoryImage(registryOf([debianBase]), 'app', 'sha256:image')).os).toEqual({
+      id: 'debian',
+      versionId: '12',
+    });
+    // An upper layer writes a regular etc/os-release (it wins), then another turns it back into a link.
+    const upper = gz([{ path: 'etc/os-release', data: osRelease('debian', '13') }]);
+    expect((await inventoryImage(registryOf([debianBase, upper]), 'app', 'sha256:image')).os?.versionId).toBe(
+      '13',
+    );
+    const relinked = gz([{ path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' }]);
+    expect(
+      (await inventoryImage(registryOf([debianBase, upper, relinked]), 'app', 'sha256:image')).os?.versionId,
+    ).toBe('12');
+    const wiped = gz([{ path: 'usr/lib/.wh.os-release' }, { path: 'etc/.wh.os-release' }]);
+    expect((await inventoryImage(registryOf([debianBase, wiped]), 'app', 'sha256:image')).os).toBeUndefined();
+  });
+
+  it("writes an SBOM of a Debian image that CycloneDX's own validator accepts, deb purls with their distro", async () => {
+    const status = [
+      'Package: curl',
+      'Status: install ok installed',
+      'Architecture: amd64',
+      'Version: 7.88.1-10+deb12u8',
+      '',
+      'Package: libstdc++6',
+      'Status: install ok installed',
+      'Architecture: amd64',
+      'Source: gcc-12 (12.2.0-14)',
+      'Version: 12.2.0-14',
+      '',
+    ].join('\n');
+    const pkg = (name: string, version: string, license?: string) =>
+      JSON.stringify({ name, version, ...(license ? { license } : {}) });
+    const client = registryOf([
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        bytes: gzipSync(
+          buildTar([
+            {
+              path: 'usr/lib/os-release',
+              data: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+            },
+            { path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' },
+            { path: 'var/lib/dpkg/status', data: status },
+          ]),
+        ),
+      },
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        bytes: gzipSync(
+          buildTar([
+            { path: 'app/node_modules/fastify/package.json', data: pkg('fastify', '5.1.0', 'MIT') },
+            { path: 'app/node_modules/@its/contracts/package.json', data: pkg('@its/contracts', '0.1.0') },
+            {
+              path: 'app/node_modules/dual/package.json',
+              data: pkg('dual', '1.0.0-rc.1+build.5', '(MIT OR Apache-2.0)'),
+            },
+          ]),
+        ),
+      },
+    ]);
+    const inventory = await inventoryImage(client, 'app', 'sha256:image');
+    const sbom = buildCycloneDxSbom({
+      subject: {
+        registry: '127.0.0.1:5000',
+        repository: 'its-camera-ai/development',
+        digest: `sha256:${'c'.repeat(64)}`,
+        platform: 'linux/amd64',
+      },
+      npm: inventory.npm,
+      debian: inventory.debian,
+      os: inventory.os,
+      timestamp: '2026-11-26T00:00:00.000Z',
+      serialNumber: 'urn:uuid:00000000-0000-4000-8000-000000000000',
+    });
+    const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot5);
+    expect(await validator.validate(JSON.stringify(sbom))).toBeNull();
+    // The validator really checks: a component type outside the 1.5 enumeration is refused.
+    const broken = { ...sbom, components: [{ type: 'gadget', name: 'x' }] };
+    expect(await validator.validate(JSON.stringify(broken))).not.toBeNull();
+    const purls = (sbom.components as Array<{ purl: string }>).map((c) => c.purl);
+    expect(purls.filter((p) => p.startsWith('pkg:deb/'))).toEqual([
+      'pkg:deb/debian/curl@7.88.1-10%2Bdeb12u8?arch=amd64&distro=debian-12',
+      'pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12&upstream=gcc-12',
+    ]);
+  });
+
   it('fails on a zstd layer, naming it, instead of reporting no packages', async () => {
     const client = registryOf([
       {
@@ -151,6 +292,18 @@ describe('CycloneDX', () => {
       'pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=arm64',
     );
     expect(debianPurl({ name: 'x', version: '1' })).toBe('pkg:deb/debian/x@1');
+    expect(
+      debianPurl(
+        { name: 'curl', version: '7.88.1-10', architecture: 'amd64' },
+        { id: 'debian', versionId: '12', versionCodename: 'bookworm' },
+      ),
+    ).toBe('pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12');
+    expect(
+      debianPurl(
+        { name: 'bash', version: '5.2.21-2ubuntu4', architecture: 'arm64' },
+        { id: 'ubuntu', versionId: '24.04' },
+      ),
+    ).toBe('pkg:deb/ubuntu/bash@5.2.21-2ubuntu4?arch=arm64&distro=ubuntu-24.04');
     expect(
       ociPurl({ registry: '127.0.0.1:5000', repository: 'its/app', digest: `sha256:${'a'.repeat(64)}` }),
     ).toBe(`pkg:oci/app@sha256%3A${'a'.repeat(64)}?repository_url=127.0.0.1%3A5000%2Fits%2Fapp`);

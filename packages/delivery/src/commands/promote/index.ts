@@ -78,9 +78,9 @@ Examples:
         // every command stays cheap (`itsctl --help`).
         const registry = await import('@its/registry');
         const { openRegistry, promoteImage } = registry;
-        const source = await openRegistry(io.env);
+        const source = await openRegistry(io.env, { log: (line) => log(io, line) });
         const target = options.targetRegistry
-          ? await openRegistry(io.env, { registry: options.targetRegistry })
+          ? await openRegistry(io.env, { registry: options.targetRegistry, log: (line) => log(io, line) })
           : source;
         await source.client.ping();
         if (target !== source) await target.client.ping();

@@ -33,7 +33,7 @@ Examples:
         // registering every command stays cheap (`itsctl --help`).
         const { attachSbom, createDockerRunner, openRegistry, planPublish, publishImage, signImage } =
           await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         const plan = planPublish({
           localRef: options.image,
           registry: settings.registry,

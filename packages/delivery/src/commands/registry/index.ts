@@ -5,7 +5,7 @@
  */
 import { Option } from 'commander';
 import { UsageError } from '@its/core';
-import { collect, writeResult, type CommandModule } from '../../cli/io.js';
+import { collect, log, writeResult, type CommandModule } from '../../cli/io.js';
 import { ENVIRONMENTS, environmentRepository, type Environment } from '@its/registry/names';
 import { openGateRecords } from '../shared/gate-records.js';
 
@@ -28,7 +28,7 @@ export const registryCommand: CommandModule = {
       .summary('check that $DOCKER_REGISTRY answers and list the tags of each environment repository')
       .action(async (_options: unknown, command) => {
         const { openRegistry } = await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         await client.ping();
         const repositories: Record<string, string[]> = {};
         for (const env of ENVIRONMENTS)
@@ -62,7 +62,7 @@ export const registryCommand: CommandModule = {
       )
       .action(async (options: { env: Environment; tag: string; from: string[] }, command) => {
         const { assembleIndex, openRegistry } = await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         const repository = environmentRepository(settings.image, options.env);
         const index = await assembleIndex(client, repository, options.from, options.tag);
         writeResult(
@@ -100,7 +100,7 @@ Examples:
           throw new UsageError(`--keep ${options.keep}: should be a whole number ≥ 0`);
         const registry = await import('@its/registry');
         const { applyPrune, openRegistry, planRegistryPrune, runningDigests } = registry;
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         await client.ping();
         const fromRecords = runningDigests(await openGateRecords(registry, io, options.records).list());
         const running = new Set([...fromRecords.values(), ...(options.running ?? [])]);

@@ -24,7 +24,7 @@ export const sbomCommand: CommandModule = {
       .option('--show', 'print the SBOM already attached instead of generating one')
       .action(async (options: ImageTargetOptions & { show?: boolean }, command) => {
         const { attachSbom, openRegistry, readSbom } = await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         const repository = environmentRepository(settings.image, options.env);
         const digest = (await client.getManifest(repository, imageReference(options))).digest;
         if (options.show) {

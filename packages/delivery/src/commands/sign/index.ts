@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '@its/core';
-import { writeResult, type CliIo, type CommandModule } from '../../cli/io.js';
+import { log, writeResult, type CliIo, type CommandModule } from '../../cli/io.js';
 import { environmentRepositories, environmentRepository } from '@its/registry/names';
 import {
   environmentRepositoryOption,
@@ -69,7 +69,7 @@ export const signCommand: CommandModule = {
       .action(async (options: ImageTargetOptions & { key?: string }, command) => {
         const key = await readKey(options.key, 'ITS_SIGNING_KEY_FILE', io, 'signing key');
         const { openRegistry, signImage } = await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         const repository = environmentRepository(settings.image, options.env);
         const digest = (await client.getManifest(repository, imageReference(options))).digest;
         const signed = await signImage(client, repository, digest, key);
@@ -86,7 +86,7 @@ export const signCommand: CommandModule = {
       .action(async (options: ImageTargetOptions & { key?: string }, command) => {
         const key = await readKey(options.key, 'ITS_SIGNING_PUBLIC_KEY_FILE', io, 'public key');
         const { openRegistry, verifyImageSignature } = await import('@its/registry');
-        const { client, settings } = await openRegistry(io.env);
+        const { client, settings } = await openRegistry(io.env, { log: (line) => log(io, line) });
         const repository = environmentRepository(settings.image, options.env);
         const verified = await verifyImageSignature(client, repository, imageReference(options), [key], {
           allowedRepositories: environmentRepositories(settings.image),
