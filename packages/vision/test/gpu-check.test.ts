@@ -234,7 +234,9 @@ describe('gpu-check script (CPU)', () => {
     ]);
     expect(differ.status).toBe(1);
     expect(JSON.parse(differ.stdout).comparison.pass).toBe(false);
-  });
+    // Three runs of the script, each loading ONNX Runtime and the model: seconds on an idle 2-core
+    // machine, a minute and more beside a CPU hog at load 10. A bound, not a performance claim.
+  }, 180_000);
 
   it('reports every bad flag at once, by flag name, with exit code 64', () => {
     const bad = runCheck(['--provider', 'cuda', '--threads', '0', '--input', '500x288']);
