@@ -17,12 +17,14 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '@its/contracts';
 import { createGuards } from './auth/guards.js';
+import { createCallerIdentifier } from './auth/identify-caller.js';
 import { createMemoryCache, createNoCache } from './cache/query-cache.js';
 import type { AppDeps, RouteContext, ZodApp } from './context.js';
 import { isConnectionError } from './db/db.js';
 import { ApiError, DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { registerRateLimits } from './rate-limit/rate-limits.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerCameraRoutes } from './routes/camera-routes.js';
 import { registerDetectRoutes } from './routes/detect-routes.js';
@@ -92,6 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // (the router drains us first): serve it rather than answer 503, or a rolling deploy drops it.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // The client address that per-address rate limits count against (TRUST_PROXY behind a proxy);
+    // a number of proxies trusts that many hops, as Fastify does with a number.
+    trustProxy:
+      typeof config.TRUST_PROXY === 'number'
+        ? (_address: string, hop: number) => hop < (config.TRUST_PROXY as number)
+        : config.TRUST_PROXY,
   }).withTypeProvider<ZodTypeProvider>() as ZodApp;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -119,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       readRequired: config.API_KEYS_READ_REQUIRED,
       clock,
     }),
+    callers: createCallerIdentifier({ db: deps.store.db, adminToken: config.ADMIN_TOKEN }),
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -156,6 +165,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['x-request-id', 'location', 'retry-after'],
     maxAge: 600,
   });
+  // After CORS (a 429 must carry its headers for the dashboard to read it), before every route.
+  await registerRateLimits(app as unknown as FastifyInstance, { limits: config, callers: ctx.callers });
   await app.register(fastifySwagger, {
     openapi: {
       info: {

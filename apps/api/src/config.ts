@@ -3,6 +3,7 @@
  * start-up with a message that names it (`PORT: must be an integer between 0 and 65535`).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { redactUrl as redactUrlSecrets } from '@its/core';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -81,6 +82,71 @@ export const ConfigSchema = z.object({
   CACHE_TTL_MS: int(0, 3_600_000).default(5000),
   /** 15 s: below the 30–60 s idle timeouts of common proxies, so SSE connections stay open. */
   SSE_HEARTBEAT_MS: int(100, 300_000).default(15_000),
+  /**
+   * 200: live-stream (SSE) connections served at once; one more is a 503 with Retry-After. A dashboard
+   * tab holds one; each costs a socket and up to SSE_CLIENT_BUFFER_BYTES, so the cap bounds both.
+   */
+  SSE_MAX_CLIENTS: int(1, 100_000).default(200),
+  /**
+   * 4 MiB: the most a live-stream client may have waiting (queued events plus the socket's buffer);
+   * above it the client is dropped (it reconnects with Last-Event-ID). Above the live events of the
+   * largest batch (5 000 events ≈ 1.5–2.5 MB), so a client that reads is never dropped for a big batch;
+   * queued events are shared between clients, only the socket's buffer (≤ 2 × 64 KiB) is a copy.
+   */
+  SSE_CLIENT_BUFFER_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * 1000 events: how many recent live events are kept for clients that reconnect with Last-Event-ID
+   * (a dashboard that blinks); minutes of a busy site's crossings. 0 turns the replay off.
+   */
+  SSE_REPLAY_MAX_EVENTS: int(0, 1_000_000).default(1000),
+  /** 5 minutes: replayed events are at most this old; a client away longer reloads its view anyway. */
+  SSE_REPLAY_MAX_AGE_MS: int(0, 86_400_000).default(300_000),
+  /**
+   * false: a camera's stream URL must be rtsp, rtsps, http or https. true also accepts file:// (tests,
+   * demos with a video file): the worker then reads that path on its own machine, whatever it is.
+   */
+  ALLOW_FILE_STREAM_URLS: bool.default(false),
+  /**
+   * 20 000: the most rows (buckets × groups) one aggregate query may return; above it the request is a
+   * 400 before any query runs. The dashboard's largest answer is 25 hourly buckets × every camera (the
+   * overview: 12 500 for the 500 cameras it lists) or 61 minutes × lanes × classes of one camera (2 928
+   * for 8 lanes); 20 000 rows cost the API ≈ 0.5 s of CPU on our 2-core machine.
+   */
+  AGGREGATE_MAX_ROWS: int(1, 10_000_000).default(20_000),
+  /**
+   * 1200 a minute per client address for callers without a valid API key (the dashboard: a tab sends at
+   * most ≈ 70 a minute, so about 17 busy tabs behind one address); 0 turns the limit off.
+   */
+  RATE_LIMIT_ANONYMOUS_PER_MIN: int(0, 100_000_000).default(1200),
+  /**
+   * 120 000 a minute per API key (or the ADMIN_TOKEN): the vision worker sends one event batch per camera
+   * a second (6 000 a minute for 100 cameras) and replays a backlog one batch per round trip; 0 turns the
+   * limit off.
+   */
+  RATE_LIMIT_PER_KEY_PER_MIN: int(0, 100_000_000).default(120_000),
+  /**
+   * Unset (false): the client address is the socket's, which X-Forwarded-For cannot spoof. Behind a
+   * reverse proxy or load balancer (the deployments' HAProxy router) every client would then share the
+   * proxy's address and its rate-limit bucket: set `true` (trust every hop), the number of proxies in
+   * front, or their addresses/CIDRs comma-separated (Fastify's trustProxy).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .refine(
+      (v) =>
+        /^(true|false|\d{1,2})$/.test(v) ||
+        v.split(',').every((part) => {
+          const [address, bits, ...rest] = part.trim().split('/');
+          return (
+            rest.length === 0 && isIP(address ?? '') !== 0 && (bits === undefined || /^\d{1,3}$/.test(bits))
+          );
+        }),
+      'use true, false, a number of proxies, or comma-separated addresses or CIDRs (10.0.0.0/8,127.0.0.1)',
+    )
+    .transform((v): boolean | number | string =>
+      v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+    ),
 });
 
 export type Config = Readonly<Omit<z.output<typeof ConfigSchema>, 'APP_VERSION' | 'CORS_ORIGINS'>> & {

@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CallerIdentifier } from './auth/identify-caller.js';
 import type { QueryCache } from './cache/query-cache.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
@@ -56,11 +57,18 @@ export interface Guards {
   /** The ADMIN_TOKEN as a bearer token. */
   admin: Guard;
   /**
-   * Whether the request may see stream URLs unmasked: the ADMIN_TOKEN or a key with `ingest` or
-   * `cameras:write`; never throws for a missing or wrong credential.
+   * How much of a camera's stream URL the caller sees (auth/guards.ts `streamUrlViewFor`); never throws
+   * for a missing or wrong credential.
    */
-  trusted: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<boolean>;
+  streamUrlView: (req: { headers: Record<string, string | string[] | undefined> }) => Promise<StreamUrlView>;
 }
+
+/**
+ * `full`: as stored (a key with `ingest`: the worker must open the stream). `redacted`: credentials
+ * masked (`redactUrl`; the ADMIN_TOKEN and `cameras:write` keys: they set URLs, they need not read
+ * passwords back). `public`: scheme, host, port and path only (`publicUrl`; everyone else).
+ */
+export type StreamUrlView = 'full' | 'redacted' | 'public';
 
 export interface RouteContext {
   config: Config;
@@ -71,5 +79,7 @@ export interface RouteContext {
   clock: () => Date;
   metrics: Metrics;
   guards: Guards;
+  /** Who is calling, for the cache bypass and rate limits (never for access: that is `guards`). */
+  callers: CallerIdentifier;
   startedAt: number;
 }

@@ -2,13 +2,15 @@
  * The API's few typed errors. Routes and services throw these; one error handler (app.ts) turns
  * them into `{statusCode, error, message, reqId}`. Anything else becomes a 500 without details.
  */
-export type ErrorKind = 'bad-request' | 'unauthorized' | 'forbidden' | 'not-found' | 'unavailable';
+export type ErrorKind =
+  'bad-request' | 'unauthorized' | 'forbidden' | 'not-found' | 'too-many-requests' | 'unavailable';
 
 const STATUS: Record<ErrorKind, { statusCode: number; error: string }> = {
   'bad-request': { statusCode: 400, error: 'Bad Request' },
   unauthorized: { statusCode: 401, error: 'Unauthorized' },
   forbidden: { statusCode: 403, error: 'Forbidden' },
   'not-found': { statusCode: 404, error: 'Not Found' },
+  'too-many-requests': { statusCode: 429, error: 'Too Many Requests' },
   unavailable: { statusCode: 503, error: 'Service Unavailable' },
 };
 

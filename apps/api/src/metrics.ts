@@ -39,6 +39,16 @@ export function createMetrics(opts: { version: string; poolStats: () => PoolStat
     help: 'Open Server-Sent Events connections',
     registers: [registry],
   });
+  const sseRefused = new Counter({
+    name: 'its_sse_clients_refused_total',
+    help: 'Live-stream connections refused (503) because SSE_MAX_CLIENTS were open',
+    registers: [registry],
+  });
+  const sseDropped = new Counter({
+    name: 'its_sse_clients_dropped_total',
+    help: 'Live-stream clients dropped because more than SSE_CLIENT_BUFFER_BYTES waited for them',
+    registers: [registry],
+  });
   return {
     registry,
     observeRequest(route: string, method: string, statusCode: number, seconds: number) {
@@ -52,6 +62,8 @@ export function createMetrics(opts: { version: string; poolStats: () => PoolStat
       if (duplicates > 0) ingested.inc({ kind, outcome: 'duplicate' }, duplicates);
     },
     sseClients,
+    sseRefused,
+    sseDropped,
   };
 }
 

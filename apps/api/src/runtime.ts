@@ -13,6 +13,11 @@ import { createMemoryBus, createRedisBus, type EventBus } from './events/bus.js'
 import { DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createStore, type Store } from './store/create-store.js';
+import {
+  countCameras,
+  EMBEDDED_STORE_MAX_CAMERAS,
+  planEmbeddedStoreWarning,
+} from './store/embedded-store-advice.js';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -56,6 +61,11 @@ export async function createRuntime(
   try {
     const applied = await migrateWhenReachable(store, config.DB_STARTUP_WAIT_MS, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    if (store.kind === 'pglite') {
+      const cameras = await countCameras(store.db);
+      const warning = planEmbeddedStoreWarning(cameras);
+      if (warning) logger.warn({ cameras, limit: EMBEDDED_STORE_MAX_CAMERAS }, warning);
+    }
     bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
     const ttlMs = config.CACHE_TTL_MS;
     cache =

@@ -1,7 +1,9 @@
 /**
  * The API process: load config, migrate, listen; on SIGTERM/SIGINT shut down gracefully and exit 0.
+ * Exit 2: a bad variable, or the embedded store's directory held by another process; 1: anything else.
  */
 import { loadConfig } from './config.js';
+import { DataDirLockedError, StoreUnreadableError } from './db/store-errors.js';
 import { ConfigError } from './errors.js';
 import { createRuntime } from './runtime.js';
 import { shutDown } from './shutdown.js';
@@ -43,6 +45,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // The store's own errors say what to do; a stack would only bury that.
+  if (err instanceof DataDirLockedError) {
+    console.error(`api failed to start: ${err.message}`);
+    process.exit(2);
+  }
+  if (err instanceof StoreUnreadableError) {
+    console.error(`api failed to start: ${err.message}`);
+    process.exit(1);
+  }
   console.error(`api failed to start: ${(err as Error).stack ?? String(err)}`);
   process.exit(1);
 });

@@ -206,15 +206,59 @@ describe('route × credential', () => {
     expect(res.statusCode).toBe(403);
   });
 
-  it('stream URLs: unmasked for admin, ingest and cameras:write keys; masked for a read-only key', async () => {
+  // Was: unmasked for admin and cameras:write too, `rtsp://***@…` for read-only and anonymous callers
+  // (security probe: only the worker needs the credentials; the others learnt where they were).
+  it('stream URLs: as stored for ingest keys; redacted for admin and cameras:write; public for read-only and anonymous', async () => {
     const url = async (c: Credential) =>
       ((await app.inject({ url: API_ROUTES.camera(camera.id), headers: headersFor(c) })).json() as Camera)
         .streamUrl;
-    expect(await url('admin')).toBe('rtsp://user:s3cret@10.0.0.5/cam');
+    expect(await url('admin')).toBe('rtsp://***@10.0.0.5/cam');
     expect(await url('ingest')).toBe('rtsp://user:s3cret@10.0.0.5/cam');
-    expect(await url('cameras:write')).toBe('rtsp://user:s3cret@10.0.0.5/cam');
-    expect(await url('read')).toBe('rtsp://***@10.0.0.5/cam');
-    expect(await url('none')).toBe('rtsp://***@10.0.0.5/cam');
+    expect(await url('ingest+read')).toBe('rtsp://user:s3cret@10.0.0.5/cam');
+    expect(await url('cameras:write')).toBe('rtsp://***@10.0.0.5/cam');
+    expect(await url('read')).toBe('rtsp://10.0.0.5/cam');
+    expect(await url('none')).toBe('rtsp://10.0.0.5/cam');
+  });
+
+  it('camera responses (get, list, create, update) give read-only callers publicUrl and camera writers redactUrl', async () => {
+    const secret = 'rtsp://admin:pa55@10.0.0.7:554/live?channel=1&password=hunter2#frag';
+    const created = await app.inject({
+      method: 'POST',
+      url: API_ROUTES.cameras,
+      headers: headersFor('cameras:write'),
+      payload: cameraInput({ streamUrl: secret }),
+    });
+    expect(created.statusCode).toBe(201);
+    const redacted = 'rtsp://***@10.0.0.7:554/live?channel=1&password=***#frag';
+    const shown = 'rtsp://10.0.0.7:554/live';
+    expect((created.json() as Camera).streamUrl).toBe(redacted);
+    const id = (created.json() as Camera).id;
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: API_ROUTES.camera(id),
+      headers: headersFor('cameras:write'),
+      payload: { name: 'renamed' },
+    });
+    expect((patched.json() as Camera).streamUrl).toBe(redacted);
+
+    const views = async (target: FastifyInstance, c: Credential) => {
+      const one = (
+        await target.inject({ url: API_ROUTES.camera(id), headers: headersFor(c) })
+      ).json() as Camera;
+      const list = (await target.inject({ url: API_ROUTES.cameras, headers: headersFor(c) })).json() as {
+        items: Camera[];
+      };
+      return [one.streamUrl, list.items.find((x) => x.id === id)!.streamUrl];
+    };
+    expect(await views(app, 'none')).toEqual([shown, shown]);
+    expect(await views(readApp, 'read')).toEqual([shown, shown]);
+    expect(await views(app, 'cameras:write')).toEqual([redacted, redacted]);
+    expect(await views(app, 'ingest')).toEqual([secret, secret]);
+    for (const c of ['none', 'read', 'cameras:write'] as const) {
+      const text = JSON.stringify(await views(c === 'read' ? readApp : app, c));
+      expect(text).not.toContain('pa55');
+      expect(text).not.toContain('hunter2');
+    }
   });
 });
 

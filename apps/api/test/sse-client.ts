@@ -2,6 +2,8 @@
 export interface SseMessage {
   event: string;
   data: string;
+  /** The `id:` field, when the server sent one. */
+  id?: string;
 }
 
 export interface SseClient {
@@ -12,6 +14,8 @@ export interface SseClient {
   /** Resolves when a message satisfies `pred` (already received or future). */
   waitFor(pred: (m: SseMessage) => boolean, timeoutMs?: number): Promise<SseMessage>;
   waitForComment(pred: (c: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves when at least `n` messages have arrived. */
+  waitForCount(n: number, timeoutMs?: number): Promise<void>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   close(): void;
@@ -36,13 +40,16 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           const block = buf.slice(0, idx);
           buf = buf.slice(idx + 2);
           let event = 'message';
+          let id: string | undefined;
           const data: string[] = [];
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments.push(line.slice(1).trim());
             else if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data.push(line.slice(6));
+            else if (line.startsWith('id: ')) id = line.slice(4);
           }
-          if (data.length > 0) messages.push({ event, data: data.join('\n') });
+          if (data.length > 0)
+            messages.push({ event, data: data.join('\n'), ...(id === undefined ? {} : { id }) });
           notify();
         }
       }
@@ -78,6 +85,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     waitFor: (pred, timeoutMs = 10_000) => wait(() => messages.find(pred), 'an SSE message', timeoutMs),
     waitForComment: (pred, timeoutMs = 10_000) =>
       wait(() => comments.find(pred), 'an SSE comment', timeoutMs),
+    waitForCount: async (n, timeoutMs = 10_000) => {
+      await wait(() => (messages.length >= n ? true : undefined), `${n} SSE messages`, timeoutMs);
+    },
     ended,
     close: () => ac.abort(),
   };

@@ -72,6 +72,12 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}) 
       help: 'Batches deleted unsent because the buffer was full (since start)',
       registers: [registry],
     }),
+    batchesRejected: new Counter({
+      name: 'its_vision_batches_rejected_total',
+      help: 'Batches the API refused for good (4xx such as a 400 naming a field): dropped, never retried',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     deliveryFailures: new Gauge({
       name: 'its_vision_delivery_failures',
       help: 'Failed delivery attempts (since start)',

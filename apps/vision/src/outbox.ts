@@ -34,6 +34,8 @@ export interface OutboxOptions {
   client: Pick<ApiClient, 'postEvents' | 'postAggregates'>;
   backoff?: BackoffPolicy;
   log?: (level: 'warn' | 'error', message: string) => void;
+  /** Told once per batch the API refused for good (dropped, not retried): the worker counts it in a metric. */
+  onRejected?: (batch: { kind: OutboxBatch['kind']; seq: number }, err: ApiRejectedError) => void;
 }
 
 /** The contract caps a batch at 5000 items; split bigger ones so none is rejected for size. */
@@ -89,8 +91,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
         } catch (err) {
           if (err instanceof ApiRejectedError) {
             // A batch the API refuses for good would block every later batch; drop it loudly.
+            // (A 400 names the field: a NUL character, a timestamp out of range; retrying cannot help.)
             stats.rejected++;
             options.log?.('error', `dropping ${batch.kind} batch ${batch.seq}: ${err.message}`);
+            options.onRejected?.({ kind: batch.kind, seq: batch.seq }, err);
             await options.buffer.remove(batch.seq);
             continue;
           }

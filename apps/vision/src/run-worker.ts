@@ -54,8 +54,13 @@ export async function runWorker(
   const createAnalytics = overrides.createAnalytics ?? createDefaultAnalytics;
   const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
   const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
-  const outbox = createOutbox({ buffer, client, log });
   const metrics = createWorkerMetrics({ defaultMetrics: true });
+  const outbox = createOutbox({
+    buffer,
+    client,
+    log,
+    onRejected: ({ kind }) => metrics.batchesRejected.inc({ kind }),
+  });
   const worker = createWorker(
     {
       width: config.INPUT_SIZE.width,

@@ -25,7 +25,8 @@ let video: string;
 beforeAll(async () => {
   dir = makeTempDir('its-e2e-');
   video = makeWalkingPersonVideo(dir, require.resolve('autocannon/test/j5.jpeg'), { seconds: 6 });
-  api = await startApi({ dataDir: `${dir}/api` });
+  // The camera is a video file: file:// stream URLs are refused unless the API allows them.
+  api = await startApi({ dataDir: `${dir}/api`, env: { ALLOW_FILE_STREAM_URLS: 'true' } });
   key = (await api.createApiKey('operator')).key;
   workerKey = (await api.createApiKey('vision-worker', ['ingest', 'read'])).key;
 });

@@ -7,6 +7,24 @@
  * lines and zones survive a change of stream resolution. Ground coordinates are metres.
  */
 import { z } from 'zod';
+import { ingestTimestamp, queryTimestamp, streamUrl, text, hasNul, NUL_MESSAGE } from './input-rules.js';
+
+export {
+  CONTROL_MESSAGE,
+  EARLIEST_TIMESTAMP,
+  LATEST_QUERY_TIMESTAMP,
+  MAX_INGEST_AHEAD_MS,
+  NUL_MESSAGE,
+  STREAM_URL_SCHEMES,
+  checkIngestedTime,
+  findIngestTimeIssues,
+  hasControlCharacter,
+  hasNul,
+  ingestTimestamp,
+  queryTimestamp,
+  streamUrl,
+  text,
+} from './input-rules.js';
 
 export const VEHICLE_CLASSES = ['car', 'bus', 'truck', 'motorcycle', 'bicycle', 'person'] as const;
 export const VehicleClass = z.enum(VEHICLE_CLASSES);
@@ -31,10 +49,10 @@ const slug = z
 export const CountLine = z
   .object({
     id: slug,
-    name: z.string().min(1).max(120),
+    name: text(120),
     a: ImagePoint,
     b: ImagePoint,
-    lane: z.string().min(1).max(64),
+    lane: text(64),
     /** Which crossings count: only forward, only reverse, or both (each tagged with its direction). */
     direction: z.enum(['forward', 'reverse', 'both']).default('both'),
   })
@@ -45,9 +63,9 @@ export type CountLine = z.infer<typeof CountLine>;
 export const Zone = z
   .object({
     id: slug,
-    name: z.string().min(1).max(120),
+    name: text(120),
     polygon: z.array(ImagePoint).min(3).max(64),
-    lane: z.string().min(1).max(64).optional(),
+    lane: text(64).optional(),
   })
   .strict();
 export type Zone = z.infer<typeof Zone>;
@@ -68,57 +86,58 @@ export const Location = z
 export const CameraStatusState = z.enum(['unknown', 'starting', 'online', 'offline']);
 export type CameraStatusState = z.infer<typeof CameraStatusState>;
 
-export const CameraInput = z
-  .object({
-    name: z.string().min(1).max(120),
-    streamUrl: z
-      .string()
-      .min(1)
-      .max(2048)
-      .regex(/^(rtsp|rtsps|http|https|file):\/\//, 'use an rtsp://, http(s):// or file:// URL'),
-    location: Location,
-    lines: z.array(CountLine).max(32).default([]),
-    zones: z.array(Zone).max(32).default([]),
-    calibration: SpeedCalibration.nullable().default(null),
-    enabled: z.boolean().default(true),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    const dup = (ids: string[], path: string) => {
-      const seen = new Set<string>();
-      ids.forEach((id, i) => {
-        if (seen.has(id))
-          ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"`, path: [path, i, 'id'] });
-        seen.add(id);
-      });
-    };
-    dup(
-      c.lines.map((l) => l.id),
-      'lines',
-    );
-    dup(
-      c.zones.map((z) => z.id),
-      'zones',
-    );
-  });
+/**
+ * A new camera. `cameraInputSchema({ allowFile: true })` also accepts `file://` stream URLs (the API's
+ * ALLOW_FILE_STREAM_URLS, for tests and demos); `CameraInput` does not.
+ */
+export const cameraInputSchema = (options: { allowFile?: boolean } = {}) =>
+  z
+    .object({
+      name: text(120),
+      streamUrl: streamUrl(options),
+      location: Location,
+      lines: z.array(CountLine).max(32).default([]),
+      zones: z.array(Zone).max(32).default([]),
+      calibration: SpeedCalibration.nullable().default(null),
+      enabled: z.boolean().default(true),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      const dup = (ids: string[], path: string) => {
+        const seen = new Set<string>();
+        ids.forEach((id, i) => {
+          if (seen.has(id))
+            ctx.addIssue({ code: 'custom', message: `duplicate id "${id}"`, path: [path, i, 'id'] });
+          seen.add(id);
+        });
+      };
+      dup(
+        c.lines.map((l) => l.id),
+        'lines',
+      );
+      dup(
+        c.zones.map((z) => z.id),
+        'zones',
+      );
+    });
+export const CameraInput = cameraInputSchema();
 export type CameraInput = z.input<typeof CameraInput>;
 
-export const CameraPatch = z
-  .object({
-    name: z.string().min(1).max(120),
-    streamUrl: z
-      .string()
-      .min(1)
-      .max(2048)
-      .regex(/^(rtsp|rtsps|http|https|file):\/\//, 'use an rtsp://, http(s):// or file:// URL'),
-    location: Location,
-    lines: z.array(CountLine).max(32),
-    zones: z.array(Zone).max(32),
-    calibration: SpeedCalibration.nullable(),
-    enabled: z.boolean(),
-  })
-  .partial()
-  .strict();
+/** Some of a camera's fields; `allowFile` as for {@link cameraInputSchema}. */
+export const cameraPatchSchema = (options: { allowFile?: boolean } = {}) =>
+  z
+    .object({
+      name: text(120),
+      streamUrl: streamUrl(options),
+      location: Location,
+      lines: z.array(CountLine).max(32),
+      zones: z.array(Zone).max(32),
+      calibration: SpeedCalibration.nullable(),
+      enabled: z.boolean(),
+    })
+    .partial()
+    .strict();
+export const CameraPatch = cameraPatchSchema();
 export type CameraPatch = z.infer<typeof CameraPatch>;
 
 export const Camera = z.object({
@@ -159,12 +178,18 @@ export const CrossingEvent = z
     id: z.string().uuid(),
     cameraId: z.string().uuid(),
     lineId: slug,
-    lane: z.string().min(1).max(64),
+    lane: text(64),
     class: VehicleClass,
     direction: CrossingDirection,
-    ts: z.string().datetime(),
+    /** Not before EARLIEST_TIMESTAMP; the API also refuses more than MAX_INGEST_AHEAD_MS ahead of its clock. */
+    ts: ingestTimestamp(),
     speedKmh: z.number().min(0).max(400).nullable().default(null),
-    trackId: z.string().max(64).nullable().default(null),
+    trackId: z
+      .string()
+      .max(64)
+      .refine((s) => !hasNul(s), NUL_MESSAGE)
+      .nullable()
+      .default(null),
   })
   .strict();
 export type CrossingEvent = z.infer<typeof CrossingEvent>;
@@ -179,11 +204,12 @@ export type CrossingEventBatch = z.input<typeof CrossingEventBatch>;
 export const IntervalAggregate = z
   .object({
     cameraId: z.string().uuid(),
-    intervalStart: z
-      .string()
-      .datetime()
-      .refine((s) => new Date(s).getTime() % 60_000 === 0, 'must be aligned to a whole minute'),
-    lane: z.string().min(1).max(64),
+    /** Not before EARLIEST_TIMESTAMP; the API also refuses more than MAX_INGEST_AHEAD_MS ahead of its clock. */
+    intervalStart: ingestTimestamp().refine(
+      (s) => new Date(s).getTime() % 60_000 === 0,
+      'must be aligned to a whole minute',
+    ),
+    lane: text(64),
     class: VehicleClass,
     volume: z.number().int().min(0).max(100_000),
     occupancyPct: z.number().min(0).max(100),
@@ -205,7 +231,12 @@ export const CameraStatusReport = z
           .object({
             cameraId: z.string().uuid(),
             state: CameraStatusState,
-            reason: z.string().max(500).nullable().default(null),
+            reason: z
+              .string()
+              .max(500)
+              .refine((s) => !hasNul(s), NUL_MESSAGE)
+              .nullable()
+              .default(null),
             fps: z.number().min(0).max(1000).nullable().default(null),
           })
           .strict(),
@@ -227,10 +258,10 @@ export const BUCKET_SECONDS: Record<Bucket, number> = { '1m': 60, '15m': 900, '1
 export const AggregateQuery = z
   .object({
     cameraId: z.string().uuid().optional(),
-    lane: z.string().min(1).max(64).optional(),
+    lane: text(64).optional(),
     class: VehicleClass.optional(),
-    from: z.string().datetime(),
-    to: z.string().datetime(),
+    from: queryTimestamp(),
+    to: queryTimestamp(),
     bucket: Bucket.default('15m'),
     /** Split each bucket by these dimensions; by default buckets sum over all of them. */
     groupBy: z
@@ -368,8 +399,8 @@ export type LatestCounts = z.infer<typeof LatestCounts>;
 export const TotalsQuery = z
   .object({
     cameraId: z.string().uuid().optional(),
-    from: z.string().datetime().optional(),
-    to: z.string().datetime().optional(),
+    from: queryTimestamp().optional(),
+    to: queryTimestamp().optional(),
   })
   .refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), {
     message: 'must be before "to"',
@@ -413,7 +444,7 @@ export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['ingest', 'read']
 /** `POST /api/v1/admin/api-keys` (Authorization: Bearer <ADMIN_TOKEN>). */
 export const ApiKeyCreate = z
   .object({
-    name: z.string().min(1).max(120),
+    name: text(120),
     /** Default: DEFAULT_API_KEY_SCOPES (ingest, read). Camera writes need `cameras:write` named here. */
     scopes: z.array(ApiKeyScope).min(1).max(API_KEY_SCOPES.length).optional(),
   })

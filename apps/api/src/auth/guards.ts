@@ -5,7 +5,7 @@
  */
 import { API_KEY_SCOPES, API_ROUTES, type ApiKeyScope } from '@its/contracts';
 import { ApiError, unauthorized } from '../errors.js';
-import type { Guards } from '../context.js';
+import type { Guards, StreamUrlView } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import type { Repository } from '../store/repository.js';
 import { authenticateApiKey, type AuthenticatedKey } from './api-key-store.js';
@@ -61,14 +61,27 @@ export function createGuards(opts: {
         throw new ApiError('forbidden', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
       if (!isAdmin(extractCredential(req.headers))) throw unauthorized();
     },
-    async trusted(req) {
+    async streamUrlView(req) {
       const credential = extractCredential(req.headers);
-      if (credential === undefined) return false;
-      if (isAdmin(credential)) return true;
-      // The worker (ingest) must open the streams; a camera writer set the URL. A read-only key
-      // (a report, a dashboard) has no need for the credentials inside it.
+      if (credential === undefined) return streamUrlViewFor('anonymous');
+      if (isAdmin(credential)) return streamUrlViewFor('admin');
       const key = await authenticateApiKey(opts.db, credential);
-      return key !== undefined && (key.scopes.includes('ingest') || key.scopes.includes('cameras:write'));
+      return streamUrlViewFor(key ? { scopes: key.scopes } : 'anonymous');
     },
   };
+}
+
+/**
+ * Pure: how much of a stream URL a caller sees. Only the worker (a key with `ingest`) needs the
+ * credentials, to open the stream. A camera writer (`cameras:write`) and the ADMIN_TOKEN set URLs and
+ * see that a password is there, not what it is. Everyone else (anonymous, a wrong key, a read-only key)
+ * sees where the camera is and nothing that could be a secret: no user-info, query or fragment.
+ */
+export function streamUrlViewFor(
+  caller: 'anonymous' | 'admin' | { scopes: readonly ApiKeyScope[] },
+): StreamUrlView {
+  if (caller === 'anonymous') return 'public';
+  if (caller === 'admin') return 'redacted';
+  if (caller.scopes.includes('ingest')) return 'full';
+  return caller.scopes.includes('cameras:write') ? 'redacted' : 'public';
 }

@@ -5,6 +5,11 @@
  * Seeds interval aggregates, starts the API (src/server.ts) as its own process on a free loopback
  * port, and runs autocannon for a bounded time against /health and two aggregate queries. Prints rps
  * and p50/p95/p99 latency (computed from every response time, since autocannon reports no p95).
+ * Then two scenarios of the security review: a stampede (bursts of identical dashboard requests right
+ * after an ingestion invalidated the cache: how many reach the store, and their latency) and /health
+ * while heavy aggregate queries run (the probe's anonymous no-cache flood, and the largest answer
+ * AGGREGATE_MAX_ROWS allows, uncached by a key holder). Rate limits are off in the server it starts:
+ * it measures throughput, which a limiter would cut to 429s.
  * `--store postgres` uses DATABASE_URL, or starts a private PostgreSQL (needs the Debian package).
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { API_ROUTES, type IntervalAggregate, type VehicleClass } from '@its/contracts';
+import { issueApiKey } from '../auth/api-key-store.js';
+import { loadConfig } from '../config.js';
 import { createStore } from '../store/create-store.js';
 
 const { values: args } = parseArgs({
@@ -80,6 +87,7 @@ async function seed(databaseUrl: string | undefined, dataDir: string) {
   const minutes = Math.ceil(ROWS / series);
   const t0 = performance.now();
   let batch: IntervalAggregate[] = [];
+  let first: IntervalAggregate | undefined;
   let rows = 0;
   for (let m = 0; m < minutes && rows < ROWS; m++) {
     for (const cameraId of cameraIds) {
@@ -97,6 +105,7 @@ async function seed(databaseUrl: string | undefined, dataDir: string) {
             meanSpeedKmh: volume === 0 ? null : 30 + (m % 40),
             p85SpeedKmh: volume === 0 ? null : 38 + (m % 40),
           });
+          first ??= batch.at(-1);
           rows++;
           if (batch.length === 5000) {
             await store.repo.upsertAggregates(batch, new Date());
@@ -109,8 +118,18 @@ async function seed(databaseUrl: string | undefined, dataDir: string) {
   if (batch.length) await store.repo.upsertAggregates(batch, new Date());
   const count = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM interval_aggregates');
   await store.db.query('ANALYZE');
+  // Uncached reads need a key (an anonymous Cache-Control: no-cache is served from the cache), and the
+  // stampede ingests: the vision worker's scopes.
+  const { key } = await issueApiKey(store.db, { name: 'bench', scopes: ['ingest', 'read'] });
   await store.close();
-  return { cameraIds, rows: count.rows[0]!.n, minutes, seedS: (performance.now() - t0) / 1000 };
+  return {
+    cameraIds,
+    rows: count.rows[0]!.n,
+    minutes,
+    seedS: (performance.now() - t0) / 1000,
+    key,
+    resend: first!,
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -130,7 +149,8 @@ async function startServer(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/server.ts'], {
     cwd: apiDir,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // With --json, stdout is the report: the server's log lines go to stderr.
+    stdio: ['ignore', args.json ? 2 : 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${env.PORT}`;
   const deadline = Date.now() + 60_000;
@@ -168,11 +188,15 @@ interface Row {
   errors: number;
 }
 
-async function load(name: string, url: string, cached: boolean): Promise<Row> {
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+async function load(name: string, url: string, uncachedAs: string | undefined): Promise<Row> {
   const samples: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    // Uncached targets bypass the read cache so the database's work is what gets measured.
-    const headers: Record<string, string> = cached ? {} : { 'cache-control': 'no-cache' };
+    // Uncached targets bypass the read cache (as a key holder may) so the database's work is measured.
+    const headers: Record<string, string> = uncachedAs
+      ? { 'cache-control': 'no-cache', authorization: `Bearer ${uncachedAs}` }
+      : {};
     const instance = autocannon(
       { url, connections: CONNECTIONS, duration: DURATION_S, headers },
       (err, res) => (err ? reject(err) : resolve(res)),
@@ -180,17 +204,128 @@ async function load(name: string, url: string, cached: boolean): Promise<Row> {
     instance.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
   });
   samples.sort((a, b) => a - b);
-  const r2 = (v: number) => Math.round(v * 100) / 100;
   return {
     target: name,
     requests: result.requests.total,
     rps: Math.round(result.requests.average),
-    p50Ms: r2(percentile(samples, 50)),
-    p95Ms: r2(percentile(samples, 95)),
-    p99Ms: r2(percentile(samples, 99)),
-    maxMs: r2(samples.at(-1) ?? NaN),
+    p50Ms: round2(percentile(samples, 50)),
+    p95Ms: round2(percentile(samples, 95)),
+    p99Ms: round2(percentile(samples, 99)),
+    maxMs: round2(samples.at(-1) ?? NaN),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+  };
+}
+
+interface StampedeRow {
+  target: string;
+  bursts: number;
+  burstSize: number;
+  /** Requests that ran the query (X-Cache: miss) per burst: the queries that reached the store. */
+  storeQueriesPerBurst: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  non2xx: number;
+}
+
+/**
+ * `bursts` times: an ingestion (a re-sent minute: the data stays the same, but like every write it
+ * invalidates the read cache), then `size` identical anonymous requests at once — dashboards polling
+ * the same query. Counts the requests that ran the query, from X-Cache.
+ */
+async function stampede(
+  name: string,
+  base: string,
+  url: string,
+  seeded: { key: string; resend: IntervalAggregate },
+  bursts = 20,
+  size = 50,
+): Promise<StampedeRow> {
+  const samples: number[] = [];
+  let misses = 0;
+  let non2xx = 0;
+  for (let b = 0; b < bursts; b++) {
+    const ingest = await fetch(base + API_ROUTES.ingestAggregates, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ aggregates: [seeded.resend] }),
+    });
+    if (!ingest.ok) throw new Error(`stampede: ingestion answered ${ingest.status}`);
+    await ingest.arrayBuffer();
+    const answers = await Promise.all(
+      Array.from({ length: size }, async () => {
+        const t0 = performance.now();
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        return { ms: performance.now() - t0, cache: res.headers.get('x-cache'), status: res.status };
+      }),
+    );
+    for (const a of answers) {
+      samples.push(a.ms);
+      if (a.cache === 'miss') misses++;
+      if (a.status >= 300) non2xx++;
+    }
+  }
+  samples.sort((a, b) => a - b);
+  return {
+    target: name,
+    bursts,
+    burstSize: size,
+    storeQueriesPerBurst: round2(misses / bursts),
+    p50Ms: round2(percentile(samples, 50)),
+    p95Ms: round2(percentile(samples, 95)),
+    maxMs: round2(samples.at(-1) ?? NaN),
+    non2xx,
+  };
+}
+
+interface HealthUnderLoadRow {
+  target: string;
+  healthRequests: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The heavy requests answered while /health was measured, by status code. */
+  load: Record<string, number>;
+}
+
+/** /health from one autocannon connection while `clients` loops send the heavy request. */
+async function healthUnderLoad(
+  name: string,
+  base: string,
+  clients: number,
+  url: string,
+  headers: Record<string, string>,
+): Promise<HealthUnderLoadRow> {
+  const deadline = Date.now() + DURATION_S * 1000;
+  const codes: Record<string, number> = {};
+  const loops = Array.from({ length: clients }, async () => {
+    while (Date.now() < deadline) {
+      const res = await fetch(url, { headers });
+      await res.arrayBuffer();
+      codes[res.status] = (codes[res.status] ?? 0) + 1;
+    }
+  });
+  const health = await new Promise<{ samples: number[]; total: number }>((resolve, reject) => {
+    const samples: number[] = [];
+    const instance = autocannon(
+      { url: base + API_ROUTES.health, connections: 1, duration: DURATION_S },
+      (err, res) => (err ? reject(err) : resolve({ samples, total: res.requests.total })),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
+  });
+  await Promise.all(loops);
+  const samples = health.samples.sort((a, b) => a - b);
+  return {
+    target: name,
+    healthRequests: health.total,
+    p50Ms: round2(percentile(samples, 50)),
+    p95Ms: round2(percentile(samples, 95)),
+    p99Ms: round2(percentile(samples, 99)),
+    maxMs: round2(samples.at(-1) ?? NaN),
+    load: codes,
   };
 }
 
@@ -215,34 +350,60 @@ async function main() {
       PORT: String(port),
       HOST: '127.0.0.1',
       DATA_DIR: join(dir, 'data'),
+      RATE_LIMIT_ANONYMOUS_PER_MIN: '0',
+      RATE_LIMIT_PER_KEY_PER_MIN: '0',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     });
     const from = new Date(START).toISOString();
     const to = new Date(START + seeded.minutes * 60_000).toISOString();
-    const targets: Array<[string, string, boolean]> = [
-      ['GET /health', server.base + API_ROUTES.health, false],
+    const allByClass = `${server.base}${API_ROUTES.aggregates}?from=${from}&to=${to}&bucket=1h&groupBy=class`;
+    const targets: Array<[string, string, string | undefined]> = [
+      ['GET /health', server.base + API_ROUTES.health, undefined],
       [
         `aggregates: 1 camera, 15m buckets (${Math.round(seeded.rows / CAMERAS)} rows)`,
         `${server.base}${API_ROUTES.aggregates}?cameraId=${seeded.cameraIds[0]}&from=${from}&to=${to}&bucket=15m`,
-        false,
+        seeded.key,
       ],
-      [
-        `aggregates: all cameras, 1h by class (${seeded.rows} rows)`,
-        `${server.base}${API_ROUTES.aggregates}?from=${from}&to=${to}&bucket=1h&groupBy=class`,
-        false,
-      ],
-      [
-        `same, from the read cache (${seeded.rows} rows)`,
-        `${server.base}${API_ROUTES.aggregates}?from=${from}&to=${to}&bucket=1h&groupBy=class`,
-        true,
-      ],
+      [`aggregates: all cameras, 1h by class (${seeded.rows} rows)`, allByClass, seeded.key],
+      [`same, from the read cache (${seeded.rows} rows)`, allByClass, undefined],
     ];
+    const series = CAMERAS * LANES.length * CLASSES.length;
+    // The largest answer AGGREGATE_MAX_ROWS allows the server (20 000 by default): minute buckets of
+    // every series.
+    const maxRows = loadConfig({ AGGREGATE_MAX_ROWS: process.env.AGGREGATE_MAX_ROWS }).AGGREGATE_MAX_ROWS;
+    const largestMinutes = Math.min(seeded.minutes, Math.floor(maxRows / series));
     const rows: Row[] = [];
+    const stampedes: StampedeRow[] = [];
+    const healthRows: HealthUnderLoadRow[] = [];
     try {
-      for (const [name, url, cached] of targets) {
+      for (const [name, url, uncachedAs] of targets) {
         log(`load: ${name} — ${CONNECTIONS} connections for ${DURATION_S} s`);
-        rows.push(await load(name, url, cached));
+        rows.push(await load(name, url, uncachedAs));
       }
+      log('stampede: 20 bursts of 50 identical requests, each right after an ingestion');
+      stampedes.push(
+        await stampede('all cameras, 1h by class, after an ingestion', server.base, allByClass, seeded),
+      );
+      log(`/health while 20 anonymous clients send the probe's query with no-cache, ${DURATION_S} s`);
+      healthRows.push(
+        await healthUnderLoad(
+          'probe: 20 anonymous clients, no-cache, 1m × camera,lane,class over 6 days',
+          server.base,
+          20,
+          `${server.base}${API_ROUTES.aggregates}?from=${from}&to=${new Date(START + 6 * 86_400_000).toISOString()}&bucket=1m&groupBy=camera,lane,class`,
+          { 'cache-control': 'no-cache' },
+        ),
+      );
+      log(`/health while 1 key holder asks the largest allowed answer uncached, ${DURATION_S} s`);
+      healthRows.push(
+        await healthUnderLoad(
+          `1 key holder, no-cache, 1m × camera,lane,class over ${largestMinutes} min (${largestMinutes * series} rows)`,
+          server.base,
+          1,
+          `${server.base}${API_ROUTES.aggregates}?from=${from}&to=${new Date(START + largestMinutes * 60_000).toISOString()}&bucket=1m&groupBy=camera,lane,class`,
+          { 'cache-control': 'no-cache', authorization: `Bearer ${seeded.key}` },
+        ),
+      );
     } finally {
       await server.stop();
     }
@@ -258,6 +419,8 @@ async function main() {
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version },
       objectiveMs: 200,
       results: rows,
+      stampede: stampedes,
+      healthUnderLoad: healthRows,
     };
     if (args.json) console.log(JSON.stringify(report, null, 2));
     else {
@@ -265,6 +428,8 @@ async function main() {
         `\n${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}; ${args.store} store, ${seeded.rows} intervals`,
       );
       console.table(rows.map((r) => ({ ...r, 'p95 < 200 ms': r.p95Ms < 200 ? 'yes' : 'NO' })));
+      console.table(stampedes);
+      console.table(healthRows.map((r) => ({ ...r, load: JSON.stringify(r.load) })));
     }
   } finally {
     await pg?.destroy();

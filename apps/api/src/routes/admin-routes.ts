@@ -47,7 +47,8 @@ export function registerAdminRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.apiKeys,
     {
-      preValidation: ctx.guards.admin,
+      // onRequest: authenticate before the body is even parsed (malformed JSON without a token is a 401).
+      onRequest: ctx.guards.admin,
       schema: {
         tags,
         summary: 'Create an API key (Authorization: Bearer <ADMIN_TOKEN>); the key is shown once',

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { redactUrl } from '@its/core';
-import { API_ROUTES, Camera, CameraInput, CameraPatch, ErrorBody, Page, PageQuery } from '@its/contracts';
+import { publicUrl, redactUrl } from '@its/core';
+import {
+  API_ROUTES,
+  Camera,
+  cameraInputSchema,
+  cameraPatchSchema,
+  ErrorBody,
+  Page,
+  PageQuery,
+} from '@its/contracts';
 import { z } from 'zod';
 import { notFound } from '../errors.js';
-import type { RouteContext, ZodApp } from '../context.js';
+import type { RouteContext, StreamUrlView, ZodApp } from '../context.js';
 import type { NewCamera } from '../store/repository.js';
 
 const IdParams = z.object({ id: z.string().uuid() });
@@ -14,25 +22,36 @@ const writeAuth: { security: Record<string, string[]>[]; description: string } =
   description: 'Requires an API key with the `cameras:write` scope, or the ADMIN_TOKEN.',
 };
 const missing = (id: string) => notFound(`params/id: camera "${id}" not found`);
+// Writes authenticate in onRequest, before the body is parsed: malformed JSON without a key is a 401,
+// not a 400 describing the parse, and nothing an unauthenticated caller sends is parsed at all.
 
 /**
- * What a caller without `cameras:write` or `ingest` sees of a stream URL: `rtsp://user:pass@host/x` →
- * `rtsp://***@host/x`, credential query values masked too; a URL without secrets is returned unchanged.
+ * What a camera writer (`cameras:write`, the ADMIN_TOKEN) sees of a stream URL: `rtsp://user:pass@host/x`
+ * → `rtsp://***@host/x`, credential query values masked too; a URL without secrets is unchanged.
  */
 export function maskStreamUrl(url: string): string {
   return redactUrl(url);
 }
-const forCaller = <T extends { streamUrl: string }>(camera: T, trusted: boolean): T =>
-  trusted ? camera : { ...camera, streamUrl: maskStreamUrl(camera.streamUrl) };
+
+/** A stream URL as `view` shows it (see StreamUrlView): as stored, redacted, or scheme/host/port/path. */
+export function showStreamUrl(url: string, view: StreamUrlView): string {
+  return view === 'full' ? url : view === 'redacted' ? maskStreamUrl(url) : publicUrl(url);
+}
+const forCaller = <T extends { streamUrl: string }>(camera: T, view: StreamUrlView): T =>
+  view === 'full' ? camera : { ...camera, streamUrl: showStreamUrl(camera.streamUrl, view) };
 
 export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
   const { repo } = ctx.store;
   const tags = ['cameras'];
+  // file:// stream URLs make the worker read a file of its own machine: only where a deployment says so.
+  const allowFile = ctx.config.ALLOW_FILE_STREAM_URLS;
+  const CameraInput = cameraInputSchema({ allowFile });
+  const CameraPatch = cameraPatchSchema({ allowFile });
 
   app.post(
     API_ROUTES.cameras,
     {
-      preValidation: ctx.guards.scope('cameras:write'),
+      onRequest: ctx.guards.scope('cameras:write'),
       schema: {
         tags,
         summary: 'Create a camera',
@@ -45,7 +64,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
       const camera = await repo.createCamera(randomUUID(), req.body as NewCamera, ctx.clock());
       await ctx.cache.invalidate();
       reply.status(201).header('location', API_ROUTES.camera(camera.id));
-      return camera;
+      return forCaller(camera, await ctx.guards.streamUrlView(req));
     },
   );
 
@@ -62,10 +81,10 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req) => {
       const { items, total } = await repo.listCameras(req.query);
-      // Stream URLs usually carry credentials: only the admin token and ingest or cameras:write keys see them.
-      const trusted = await ctx.guards.trusted(req);
+      // Stream URLs usually carry credentials: only the worker's (ingest) key sees them.
+      const view = await ctx.guards.streamUrlView(req);
       return {
-        items: items.map((c) => forCaller(c, trusted)),
+        items: items.map((c) => forCaller(c, view)),
         total,
         limit: req.query.limit,
         offset: req.query.offset,
@@ -82,14 +101,14 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     async (req) => {
       const camera = await repo.getCamera(req.params.id);
       if (!camera) throw missing(req.params.id);
-      return forCaller(camera, await ctx.guards.trusted(req));
+      return forCaller(camera, await ctx.guards.streamUrlView(req));
     },
   );
 
   app.patch(
     `${API_ROUTES.cameras}/:id`,
     {
-      preValidation: ctx.guards.scope('cameras:write'),
+      onRequest: ctx.guards.scope('cameras:write'),
       schema: {
         tags,
         summary: 'Update some of a camera’s fields',
@@ -103,14 +122,14 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
       const camera = await repo.updateCamera(req.params.id, req.body, ctx.clock());
       if (!camera) throw missing(req.params.id);
       await ctx.cache.invalidate();
-      return camera;
+      return forCaller(camera, await ctx.guards.streamUrlView(req));
     },
   );
 
   app.delete(
     `${API_ROUTES.cameras}/:id`,
     {
-      preValidation: ctx.guards.scope('cameras:write'),
+      onRequest: ctx.guards.scope('cameras:write'),
       schema: {
         tags,
         summary: 'Delete a camera and its data',

@@ -15,7 +15,8 @@ export function registerDetectRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.detect,
     {
-      preValidation: ctx.guards.read,
+      // onRequest: authenticate before the body is read and parsed.
+      onRequest: ctx.guards.read,
       schema: {
         tags: ['vision'],
         summary: 'Detect vehicles in one JPEG frame (body: image/jpeg)',

@@ -4,9 +4,12 @@ import {
   CameraStatusReport,
   CrossingEventBatch,
   ErrorBody,
+  findIngestTimeIssues,
   IngestResult,
+  MAX_INGEST_AHEAD_MS,
   type LiveEvent,
 } from '@its/contracts';
+import { badRequest } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 import type { StatusUpdate } from '../store/repository.js';
 
@@ -20,8 +23,17 @@ const errors = {
 };
 const ingestAuth: { security: Record<string, string[]>[]; description: string } = {
   security: [{ bearer: [] }, { apiKey: [] }],
-  description: 'Requires an API key with the `ingest` scope (the vision worker’s), or the ADMIN_TOKEN.',
+  description:
+    'Requires an API key with the `ingest` scope (the vision worker’s), or the ADMIN_TOKEN. Timestamps must ' +
+    `lie between 2000-01-01 and ${MAX_INGEST_AHEAD_MS / 60_000} minutes ahead of the API's clock ` +
+    '(MAX_INGEST_AHEAD_MS); a batch with one outside is a 400 naming it, which the worker drops rather than retries.',
 };
+
+/** The clock-dependent half of validation (the schema did the rest): 400 naming every field out of range. */
+function assertIngestTimes(batch: Parameters<typeof findIngestTimeIssues>[0], now: Date): void {
+  const issues = findIngestTimeIssues(batch, now.getTime());
+  if (issues.length > 0) throw badRequest(issues.map((i) => `body/${i}`).join('; '));
+}
 
 /**
  * Ingestion from the vision worker. Each batch is committed in one transaction before the 2xx, so an
@@ -30,6 +42,7 @@ const ingestAuth: { security: Record<string, string[]>[]; description: string } 
  * (ignored for events, replaced for aggregates), so `accepted + duplicates` is the batch size.
  */
 export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
+  // Routes authenticate in onRequest, before the body is parsed: no body is read for a caller without a key.
   const { repo } = ctx.store;
   const tags = ['ingestion'];
   /** After the commit: drop cached reads, then tell live viewers. */
@@ -41,7 +54,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestEvents,
     {
-      preValidation: ctx.guards.scope('ingest'),
+      onRequest: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Ingest line-crossing events (idempotent on event id)',
@@ -51,6 +64,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
       },
     },
     async (req) => {
+      assertIngestTimes(req.body, ctx.clock());
       const result = await repo.insertEvents(req.body.events);
       ctx.metrics.countIngest('events', result.accepted, result.duplicates);
       await publishAll(result.stored.map((data) => ({ type: 'crossing', data })));
@@ -61,7 +75,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestAggregates,
     {
-      preValidation: ctx.guards.scope('ingest'),
+      onRequest: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Ingest 60-second interval aggregates (upsert on camera, interval, lane, class)',
@@ -71,6 +85,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
       },
     },
     async (req) => {
+      assertIngestTimes(req.body, ctx.clock());
       const result = await repo.upsertAggregates(req.body.aggregates, ctx.clock());
       ctx.metrics.countIngest('aggregates', result.accepted, result.duplicates);
       await publishAll(result.stored.map((data) => ({ type: 'aggregate', data })));
@@ -81,7 +96,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
   app.post(
     API_ROUTES.ingestStatus,
     {
-      preValidation: ctx.guards.scope('ingest'),
+      onRequest: ctx.guards.scope('ingest'),
       schema: {
         tags,
         summary: 'Report camera status (worker heartbeat)',

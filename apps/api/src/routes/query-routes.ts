@@ -10,22 +10,31 @@ import {
 } from '@its/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { cacheKey } from '../cache/query-cache.js';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import type { RouteContext, ZodApp } from '../context.js';
 import { parseGroupBy } from '../store/aggregate-query.js';
+import { checkAggregateRowLimit } from '../store/aggregate-row-limit.js';
+import { stringifyAggregateSeries } from './aggregate-json.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
 export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
   const { repo } = ctx.store;
   const tags = ['queries'];
-  /** Serves from the cache unless the client sends `Cache-Control: no-cache`; says which in X-Cache. */
+  /**
+   * Serves from the cache unless an authenticated caller (an API key or the ADMIN_TOKEN) sends
+   * `Cache-Control: no-cache`; says which in X-Cache. An anonymous no-cache is served like any read:
+   * otherwise every anonymous request could make the database work.
+   */
   const cached = async <T>(
     req: FastifyRequest,
     reply: FastifyReply,
     compute: () => Promise<T>,
   ): Promise<T> => {
-    if (/\bno-cache\b/i.test(req.headers['cache-control'] ?? '')) {
+    if (
+      /\bno-cache\b/i.test(req.headers['cache-control'] ?? '') &&
+      (await ctx.callers.identify(req)).kind !== 'anonymous'
+    ) {
       reply.header('x-cache', 'bypass');
       return compute();
     }
@@ -63,9 +72,10 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req, reply) => {
       const q = req.query;
-      return cached(req, reply, async () => {
+      // A refusal is cached like an answer: a flood repeating a refused query costs no database work.
+      const answer = await cached(req, reply, async (): Promise<{ json: string } | { refused: string }> => {
         await assertCamera(q.cameraId);
-        const buckets = await repo.queryAggregates({
+        const filter = {
           cameraId: q.cameraId,
           lane: q.lane,
           class: q.class,
@@ -73,10 +83,17 @@ export function registerQueryRoutes(app: ZodApp, ctx: RouteContext) {
           to: q.to,
           bucket: q.bucket,
           groupBy: parseGroupBy(q.groupBy),
-          now: ctx.clock(),
-        });
-        return { bucket: q.bucket, from: q.from, to: q.to, buckets };
+        };
+        const limit = await checkAggregateRowLimit(ctx.store.db, filter, ctx.config.AGGREGATE_MAX_ROWS);
+        if (!limit.ok) return { refused: limit.message };
+        const buckets = await repo.queryAggregates({ ...filter, now: ctx.clock() });
+        return {
+          json: await stringifyAggregateSeries({ bucket: q.bucket, from: q.from, to: q.to, buckets }),
+        };
       });
+      if ('refused' in answer) throw badRequest(answer.refused);
+      // Already JSON (checked against AggregateSeries): Fastify sends a string with a JSON type as is.
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(answer.json);
     },
   );
 

@@ -38,6 +38,6 @@ export function storeFromDb(db: Db): Store {
 export async function createStore(opts: StoreOptions): Promise<Store> {
   const db = opts.databaseUrl
     ? createPgDb({ url: opts.databaseUrl, ...(opts.logger ? { logger: opts.logger } : {}) })
-    : await createPgliteDb(opts.dataDir);
+    : await createPgliteDb(opts.dataDir, opts.logger ? { logger: opts.logger } : {});
   return storeFromDb(db);
 }

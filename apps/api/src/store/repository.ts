@@ -19,6 +19,7 @@ import type {
 } from '@its/contracts';
 import type { Db, Queryable } from '../db/db.js';
 import { notFound } from '../errors.js';
+import { mapInSlices } from '../event-loop.js';
 import {
   planAggregateQuery,
   toAggregateBucket,
@@ -352,7 +353,8 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
     async queryAggregates(filter: AggregateFilter): Promise<AggregateBucket[]> {
       const { sql, params } = planAggregateQuery(filter, { rollup });
       const res = await db.query<AggregateRow>(sql, params);
-      return res.rows.map((r) => toAggregateBucket(r, filter.groupBy));
+      // In slices: a 50 000-row answer would otherwise hold the event loop for a second under load.
+      return mapInSlices(res.rows, (r) => toAggregateBucket(r, filter.groupBy));
     },
 
     /** Each camera's latest stored interval, split by lane × class; cameras without data included. */
