@@ -405,4 +405,33 @@ describe('bad input changes nothing', () => {
     expect(run.stdout).toMatch(/dry run: nothing was changed/);
     expect(await replicasOf('itsroll')).toEqual(before);
   }, 60_000);
+
+  it('--dry-run -s canary prints each step with its weights, pause, thresholds and warm-up', async () => {
+    const before = await replicasOf('itsroll');
+    const run = await runItsctl(
+      ['deploy', '-e', 'itsroll', '-v', '1.1.0', '-s', 'canary', '--dry-run'],
+      envs,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/plan: canary of itsroll: 1\.0\.0 \(sha256:\w+\) → 1\.1\.0/);
+    // The environment's defaults: 5 → 25 → 50 → 100 %, 30 s each, a fresh baseline.
+    for (const [i, weight] of [
+      [1, 5],
+      [2, 25],
+      [3, 50],
+    ])
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `canary step ${i}/3: ${weight} % of traffic to \\S+ for 30 s — canary ${weight} % / fresh baseline`,
+        ),
+      );
+    expect(
+      run.stdout.match(/judged by: error rate fails above \+1 % \(one-sided, α 0\.05, power 0\.8\)/g),
+    ).toHaveLength(3);
+    expect(run.stdout).toMatch(
+      /warm-up: each new replica's first 5 s excluded; inconclusive holds the step up to 3 × 30 s more/,
+    );
+    expect(run.stdout).toMatch(/dry run: nothing was changed/);
+    expect(await replicasOf('itsroll')).toEqual(before);
+  }, 60_000);
 });

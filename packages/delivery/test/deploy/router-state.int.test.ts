@@ -27,6 +27,8 @@ const APP = 'itslost';
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
 let port = 0;
+/** The digest 1.1.0 was deployed as: the last successful deployment when the directory is deleted. */
+let lastDigest = '';
 const routerDir = () => join(envs.stateDir, APP, 'router');
 
 async function servedVersion(): Promise<string> {
@@ -44,7 +46,9 @@ beforeAll(async () => {
   for (const version of ['1.0.0', '1.1.0']) {
     const run = await runItsctl(['deploy', '-e', APP, '-v', version], envs);
     if (run.code !== 0) throw new Error(`deploy ${version} failed: ${run.stderr}`);
+    lastDigest = /digest:\s+(sha256:\w+)/.exec(run.stdout + run.stderr)?.[1] ?? '';
   }
+  if (!lastDigest) throw new Error('the deploy of 1.1.0 printed no digest');
 }, 300_000);
 
 afterAll(async () => {
@@ -83,10 +87,16 @@ describe('a router whose state directory was deleted under it', () => {
     const traffic = await load.stop();
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/state directory \S+ was deleted under it/);
-    // Both slots ran: the serving one (green, 1.1.0) came from the last successful deployment.
-    expect(run.stderr).toMatch(
-      /traffic on slot green \(it runs the last successful deployment \(sha256:\w+\)\)/,
-    );
+    // Both slots ran: the serving one (1.1.0's) came from the last successful deployment, and the
+    // deployment then switched away from that slot.
+    const chosen =
+      /traffic on slot (blue|green) \(it runs the last successful deployment \((sha256:\w+)\)\)/.exec(
+        run.stderr,
+      );
+    expect(chosen, run.stderr).not.toBeNull();
+    expect(chosen![2]).toBe(lastDigest);
+    const other = chosen![1] === 'blue' ? 'green' : 'blue';
+    expect(run.stderr).toContain(`traffic now on slot ${chosen![1]}, after: slot ${other}`);
     expect(run.stderr).toMatch(/did not accept connections for about \d+ ms while it restarted/);
 
     // The cost of the restart, measured: every failure falls in one short window (the router's restart);
@@ -101,7 +111,7 @@ describe('a router whose state directory was deleted under it', () => {
     expect(traffic.versions['1.0.0']).toBeGreaterThan(0);
 
     // The directory is real again: files written from the live router, a socket that answers.
-    expect(readFileSync(join(routerDir(), 'slot.map'), 'utf8')).toBe('active blue\n');
+    expect(readFileSync(join(routerDir(), 'slot.map'), 'utf8')).toBe(`active ${other}\n`);
     expect(existsSync(join(routerDir(), 'admin.sock'))).toBe(true);
     expect(await servedVersion()).toBe('1.0.0');
     const status = await runItsctl(['status', '-e', APP], envs);
