@@ -342,7 +342,7 @@ describe('renderers', () => {
   });
 
   it('terminal table: one row per check, problems with what/where/threshold/actual, verdict last', () => {
-    const text = renderTable(report, ['coverage.unit.lines = 95 (COVERAGE_THRESHOLD)']);
+    const text = renderTable(report, ['coverage.combined.lines = 95 (COVERAGE_THRESHOLD)']);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+gate\s+check\s+threshold\s+actual\s+report$/);
     expect(text).toMatch(
@@ -357,7 +357,9 @@ describe('renderers', () => {
     expect(text).toContain(
       'Notes:\n  load.sustained · http_req_duration p(95)<200: ok\n       p(95) interpolated',
     );
-    expect(text).toContain('Overrides from the environment: coverage.unit.lines = 95 (COVERAGE_THRESHOLD)');
+    expect(text).toContain(
+      'Overrides from the environment: coverage.combined.lines = 95 (COVERAGE_THRESHOLD)',
+    );
     expect(lines.at(-1)).toBe('Quality gate: FAILED — 2 passed, 1 failed, 1 warnings');
   });
 

@@ -4,8 +4,10 @@
  * come in, how one file is read into a tally, and how the tally is judged. Families hold no control
  * flow of their own, so "missing report", "unknown format" and "unreadable file" mean the same in each.
  */
+import { UnrecognisedReportError } from './choose-format.js';
 import type { Policy, ReportRef, ReportRefInput } from './policy.js';
 import { InvalidReportError } from './readers/check-numbers.js';
+import type { ContentClues } from './readers/detect-format.js';
 import type { Finding, GateResult } from './types.js';
 
 export interface RunGatesOptions {
@@ -20,10 +22,14 @@ export interface ConfiguredGate<Config> {
   config: Config;
 }
 
-/** Formats the policy may name for a report; when it names none, the file name decides. */
+/**
+ * Formats the policy may name for a report. When it names none, `detect` reads what the content shows
+ * and the file name (`infer`) only breaks ties (choose-format.ts); without `detect`, the name decides.
+ */
 export interface AcceptedFormats<Format extends string> {
   accepts: readonly Format[];
   infer(path: string): Format | undefined;
+  detect?(path: string): Promise<ContentClues>;
 }
 
 /** One file to read: as the policy (or a directory listing) names it, and resolved against cwd. */
@@ -43,7 +49,7 @@ export interface GateFamily<Config, Format extends string, Tally> {
   configured(policy: Policy): ConfiguredGate<Config>[];
   /** The reports one gate reads, as the policy wrote them. */
   reports(config: Config): readonly ReportRefInput[];
-  /** Named by the policy or inferred from the file name; or fixed by the gate (JUnit, tsc, ESLint). */
+  /** Named by the policy, told by the content or the file name; or fixed by the gate (JUnit, tsc, ESLint). */
   formats: AcceptedFormats<Format> | { fixed(gate: ConfiguredGate<Config>): Format };
   /** The check named on the row of a report that cannot be read, e.g. `lcov report`, `tsc output`. */
   describe(format: Format): string;
@@ -78,17 +84,19 @@ function describeError(err: unknown): string {
 /**
  * A report that could not be read fails (or warns, where the policy says so); it never passes. A report
  * whose numbers cannot be true (covered > total, a negative count) always fails: `onUnavailable: warn`
- * is for a report that may be missing, not for one that was forged or written by a broken tool.
+ * is for a report that may be missing, not for one that was forged or written by a broken tool. Nor
+ * for one that is not a report the gate reads (unrecognised): that is a policy or pipeline mistake.
  */
 export function unavailable(gate: string, check: string, ref: ReportRef, err: unknown): GateResult {
   const reason = describeError(err);
   const invalid = err instanceof InvalidReportError;
+  const unrecognised = err instanceof UnrecognisedReportError;
   return {
     gate,
     check,
-    status: ref.onUnavailable === 'warn' && !invalid ? 'warn' : 'fail',
+    status: ref.onUnavailable === 'warn' && !invalid && !unrecognised ? 'warn' : 'fail',
     file: ref.path,
-    actual: invalid ? 'invalid' : 'unreadable',
+    actual: invalid ? 'invalid' : unrecognised ? 'unrecognised' : 'unreadable',
     message: `${ref.path}: ${reason}`,
   };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { describeEnvironmentOverrides } from './environment.js';
 import { applyIgnores, parseIgnoreFile } from './ignore-file.js';
 import { normaliseRef, parsePolicy } from './policy.js';
 import { parseThreshold } from './thresholds.js';
@@ -144,6 +145,30 @@ colour: blue
     expect(withCombined.overrides).toEqual(['coverage.combined.lines = 95 (COVERAGE_THRESHOLD)']);
     expect(withCombined.policy?.coverage?.combined?.lines).toBe(95);
     expect(withCombined.policy?.coverage?.unit?.lines).toBe(70);
+    const unitOnly = parsePolicy('version: 1\ncoverage:\n  unit: {reports: [u.json], lines: 70}\n', 'p.yml', {
+      COVERAGE_THRESHOLD: '95',
+    });
+    expect(unitOnly.overrides).toEqual(['coverage.unit.lines = 95 (COVERAGE_THRESHOLD)']);
+    expect(unitOnly.policy?.coverage?.unit?.lines).toBe(95);
+  });
+
+  it('the sentence --help prints about the environment states the rule parsePolicy applies', () => {
+    const applied = (text: string) =>
+      parsePolicy(text, 'p.yml', { COVERAGE_THRESHOLD: '95', SECURITY_SCAN_FAIL_ON: 'low' }).overrides.map(
+        (o) => o.replace(/ = .*$/, ''),
+      );
+    const [combined, failOn] = applied(repoPolicy);
+    const [unit] = applied(
+      'version: 1\ncoverage:\n  unit: {reports: [u.json]}\nsecurity: {reports: [a.sarif]}\n',
+    );
+    expect(describeEnvironmentOverrides()).toBe(
+      `COVERAGE_THRESHOLD overrides ${combined} (${unit} in a policy without a combined suite); SECURITY_SCAN_FAIL_ON overrides ${failOn}`,
+    );
+    expect([combined, unit, failOn]).toEqual([
+      'coverage.combined.lines',
+      'coverage.unit.lines',
+      'security.failOn',
+    ]);
   });
 
   it('empty environment values mean unset', () => {

@@ -5,11 +5,12 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { COVERAGE_THRESHOLD_SUITES, coverageThresholdField } from './environment.js';
 import { parseThreshold } from './thresholds.js';
 import type { Severity } from './types.js';
 import { MAX_YAML_ALIASES, describeYamlError } from './yaml-limits.js';
 
-export const COVERAGE_FORMATS = ['json-summary', 'lcov', 'cobertura'] as const;
+export const COVERAGE_FORMATS = ['json-summary', 'coverage-final', 'lcov', 'cobertura'] as const;
 export const VULNERABILITY_FORMATS = ['npm-audit', 'trivy', 'grype', 'sarif'] as const;
 export const PERFORMANCE_FORMATS = ['k6', 'autocannon', 'bench'] as const;
 const FAIL_LEVELS = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -113,9 +114,9 @@ export interface ParsedPolicy {
 }
 
 /**
- * Parses the policy text and applies the pipeline's environment: COVERAGE_THRESHOLD (lines % of the
- * `combined` suite, or of `unit` when there is none)
- * and SECURITY_SCAN_FAIL_ON (critical|high|medium|low|info).
+ * Parses the policy text and applies the pipeline's environment (environment.ts): COVERAGE_THRESHOLD
+ * (lines % of the `combined` suite, or of `unit` when there is none) and SECURITY_SCAN_FAIL_ON
+ * (critical|high|medium|low|info).
  */
 export function parsePolicy(
   text: string,
@@ -161,17 +162,17 @@ export function parsePolicy(
 
   const policy = parsed.data;
   if (coverageOverride !== undefined) {
-    // The pipeline's one coverage figure applies to the suite that stands for the whole test run:
-    // `combined` (unit + integration merged) when the policy has one, else `unit`.
-    const suiteName = policy.coverage?.combined ? 'combined' : 'unit';
-    const suite = policy.coverage?.[suiteName];
-    if (!suite)
+    // The pipeline's one coverage figure applies to the suite that stands for the whole test run
+    // (environment.ts says why, and --help prints the same rule).
+    const suiteName = COVERAGE_THRESHOLD_SUITES.find((name) => policy.coverage?.[name]);
+    const suite = suiteName && policy.coverage?.[suiteName];
+    if (!suiteName || !suite)
       errors.push(
-        `COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no coverage.combined or coverage.unit suite to apply it to`,
+        `COVERAGE_THRESHOLD: set to ${coverageOverride} but ${file} has no ${COVERAGE_THRESHOLD_SUITES.map((s) => `coverage.${s}`).join(' or ')} suite to apply it to`,
       );
     else {
       suite.lines = coverageOverride;
-      overrides.push(`coverage.${suiteName}.lines = ${coverageOverride} (COVERAGE_THRESHOLD)`);
+      overrides.push(`${coverageThresholdField(suiteName)} = ${coverageOverride} (COVERAGE_THRESHOLD)`);
     }
   }
   if (failOnOverride !== undefined) {

@@ -2,8 +2,9 @@
  * Reads every report the policy names and turns it into result rows. The gate families are data
  * (families/, GATE_FAMILIES below); one read path serves them all, so a report that is missing,
  * unreadable or of an unknown format becomes a failed row naming the file and the reason (a warning
- * only where the policy says `onUnavailable: warn`) in every family alike, never a pass. The only
- * effect is reading files.
+ * only where the policy says `onUnavailable: warn`, and never for a report the gate does not read) in
+ * every family alike, never a pass. A report's format is the policy's `format`, else what its content
+ * shows (choose-format.ts), the file name breaking ties. The only effect is reading files.
  */
 import { resolve } from 'node:path';
 import { coverageFamily } from './families/coverage.js';
@@ -11,6 +12,7 @@ import { performanceFamily } from './families/performance.js';
 import { securityFamily } from './families/security.js';
 import { staticChecksFamily } from './families/static-checks.js';
 import { testsFamily } from './families/tests.js';
+import { UnrecognisedReportError, chooseFormat } from './choose-format.js';
 import { unavailable, type ConfiguredGate, type GateFamily, type RunGatesOptions } from './gate-family.js';
 import { normaliseRef, type Policy, type ReportRef } from './policy.js';
 import type { Finding, GateReport, GateResult } from './types.js';
@@ -73,40 +75,57 @@ async function readReport<Config, Format extends string, Tally>(
   tally: Tally,
   options: RunGatesOptions,
 ): Promise<{ read: string[]; unreadable: GateResult[] }> {
-  const format = formatOf(family.formats, gate, ref);
-  // An unknown format is a policy mistake, not a missing report: `onUnavailable: warn` does not cover it.
-  if (format instanceof Error)
-    return {
-      read: [],
-      unreadable: [unavailable(gate.name, 'report', { ...ref, onUnavailable: 'fail' }, format)],
-    };
-  const check = family.describe(format);
+  const formats = family.formats;
+  const fromName = 'fixed' in formats ? undefined : formats.infer(ref.path);
+  // Until the content is read, a row is labelled by what the policy or the name says the report is.
+  const label = (format: string | undefined) =>
+    format === undefined ? 'report' : family.describe(format as Format);
+  const expected = 'fixed' in formats ? formats.fixed(gate) : (ref.format ?? fromName);
   let files: string[];
   try {
     files = family.expand ? await family.expand(ref, options) : [ref.path];
   } catch (err) {
-    return { read: [], unreadable: [unavailable(gate.name, check, ref, err)] };
+    return { read: [], unreadable: [unavailable(gate.name, label(expected), ref, err)] };
   }
   const outcome = { read: [] as string[], unreadable: [] as GateResult[] };
-  for (const file of files)
+  for (const file of files) {
+    const path = resolve(options.cwd, file);
+    let format: Format | undefined;
     try {
-      await family.read(tally, { file, path: resolve(options.cwd, file), format });
+      format = await formatOf(formats, gate, ref, path, fromName);
+      await family.read(tally, { file, path, format });
       outcome.read.push(file);
     } catch (err) {
+      const check = label(format ?? (err instanceof UnrecognisedReportError ? undefined : expected));
       outcome.unreadable.push(unavailable(gate.name, check, { ...ref, path: file }, err));
     }
+  }
   return outcome;
 }
 
-function formatOf<Config, Format extends string>(
+/**
+ * The gate's own format, else the policy's, else (coverage, security) what the content shows, the name
+ * breaking ties; else (performance) what the name says. An unknown format is a policy mistake, not a
+ * missing report: UnrecognisedReportError fails even where `onUnavailable: warn`.
+ */
+async function formatOf<Config, Format extends string>(
   formats: GateFamily<Config, Format, unknown>['formats'],
   gate: ConfiguredGate<Config>,
   ref: ReportRef,
-): Format | Error {
+  path: string,
+  fromName: Format | undefined,
+): Promise<Format> {
   if ('fixed' in formats) return formats.fixed(gate);
-  return (
-    (ref.format as Format | undefined) ??
-    formats.infer(ref.path) ??
-    new Error(`cannot tell the format from the name: set format: ${formats.accepts.join(' | ')}`)
+  if (ref.format !== undefined) return ref.format as Format;
+  if (formats.detect)
+    return chooseFormat({
+      gate: gate.name,
+      accepts: formats.accepts,
+      clues: await formats.detect(path),
+      fromName,
+    });
+  if (fromName !== undefined) return fromName;
+  throw new UnrecognisedReportError(
+    `cannot tell the format from the name: set format: ${formats.accepts.join(' | ')}`,
   );
 }

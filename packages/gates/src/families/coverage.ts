@@ -5,6 +5,7 @@
 import { evaluateCoverage } from '../evaluate.js';
 import type { GateFamily } from '../gate-family.js';
 import { COVERAGE_FORMATS, type Policy, type ReportRefInput } from '../policy.js';
+import { detectFormat } from '../readers/detect-format.js';
 import {
   inferCoverageFormat,
   readCoverage,
@@ -24,7 +25,7 @@ export const coverageFamily: GateFamily<
       settings ? [{ name: `coverage.${suite}`, config: { suite, settings } }] : [],
     ),
   reports: ({ settings }) => settings.reports as ReportRefInput[],
-  formats: { accepts: COVERAGE_FORMATS, infer: inferCoverageFormat },
+  formats: { accepts: COVERAGE_FORMATS, infer: inferCoverageFormat, detect: detectFormat },
   describe: (format) => `${format} report`,
   // Percentages over some of a suite's reports would be a different (usually higher) figure.
   whenUnavailable: 'skip-verdict',

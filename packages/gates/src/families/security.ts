@@ -9,6 +9,7 @@ import { evaluateFindings } from '../evaluate.js';
 import { unavailable, type GateFamily, type RunGatesOptions } from '../gate-family.js';
 import { applyIgnores, matchesIgnore, parseIgnoreFile, type IgnoreEntry } from '../ignore-file.js';
 import { VULNERABILITY_FORMATS, type Policy, type ReportRefInput } from '../policy.js';
+import { detectFormat } from '../readers/detect-format.js';
 import {
   inferVulnerabilityFormat,
   readVulnerabilities,
@@ -94,7 +95,7 @@ function checkIgnoreEntries(security: SecuritySection, tally: SecurityTally, tod
 export const securityFamily: GateFamily<SecuritySection, VulnerabilityFormat, SecurityTally> = {
   configured: (policy) => (policy.security ? [{ name: 'security', config: policy.security }] : []),
   reports: (security) => security.reports as ReportRefInput[],
-  formats: { accepts: VULNERABILITY_FORMATS, infer: inferVulnerabilityFormat },
+  formats: { accepts: VULNERABILITY_FORMATS, infer: inferVulnerabilityFormat, detect: detectFormat },
   describe: (format) => `${format} report`,
   whenUnavailable: 'judge-the-rest',
   async open({ config }, options) {

@@ -1,6 +1,7 @@
 /**
- * Coverage totals from istanbul's json-summary, lcov tracefiles and Cobertura XML. Each gives covered
- * and total counts (not only percentages), so several reports of one suite can be summed. Streamed.
+ * Coverage totals from istanbul's json-summary and coverage-final.json, lcov tracefiles and Cobertura
+ * XML. Each gives covered and total counts (not only percentages), so several reports of one suite can
+ * be summed. Streamed.
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,7 +10,7 @@ import { checkAtMost, checkCount, checkPercentage, checkRate } from './check-num
 import { streamJsonValues } from './stream-json.js';
 import { streamXml } from './xml-stream.js';
 
-export type CoverageFormat = 'json-summary' | 'lcov' | 'cobertura';
+export type CoverageFormat = 'json-summary' | 'coverage-final' | 'lcov' | 'cobertura';
 export type CoverageMetric = 'lines' | 'statements' | 'functions' | 'branches';
 
 export type CoverageTotals = Partial<Record<CoverageMetric, { covered: number; total: number }>>;
@@ -18,6 +19,7 @@ export function inferCoverageFormat(path: string): CoverageFormat | undefined {
   const name = basename(path).toLowerCase();
   if (name.endsWith('.info') || name.includes('lcov')) return 'lcov';
   if (name.endsWith('.xml')) return 'cobertura';
+  if (name.includes('coverage-final')) return 'coverage-final';
   if (name.endsWith('.json')) return 'json-summary';
   return undefined;
 }
@@ -26,6 +28,8 @@ export async function readCoverage(file: string, format: CoverageFormat): Promis
   switch (format) {
     case 'json-summary':
       return readJsonSummary(file);
+    case 'coverage-final':
+      return readCoverageFinal(file);
     case 'lcov':
       return readLcov(file);
     case 'cobertura':
@@ -61,6 +65,65 @@ async function readJsonSummary(file: string): Promise<CoverageTotals> {
   if (!totals.lines)
     throw new Error('not an istanbul json-summary report ("total.lines" has no covered/total counts)');
   return totals;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * istanbul's coverage map (the `json` reporter's coverage-final.json, also what vitest's v8 provider
+ * writes): per file, hit counts of statements (`s`), functions (`f`) and branch paths (`b`). Totals are
+ * computed as istanbul computes its summary: a line is the start line of a statement, hit when any
+ * statement starting there was. Each file's entry is read on its own, so the map may be any size.
+ */
+async function readCoverageFinal(file: string): Promise<CoverageTotals> {
+  const sums = {
+    lines: { covered: 0, total: 0 },
+    statements: { covered: 0, total: 0 },
+    functions: { covered: 0, total: 0 },
+    branches: { covered: 0, total: 0 },
+  };
+  await streamJsonValues(
+    file,
+    (p) => p.length === 1,
+    (path, value) => {
+      if (typeof path[0] === 'number')
+        throw new Error(
+          'not an istanbul coverage-final.json map (a JSON array, expected an object of files)',
+        );
+      const at = String(path[0]);
+      if (!isObj(value) || !isObj(value.statementMap) || !isObj(value.s))
+        throw new Error(`"${at}" is not a file's coverage (expected an object with statementMap and s)`);
+      const hits = (counts: Obj, field: string) =>
+        Object.entries(counts).map(([k, n]) => [k, checkCount(Number(n), `${at}.${field}.${k}`)] as const);
+      const lines = new Map<number, number>();
+      for (const [k, n] of hits(value.s, 's')) {
+        sums.statements.total++;
+        if (n > 0) sums.statements.covered++;
+        const statement = value.statementMap[k];
+        const start = isObj(statement) && isObj(statement.start) ? statement.start.line : undefined;
+        if (typeof start !== 'number') continue;
+        const line = checkCount(start, `${at}.statementMap.${k}.start.line`);
+        lines.set(line, Math.max(lines.get(line) ?? 0, n));
+      }
+      sums.lines.total += lines.size;
+      for (const n of lines.values()) if (n > 0) sums.lines.covered++;
+      if (isObj(value.f))
+        for (const [, n] of hits(value.f, 'f')) {
+          sums.functions.total++;
+          if (n > 0) sums.functions.covered++;
+        }
+      if (isObj(value.b))
+        for (const [k, paths] of Object.entries(value.b)) {
+          if (!Array.isArray(paths)) throw new Error(`"${at}.b.${k}" is not a list of branch hits`);
+          paths.forEach((n, i) => {
+            sums.branches.total++;
+            if (checkCount(Number(n), `${at}.b.${k}.${i}`) > 0) sums.branches.covered++;
+          });
+        }
+    },
+  );
+  return sums;
 }
 
 /** The lcov summary lines read, as hit/found pairs: a record cannot hit more than it found. */

@@ -73,9 +73,17 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 async function readNpmAudit(file: string, onFinding: OnFinding): Promise<VulnerabilityRead> {
   const top: Obj = {};
   let entries = 0;
+  let npm6 = false;
   await streamJsonValues(
     file,
-    (p) => pathMatches(p, ['vulnerabilities', '*']) || (p.length === 1 && p[0] !== 'vulnerabilities'),
+    (p) => {
+      // npm 6's report (version 1) lists `advisories`: noted, never assembled (it can be large).
+      if (p.length === 1 && p[0] === 'advisories') npm6 = true;
+      return (
+        pathMatches(p, ['vulnerabilities', '*']) ||
+        (p.length === 1 && p[0] !== 'vulnerabilities' && p[0] !== 'advisories')
+      );
+    },
     (path, value) => {
       if (path.length === 1) {
         top[path[0] as string] = value;
@@ -121,6 +129,10 @@ async function readNpmAudit(file: string, onFinding: OnFinding): Promise<Vulnera
     },
   );
   // npm prints an error document (not a report) when the advisory endpoint fails: never a pass.
+  if (top.auditReportVersion === undefined && npm6)
+    throw new Error(
+      'npm audit report version 1 (npm 6, with advisories) is not supported (use npm 7 or later: version 2)',
+    );
   if (top.auditReportVersion === undefined) {
     const status = typeof top.statusCode === 'number' ? ` (HTTP ${top.statusCode})` : '';
     const error = isObj(top.error)

@@ -94,3 +94,80 @@ export async function streamJsonValues(
 export function pathMatches(path: JsonPath, pattern: readonly (string | number)[]): boolean {
   return path.length === pattern.length && pattern.every((p, i) => p === '*' || p === path[i]);
 }
+
+/**
+ * What the top two levels of a JSON document show: enough to tell which tool wrote it
+ * (detect-format.ts). Every list is capped, so the outline stays small whatever the document holds.
+ */
+export interface JsonOutline {
+  root: 'object' | 'array' | 'scalar';
+  /** Top-level keys in document order (an object root). */
+  keys: string[];
+  /** Top-level keys whose value is a string, number, boolean or null, with that value. */
+  scalars: Map<string, unknown>;
+  /** The keys of the objects one level down: by top-level key, or by index for an array root. */
+  children: Map<string, string[]>;
+  /** Elements of an array root seen so far. */
+  items: number;
+  /** Set when the document stops being valid JSON after what the outline holds. */
+  error?: string;
+}
+
+const OUTLINE_KEYS = 64;
+const OUTLINE_CHILDREN = 16;
+
+/**
+ * Reads a JSON document's outline, token by token, and stops as soon as `enough` says the outline
+ * decides the question, so telling a 50 MB report's format costs its first few keys, not a second
+ * parse. Undefined when the file holds no JSON value at all. A parse error after the first token is
+ * kept in `error` (a truncated report still shows what it is); one before it rejects.
+ */
+export async function outlineJson(
+  file: string,
+  enough: (outline: JsonOutline) => boolean,
+): Promise<JsonOutline | undefined> {
+  const parser = new Parser({ packValues: true, streamValues: false });
+  const input = createReadStream(file, { highWaterMark: 64 * 1024 });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  let outline: JsonOutline | undefined;
+  let depth = 0;
+  let key = '';
+  let child: string[] | undefined;
+  try {
+    for await (const token of parser as AsyncIterable<Token>) {
+      const convert = PRIMITIVE[token.name];
+      if (token.name === 'startObject' || token.name === 'startArray' || convert) {
+        const value = {
+          root: token.name === 'startObject' ? 'object' : token.name === 'startArray' ? 'array' : 'scalar',
+        } as const;
+        if (!outline) {
+          outline = { ...value, keys: [], scalars: new Map(), children: new Map(), items: 0 };
+        } else if (depth === 1) {
+          const at = outline.root === 'array' ? String(outline.items++) : key;
+          if (convert && outline.root === 'object') outline.scalars.set(key, convert(token.value));
+          child = undefined;
+          if (token.name === 'startObject' && outline.children.size < OUTLINE_CHILDREN)
+            outline.children.set(at, (child = []));
+        }
+        if (!convert) depth++;
+      } else if (token.name === 'endObject' || token.name === 'endArray') depth--;
+      else if (token.name === 'keyValue' && outline) {
+        if (depth === 1) {
+          key = token.value!;
+          if (outline.keys.length < OUTLINE_KEYS) outline.keys.push(key);
+        } else if (depth === 2 && child && child.length < OUTLINE_KEYS) child.push(token.value!);
+      }
+      if (outline && depth <= 2 && enough(outline)) break;
+    }
+  } catch (err) {
+    if (!outline) throw err;
+    outline.error = (err as Error).message;
+  } finally {
+    input.unpipe(parser);
+    input.destroy();
+    parser.destroy();
+  }
+  return outline;
+}

@@ -233,6 +233,27 @@ describe('itsctl gate', () => {
     );
   });
 
+  it('COVERAGE_THRESHOLD overrides the threshold --help, the policy file and docs/quality-gates.md name', async () => {
+    const r = await gate([], { COVERAGE_THRESHOLD: '95' });
+    const applied = /Overrides from the environment: (\S+) = 95 \(COVERAGE_THRESHOLD\)/.exec(r.stdout)?.[1];
+    // The whole run's figure (unit + integration merged), the one `npm test` holds to the same setting;
+    // never the unit floor (70), which the pipeline's 90 would fail on every run.
+    expect(applied).toBe('coverage.combined.lines');
+    expect(r.stdout).toMatch(/FAIL {2}coverage\.combined\s+lines\s+≥ 95 %/);
+    expect(r.stdout).toMatch(/PASS {2}coverage\.unit\s+lines\s+≥ 70 %/);
+
+    const help = await gate(['--help']);
+    expect(help.code).toBe(0);
+    const flat = (text: string) => text.replace(/\n\s*#?\s*/g, ' ').replace(/[`|]/g, '');
+    expect(flat(help.stdout)).toContain(
+      `COVERAGE_THRESHOLD overrides ${applied} (coverage.unit.lines in a policy without a combined suite);`,
+    );
+    const mentions = (text: string) =>
+      [...flat(text).matchAll(/COVERAGE_THRESHOLD (?:\([^)]*\) )?overrides (\S+)/g)].map((m) => m[1]);
+    expect(mentions(readFileSync(join(REPO, 'deploy/quality-gates.yml'), 'utf8'))).toEqual([applied]);
+    expect(mentions(readFileSync(join(REPO, 'docs/quality-gates.md'), 'utf8'))).toEqual([applied]);
+  });
+
   it('an invalid policy is exit 2 with every field-path error, before any report is read', async () => {
     writeFileSync(
       join(ws, 'deploy/quality-gates.yml'),
@@ -310,6 +331,9 @@ describe('itsctl gate', () => {
     ])
       put(`all/${f}`, f);
     put('all/junit/vitest.xml', 'vitest-junit-passing.xml');
+    // Reports that are none of the formats their gate reads (the content says so, whatever the name).
+    put('all/report.txt', { text: 'All files | 93.5 | 90 | 100 | 93.5\n' });
+    put('all/scan.json', { text: '{"scanner": "homegrown", "found": []}' });
     mkdirSync(join(ws, 'all/empty-dir'));
     writeFileSync(
       join(ws, 'all.yml'),
@@ -342,7 +366,9 @@ lint: { reports: [all/eslint-problems.json], maxErrors: 5, maxWarnings: 0 }
     expect(row('coverage.unit', 'branches')).toMatchObject({ status: 'pass', actual: '50.00 % (2/4)' });
     expect(row('coverage.e2e', 'report')).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining('cannot tell the format from the name'),
+      message: expect.stringMatching(
+        /^all\/report\.txt: its content \(text starting "All files \| 93\.5 .*"\) fits none of the formats coverage\.e2e reads\. Tried json-summary: .+; coverage-final: .+; lcov: .+; cobertura: .+\. If it is one of them, set format: json-summary \| coverage-final \| lcov \| cobertura$/,
+      ),
     });
     expect(row('tests', 'JUnit report')).toMatchObject({
       status: 'fail',
@@ -356,7 +382,7 @@ lint: { reports: [all/eslint-problems.json], maxErrors: 5, maxWarnings: 0 }
     });
     expect(row('security', 'report')).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining('set format: npm-audit | trivy | grype | sarif'),
+      message: expect.stringMatching(/^all\/scan\.json: .+set format: npm-audit \| trivy \| grype \| sarif$/),
     });
     expect(report.findings).toHaveLength(12);
     expect(row('performance.export', 'http_req_duration med<20')).toMatchObject({

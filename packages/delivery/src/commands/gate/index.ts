@@ -5,6 +5,8 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, StepFailedError } from '@its/core';
+// The one light entry of @its/gates (no zod, yaml or readers): --help states what the parser applies.
+import { describeEnvironmentOverrides } from '@its/gates/environment';
 import { type CommandModule, alreadyReported, writeResult } from '../../cli/io.js';
 
 interface GateOptions {
@@ -25,14 +27,19 @@ export const gateCommand: CommandModule = {
       .summary(
         'evaluate the quality-gate policy over coverage, test, security, performance, load, type-check and lint reports',
       )
+      // One paragraph, wrapped by commander to the terminal's width.
       .description(
-        `Reads the reports a pipeline produced and evaluates one policy (deploy/quality-gates.yml):
-coverage (istanbul json-summary, lcov, Cobertura), JUnit XML, vulnerabilities (npm audit --json, Trivy,
-Grype, SARIF), performance and load (k6 summary, autocannon --json, bench JSON with k6 thresholds such as
-p(95)<200 and rate<0.01), tsc output and ESLint JSON. The policy is validated first: every mistake is
-reported with its field path before any report is read. A missing or unreadable report is a failed gate.
-Environment: COVERAGE_THRESHOLD overrides coverage.unit.lines; SECURITY_SCAN_FAIL_ON overrides
-security.failOn; when GITHUB_STEP_SUMMARY is set the Markdown report is appended to it.`,
+        [
+          'Reads the reports a pipeline produced and evaluates one policy (deploy/quality-gates.yml):',
+          'coverage (istanbul json-summary and coverage-final.json, lcov, Cobertura), JUnit XML, vulnerabilities',
+          '(npm audit --json, Trivy, Grype, SARIF), performance and load (k6 summary, autocannon --json, bench',
+          'JSON with k6 thresholds such as p(95)<200 and rate<0.01), tsc output and ESLint JSON. The policy is',
+          'validated first: every mistake is reported with its field path before any report is read. A coverage',
+          "or security report's format is what its content shows, unless the policy names it (the file name only",
+          'breaks ties). A missing or unreadable report is a failed gate.',
+          `Environment: ${describeEnvironmentOverrides()}; when GITHUB_STEP_SUMMARY is set the Markdown report`,
+          'is appended to it.',
+        ].join(' '),
       )
       .option('--policy <file>', 'the policy file', 'deploy/quality-gates.yml')
       .option(
