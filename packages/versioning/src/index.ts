@@ -26,8 +26,14 @@ export {
 } from './tags/parse-rules.js';
 export type { TagRule, Flavor, RuleType } from './tags/parse-rules.js';
 export { formatDate } from './tags/format-date.js';
-export { readTagContext, readBuildTime, readExistingTags, remoteToHtmlUrl } from './tags/read-context.js';
-export type { Env } from './tags/read-context.js';
+export {
+  readTagContext,
+  readBuildTime,
+  readExistingTags,
+  remoteToHtmlUrl,
+  detectContextSource,
+} from './tags/read-context.js';
+export type { Env, ContextSource } from './tags/read-context.js';
 export { parseCommit } from './version/conventional-commits.js';
 export type { ParsedCommit, RawCommit } from './version/conventional-commits.js';
 export { planVersion, channelFor, bumpFor } from './version/plan-version.js';

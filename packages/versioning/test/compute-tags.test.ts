@@ -198,6 +198,44 @@ const cases: Case[] = [
     latest: false,
   },
 
+  // match= on semver and pep440: the first group of the expression is the version.
+  {
+    name: 'semver: match= reads the version out of p1/v1.0.0',
+    context: ctx('refs/tags/p1/v1.0.0'),
+    input: inputs(['type=semver,pattern={{version}},"match=v(\\d.\\d.\\d)$"']),
+    main: '1.0.0',
+    latest: true,
+    tags: ['user/app:1.0.0', 'user/app:latest'],
+  },
+  {
+    name: 'semver: match= on a value, pre-release kept whole',
+    context: ctx('refs/heads/main'),
+    input: inputs(['type=semver,pattern={{major}},value=app/v2.0.0-rc.1,"match=v(.*)"']),
+    main: '2.0.0-rc.1',
+    latest: false,
+  },
+  {
+    name: 'pep440: match= reads the version out of a value',
+    context: ctx('refs/heads/main'),
+    input: inputs(['type=pep440,pattern={{major}}.{{minor}},value=p1/v1.2.3,"match=v(\\d.\\d.\\d)$"']),
+    main: '1.2',
+    latest: true,
+  },
+  {
+    name: 'semver: match= that does not match warns and reads the whole tag, as the action does',
+    context: ctx('refs/tags/v1.2.3'),
+    input: inputs(['type=semver,pattern={{version}},match=^release-(.*)']),
+    main: '1.2.3',
+    warning: /\^release-\(\.\*\) does not match v1\.2\.3/,
+  },
+  {
+    name: 'semver: match= whose first group takes no part gives no version, with a warning',
+    context: ctx('refs/tags/v1.2.3'),
+    input: inputs(['type=semver,pattern={{version}},"match=^v(x)?(\\d.*)"']),
+    main: null,
+    warning: /first group of .* took no part in matching v1\.2\.3/,
+  },
+
   // type=match
   {
     name: 'match: whole match',
@@ -352,6 +390,31 @@ const cases: Case[] = [
     main: '2019-05-06',
   },
   {
+    name: 'raw: an unquoted format is a Handlebars variable (none): the default format, and a warning',
+    context: ctx('refs/heads/x', { commitDate: new Date('2020-01-10T00:30:00Z') }),
+    input: inputs(['type=raw,value={{commit_date YYYY-MM-DD-HHmmSS}}']),
+    main: '2020-01-10T00-30-00Z',
+    warning: /YYYY-MM-DD-HHmmSS is unquoted.*quote it: \{\{commit_date 'YYYY-MM-DD-HHmmSS'\}\}/,
+  },
+  {
+    name: 'raw: an unquoted date format in a zone: the default format with the offset',
+    context: ctx('refs/heads/x'),
+    input: inputs(["type=raw,value={{date YYYYMMDD tz='Asia/Tokyo'}}"]),
+    main: '2020-01-11T05-30-45-09-00',
+  },
+  {
+    name: 'raw: an empty quoted format is moment’s default too',
+    context: ctx('refs/heads/x'),
+    input: inputs(["type=raw,value={{date ''}}"]),
+    main: '2020-01-10T20-30-45Z',
+  },
+  {
+    name: 'raw: null, undefined and false are Handlebars literals: no format',
+    context: ctx('refs/heads/x'),
+    input: inputs(['type=raw,value={{date null}}/{{date undefined}}/{{date false}}']),
+    main: '2020-01-10T20-30-45Z-2020-01-10T20-30-45Z-2020-01-10T20-30-45Z',
+  },
+  {
     name: 'raw: latest=auto gives no latest',
     context: ctx('refs/tags/v1.0.0'),
     input: inputs(['type=raw,value=x']),
@@ -437,6 +500,41 @@ const cases: Case[] = [
     input: inputs(['type=raw,value=x,enable={{is_default_branch}}']),
     main: 'x',
   },
+  {
+    name: 'is_not_default_branch on the default branch',
+    context: ctx('refs/heads/master'),
+    input: inputs(['type=raw,value=x,enable={{is_not_default_branch}}', 'type=raw,value=y']),
+    main: 'y',
+  },
+  {
+    name: 'is_not_default_branch elsewhere',
+    context: ctx('refs/heads/dev'),
+    input: inputs(['type=raw,value=notdefbranch,enable={{is_not_default_branch}}']),
+    main: 'notdefbranch',
+  },
+  {
+    name: 'is_not_default_branch: schedule events count as the default branch',
+    context: ctx('refs/heads/dev', { eventName: 'schedule' }),
+    input: inputs(['type=raw,value=x,enable={{is_not_default_branch}}']),
+    main: null,
+  },
+
+  // a context without a git reference (a GitHub event that has none): only rules that need none apply
+  {
+    name: 'no ref: ref, edge and semver rules give nothing; the warning says why',
+    context: ctx('', { sha: '' }),
+    input: inputs(['type=ref,event=branch', 'type=edge', 'type=semver,pattern={{version}}', 'type=sha']),
+    main: null,
+    tags: [],
+    warning: /no git reference/,
+  },
+  {
+    name: 'no ref: {{branch}} is empty, a raw value still applies as in the action',
+    context: ctx(''),
+    input: inputs(['type=raw,value=b{{branch}}', 'type=raw,value={{tag}}']),
+    main: 'b',
+  },
+
   {
     name: 'is_default_branch: empty branch',
     context: ctx('refs/heads/'),
@@ -634,6 +732,15 @@ describe('errors name the rule and the fix', () => {
     [['type=match,pattern=(unclosed'], /not a valid regular expression/],
     [['type=semver,pattern={{date}}'], /unknown expression \{\{date\}\}/],
     [["type=raw,value={{commit_date 'YYYY'}}"], /no commit date/],
+    [['type=raw,value={{date 20200110}}'], /\{\{date\}\}: 20200110 is a number, not a format.*\n?.*/],
+    [['type=raw,value={{date true}}'], /\{\{date\}\}: true is a boolean, not a format/],
+    [["type=raw,value={{date 'YYYY' 'MM'}}"], /\{\{date\}\} takes one format/],
+    [['type=raw,value={{date branch}}'], /unquoted branch names the \{\{branch\}\} helper/],
+    [["type=raw,value={{date 'YYYY' tz=Asia/Tokyo}}"], /tz=Asia\/Tokyo is unquoted/],
+    [["type=raw,value={{date 'Do z'}}"], /token 'z'/],
+    [['type=semver,pattern={{version}},match=v\\d'], /match=.*has no capture group/],
+    [['type=pep440,pattern={{version}},"match=^(a+)+$"'], /can backtrack exponentially/],
+    [['type=semver,pattern={{version}},match=(unclosed'], /not a valid regular expression/],
   ])('%j', (tags, message) => {
     expect(run(tags)).toThrow(message);
   });

@@ -1,7 +1,7 @@
 import * as pep440 from '@renovatebot/pep440';
 import semver from 'semver';
 import { UsageError } from '@its/core';
-import { type Helpers, isRawStatement, renderExpressions } from './expressions.js';
+import { type ArgValue, type Helpers, isRawStatement, renderExpressions } from './expressions.js';
 import { formatDate } from './format-date.js';
 import { compileMatchPattern, matchBounded } from './match-pattern.js';
 import {
@@ -31,7 +31,10 @@ export interface RepoInfo {
 export interface TagContext {
   /** GitHub event name: push, pull_request, schedule, workflow_dispatch… */
   eventName: string;
-  /** refs/heads/<branch>, refs/tags/<tag> or refs/pull/<n>/merge. */
+  /**
+   * refs/heads/<branch>, refs/tags/<tag> or refs/pull/<n>/merge; '' when the run has none (a GitHub
+   * event without GITHUB_REF): rules that read the reference then give nothing, as in the action.
+   */
   ref: string;
   sha: string;
   commitDate?: Date;
@@ -110,11 +113,28 @@ export function sanitizeTag(tag: string, warnings: string[]): string {
   return out;
 }
 
+const describeArg = (value: ArgValue): string =>
+  typeof value === 'number' ? `${value} is a number` : `${String(value)} is a boolean`;
+
+/**
+ * {{date 'FORMAT' tz='Zone'}} and {{commit_date …}}, with moment's reading of the format: text is a
+ * format; no value (an unquoted name, null, undefined, false, '') is moment's default format.
+ */
 function dateHelper(date: Date | undefined, label: string): Helpers[string] {
   return (args, options) => {
-    const [format] = args;
-    if (format === undefined) {
+    if (args.length === 0) {
       throw new UsageError(`{{${label}}} needs a format`, { fix: `write {{${label} 'YYYYMMDD'}}` });
+    }
+    if (args.length > 1) {
+      throw new UsageError(`{{${label}}} takes one format`, {
+        fix: `write the whole format in one quoted string: {{${label} 'YYYYMMDD-HHmm'}}`,
+      });
+    }
+    const [format] = args;
+    if (typeof format === 'number' || format === true) {
+      throw new UsageError(`{{${label}}}: ${describeArg(format)}, not a format`, {
+        fix: `quote the format: {{${label} '${String(format)}'}}`,
+      });
     }
     for (const key of Object.keys(options)) {
       if (key !== 'tz')
@@ -122,9 +142,15 @@ function dateHelper(date: Date | undefined, label: string): Helpers[string] {
           fix: "only tz='Zone/Name' is accepted",
         });
     }
+    const tz = options.tz ?? 'UTC';
+    if (typeof tz !== 'string') {
+      throw new UsageError(`{{${label}}}: tz=${String(tz)} is not a zone name`, {
+        fix: "quote the zone: tz='Asia/Tokyo'",
+      });
+    }
     if (date === undefined)
       throw new UsageError(`{{${label}}}: no commit date is known`, { fix: 'use {{date}}' });
-    return formatDate(date, format, options.tz ?? 'UTC');
+    return formatDate(date, typeof format === 'string' ? format : undefined, tz);
   };
 }
 
@@ -157,20 +183,32 @@ class TagComputation {
           return context.pullRequestBaseRef;
         return '';
       },
-      is_default_branch: () => {
-        const branch = context.ref.replace(BRANCH_REF, '');
-        if (branch === '') return 'false';
-        if (branch === context.defaultBranch) return 'true';
-        // These events always run on the default branch's last commit (GitHub's documentation).
-        return /create|discussion|issues|schedule/.test(context.eventName) ? 'true' : 'false';
-      },
+      is_default_branch: () => this.isDefaultBranch(),
+      is_not_default_branch: () => (this.isDefaultBranch() === 'true' ? 'false' : 'true'),
       date: dateHelper(this.options.now, 'date'),
       commit_date: dateHelper(context.commitDate, 'commit_date'),
     };
   }
 
+  private isDefaultBranch(): 'true' | 'false' {
+    const { context } = this;
+    const branch = context.ref.replace(BRANCH_REF, '');
+    if (branch === '') return 'false';
+    if (branch === context.defaultBranch) return 'true';
+    // These events always run on the default branch's last commit (GitHub's documentation).
+    return /create|discussion|issues|schedule/.test(context.eventName) ? 'true' : 'false';
+  }
+
+  readonly warn = (message: string): void => {
+    this.warnings.push(message);
+  };
+
+  render(template: string, helpers: Helpers, where: string): string {
+    return renderExpressions(template, helpers, where, this.warn);
+  }
+
   expand(template: string, where: string): string {
-    return renderExpressions(template, this.globalHelpers(), where);
+    return this.render(template, this.globalHelpers(), where);
   }
 
   /** Prefix and suffix: the rule's own (even empty) win over the flavor's. */
@@ -197,11 +235,32 @@ class TagComputation {
   }
 
   /** The version a semver/pep440/match rule reads: its value, or the pushed tag's name. */
-  private versionSource(rule: TagRule & { value: string }, slashToDash: boolean): string | undefined {
+  private versionSource(rule: TagRule & { value: string }): string | undefined {
     if (rule.value.length > 0) return this.expand(rule.value, `${rule.source}: value`);
     if (!TAG_REF.test(this.context.ref)) return undefined;
-    const name = this.context.ref.replace(TAG_REF, '');
-    return slashToDash ? name.replace(/\//g, '-') : name;
+    return this.context.ref.replace(TAG_REF, '');
+  }
+
+  /**
+   * A semver/pep440 rule's version: the source, narrowed to match='s first group when there is one
+   * (the action warns and keeps the whole source when it does not match), '/' made '-'.
+   */
+  private versionOf(rule: TagRule & { type: 'semver' | 'pep440' }): string | undefined {
+    let raw = this.versionSource(rule);
+    if (raw === undefined) return undefined;
+    if (rule.match !== '') {
+      const regexp = compileMatchPattern(rule.match, rule.source, { attribute: 'match' });
+      const found = matchBounded(regexp, raw, rule.source, this.options.matchTimeoutMs);
+      if (found === null) {
+        this.warnings.push(`${rule.match} does not match ${raw}.`);
+      } else if (found[1] === undefined) {
+        this.warnings.push(`the first group of ${rule.match} took no part in matching ${raw}: no version.`);
+        return undefined;
+      } else {
+        raw = found[1];
+      }
+    }
+    return raw.replace(/\//g, '-');
   }
 
   apply(acc: Accumulator, rule: TagRule): void {
@@ -220,12 +279,12 @@ class TagComputation {
           date: dateHelper(this.options.now, 'date'),
           commit_date: dateHelper(context.commitDate, 'commit_date'),
         };
-        const value = renderExpressions(rule.pattern, helpers, `${rule.source}: pattern`);
+        const value = this.render(rule.pattern, helpers, `${rule.source}: pattern`);
         this.add(acc, this.decorate(value, rule), this.latestFor(false));
         return;
       }
       case 'semver': {
-        const raw = this.versionSource(rule, true);
+        const raw = this.versionOf(rule);
         if (raw === undefined) return;
         if (semver.valid(raw) === null) {
           this.warnings.push(`${raw} is not a valid semver. More info: https://semver.org/`);
@@ -247,22 +306,14 @@ class TagComputation {
         // A pre-release only ever gives its full version: a `{{major}}` tag must not move to an rc.
         if (parsed.prerelease.length > 0) {
           const pattern = isRawStatement(rule.pattern) ? rule.pattern : '{{version}}';
-          this.add(
-            acc,
-            this.decorate(renderExpressions(pattern, helpers, where), rule),
-            this.latestFor(false),
-          );
+          this.add(acc, this.decorate(this.render(pattern, helpers, where), rule), this.latestFor(false));
         } else {
-          this.add(
-            acc,
-            this.decorate(renderExpressions(rule.pattern, helpers, where), rule),
-            this.latestFor(true),
-          );
+          this.add(acc, this.decorate(this.render(rule.pattern, helpers, where), rule), this.latestFor(true));
         }
         return;
       }
       case 'pep440': {
-        const raw = this.versionSource(rule, true);
+        const raw = this.versionOf(rule);
         if (raw === undefined) return;
         if (pep440.valid(raw) === null) {
           this.warnings.push(
@@ -286,12 +337,12 @@ class TagComputation {
           minor: () => pep440.minor(raw),
           patch: () => pep440.patch(raw),
         };
-        const value = renderExpressions(rule.pattern, helpers, `${rule.source}: pattern`);
+        const value = this.render(rule.pattern, helpers, `${rule.source}: pattern`);
         this.add(acc, this.decorate(value, rule), this.latestFor(true));
         return;
       }
       case 'match': {
-        const raw = this.versionSource(rule, false);
+        const raw = this.versionSource(rule);
         if (raw === undefined) return;
         const regexp = compileMatchPattern(rule.pattern, rule.source);
         const found = matchBounded(regexp, raw, rule.source, this.options.matchTimeoutMs);
@@ -386,6 +437,12 @@ export function computeImageMeta(context: TagContext, inputs: TagInputs, options
     .filter((image) => image.enable)
     .map((image) => image.name.toLowerCase());
   const computation = new TagComputation(context, flavor, options);
+  if (context.ref === '') {
+    computation.warnings.push(
+      'no git reference in this context: type=ref, edge, and semver/pep440/match without value= give ' +
+        'nothing, {{branch}}, {{tag}} and {{base_ref}} are empty (as in docker/metadata-action)',
+    );
+  }
 
   const acc: Accumulator = { main: undefined, partial: [], latest: undefined };
   for (const rule of rules) computation.apply(acc, rule);

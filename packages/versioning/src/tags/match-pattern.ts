@@ -45,19 +45,38 @@ function splitPattern(pattern: string): { source: string; flags: string } {
   return asRegExp ? { source: asRegExp[1] ?? '', flags: asRegExp[2] ?? '' } : { source: pattern, flags: '' };
 }
 
+export interface CompileOptions {
+  /**
+   * The attribute holding the pattern, for messages. `pattern` (type=match) accepts `/regex/flags`,
+   * as the action does there; `match` (semver, pep440) does not: the action hands it to
+   * String.prototype.match as it is, so `/` is a literal slash.
+   */
+  attribute: 'pattern' | 'match';
+}
+
 /**
- * Compiles a match rule's pattern, refusing one that is not a regular expression or that can
- * backtrack exponentially. `where` names the rule for messages.
+ * Compiles a match rule's pattern (or a semver/pep440 rule's match=), refusing one that is not a
+ * regular expression or that can backtrack exponentially. `where` names the rule for messages.
  */
-export function compileMatchPattern(pattern: string, where: string): RegExp {
-  const { source, flags } = splitPattern(pattern);
+export function compileMatchPattern(
+  pattern: string,
+  where: string,
+  { attribute }: CompileOptions = { attribute: 'pattern' },
+): RegExp {
+  const { source, flags } = attribute === 'pattern' ? splitPattern(pattern) : { source: pattern, flags: '' };
   let regexp: RegExp;
   try {
     regexp = new RegExp(source, flags);
   } catch (error) {
-    throw new UsageError(`${where}: pattern is not a valid regular expression: ${(error as Error).message}`, {
-      fix: 'write pattern=<regex> or pattern=/<regex>/<flags>',
-    });
+    throw new UsageError(
+      `${where}: ${attribute} is not a valid regular expression: ${(error as Error).message}`,
+      {
+        fix:
+          attribute === 'pattern'
+            ? 'write pattern=<regex> or pattern=/<regex>/<flags>'
+            : 'write match=<regex> whose first group is the version, e.g. "match=v(\\d+\\.\\d+\\.\\d+)$"',
+      },
+    );
   }
   let reports: ReturnType<typeof analyse>['reports'];
   try {
@@ -76,7 +95,7 @@ export function compileMatchPattern(pattern: string, where: string): RegExp {
           : `'${exponential.quant.raw}'`;
     const fixed = exponential.fix();
     throw new UsageError(
-      `${where}: pattern '${pattern}' can backtrack exponentially: ${culprit} can split a run of ` +
+      `${where}: ${attribute} '${pattern}' can backtrack exponentially: ${culprit} can split a run of ` +
         `'${exponential.character.pick}' in exponentially many ways, so a short value that does not match never finishes`,
       {
         fix:
@@ -87,6 +106,11 @@ export function compileMatchPattern(pattern: string, where: string): RegExp {
     );
   }
   return regexp;
+}
+
+/** How many capture groups the expression has (an alternative matching '' lets exec() tell). */
+export function captureGroupCount(regexp: RegExp): number {
+  return (new RegExp(`${regexp.source}|`, regexp.flags.replace(/[gy]/g, '')).exec('')?.length ?? 1) - 1;
 }
 
 // One context for every match: creating one costs about a millisecond, running in it nothing.

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '@its/core';
-import { compileMatchPattern } from './match-pattern.js';
+import { captureGroupCount, compileMatchPattern } from './match-pattern.js';
 
 /**
  * Parsing of docker/metadata-action's inputs: `images`, `tags` rules and `flavor`, with the action's
@@ -47,7 +47,13 @@ interface RuleBase {
 
 export type TagRule =
   | (RuleBase & { type: 'schedule'; pattern: string })
-  | (RuleBase & { type: 'semver' | 'pep440'; pattern: string; value: string })
+  | (RuleBase & {
+      type: 'semver' | 'pep440';
+      pattern: string;
+      value: string;
+      /** A regular expression whose first group is the version; '' when none. */
+      match: string;
+    })
   | (RuleBase & { type: 'match'; pattern: string; group: string; value: string })
   | (RuleBase & { type: 'edge'; branch: string })
   | (RuleBase & { type: 'ref'; event: RefEvent })
@@ -57,8 +63,8 @@ export type TagRule =
 const COMMON_ATTRS = ['type', 'enable', 'priority', 'prefix', 'suffix'];
 const TYPE_ATTRS: Record<RuleType, string[]> = {
   schedule: ['pattern'],
-  semver: ['pattern', 'value'],
-  pep440: ['pattern', 'value'],
+  semver: ['pattern', 'value', 'match'],
+  pep440: ['pattern', 'value', 'match'],
   match: ['pattern', 'group', 'value'],
   edge: ['branch'],
   ref: ['event'],
@@ -161,7 +167,16 @@ export function parseTagRule(source: string): TagRule {
     case 'semver':
     case 'pep440':
       if (attrs.pattern === undefined) throw missing('pattern', `type=${type},pattern={{version}}`);
-      return { ...base, type, pattern: attrs.pattern, value: attrs.value ?? '' };
+      if (attrs.match !== undefined && attrs.match !== '') {
+        // Refused here, as type=match's pattern is: guarded against backtracking, and with a group.
+        const regexp = compileMatchPattern(attrs.match, where, { attribute: 'match' });
+        if (captureGroupCount(regexp) === 0) {
+          throw new UsageError(`${where}: match '${attrs.match}' has no capture group`, {
+            fix: 'put the version in the first group: "match=v(\\d+\\.\\d+\\.\\d+)$"',
+          });
+        }
+      }
+      return { ...base, type, pattern: attrs.pattern, value: attrs.value ?? '', match: attrs.match ?? '' };
     case 'match': {
       if (attrs.pattern === undefined) throw missing('pattern', 'type=match,pattern=\\d.\\d.\\d');
       // Refused here, not when a tag push first reaches it: a branch build must fail on it too.

@@ -5,17 +5,32 @@ import { type Git, tryGit } from '../git/run-git.js';
 import type { RepoInfo, TagContext } from './compute-tags.js';
 
 /**
- * Reads the world for `itsctl tags`: the GitHub Actions context when the runner's variables are set,
- * otherwise the local git repository. Everything it returns is plain data for compute-tags.ts.
+ * Reads the world for `itsctl tags`: the GitHub Actions context on a runner, otherwise the local git
+ * repository. Everything it returns is plain data for compute-tags.ts.
+ *
+ * On a runner the event, ref and commit come from the runner's variables and the event payload only,
+ * as docker/metadata-action's `context: workflow` reads them: a run whose event has no GITHUB_REF
+ * gets no ref (and the rules that need one give no tag) rather than whatever branch the checkout is
+ * on. git still answers what the action asks GitHub's API for (the default branch, the commit date).
  */
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the event, ref and commit come from, as the action's `context` input: workflow or git. */
+export type ContextSource = 'workflow' | 'git';
 
 export interface ContextOverrides {
   ref?: string;
   sha?: string;
   eventName?: string;
   defaultBranch?: string;
+  /** Default: `workflow` on a runner (GITHUB_ACTIONS=true, or GITHUB_EVENT_NAME set), else `git`. */
+  source?: ContextSource;
+}
+
+/** The runner sets GITHUB_ACTIONS=true for every step; GITHUB_EVENT_NAME alone also counts (older callers). */
+export function detectContextSource(env: Env): ContextSource {
+  return env.GITHUB_ACTIONS === 'true' || (env.GITHUB_EVENT_NAME ?? '') !== '' ? 'workflow' : 'git';
 }
 
 // Only the event payload fields we use; everything else is ignored. Built on first use: zod costs
@@ -24,8 +39,11 @@ const eventPayloadSchema = (z: typeof Zod) =>
   z
     .object({
       base_ref: z.string().nullish(),
+      /** A pull_request* event's pull request number. */
+      number: z.number().int().nonnegative().optional(),
       pull_request: z
         .object({
+          number: z.number().int().nonnegative().optional(),
           head: z.object({ sha: z.string() }).partial().optional(),
           base: z.object({ ref: z.string() }).partial().optional(),
         })
@@ -107,20 +125,39 @@ async function readCommitDate(git: Git, sha: string): Promise<Date | undefined> 
   return iso === undefined || iso === '' ? undefined : new Date(iso);
 }
 
-export async function readTagContext(env: Env, git: Git, overrides: ContextOverrides): Promise<TagContext> {
-  const onGitHub = env.GITHUB_EVENT_NAME !== undefined && env.GITHUB_EVENT_NAME !== '';
-  const payload = onGitHub ? await readEventPayload(env.GITHUB_EVENT_PATH) : {};
-  const eventName = overrides.eventName ?? (onGitHub ? (env.GITHUB_EVENT_NAME as string) : 'push');
+/**
+ * The pull_request* events whose GITHUB_REF is the base branch (pull_request_target) rather than the
+ * pull request's merge ref: the action rewrites it to refs/pull/<number>/merge so that
+ * `type=ref,event=pr` and {{base_ref}} work there. Events that merely mention a pull request
+ * (issue_comment, workflow_run) keep their ref, as in the action.
+ */
+function pullRequestRef(eventName: string, ref: string, payload: EventPayload): string {
+  if (!/^pull_request/.test(eventName) || /^refs\/pull\//.test(ref)) return ref;
+  const number = payload.number ?? payload.pull_request?.number;
+  if (number === undefined) {
+    throw new ConfigError(`${eventName}: the event payload has no pull request number (number)`, {
+      fix: 'point GITHUB_EVENT_PATH at the event JSON file, or pass --ref refs/pull/<n>/merge',
+    });
+  }
+  return `refs/pull/${number}/merge`;
+}
 
-  let ref = overrides.ref ?? (onGitHub ? env.GITHUB_REF : undefined);
-  if (ref === undefined || ref === '') ref = await readGitRef(git);
-  if (!/^refs\/(heads|tags|pull)\//.test(ref)) {
+export async function readTagContext(env: Env, git: Git, overrides: ContextOverrides): Promise<TagContext> {
+  const onGitHub = (overrides.source ?? detectContextSource(env)) === 'workflow';
+  const payload = onGitHub ? await readEventPayload(env.GITHUB_EVENT_PATH) : {};
+  const eventName = overrides.eventName ?? (onGitHub ? (env.GITHUB_EVENT_NAME ?? '') : 'push');
+
+  // Local git for local runs only: on a runner an event without GITHUB_REF has no ref.
+  let ref =
+    overrides.ref ?? (onGitHub ? pullRequestRef(eventName, env.GITHUB_REF ?? '', payload) : undefined);
+  if (ref === undefined || (!onGitHub && ref === '')) ref = await readGitRef(git);
+  if (ref !== '' && !/^refs\/(heads|tags|pull)\//.test(ref)) {
     throw new ConfigError(`ref '${ref}' is not refs/heads/<branch>, refs/tags/<tag> or refs/pull/<n>/merge`, {
       fix: 'pass a full ref, e.g. --ref refs/tags/v1.2.3',
     });
   }
 
-  let sha = overrides.sha ?? (onGitHub ? env.GITHUB_SHA : undefined);
+  let sha = overrides.sha ?? (onGitHub ? (env.GITHUB_SHA ?? '') : undefined);
   // As the action does with DOCKER_METADATA_PR_HEAD_SHA: tag the pull request's head commit, not the merge commit.
   const prHead = payload.pull_request?.head?.sha;
   if (
@@ -131,7 +168,7 @@ export async function readTagContext(env: Env, git: Git, overrides: ContextOverr
   ) {
     sha = prHead;
   }
-  if (sha === undefined || sha === '') sha = (await tryGit(git, ['rev-parse', 'HEAD'])) ?? '';
+  if (sha === undefined || (!onGitHub && sha === '')) sha = (await tryGit(git, ['rev-parse', 'HEAD'])) ?? '';
   if (sha !== '' && !/^[0-9a-f]{7,64}$/.test(sha)) {
     throw new ConfigError(`sha '${sha}' is not a hexadecimal commit id`, {
       fix: 'pass --sha <40 hex digits> or unset it',

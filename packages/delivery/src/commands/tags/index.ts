@@ -1,7 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { ConfigError } from '@its/core';
-import type { LatestPolicy } from '@its/versioning';
+import type { ContextSource, LatestPolicy } from '@its/versioning';
 import { type CommandModule, collect, log, writeResult } from '../../cli/io.js';
 
 interface TagsOptions {
@@ -20,6 +20,7 @@ interface TagsOptions {
   sha?: string;
   event?: string;
   defaultBranch?: string;
+  context?: ContextSource;
   githubOutput?: boolean;
   print: 'tags' | 'labels' | 'annotations' | 'version';
 }
@@ -42,8 +43,9 @@ export const tagsCommand: CommandModule = {
         `Computes image tags and OCI labels with docker/metadata-action's rule language and semantics.
 Without --tags it uses our default scheme: a v1.2.3 tag push gives v1.2.3, v1.2.3-production,
 v1.2.3-gpu, v1.2.3-edge and latest. The git context comes from GitHub Actions' variables
-(GITHUB_EVENT_NAME, GITHUB_REF, GITHUB_SHA, GITHUB_EVENT_PATH, GITHUB_REPOSITORY…) when set,
-otherwise from the local repository. SOURCE_DATE_EPOCH sets the timestamp.`,
+(GITHUB_EVENT_NAME, GITHUB_REF, GITHUB_SHA, GITHUB_EVENT_PATH, GITHUB_REPOSITORY…) on a runner
+(GITHUB_ACTIONS=true), otherwise from the local repository; a runner's event without GITHUB_REF
+has no ref, so only rules that need none apply. SOURCE_DATE_EPOCH sets the timestamp.`,
       )
       .option(
         '--images <list>',
@@ -85,6 +87,12 @@ otherwise from the local repository. SOURCE_DATE_EPOCH sets the timestamp.`,
       .option('--event <name>', 'event name instead of the detected one (push, pull_request, schedule…)')
       .option('--default-branch <branch>', 'the default branch, for type=edge and {{is_default_branch}}')
       .addOption(
+        new Option(
+          '--context <source>',
+          "where the event, ref and commit come from, as the action's context input (default: workflow on a runner, else git)",
+        ).choices(['workflow', 'git']),
+      )
+      .addOption(
         new Option('--print <what>', 'what the text output shows')
           .choices(['tags', 'labels', 'annotations', 'version'])
           .default('tags'),
@@ -114,6 +122,7 @@ ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
           ...(options.sha !== undefined ? { sha: options.sha } : {}),
           ...(options.event !== undefined ? { eventName: options.event } : {}),
           ...(options.defaultBranch !== undefined ? { defaultBranch: options.defaultBranch } : {}),
+          ...(options.context !== undefined ? { source: options.context } : {}),
         });
         const shortShaLength = io.env.DOCKER_METADATA_SHORT_SHA_LENGTH;
         if (shortShaLength !== undefined && !/^\d+$/.test(shortShaLength)) {
@@ -148,8 +157,14 @@ ref 600, raw 200, sha 100 (the highest-priority tag is the main version).`,
           },
         );
         for (const warning of plan.warnings) log(io, `warning: ${warning}`);
-        if (plan.tags.length === 0)
-          log(io, `no tag rule applies to ${context.ref} (event ${context.eventName})`);
+        if (plan.tags.length === 0) {
+          log(
+            io,
+            context.ref === ''
+              ? `no tags: this GitHub Actions run has no git reference (GITHUB_REF is not set for event '${context.eventName}'), and no rule that needs none gave a tag`
+              : `no tag rule applies to ${context.ref} (event ${context.eventName})`,
+          );
+        }
 
         const document = {
           version: plan.version,
