@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,4 +89,24 @@ describe('itsctl deploy -e production -v 1.0.0 --dry-run on a fresh checkout', (
       'itsctl: envFiles: .env.production does not exist\n  fix: create it (see .env.production.example) or remove it from envFiles\n',
     );
   }, 60_000);
+});
+
+// Every argument is checked before anything is written: an invalid strategy or version used to leave
+// secrets.env and deploy.sqlite behind in the state directory (the 2026-12-02 probe).
+describe('itsctl deploy with an invalid argument', () => {
+  it.each([
+    [['-s', 'yolo'], /unknown strategy "yolo"\n {2}fix: use one of: rolling, blue-green, canary/],
+    [['-v', '1.0.0;x'], /version "1\.0\.0;x" is not a valid image tag/],
+  ])(
+    '%j is refused (exit 2) and writes nothing',
+    async (args, message) => {
+      const checkout = freshCheckout();
+      const run = await runItsctl(['deploy', '-e', 'development', ...args], checkout);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(message);
+      const state = checkout.env.ITS_DEPLOY_STATE_DIR!;
+      expect(existsSync(state) ? readdirSync(state, { recursive: true }) : []).toEqual([]);
+    },
+    60_000,
+  );
 });
