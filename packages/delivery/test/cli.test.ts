@@ -68,7 +68,7 @@ describe('itsctl program', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      "itsctl: tags: rule 'type=semver,pattern={{version}},colour=red': unknown attribute 'colour' for type=semver\n  fix: type=semver accepts enable, priority, prefix, suffix, pattern, value\n",
+      "itsctl: tags: rule 'type=semver,pattern={{version}},colour=red': unknown attribute 'colour' for type=semver\n  fix: type=semver accepts enable, priority, prefix, suffix, pattern, value, match\n",
     );
   });
 
