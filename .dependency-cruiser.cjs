@@ -26,7 +26,7 @@ const LAYERS = {
   delivery: ['core', 'docker-engine', 'versioning', 'registry', 'gates', 'image-build', 'deploy'],
   // The product side.
   contracts: [],
-  testkit: [],
+  testkit: ['core'],
   vision: ['contracts'],
 };
 const APP_LAYERS = {
