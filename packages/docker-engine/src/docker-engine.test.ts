@@ -8,6 +8,7 @@ import type { RegistryLogin } from './registry-auth-header.js';
 import { Secret } from '@its/core';
 import {
   DockerEngine,
+  EngineError,
   EngineVersionError,
   demultiplexLogs,
   describeEngineTarget,
@@ -26,6 +27,27 @@ function frame(stream: 1 | 2, text: string): Buffer {
 // 200 bytes: a size byte ≥ 0x80 (0xc8), with multi-byte UTF-8 text inside.
 const head = `migration failed: relation «caméras» — ${'é'.repeat(40)}`;
 const stdout = `${head}${'x'.repeat(200 - Buffer.byteLength(head))}`;
+
+describe('EngineError', () => {
+  it('says what to do about a published port someone else holds, in both wordings the engine uses', () => {
+    // As Docker 20.10 printed it in a CI run (its userland proxy), and as its port allocator words it.
+    const proxy = new EngineError(
+      500,
+      'start b44e81c2',
+      'driver failed programming external connectivity on endpoint app-router (7bd0d159): Error starting userland proxy: listen tcp4 127.0.0.1:34101: bind: address already in use',
+    );
+    expect(proxy.fix).toBe(
+      "another process or container holds 127.0.0.1:34101 — `ss -ltnp 'sport = :34101'` names a process, `docker ps --filter publish=34101` a container; stop it, or publish on another port",
+    );
+    const allocator = new EngineError(
+      500,
+      'start 1',
+      'driver failed programming external connectivity on endpoint x: Bind for 127.0.0.1:8080 failed: port is already allocated',
+    );
+    expect(allocator.fix).toMatch(/holds 127\.0\.0\.1:8080 — `ss -ltnp 'sport = :8080'`/);
+    expect(new EngineError(404, 'inspect x', 'No such container: x').fix).toBeUndefined();
+  });
+});
 
 describe('demultiplexLogs', () => {
   it('reads frames of 128 bytes and more with non-ASCII text', () => {

@@ -131,8 +131,24 @@ export class EngineError extends StepFailedError {
     what: string,
     message: string,
   ) {
-    super(`Docker Engine: ${what}: ${status} ${message}`);
+    super(`Docker Engine: ${what}: ${status} ${message}`, { fix: engineErrorFix(message) });
   }
+}
+
+/**
+ * Pure: what to do about an engine error the user can act on, or undefined. Today: a published port
+ * another process holds (Docker's userland proxy or its own allocator says so).
+ */
+export function engineErrorFix(message: string): string | undefined {
+  const taken =
+    /listen tcp[46]? ([\d.:[\]a-f]*?):(\d+): bind: address already in use/.exec(message) ??
+    /Bind for ([\d.:[\]a-f]*?):(\d+) failed: port is already allocated/.exec(message);
+  if (!taken) return undefined;
+  const [, host, port] = taken;
+  return (
+    `another process or container holds ${host}:${port} — \`ss -ltnp 'sport = :${port}'\` names a process, ` +
+    `\`docker ps --filter publish=${port}\` a container; stop it, or publish on another port`
+  );
 }
 
 /** The daemon and this client share no API version, or DOCKER_API_VERSION is wrong: nothing was sent. */

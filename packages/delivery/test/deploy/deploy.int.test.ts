@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { DockerEngine } from '@its/docker-engine';
 import { DeployStore } from '@its/deploy';
@@ -22,7 +23,7 @@ import {
 // Real Docker Engine, real HAProxy (the repo's image), the tiny test service; traffic from an
 // in-process keep-alive load generator at a fixed 100 rps through the router.
 
-const APPS = ['itsroll', 'itsbg', 'itsbad', 'itslock', 'itskill', 'itsstop'];
+const APPS = ['itsroll', 'itsbg', 'itsbad', 'itslock', 'itskill', 'itsstop', 'itstaken'];
 const engine = new DockerEngine({ socketPath: '/var/run/docker.sock' });
 let envs: TestEnvironments;
 const ports: Record<string, number> = {};
@@ -62,6 +63,7 @@ beforeAll(async () => {
     itslock: testEnvironment('itslock', ports.itslock!, 'rolling', 'env: { STARTUP_MS: "3000" }'),
     itskill: testEnvironment('itskill', ports.itskill!, 'rolling', 'env: { STARTUP_MS: "1500" }'),
     itsstop: testEnvironment('itsstop', ports.itsstop!, 'rolling', 'replicas: 1', 'order: stop-first'),
+    itstaken: testEnvironment('itstaken', ports.itstaken!, 'rolling'),
   });
 }, 300_000);
 
@@ -434,4 +436,22 @@ describe('bad input changes nothing', () => {
     expect(run.stdout).toMatch(/dry run: nothing was changed/);
     expect(await replicasOf('itsroll')).toEqual(before);
   }, 60_000);
+
+  it('a router port another process holds: the deploy fails naming the port and how to find the holder; freed, the next deploy works', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(ports.itstaken!, '127.0.0.1', r));
+    try {
+      const run = await runItsctl(['deploy', '-e', 'itstaken', '-v', '1.0.0'], envs);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `fix: another process or container holds 127.0.0.1:${ports.itstaken} — \`ss -ltnp 'sport = :${ports.itstaken}'\` names a process`,
+      );
+      expect((await replicasOf('itstaken')).filter((r) => r.state === 'running')).toEqual([]);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    const next = await runItsctl(['deploy', '-e', 'itstaken', '-v', '1.0.0'], envs);
+    expect(next.code, next.stderr).toBe(0);
+    expect(await servedVersion(ports.itstaken!)).toBe('1.0.0');
+  }, 120_000);
 });

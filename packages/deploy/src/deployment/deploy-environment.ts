@@ -387,6 +387,12 @@ function applyPlan(
   );
 }
 
+/** `<fix>; ` of an error that says what to do, or undefined. */
+function stepFix(error: Error): string | undefined {
+  const fix = (error as { fix?: unknown }).fix;
+  return typeof fix === 'string' && fix !== '' ? `${fix}; ` : undefined;
+}
+
 /** A failed plan: recorded, announced, and raised with what keeps serving. */
 async function recordFailure(
   session: Session,
@@ -417,7 +423,10 @@ async function recordFailure(
     `deployment of ${plan.to.version} to ${config.name} failed and was rolled back (${kept}): ${reason}` +
       (result.undoErrors.length > 0 ? `\n  rollback problems: ${result.undoErrors.join('; ')}` : ''),
     {
-      fix: `see the check results and evidence above; \`itsctl history -e ${config.name} --deployment ${deploymentId}\` keeps them`,
+      // The failed step's own fix first (a port another process holds…), when it has one.
+      fix:
+        (stepFix(result.failure!.error) ?? '') +
+        `see the check results and evidence above; \`itsctl history -e ${config.name} --deployment ${deploymentId}\` keeps them`,
     },
   );
 }
