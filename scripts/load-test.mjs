@@ -12,8 +12,9 @@
  *   performance  10 s, 10 connections  → reports/perf/api-autocannon.json  (API response time)
  *   sustained    20 s, 50 connections  → reports/load/autocannon.json      (the stack under steady load)
  * The request mix is what the dashboard and probes do: /health, the camera list, latest counts and a
- * 24-hour aggregate query; with --api-key (or E2E/LOAD_API_KEY; scopes ingest and cameras:write, since it
- * creates its camera) one request in five ingests a crossing.
+ * 24-hour aggregate query; with --api-key (or E2E/LOAD_API_KEY; scopes ingest, read and cameras:write,
+ * since it creates its camera) one request in five ingests a crossing and every request carries the key
+ * (one client at one address: anonymous, it would meet the API's per-address rate limit within seconds).
  * --start-api starts the API from the sources on a free 127.0.0.1 port with an embedded store in a
  * temp dir (and an admin token to create its own ingest key), for a run without the stack.
  * Exit code: 0 when the run completed (the verdict is the gate's), 1 when the API was unreachable, 2 on bad usage.
@@ -80,17 +81,24 @@ export function parseArgs(argv, env = process.env) {
   return { opts, problems };
 }
 
-/** The request mix: what operators' dashboards, probes and (with a key) the vision worker send. Pure. */
+/**
+ * The request mix: what operators' dashboards, probes and (with a key) the vision worker send. Pure.
+ * With a key every request carries it: the load generator is one client at one address, and the API
+ * limits anonymous callers per address (RATE_LIMIT_ANONYMOUS_PER_MIN, 1 200 a minute by default — a
+ * dashboard audience comes from many addresses); a key has its own, larger bucket.
+ */
 export function planRequests(now, apiKey, cameraId) {
   const to = new Date(Math.floor(now / 60_000) * 60_000).toISOString();
   const from = new Date(Date.parse(to) - 24 * 3600_000).toISOString();
+  const auth = apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {};
   const reads = [
     { method: 'GET', path: '/health' },
-    { method: 'GET', path: '/api/v1/cameras' },
-    { method: 'GET', path: '/api/v1/counts/latest' },
+    { method: 'GET', path: '/api/v1/cameras', ...auth },
+    { method: 'GET', path: '/api/v1/counts/latest', ...auth },
     {
       method: 'GET',
       path: `/api/v1/aggregates?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&bucket=1h`,
+      ...auth,
     },
   ];
   if (!apiKey || !cameraId) return reads;
@@ -217,12 +225,12 @@ async function main() {
     if (opts.startApi) {
       api = await startApi();
       url = api.url;
-      // It sets up its own camera, then ingests: both scopes (a default key may only ingest and read).
+      // It sets up its own camera, ingests and reads: all three scopes (a default key has no cameras:write).
       apiKey = (
         await post(
           url,
           '/api/v1/admin/api-keys',
-          { name: 'load-test', scopes: ['ingest', 'cameras:write'] },
+          { name: 'load-test', scopes: ['ingest', 'read', 'cameras:write'] },
           api.adminToken,
         )
       ).key;

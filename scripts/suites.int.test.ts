@@ -299,6 +299,12 @@ describe('load test', () => {
       setupRequest: (r: object) => { body: string };
     }[];
     expect(withKey).toHaveLength(5);
+    // With a key every request but the probe carries it: one load generator is one address, and the
+    // anonymous per-address rate limit would turn its run into 429s.
+    expect(
+      (withKey as { path?: string; headers?: Record<string, string> }[]).map((r) => r.headers?.authorization),
+    ).toEqual([undefined, 'Bearer k', 'Bearer k', 'Bearer k', 'Bearer k']);
+    expect((reads as { headers?: unknown }[]).every((r) => r.headers === undefined)).toBe(true);
     const a = JSON.parse(withKey[4]!.setupRequest({}).body) as { events: { id: string }[] };
     const b = JSON.parse(withKey[4]!.setupRequest({}).body) as { events: { id: string }[] };
     expect(a.events[0]!.id).not.toBe(b.events[0]!.id);
