@@ -190,6 +190,64 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT ARRAY['ingest', 'read']::text[]`,
     ],
   },
+  {
+    version: 5,
+    name: 'worker registry, camera leases with epochs, per-session interval contributions',
+    statements: [
+      // A worker process registers under an id it draws at start (a restart is a new worker) and stays
+      // live while it heartbeats: expires_at = last heartbeat + the lease TTL.
+      `CREATE TABLE workers (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        version text,
+        capacity integer NOT NULL,
+        camera_filter uuid[],
+        registered_at timestamptz NOT NULL,
+        heartbeat_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`,
+      // Every grant of a camera is a row: its epoch (fencing token, increasing per camera) and when it
+      // ended (released, handed off, expired). The history is what fences a late write: an item timed
+      // at or after its epoch's end was counted while another worker may hold the camera.
+      `CREATE TABLE camera_leases (
+        camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+        epoch integer NOT NULL,
+        worker_id uuid NOT NULL,
+        granted_at timestamptz NOT NULL,
+        renewed_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        handoff_requested_at timestamptz,
+        ended_at timestamptz,
+        end_reason text,
+        PRIMARY KEY (camera_id, epoch)
+      )`,
+      `CREATE INDEX camera_leases_open_idx ON camera_leases (worker_id) WHERE ended_at IS NULL`,
+      // What each counting session (one worker pipeline of one camera) reported for a minute. The
+      // minute's interval_aggregates row is their combination, recomputed on every write: a re-sent
+      // batch replaces its own session's row (no double count), two sessions add up (a restart or a
+      // hand-off inside a minute loses nothing). Rows written before sessions existed carry the nil
+      // session and keep the old replace-on-resend meaning.
+      `CREATE TABLE interval_contributions (
+        camera_id uuid NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+        interval_start timestamptz NOT NULL,
+        lane text NOT NULL,
+        class text NOT NULL,
+        session_id uuid NOT NULL,
+        volume integer NOT NULL,
+        occupancy_pct double precision NOT NULL,
+        observed_ms integer,
+        mean_speed_kmh double precision,
+        p85_speed_kmh double precision,
+        PRIMARY KEY (camera_id, interval_start, lane, class, session_id)
+      )`,
+      `CREATE INDEX interval_contributions_start_idx ON interval_contributions (interval_start)`,
+      `INSERT INTO interval_contributions (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct,
+         observed_ms, mean_speed_kmh, p85_speed_kmh)
+       SELECT camera_id, interval_start, lane, class, '00000000-0000-0000-0000-000000000000'::uuid, volume,
+         occupancy_pct, NULL, mean_speed_kmh, p85_speed_kmh
+       FROM interval_aggregates`,
+    ],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
