@@ -25,6 +25,7 @@ import { ApiError, DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { registerRateLimits } from './rate-limit/rate-limits.js';
+import { registerWorkerRoutes } from './routes/worker-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerCameraRoutes } from './routes/camera-routes.js';
 import { registerDetectRoutes } from './routes/detect-routes.js';
@@ -198,5 +199,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerStreamRoutes(app, ctx);
   registerDetectRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerWorkerRoutes(app, ctx);
   return app as unknown as FastifyInstance;
 }

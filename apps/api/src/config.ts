@@ -114,6 +114,11 @@ export const ConfigSchema = z.object({
    */
   AGGREGATE_MAX_ROWS: int(1, 10_000_000).default(20_000),
   /**
+   * 15 s: a worker's camera leases last this long after its last heartbeat (it heartbeats every third of
+   * it); a dead worker's cameras move to live workers after it.
+   */
+  LEASE_TTL_MS: int(3_000, 600_000).default(15_000),
+  /**
    * 1200 a minute per client address for callers without a valid API key (the dashboard: a tab sends at
    * most ≈ 70 a minute, so about 17 busy tabs behind one address); 0 turns the limit off.
    */

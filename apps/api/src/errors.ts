@@ -3,13 +3,20 @@
  * them into `{statusCode, error, message, reqId}`. Anything else becomes a 500 without details.
  */
 export type ErrorKind =
-  'bad-request' | 'unauthorized' | 'forbidden' | 'not-found' | 'too-many-requests' | 'unavailable';
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'too-many-requests'
+  | 'unavailable';
 
 const STATUS: Record<ErrorKind, { statusCode: number; error: string }> = {
   'bad-request': { statusCode: 400, error: 'Bad Request' },
   unauthorized: { statusCode: 401, error: 'Unauthorized' },
   forbidden: { statusCode: 403, error: 'Forbidden' },
   'not-found': { statusCode: 404, error: 'Not Found' },
+  conflict: { statusCode: 409, error: 'Conflict' },
   'too-many-requests': { statusCode: 429, error: 'Too Many Requests' },
   unavailable: { statusCode: 503, error: 'Service Unavailable' },
 };
@@ -31,6 +38,7 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string) => new ApiError('bad-request', message);
 export const notFound = (message: string) => new ApiError('not-found', message);
+export const conflict = (message: string) => new ApiError('conflict', message);
 
 /** One message for every authentication failure, so a caller learns nothing about which part was wrong. */
 export const UNAUTHORIZED_MESSAGE = 'missing or invalid credentials';

@@ -22,7 +22,7 @@ export async function openStore(databaseUrl?: string): Promise<Store> {
 }
 
 export async function resetStore(store: Store): Promise<void> {
-  await store.db.query('TRUNCATE cameras, crossing_events, interval_aggregates, api_keys CASCADE');
+  await store.db.query('TRUNCATE cameras, crossing_events, interval_aggregates, api_keys, workers CASCADE');
 }
 
 export async function buildTestApp(

@@ -172,6 +172,13 @@ export const PageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/**
+ * What a worker holding a camera by lease stamps on each item it sends (absent: a worker from before
+ * leases, whose writes are taken as before). `epoch` is the lease's fencing token: the API refuses (409)
+ * an item timed at or after the end of its epoch's lease, since another worker may hold the camera then.
+ */
+const leaseEpoch = z.number().int().min(1).max(2_147_483_647);
+
 /** One object crossing one count line. `id` is chosen by the worker so a retried batch is a no-op. */
 export const CrossingEvent = z
   .object({
@@ -190,6 +197,8 @@ export const CrossingEvent = z
       .refine((s) => !hasNul(s), NUL_MESSAGE)
       .nullable()
       .default(null),
+    /** The lease epoch it was counted under (see leaseEpoch). */
+    epoch: leaseEpoch.optional(),
   })
   .strict();
 export type CrossingEvent = z.infer<typeof CrossingEvent>;
@@ -199,7 +208,10 @@ export type CrossingEventBatch = z.input<typeof CrossingEventBatch>;
 
 /**
  * A 60-second interval aggregate (NTCIP 1209 style) for one camera × lane × class.
- * Ingestion upserts on (cameraId, intervalStart, lane, class): a retried batch replaces, never adds.
+ * Ingestion keys it on (cameraId, intervalStart, lane, class, session): a re-sent batch replaces its own
+ * session's figures, never adds; two sessions' figures for one minute (a worker restarted, a camera
+ * handed to another worker inside the minute) add up. The stored minute is their combination: volumes
+ * summed, occupancy weighted by each session's observed time, speeds weighted by volume.
  */
 export const IntervalAggregate = z
   .object({
@@ -215,6 +227,12 @@ export const IntervalAggregate = z
     occupancyPct: z.number().min(0).max(100),
     meanSpeedKmh: z.number().min(0).max(400).nullable(),
     p85SpeedKmh: z.number().min(0).max(400).nullable(),
+    /** The counting session (one worker pipeline of the camera); absent: the nil session (replace on re-send). */
+    session: z.string().uuid().optional(),
+    /** How much of the minute the session observed, ms (its occupancy's denominator); absent: all of it. */
+    observedMs: z.number().int().min(0).max(60_000).optional(),
+    /** The lease epoch it was counted under (see leaseEpoch). */
+    epoch: leaseEpoch.optional(),
   })
   .strict();
 export type IntervalAggregate = z.infer<typeof IntervalAggregate>;
@@ -238,6 +256,8 @@ export const CameraStatusReport = z
               .nullable()
               .default(null),
             fps: z.number().min(0).max(1000).nullable().default(null),
+            /** The reporter's lease epoch: a report under an ended epoch is ignored (counted as a duplicate). */
+            epoch: leaseEpoch.optional(),
           })
           .strict(),
       )
@@ -309,6 +329,17 @@ export const LiveEvent = z.discriminatedUnion('type', [
     type: z.literal('camera-status'),
     data: z.object({ cameraId: z.string().uuid(), state: CameraStatusState, reason: z.string().nullable() }),
   }),
+  /**
+   * A camera was created, edited or removed (its lease holder re-reads it at once), or its lease ended
+   * (`released`: a worker with room takes it at once).
+   */
+  z.object({
+    type: z.literal('camera-changed'),
+    data: z.object({
+      cameraId: z.string().uuid(),
+      change: z.enum(['created', 'updated', 'deleted', 'released']),
+    }),
+  }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEvent>;
 
@@ -356,6 +387,8 @@ export const API_ROUTES = {
   totals: '/api/v1/totals',
   stream: '/api/v1/stream',
   detect: '/api/v1/detect',
+  workers: '/api/v1/workers',
+  workerHeartbeat: '/api/v1/workers/heartbeat',
   apiKeys: '/api/v1/admin/api-keys',
   /**
    * GET with an API key: 204 when the key is valid, 401 otherwise (lets a deployment verify a stored key);
@@ -494,3 +527,89 @@ export type AuthCheckQuery = z.input<typeof AuthCheckQuery>;
 /** `POST /api/v1/detect` (body: image/jpeg). */
 export const DetectResult = z.object({ detections: z.array(Detection), durationMs: z.number() });
 export type DetectResult = z.infer<typeof DetectResult>;
+
+// ---------------------------------------------------------------------------------------------
+// Camera leases: many workers share the cameras, each camera held by exactly one at a time.
+
+/** Default lease TTL: a dead worker's cameras move to live workers this long after its last heartbeat. */
+export const DEFAULT_LEASE_TTL_MS = 15_000;
+
+export const LeaseRef = z.object({ cameraId: z.string().uuid(), epoch: leaseEpoch }).strict();
+export type LeaseRef = z.infer<typeof LeaseRef>;
+
+/**
+ * `POST /api/v1/workers/heartbeat` (ingest scope): registers the worker on its first call, renews the
+ * leases it still holds, ends the ones it released, and answers with every lease it holds now — new
+ * grants included — and the ones it should hand off.
+ */
+export const WorkerHeartbeat = z
+  .object({
+    /** Drawn by the worker process at start: a restarted worker is a new worker. */
+    workerId: z.string().uuid(),
+    name: text(120),
+    version: text(64).nullable().default(null),
+    /** Most cameras this worker serves at once. */
+    capacity: z.number().int().min(1).max(10_000),
+    /** Only these cameras (the worker's CAMERA_IDS); null: any enabled camera. */
+    cameraIds: z.array(z.string().uuid()).max(10_000).nullable().default(null),
+    /** Leases the worker runs now (renewed when still its own). */
+    held: z.array(LeaseRef).max(10_000).default([]),
+    /** Leases the worker has stopped and flushed (hand-off, camera edit, shutdown): ended now. */
+    released: z.array(LeaseRef).max(10_000).default([]),
+    /** The worker is shutting down: every lease it holds ends now, it gets none, and it stops counting as live. */
+    leaving: z.boolean().default(false),
+  })
+  .strict();
+export type WorkerHeartbeat = z.input<typeof WorkerHeartbeat>;
+
+export const CameraLease = z.object({
+  cameraId: z.string().uuid(),
+  epoch: z.number().int(),
+  grantedAt: z.string().datetime(),
+  expiresAt: z.string().datetime(),
+  /** The camera as the worker needs it (stream URL unmasked: the caller has the ingest scope). */
+  camera: Camera,
+});
+export type CameraLease = z.infer<typeof CameraLease>;
+
+export const WorkerLeases = z.object({
+  ttlMs: z.number().int(),
+  /** Every lease the worker holds after this call. A camera it runs that is missing here is no longer its own. */
+  leases: z.array(CameraLease),
+  /** Leases to stop, flush and release (a fair share for a joining worker, a disabled camera). */
+  handOff: z.array(LeaseRef),
+});
+export type WorkerLeases = z.infer<typeof WorkerLeases>;
+
+/** `GET /api/v1/workers`: the worker tier at a glance. */
+export const WorkerInfo = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  version: z.string().nullable(),
+  capacity: z.number().int(),
+  live: z.boolean(),
+  registeredAt: z.string().datetime(),
+  heartbeatAt: z.string().datetime(),
+  /** Seconds since the last heartbeat. */
+  heartbeatAgeS: z.number(),
+  cameras: z.array(
+    z.object({
+      cameraId: z.string().uuid(),
+      epoch: z.number().int(),
+      grantedAt: z.string().datetime(),
+      /** Seconds since the lease was granted. */
+      leaseAgeS: z.number(),
+      /** Seconds since it was last renewed. */
+      renewedAgeS: z.number(),
+      handOffRequested: z.boolean(),
+    }),
+  ),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfo>;
+export const WorkerList = z.object({
+  ttlMs: z.number().int(),
+  workers: z.array(WorkerInfo),
+  /** Enabled cameras no live worker holds. */
+  unassigned: z.array(z.string().uuid()),
+});
+export type WorkerList = z.infer<typeof WorkerList>;

@@ -10,7 +10,9 @@
  *    an empty or a jammed road. Observed rather than wall time keeps the first, partial minute of a
  *    camera from being diluted;
  *  - meanSpeedKmh / p85SpeedKmh: over the speeds of the interval's crossings that have one (type-7
- *    percentile, see statistics.ts); null when none has.
+ *    percentile, see statistics.ts); null when none has;
+ *  - observedMs: the observed time itself, so that the API can combine two sessions' figures for one
+ *    minute (a worker restarted inside it) weighting each occupancy by what it saw.
  * An interval is emitted once, when a frame at or after its end arrives or on flush(nowMs) with
  * nowMs at or after its end; rows exist for lane × class pairs with any volume or occupancy.
  */
@@ -117,6 +119,8 @@ export function createIntervalAggregator(options: AggregatorOptions): IntervalAg
               b.observedMs > 0 ? Math.min(100, roundTo((100 * c.occupiedMs) / b.observedMs, 2)) : 0,
             meanSpeedKmh: m === null ? null : roundTo(m, 2),
             p85SpeedKmh: p85 === null ? null : roundTo(p85, 2),
+            // The occupancy's denominator: the API weighs two sessions' occupancy of one minute by it.
+            observedMs: Math.min(INTERVAL_MS, Math.round(b.observedMs)),
           });
         }
       }

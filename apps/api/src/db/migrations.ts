@@ -222,6 +222,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (camera_id, epoch)
       )`,
       `CREATE INDEX camera_leases_open_idx ON camera_leases (worker_id) WHERE ended_at IS NULL`,
+      // One open lease per camera, whatever the code above it does: a second grant fails the transaction.
+      `CREATE UNIQUE INDEX camera_leases_one_open_idx ON camera_leases (camera_id) WHERE ended_at IS NULL`,
       // What each counting session (one worker pipeline of one camera) reported for a minute. The
       // minute's interval_aggregates row is their combination, recomputed on every write: a re-sent
       // batch replaces its own session's row (no double count), two sessions add up (a restart or a

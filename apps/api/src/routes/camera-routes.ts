@@ -63,6 +63,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     async (req, reply) => {
       const camera = await repo.createCamera(randomUUID(), req.body as NewCamera, ctx.clock());
       await ctx.cache.invalidate();
+      await ctx.bus.publish({ type: 'camera-changed', data: { cameraId: camera.id, change: 'created' } });
       reply.status(201).header('location', API_ROUTES.camera(camera.id));
       return forCaller(camera, await ctx.guards.streamUrlView(req));
     },
@@ -122,6 +123,8 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
       const camera = await repo.updateCamera(req.params.id, req.body, ctx.clock());
       if (!camera) throw missing(req.params.id);
       await ctx.cache.invalidate();
+      // Its lease holder listens on the live stream and re-reads it at once.
+      await ctx.bus.publish({ type: 'camera-changed', data: { cameraId: camera.id, change: 'updated' } });
       return forCaller(camera, await ctx.guards.streamUrlView(req));
     },
   );
@@ -141,6 +144,7 @@ export function registerCameraRoutes(app: ZodApp, ctx: RouteContext) {
     async (req, reply) => {
       if (!(await repo.deleteCamera(req.params.id))) throw missing(req.params.id);
       await ctx.cache.invalidate();
+      await ctx.bus.publish({ type: 'camera-changed', data: { cameraId: req.params.id, change: 'deleted' } });
       reply.status(204);
       return null;
     },

@@ -18,6 +18,7 @@ const errors = {
   401: ErrorBody,
   403: ErrorBody,
   404: ErrorBody,
+  409: ErrorBody,
   413: ErrorBody,
   503: ErrorBody,
 };
@@ -26,7 +27,9 @@ const ingestAuth: { security: Record<string, string[]>[]; description: string } 
   description:
     'Requires an API key with the `ingest` scope (the vision worker’s), or the ADMIN_TOKEN. Timestamps must ' +
     `lie between 2000-01-01 and ${MAX_INGEST_AHEAD_MS / 60_000} minutes ahead of the API's clock ` +
-    '(MAX_INGEST_AHEAD_MS); a batch with one outside is a 400 naming it, which the worker drops rather than retries.',
+    '(MAX_INGEST_AHEAD_MS); a batch with one outside is a 400 naming it, which the worker drops rather than retries. ' +
+    'An item stamped with a lease `epoch` timed at or after that lease ended is a 409 naming it: the worker drops ' +
+    'the batch and the camera (another worker may hold it).',
 };
 
 /** The clock-dependent half of validation (the schema did the rest): 400 naming every field out of range. */
@@ -65,7 +68,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req) => {
       assertIngestTimes(req.body, ctx.clock());
-      const result = await repo.insertEvents(req.body.events);
+      const result = await repo.insertEvents(req.body.events, ctx.clock());
       ctx.metrics.countIngest('events', result.accepted, result.duplicates);
       await publishAll(result.stored.map((data) => ({ type: 'crossing', data })));
       return { accepted: result.accepted, duplicates: result.duplicates };
@@ -78,7 +81,8 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
       onRequest: ctx.guards.scope('ingest'),
       schema: {
         tags,
-        summary: 'Ingest 60-second interval aggregates (upsert on camera, interval, lane, class)',
+        summary:
+          'Ingest 60-second interval aggregates (per counting session: a re-send replaces its session’s figures, sessions add up)',
         ...ingestAuth,
         body: AggregateBatch,
         response: { 200: IngestResult, ...errors },
@@ -111,6 +115,7 @@ export function registerIngestRoutes(app: ZodApp, ctx: RouteContext) {
         state: c.state,
         reason: c.reason ?? null,
         fps: c.fps ?? null,
+        epoch: c.epoch,
       }));
       const stored = await repo.updateStatuses(updates, ctx.clock());
       ctx.metrics.countIngest('status', stored.length, updates.length - stored.length);

@@ -20,6 +20,7 @@ import type {
 import type { Db, Queryable } from '../db/db.js';
 import { notFound } from '../errors.js';
 import { mapInSlices } from '../event-loop.js';
+import { fenceItems, openEpochs } from './leases.js';
 import {
   planAggregateQuery,
   toAggregateBucket,
@@ -44,7 +45,12 @@ export interface StatusUpdate {
   state: CameraStatusState;
   reason: string | null;
   fps: number | null;
+  /** The reporter's lease epoch; a report under an epoch that is not the camera's open one is ignored. */
+  epoch?: number | undefined;
 }
+
+/** The session of minutes written without one (before sessions existed): re-sent, they replace. */
+export const NIL_SESSION = '00000000-0000-0000-0000-000000000000';
 
 export interface ApiKeyRow {
   id: string;
@@ -98,6 +104,15 @@ function toCamera(r: CameraRow): Camera {
     createdAt: toIso(r.created_at),
     updatedAt: toIso(r.updated_at),
   };
+}
+
+/** The cameras with these ids (any order; missing ids are absent). */
+export async function loadCameras(q: Queryable, ids: readonly string[]): Promise<Camera[]> {
+  if (ids.length === 0) return [];
+  const res = await q.query<CameraRow>(`SELECT ${CAMERA_COLUMNS} FROM cameras WHERE id = ANY($1::uuid[])`, [
+    [...new Set(ids)],
+  ]);
+  return res.rows.map(toCamera);
 }
 
 const geometryOf = (c: Pick<NewCamera, 'lines' | 'zones' | 'calibration'>) =>
@@ -164,6 +179,56 @@ export function planTouchedHours(
 const CLAIM_ROLLUPS = `INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) ORDER BY 1, 2, 3, 4
  ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes`;
+
+/**
+ * Recomputes the minutes keyed by $1..$4 from their sessions' contributions: volumes summed, occupancy
+ * weighted by each session's observed time (a session without one observed the whole minute), mean
+ * and 85th-percentile speeds weighted by the volume of the sessions that have one (the p85 of merged
+ * sessions is thus an estimate; a single session's is exact). Returns the combined rows.
+ */
+const COMBINE_CONTRIBUTIONS = `INSERT INTO interval_aggregates AS a
+   (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh, updated_at)
+ SELECT c.camera_id, c.interval_start, c.lane, c.class, sum(c.volume)::int,
+   CASE WHEN count(*) = 1 THEN max(c.occupancy_pct)
+        WHEN sum(coalesce(c.observed_ms, 60000)) > 0
+        THEN round((sum(c.occupancy_pct * coalesce(c.observed_ms, 60000)) / sum(coalesce(c.observed_ms, 60000)))::numeric, 2)::float8
+        ELSE 0 END,
+   CASE WHEN count(*) = 1 THEN max(c.mean_speed_kmh)
+        ELSE round((sum(c.mean_speed_kmh * c.volume) / nullif(sum(c.volume) FILTER (WHERE c.mean_speed_kmh IS NOT NULL), 0))::numeric, 2)::float8 END,
+   CASE WHEN count(*) = 1 THEN max(c.p85_speed_kmh)
+        ELSE round((sum(c.p85_speed_kmh * c.volume) / nullif(sum(c.volume) FILTER (WHERE c.p85_speed_kmh IS NOT NULL), 0))::numeric, 2)::float8 END,
+   $5::timestamptz
+ FROM interval_contributions c
+ JOIN (SELECT DISTINCT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[])) AS k(camera_id, interval_start, lane, class)
+   ON c.camera_id = k.camera_id AND c.interval_start = k.interval_start AND c.lane = k.lane AND c.class = k.class
+ GROUP BY c.camera_id, c.interval_start, c.lane, c.class
+ ORDER BY 1, 2, 3, 4
+ ON CONFLICT (camera_id, interval_start, lane, class) DO UPDATE SET
+   volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, mean_speed_kmh = EXCLUDED.mean_speed_kmh,
+   p85_speed_kmh = EXCLUDED.p85_speed_kmh, updated_at = EXCLUDED.updated_at
+ RETURNING camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh`;
+
+interface CombinedRow {
+  camera_id: string;
+  interval_start: Date | string;
+  lane: string;
+  class: VehicleClass;
+  volume: number;
+  occupancy_pct: number;
+  mean_speed_kmh: number | null;
+  p85_speed_kmh: number | null;
+}
+
+const toIntervalAggregate = (r: CombinedRow): IntervalAggregate => ({
+  cameraId: r.camera_id,
+  intervalStart: toIso(r.interval_start),
+  lane: r.lane,
+  class: r.class,
+  volume: Number(r.volume),
+  occupancyPct: Number(r.occupancy_pct),
+  meanSpeedKmh: r.mean_speed_kmh === null ? null : Number(r.mean_speed_kmh),
+  p85SpeedKmh: r.p85_speed_kmh === null ? null : Number(r.p85_speed_kmh),
+});
 
 export function createRepository(db: Db, opts: RepositoryOptions = {}) {
   const rollup = (opts.aggregateSource ?? 'rollup') === 'rollup';
@@ -249,13 +314,21 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
       return res.rows.length > 0;
     },
 
-    /** Stores new events, ignores known ids; one transaction. */
-    async insertEvents(events: readonly CrossingEvent[]): Promise<InsertResult<CrossingEvent>> {
+    /** Stores new events, ignores known ids; one transaction. Fenced by lease epoch (store/leases.ts). */
+    async insertEvents(
+      events: readonly CrossingEvent[],
+      now: Date = new Date(),
+    ): Promise<InsertResult<CrossingEvent>> {
       return db.transaction(async (tx) => {
         await assertCamerasExist(
           tx,
           events.map((e) => e.cameraId),
           'events',
+        );
+        await fenceItems(
+          tx,
+          events.map((e, i) => ({ cameraId: e.cameraId, epoch: e.epoch, at: e.ts, path: `events/${i}` })),
+          now,
         );
         const rows = dedupeBy(events, (e) => e.id);
         const res = await tx.query<{ id: string }>(
@@ -281,9 +354,12 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
     },
 
     /**
-     * Inserts or replaces on (camera, interval, lane, class); one transaction. The hourly rollup of the
-     * touched hours is recomputed by the table's triggers (migration 3) inside this transaction, so a
-     * batch whose rollup cannot be updated stores no minute either.
+     * Stores each session's figures for its minutes — inserted, or replacing that same session's on a
+     * re-send — and recomputes the touched minutes of interval_aggregates as the combination of every
+     * session's (COMBINE_CONTRIBUTIONS); one transaction, fenced by lease epoch (store/leases.ts). The
+     * hourly rollup of the touched hours is recomputed by the table's triggers (migration 3) inside this
+     * transaction, so a batch whose rollup cannot be updated stores nothing. `stored` holds the combined
+     * minutes: what live viewers must see.
      */
     async upsertAggregates(
       aggregates: readonly IntervalAggregate[],
@@ -295,37 +371,70 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           aggregates.map((a) => a.cameraId),
           'aggregates',
         );
+        await fenceItems(
+          tx,
+          aggregates.map((a, i) => ({
+            cameraId: a.cameraId,
+            epoch: a.epoch,
+            at: a.intervalStart,
+            path: `aggregates/${i}`,
+          })),
+          now,
+        );
         const rows = dedupeBy(
           aggregates,
-          (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`,
+          (a) =>
+            `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}|${a.session ?? NIL_SESSION}`,
         );
+        // Locks the touched hours first, in key order: a concurrent batch of another session for the
+        // same minute waits here, and its recompute then sees this one's contribution.
         await tx.query(CLAIM_ROLLUPS, planTouchedHours(rows));
         const res = await tx.query<{ inserted: boolean }>(
-          `INSERT INTO interval_aggregates
-             (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh, updated_at)
-           SELECT u.*, $9::timestamptz FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::float8[], $8::float8[]) AS u
-           ON CONFLICT (camera_id, interval_start, lane, class) DO UPDATE SET
-             volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, mean_speed_kmh = EXCLUDED.mean_speed_kmh,
-             p85_speed_kmh = EXCLUDED.p85_speed_kmh, updated_at = EXCLUDED.updated_at
+          `INSERT INTO interval_contributions
+             (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct, observed_ms, mean_speed_kmh, p85_speed_kmh)
+           SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::float8[], $8::int[], $9::float8[], $10::float8[])
+           ON CONFLICT (camera_id, interval_start, lane, class, session_id) DO UPDATE SET
+             volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, observed_ms = EXCLUDED.observed_ms,
+             mean_speed_kmh = EXCLUDED.mean_speed_kmh, p85_speed_kmh = EXCLUDED.p85_speed_kmh
            RETURNING (xmax = 0) AS inserted`,
           [
             rows.map((a) => a.cameraId),
             rows.map((a) => a.intervalStart),
             rows.map((a) => a.lane),
             rows.map((a) => a.class),
+            rows.map((a) => a.session ?? NIL_SESSION),
             rows.map((a) => a.volume),
             rows.map((a) => a.occupancyPct),
+            rows.map((a) => a.observedMs ?? null),
             rows.map((a) => a.meanSpeedKmh),
             rows.map((a) => a.p85SpeedKmh),
-            now,
           ],
         );
+        const keys = dedupeBy(
+          rows,
+          (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`,
+        );
+        const combined = await tx.query<CombinedRow>(COMBINE_CONTRIBUTIONS, [
+          keys.map((a) => a.cameraId),
+          keys.map((a) => a.intervalStart),
+          keys.map((a) => a.lane),
+          keys.map((a) => a.class),
+          now,
+        ]);
         const accepted = res.rows.filter((r) => r.inserted).length;
-        return { accepted, duplicates: aggregates.length - accepted, stored: rows };
+        return {
+          accepted,
+          duplicates: aggregates.length - accepted,
+          stored: combined.rows.map(toIntervalAggregate),
+        };
       });
     },
 
-    /** Records what the worker sees of each camera; one transaction. */
+    /**
+     * Records what the worker sees of each camera; one transaction. A report under a lease epoch that is
+     * not the camera's open one (a worker that lost or handed off the camera) is left out: it would
+     * overwrite what the holder reports.
+     */
     async updateStatuses(updates: readonly StatusUpdate[], now: Date): Promise<StatusUpdate[]> {
       return db.transaction(async (tx) => {
         await assertCamerasExist(
@@ -333,7 +442,19 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           updates.map((u) => u.cameraId),
           'cameras',
         );
-        const rows = dedupeBy(updates, (u) => u.cameraId);
+        const stamped = updates.filter((u) => u.epoch !== undefined);
+        const open = stamped.length
+          ? await openEpochs(
+              tx,
+              stamped.map((u) => u.cameraId),
+              now,
+            )
+          : new Map<string, number>();
+        const rows = dedupeBy(
+          updates.filter((u) => u.epoch === undefined || open.get(u.cameraId) === u.epoch),
+          (u) => u.cameraId,
+        );
+        if (rows.length === 0) return [];
         await tx.query(
           `UPDATE cameras c SET status_state = u.state, status_reason = u.reason, status_fps = u.fps, last_seen_at = $5
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[]) AS u(id, state, reason, fps)
