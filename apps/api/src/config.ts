@@ -119,6 +119,19 @@ export const ConfigSchema = z.object({
    */
   LEASE_TTL_MS: int(3_000, 600_000).default(15_000),
   /**
+   * 35 days of raw minutes (1m and 15m buckets, edge hours): a month of minute detail plus a few days to
+   * look back over it. Older hours answer from the hourly rollup. 0 keeps minutes forever. At 1 000
+   * cameras a day of minutes is ≈ 6 M rows a table; this is what bounds the store's size.
+   */
+  RETENTION_RAW_DAYS: int(0, 36_500).default(35),
+  /** 730 days (two years) of hourly rollups, for year-on-year comparison; 0 keeps them forever. */
+  RETENTION_ROLLUP_DAYS: int(0, 36_500).default(730),
+  /**
+   * 1 hour: how often retention runs after the run at start; the horizons move a day at a time, so more
+   * often only catches up sooner after downtime. 0 runs it at start only.
+   */
+  RETENTION_INTERVAL_MS: int(0, 86_400_000).default(3_600_000),
+  /**
    * 1200 a minute per client address for callers without a valid API key (the dashboard: a tab sends at
    * most ≈ 70 a minute, so about 17 busy tabs behind one address); 0 turns the limit off.
    */
@@ -168,11 +181,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const cfg = parsed.data;
+  const retention = checkRetention(cfg);
+  if (retention) throw new ConfigError([retention]);
   return Object.freeze({
     ...cfg,
     CORS_ORIGINS: Object.freeze([...cfg.CORS_ORIGINS]),
     APP_VERSION: cfg.APP_VERSION ?? readPackageVersion(),
   });
+}
+
+/** Rollups are made from minutes, so they cannot be kept for less time than the minutes. */
+function checkRetention(cfg: {
+  RETENTION_RAW_DAYS: number;
+  RETENTION_ROLLUP_DAYS: number;
+}): string | undefined {
+  const raw = cfg.RETENTION_RAW_DAYS;
+  const rollup = cfg.RETENTION_ROLLUP_DAYS;
+  if (rollup === 0 || (raw !== 0 && raw <= rollup)) return undefined;
+  return raw === 0
+    ? `RETENTION_ROLLUP_DAYS: ${rollup} would delete hourly rollups while RETENTION_RAW_DAYS=0 keeps their minutes forever; set RETENTION_ROLLUP_DAYS=0 too, or RETENTION_RAW_DAYS to at most ${rollup}`
+    : `RETENTION_ROLLUP_DAYS: ${rollup} is shorter than RETENTION_RAW_DAYS (${raw}); set it to at least ${raw}, or 0 to keep rollups forever`;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Wires config → store (migrated) → events bus → app. server.ts and startApi() both use it, so the
  * process a deployment runs and the one a test starts are assembled the same way.
  */
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -13,6 +14,7 @@ import { createMemoryBus, createRedisBus, type EventBus } from './events/bus.js'
 import { DatabaseUnavailableError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createStore, type Store } from './store/create-store.js';
+import { scheduleRetention, type RetentionSchedule } from './store/retention.js';
 import {
   countCameras,
   EMBEDDED_STORE_MAX_CAMERAS,
@@ -58,6 +60,7 @@ export async function createRuntime(
   const store = await createStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
   let bus: EventBus | undefined;
   let cache: QueryCache | undefined;
+  let retention: RetentionSchedule | undefined;
   try {
     const applied = await migrateWhenReachable(store, config.DB_STARTUP_WAIT_MS, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -66,6 +69,14 @@ export async function createRuntime(
       const warning = planEmbeddedStoreWarning(cameras);
       if (warning) logger.warn({ cameras, limit: EMBEDDED_STORE_MAX_CAMERAS }, warning);
     }
+    // In the background: a first run on a store that has never been purged may take its whole budget.
+    retention = scheduleRetention(store.db, {
+      settings: { rawDays: config.RETENTION_RAW_DAYS, rollupDays: config.RETENTION_ROLLUP_DAYS },
+      intervalMs: config.RETENTION_INTERVAL_MS,
+      holder: `${hostname()}:${process.pid}`,
+      logger,
+      ...(opts.clock ? { now: opts.clock } : {}),
+    });
     bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
     const ttlMs = config.CACHE_TTL_MS;
     cache =
@@ -84,6 +95,7 @@ export async function createRuntime(
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const closeBus = bus;
+    const stopRetention = retention;
     const closeCache = cache;
     let closing: Promise<void> | undefined;
     return {
@@ -94,6 +106,7 @@ export async function createRuntime(
       close() {
         closing ??= (async () => {
           await app.close();
+          await stopRetention.stop();
           await closeBus.close();
           await closeCache.close();
           await store.close();
@@ -102,6 +115,7 @@ export async function createRuntime(
       },
     };
   } catch (err) {
+    await retention?.stop();
     await bus?.close();
     await cache?.close();
     await store.close();

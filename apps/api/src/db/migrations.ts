@@ -250,6 +250,69 @@ export const MIGRATIONS: readonly Migration[] = [
        FROM interval_aggregates`,
     ],
   },
+  {
+    version: 6,
+    name: 'retention horizon: the rollup triggers leave hours before the raw-minute horizon alone',
+    statements: [
+      // One row: how far back the store keeps raw minutes and hourly rollups (store/retention.ts moves
+      // both forward, never back), and the lease that lets one API replica at a time apply them.
+      // '-infinity': nothing purged yet.
+      `CREATE TABLE store_retention (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        raw_kept_from timestamptz NOT NULL DEFAULT '-infinity',
+        rollups_kept_from timestamptz NOT NULL DEFAULT '-infinity',
+        lease_holder text,
+        lease_until timestamptz,
+        last_run_at timestamptz,
+        last_result jsonb
+      )`,
+      `INSERT INTO store_retention DEFAULT VALUES`,
+      // Migration 3's function, with one change: minutes before raw_kept_from are left out of `changed`.
+      // Purging raw minutes (a DELETE) must not touch the rollup of their hours — they are the only
+      // record of them once the minutes are gone — and a late minute written into a purged hour must
+      // not recompute that hour from the one minute left (which would replace its rollup with a sum
+      // lacking every purged minute). Both are statements whose changed rows all lie before the
+      // horizon. For every other write it behaves exactly as before: release N-1, which keeps
+      // ingesting during a rolling deploy, sees no difference (-infinity until the first purge).
+      `CREATE OR REPLACE FUNCTION refresh_interval_rollups_hourly() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE
+        horizon timestamptz := coalesce((SELECT raw_kept_from FROM store_retention), '-infinity');
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM 1 FROM interval_rollups_hourly r
+            JOIN (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed WHERE interval_start >= horizon) t USING (camera_id, hour_start, lane, class)
+            ORDER BY r.camera_id, r.hour_start, r.lane, r.class FOR UPDATE OF r;
+        ELSE
+          INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
+            SELECT * FROM (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed WHERE interval_start >= horizon) t ORDER BY 1, 2, 3, 4
+            ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes;
+        END IF;
+        INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class, minutes, last_minute,
+            volume, occupancy_sum, mean_speed_kmh_sum, mean_speed_kmh_volume, p85_speed_kmh_sum, p85_speed_kmh_volume)
+          SELECT a.camera_id, t.hour_start, a.lane, a.class, count(*), max(a.interval_start), sum(a.volume),
+            sum(a.occupancy_pct::numeric),
+            sum((a.mean_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.mean_speed_kmh IS NOT NULL),
+            sum((a.p85_speed_kmh * a.volume)::numeric), sum(a.volume) FILTER (WHERE a.p85_speed_kmh IS NOT NULL)
+          FROM (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed WHERE interval_start >= horizon) t
+          JOIN interval_aggregates a ON a.camera_id = t.camera_id AND a.lane = t.lane AND a.class = t.class
+            AND a.interval_start >= t.hour_start AND a.interval_start < t.hour_start + interval '1 hour'
+          GROUP BY a.camera_id, t.hour_start, a.lane, a.class
+          ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET
+            minutes = EXCLUDED.minutes, last_minute = EXCLUDED.last_minute, volume = EXCLUDED.volume,
+            occupancy_sum = EXCLUDED.occupancy_sum, mean_speed_kmh_sum = EXCLUDED.mean_speed_kmh_sum,
+            mean_speed_kmh_volume = EXCLUDED.mean_speed_kmh_volume, p85_speed_kmh_sum = EXCLUDED.p85_speed_kmh_sum,
+            p85_speed_kmh_volume = EXCLUDED.p85_speed_kmh_volume;
+        IF TG_OP = 'DELETE' THEN
+          DELETE FROM interval_rollups_hourly r USING (SELECT DISTINCT camera_id, date_bin('1 hour', interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour_start, lane, class FROM changed WHERE interval_start >= horizon) t
+          WHERE r.camera_id = t.camera_id AND r.hour_start = t.hour_start AND r.lane = t.lane AND r.class = t.class
+            AND NOT EXISTS (SELECT 1 FROM interval_aggregates a WHERE a.camera_id = t.camera_id AND a.lane = t.lane
+              AND a.class = t.class AND a.interval_start >= t.hour_start AND a.interval_start < t.hour_start + interval '1 hour');
+        END IF;
+        RETURN NULL;
+      END
+      $fn$`,
+    ],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
