@@ -2,7 +2,8 @@
  * One camera: frame source → bounded queue → motion gate → shared detector → analytics → outbox.
  * Decoding never waits for inference: frames that arrive while the queue is full evict the oldest.
  */
-import type { Camera, CameraStatusState, CrossingEvent, Detection } from '@its/contracts';
+import { randomUUID } from 'node:crypto';
+import type { Camera, CameraStatusState, CrossingEvent, Detection, IntervalAggregate } from '@its/contracts';
 import type { AnalyticsFactory, CameraAnalytics } from './analytics.js';
 import { BoundedQueue } from './bounded-queue.js';
 import {
@@ -50,10 +51,13 @@ export interface CameraReport {
   state: CameraStatusState;
   reason: string | null;
   fps: number | null;
+  epoch?: number;
 }
 
 export interface CameraPipeline {
   readonly camera: Camera;
+  /** The lease epoch it counts under; undefined without leases. */
+  readonly epoch: number | undefined;
   start(): void;
   /** Stops decoding, processes nothing more, closes every open interval and hands it to the outbox. */
   stop(): Promise<void>;
@@ -64,12 +68,27 @@ export interface CameraPipeline {
   idle(): Promise<void>;
 }
 
+/**
+ * The lease the pipeline counts under (absent: an API without leases). Every item it sends carries the
+ * epoch, and every aggregate the pipeline's own session id, so that the API adds this session's figures
+ * for a minute to another session's (a restart, a hand-off) instead of replacing them.
+ */
+export interface PipelineLease {
+  epoch: number;
+}
+
 export function createCameraPipeline(
   camera: Camera,
   settings: PipelineSettings,
   deps: PipelineDeps,
+  lease?: PipelineLease,
 ): CameraPipeline {
   const now = deps.now ?? Date.now;
+  const session = randomUUID();
+  const stampEvents = (events: CrossingEvent[]): CrossingEvent[] =>
+    lease ? events.map((e) => ({ ...e, epoch: lease.epoch })) : events;
+  const stampAggregates = (aggregates: IntervalAggregate[]): IntervalAggregate[] =>
+    aggregates.map((a) => ({ ...a, session, ...(lease ? { epoch: lease.epoch } : {}) }));
   const label = { camera: camera.id };
   const analytics: CameraAnalytics = deps.createAnalytics({
     ...camera,
@@ -101,7 +120,7 @@ export function createCameraPipeline(
     const events = pendingEvents;
     pendingEvents = [];
     try {
-      await deps.outbox.enqueue({ kind: 'events', body: { events } });
+      await deps.outbox.enqueue({ kind: 'events', body: { events: stampEvents(events) } });
     } catch (err) {
       // Not buffered (e.g. a disk error): back in front of the newer ones, for the next flush.
       pendingEvents = [...events, ...pendingEvents];
@@ -114,7 +133,8 @@ export function createCameraPipeline(
     flushed = true;
     const closed = analytics.flush(Number.POSITIVE_INFINITY);
     await sendEvents();
-    if (closed.length) await deps.outbox.enqueue({ kind: 'aggregates', body: { aggregates: closed } });
+    if (closed.length)
+      await deps.outbox.enqueue({ kind: 'aggregates', body: { aggregates: stampAggregates(closed) } });
   };
 
   const processOne = async (frame: Frame) => {
@@ -145,7 +165,7 @@ export function createCameraPipeline(
     if (result.closed.length) {
       // Events first: a dashboard that sees an interval's aggregate should already have its crossings.
       await sendEvents();
-      await deps.outbox.enqueue({ kind: 'aggregates', body: { aggregates: result.closed } });
+      await deps.outbox.enqueue({ kind: 'aggregates', body: { aggregates: stampAggregates(result.closed) } });
     }
   };
 
@@ -200,6 +220,7 @@ export function createCameraPipeline(
 
   return {
     camera,
+    epoch: lease?.epoch,
     start: () => source.start(),
     async stop() {
       stopped = true;
@@ -223,6 +244,7 @@ export function createCameraPipeline(
         state,
         reason: reason?.slice(0, 500) ?? null,
         fps: fps === null ? null : Math.round(fps * 100) / 100,
+        ...(lease ? { epoch: lease.epoch } : {}),
       };
     },
     source: () => source.status(),

@@ -2,6 +2,7 @@
  * Worker configuration from the environment, validated once with zod. Every bad variable is reported
  * together, each message starting with the variable's name.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseInputSize, type InputSize } from '@its/vision/detector';
 import { ConfigError } from './errors.js';
@@ -90,6 +91,16 @@ export const WorkerEnv = z.object({
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /** Shown in the API's GET /api/v1/workers and the dashboard's System page. Default: the host name. */
+  WORKER_NAME: z
+    .string()
+    .max(120, 'must be at most 120 characters')
+    .default(() => hostname().slice(0, 120)),
+  /**
+   * Most cameras this worker takes by lease. 8: one worker on our 2 cores serves 4 cameras at about
+   * 14 fps each (docs/benchmarks.md); at 8 each gets about 7 fps, still above TARGET_FPS 5.
+   */
+  MAX_CAMERAS: int(1, 10_000).default(8),
 });
 export type WorkerConfig = z.output<typeof WorkerEnv>;
 

@@ -83,6 +83,27 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}) 
       help: 'Failed delivery attempts (since start)',
       registers: [registry],
     }),
+    leases: new Gauge({
+      name: 'its_vision_leases',
+      help: 'Camera leases this worker holds (0 when it runs without leases against an API that has none)',
+      registers: [registry],
+    }),
+    handOffs: new Counter({
+      name: 'its_vision_lease_handoffs_total',
+      help: 'Cameras this worker stopped and gave back when the API asked (a fair share for another worker)',
+      registers: [registry],
+    }),
+    leasesLost: new Counter({
+      name: 'its_vision_leases_lost_total',
+      help: "Cameras stopped because their lease was no longer this worker's: expired, refused (409) or API unreachable past the TTL",
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    leaseHeartbeatFailures: new Counter({
+      name: 'its_vision_lease_heartbeat_failures_total',
+      help: 'Lease heartbeats that failed (API unreachable or refusing)',
+      registers: [registry],
+    }),
   };
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

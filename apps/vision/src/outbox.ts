@@ -2,7 +2,7 @@
  * Delivery of crossings and interval aggregates. Every batch is written to the disk buffer first and
  * removed only after the API acknowledges it, so a crash or an outage loses nothing that fits the
  * bound; one loop sends oldest-first, so batches arrive in order. Retries are safe because the API
- * dedupes events by id and upserts aggregates on (camera, interval, lane, class).
+ * dedupes events by id and keys aggregates on (camera, interval, lane, class, counting session).
  */
 import type { AggregateBatch, CrossingEventBatch } from '@its/contracts';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
@@ -35,7 +35,7 @@ export interface OutboxOptions {
   backoff?: BackoffPolicy;
   log?: (level: 'warn' | 'error', message: string) => void;
   /** Told once per batch the API refused for good (dropped, not retried): the worker counts it in a metric. */
-  onRejected?: (batch: { kind: OutboxBatch['kind']; seq: number }, err: ApiRejectedError) => void;
+  onRejected?: (batch: OutboxBatch & { seq: number }, err: ApiRejectedError) => void;
 }
 
 /** The contract caps a batch at 5000 items; split bigger ones so none is rejected for size. */
@@ -94,7 +94,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
             // (A 400 names the field: a NUL character, a timestamp out of range; retrying cannot help.)
             stats.rejected++;
             options.log?.('error', `dropping ${batch.kind} batch ${batch.seq}: ${err.message}`);
-            options.onRejected?.({ kind: batch.kind, seq: batch.seq }, err);
+            options.onRejected?.(
+              batch.kind === 'events'
+                ? { kind: 'events', body: batch.body as CrossingEventBatch, seq: batch.seq }
+                : { kind: 'aggregates', body: batch.body as AggregateBatch, seq: batch.seq },
+              err,
+            );
             await options.buffer.remove(batch.seq);
             continue;
           }

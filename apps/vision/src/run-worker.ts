@@ -55,11 +55,21 @@ export async function runWorker(
   const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
   const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
   const metrics = createWorkerMetrics({ defaultMetrics: true });
+  // The worker exists only once the outbox does; a 409 names a lease that is no longer ours.
+  let onFenced: (cameraId: string, epoch: number) => void = () => undefined;
   const outbox = createOutbox({
     buffer,
     client,
     log,
-    onRejected: ({ kind }) => metrics.batchesRejected.inc({ kind }),
+    onRejected: (batch, err) => {
+      metrics.batchesRejected.inc({ kind: batch.kind });
+      if (err.status !== 409) return;
+      const items = batch.kind === 'events' ? batch.body.events : batch.body.aggregates;
+      const stamped = new Map(
+        items.flatMap((i) => (i.epoch === undefined ? [] : [[i.cameraId, i.epoch] as const])),
+      );
+      for (const [cameraId, epoch] of stamped) onFenced(cameraId, epoch);
+    },
   });
   const worker = createWorker(
     {
@@ -72,9 +82,13 @@ export async function runWorker(
       cameraIds: config.CAMERA_IDS,
       cameraRefreshMs: config.CAMERA_REFRESH_MS,
       heartbeatMs: config.HEARTBEAT_MS,
+      name: config.WORKER_NAME,
+      version: process.env.APP_VERSION?.slice(0, 64) || null,
+      capacity: config.MAX_CAMERAS,
     },
     { client, detector, createAnalytics, outbox, metrics, log },
   );
+  onFenced = (cameraId, epoch) => void worker.dropCamera(cameraId, epoch);
   const server: Server = createStatusServer({
     registry: metrics.registry,
     worker,

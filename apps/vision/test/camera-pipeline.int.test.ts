@@ -7,6 +7,7 @@ import { createWorkerMetrics } from '../src/metrics.js';
 import type { Outbox, OutboxBatch } from '../src/outbox.js';
 import type { ApiClient } from '../src/api-client.js';
 import { createWorker } from '../src/worker.js';
+import { ApiRejectedError } from '../src/errors.js';
 import { makeTempDir, makeTestVideo } from './fixtures.js';
 
 const CAM = '0e1c7f5e-8a9b-4c3d-9e2f-1a2b3c4d5e6f';
@@ -127,6 +128,11 @@ describe('worker timers', () => {
     const client = {
       listCameras: async () => (++lists === 1 ? [] : [makeCamera()]),
       postStatus: async () => {},
+      // An API from before leases: the worker falls back to reading the camera list.
+      heartbeat: async () => {
+        throw new ApiRejectedError(404, 'POST /api/v1/workers/heartbeat: HTTP 404');
+      },
+      watchCameraChanges: async () => {},
     } as unknown as ApiClient;
     const worker = createWorker(
       {
@@ -139,6 +145,9 @@ describe('worker timers', () => {
         cameraIds: null,
         cameraRefreshMs: 20,
         heartbeatMs: 60_000,
+        name: 'timers',
+        version: null,
+        capacity: 8,
       },
       {
         client,
@@ -158,5 +167,6 @@ describe('worker timers', () => {
     await worker.stop();
     expect(logs.filter((l) => l === 'camera refresh failed: analytics setup failed')).toHaveLength(2);
     expect(lists).toBeGreaterThanOrEqual(4);
+    expect(worker.mode()).toBe('legacy');
   });
 });

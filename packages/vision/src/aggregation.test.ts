@@ -43,6 +43,8 @@ describe('createIntervalAggregator', () => {
         occupancyPct: 0,
         meanSpeedKmh: 61.29,
         p85SpeedKmh: 70.3,
+        // Nothing observed: crossings alone were fed in.
+        observedMs: 0,
       },
       {
         cameraId: CAMERA,
@@ -53,6 +55,7 @@ describe('createIntervalAggregator', () => {
         occupancyPct: 0,
         meanSpeedKmh: null,
         p85SpeedKmh: null,
+        observedMs: 0,
       },
       {
         cameraId: CAMERA,
@@ -63,6 +66,7 @@ describe('createIntervalAggregator', () => {
         occupancyPct: 0,
         meanSpeedKmh: 40,
         p85SpeedKmh: 40,
+        observedMs: 0,
       },
     ]);
     for (const row of out) expect(IntervalAggregate.parse(row)).toEqual(row);
@@ -87,7 +91,10 @@ describe('createIntervalAggregator', () => {
     const agg = createIntervalAggregator({ cameraId: CAMERA, maxFrameGapMs: 2000 });
     agg.observe(T0, T0 + 1000, []);
     agg.observe(T0 + 1000, T0 + 30_000, [{ lane: 'nb', class: 'car' }]); // stalled stream: 2 s credited
-    expect(agg.closeUntil(T0 + 60_000)[0]!.occupancyPct).toBeCloseTo((2 / 3) * 100, 1);
+    const [row] = agg.closeUntil(T0 + 60_000);
+    expect(row!.occupancyPct).toBeCloseTo((2 / 3) * 100, 1);
+    // The observed time is sent along: the API weighs two sessions' occupancy of one minute by it.
+    expect(row!.observedMs).toBe(3000);
   });
 
   it('rows without volume or occupancy are left out', () => {
