@@ -14,6 +14,7 @@ import {
   planRollupHours,
 } from '../src/store/aggregate-query.js';
 import { planTouchedHours } from '../src/store/repository.js';
+import { planFairShare } from '../src/store/leases.js';
 import { shutDown } from '../src/shutdown.js';
 import { formatSse } from '../src/routes/stream-routes.js';
 import { isJpeg } from '../src/routes/detect-routes.js';
@@ -393,5 +394,53 @@ describe('maskStreamUrl', () => {
     );
     expect(maskStreamUrl('rtsp://admin:p@ssw0rd@h')).toBe('rtsp://***@h');
     expect(maskStreamUrl('rtsp://admin:pa/ss@h/live')).toBe('rtsp://***@h/live');
+  });
+});
+
+describe('planFairShare', () => {
+  const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const all = ids('c', 13);
+  const w = (id: string, holding: number, capacity = 100, filter: string[] | null = null) => ({
+    id,
+    holding,
+    capacity,
+    filter,
+  });
+  const plan = (eligible: string[], mine: string[], workers: ReturnType<typeof w>[], me: string) =>
+    planFairShare({ eligible, mine, workers, me });
+
+  it('targets ceil(cameras / workers) and sheds the excess', () => {
+    expect(plan(all.slice(0, 12), [], [w('a', 0)], 'a')).toEqual({ target: 12, shed: 0 });
+    const four = [w('a', 4), w('b', 4), w('c', 4), w('d', 0)];
+    expect(plan(all.slice(0, 12), all.slice(0, 4), four, 'a')).toEqual({ target: 3, shed: 1 });
+    expect(plan(all.slice(0, 12), [], four, 'd')).toEqual({ target: 3, shed: 0 });
+  });
+  it('above the floor while a peer is below it: one back per heartbeat', () => {
+    // 13 cameras, 4 workers: ceil 4, floor 3; d holds 1.
+    const workers = [w('a', 4), w('b', 4), w('c', 4), w('d', 1)];
+    expect(plan(all, all.slice(0, 4), workers, 'a')).toEqual({ target: 4, shed: 1 });
+    const settled = [w('a', 4), w('b', 3), w('c', 3), w('d', 3)];
+    expect(plan(all, all.slice(0, 4), settled, 'a')).toEqual({ target: 4, shed: 0 });
+  });
+  it('workers with disjoint camera filters do not share: each takes its own cameras', () => {
+    const fleet = all.slice(0, 12);
+    const workers = [
+      w('a', 8, 8, fleet),
+      w('b', 4, 8, fleet),
+      w('c', 0, 8, fleet),
+      w('solo', 1, 8, [all[12]!]),
+    ];
+    expect(plan(fleet, fleet.slice(0, 8), workers, 'a')).toEqual({ target: 4, shed: 4 });
+    expect(plan(fleet, [], workers, 'c')).toEqual({ target: 4, shed: 0 });
+    expect(plan([all[12]!], [all[12]!], workers, 'solo')).toEqual({ target: 1, shed: 0 });
+  });
+  it('an unfiltered worker does not shed for a filtered one that cannot take its cameras', () => {
+    const workers = [w('a', 4), w('b', 4), w('c', 4), w('solo', 1, 8, [all[12]!])];
+    expect(plan(all, all.slice(0, 4), workers, 'a')).toEqual({ target: 4, shed: 0 });
+  });
+  it('a worker with little capacity leaves the rest to the others, who go above the even share', () => {
+    const six = all.slice(0, 6);
+    expect(plan(six, [], [w('big', 0), w('small', 1, 1)], 'big')).toEqual({ target: 5, shed: 0 });
+    expect(plan(six, [], [w('big', 5), w('small', 0, 1)], 'small')).toEqual({ target: 1, shed: 0 });
   });
 });

@@ -10,10 +10,11 @@
  *   gets it.
  * - A lease not renewed for the TTL has expired; the next heartbeat of any worker ends it and may grant
  *   the camera again with the next epoch (the fencing token).
- * - Fair share: a worker's target is ceil(enabled cameras / live workers), capped by its capacity. A
- *   worker above it, or above the floor while another live worker is below the floor, is asked to hand
- *   off the excess: it stops the camera, flushes its counts and releases the lease; the camera is then
- *   free for the next heartbeat of a worker below its target. Never two holders at once.
+ * - Fair share (planFairShare): a worker's target is ceil(cameras / live workers), capped by its
+ *   capacity. A worker above it, or above the floor while another live worker is below the floor, is
+ *   asked to hand off the excess: it stops the camera, flushes its counts and releases the lease; the
+ *   camera is then free for the next heartbeat of a worker below its target (workers follow freed
+ *   cameras on the live stream, so that is at once). Never two holders at once.
  * - Fencing (`fenceItems`): an ingested item that names an epoch is refused (409) when it is timed at or
  *   after the end of that epoch's lease (released, handed off, expired): another worker may hold the
  *   camera then. Items timed before the end are kept, however late they arrive (a buffered batch after
@@ -41,26 +42,51 @@ interface OpenLeaseRow {
   handoff_requested_at: Date | string | null;
 }
 
-/** Pure: how many leases each worker should hold, and which of `me`'s to hand off. */
+/** A live worker as the fair share sees it. */
+export interface ShareWorker {
+  id: string;
+  capacity: number;
+  /** Open leases not already being handed off. */
+  holding: number;
+  /** Its CAMERA_IDS; null: any camera. */
+  filter: readonly string[] | null;
+}
+
+/**
+ * Pure: how many leases `me` should hold, and how many of its own to hand off. `me` shares the cameras
+ * it may take (`eligible`: enabled, and in its filter if it has one) with its peers — the live workers
+ * that may take some of them too — evenly: a target of ceil(eligible / peers), or more when the other
+ * peers' capacity cannot cover them, capped by its capacity. A worker above its target, or above the
+ * floor while a peer that could take one of its cameras is below it, gives back the excess (the latter
+ * one per heartbeat, so that shares converge without every worker shedding at once).
+ */
 export function planFairShare(input: {
-  cameras: number;
-  /** Live workers (including `me`) with their capacity and their open leases not already handed off. */
-  workers: readonly { id: string; capacity: number; holding: number }[];
+  eligible: readonly string[];
+  /** The cameras `me` holds now (not already being handed off). */
+  mine: readonly string[];
+  workers: readonly ShareWorker[];
   me: string;
 }): { target: number; shed: number } {
-  const live = input.workers.length;
   const me = input.workers.find((w) => w.id === input.me);
-  if (!me || live === 0) return { target: 0, shed: 0 };
-  const ceil = Math.ceil(input.cameras / live);
-  const floor = Math.floor(input.cameras / live);
-  const target = Math.min(me.capacity, ceil);
+  if (!me) return { target: 0, shed: 0 };
+  const eligible = new Set(input.eligible);
+  const mayTakeAny = (w: ShareWorker, ids: Iterable<string>) => {
+    if (w.filter === null) return true;
+    const f = new Set(w.filter);
+    for (const id of ids) if (f.has(id)) return true;
+    return false;
+  };
+  const peers = input.workers.filter((w) => w.id === me.id || mayTakeAny(w, eligible));
+  const pool = eligible.size;
+  const ceil = Math.ceil(pool / peers.length);
+  const floor = Math.floor(pool / peers.length);
+  const othersCover = peers.filter((w) => w.id !== me.id).reduce((n, w) => n + Math.min(w.capacity, ceil), 0);
+  const target = Math.min(me.capacity, Math.max(ceil, pool - othersCover));
   let shed = Math.max(0, me.holding - target);
-  // Above the floor while another worker (with room) is below it: give one back per heartbeat, so
-  // shares converge without all workers shedding at once.
   if (
     shed === 0 &&
     me.holding > floor &&
-    input.workers.some((w) => w.id !== me.id && w.holding < Math.min(floor, w.capacity))
+    peers.some((w) => w.id !== me.id && w.holding < Math.min(floor, w.capacity) && mayTakeAny(w, input.mine))
   )
     shed = 1;
   return { target, shed };
@@ -203,24 +229,29 @@ export function createLeaseStore(
           [hb.workerId, now, expiresAt],
         );
 
-        const [workers, holding, cameraCount] = await Promise.all([
-          tx.query<{ id: string; capacity: number }>(
-            `SELECT id, capacity FROM workers WHERE expires_at > $1::timestamptz ORDER BY id`,
-            [now],
-          ),
-          tx.query<{ worker_id: string; n: number }>(
-            `SELECT worker_id, count(*)::int AS n FROM camera_leases
-             WHERE ended_at IS NULL AND handoff_requested_at IS NULL GROUP BY worker_id`,
-          ),
-          tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM cameras WHERE enabled`),
-        ]);
-        const held = new Map(holding.rows.map((r) => [r.worker_id, Number(r.n)]));
+        // One after another: a transaction is one connection (concurrent queries on it are queued by
+        // the driver anyway, and pg 9 refuses them).
+        const workers = await tx.query<{ id: string; capacity: number; camera_filter: string[] | null }>(
+          `SELECT id, capacity, camera_filter::text[] AS camera_filter FROM workers WHERE expires_at > $1::timestamptz ORDER BY id`,
+          [now],
+        );
+        const holding = await tx.query<{ worker_id: string; camera_id: string }>(
+          `SELECT worker_id, camera_id FROM camera_leases WHERE ended_at IS NULL AND handoff_requested_at IS NULL`,
+        );
+        const eligible = await tx.query<{ id: string }>(
+          `SELECT id FROM cameras WHERE enabled AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))`,
+          [hb.cameraIds],
+        );
+        const held = new Map<string, number>();
+        for (const r of holding.rows) held.set(r.worker_id, (held.get(r.worker_id) ?? 0) + 1);
         const plan = planFairShare({
-          cameras: Number(cameraCount.rows[0]?.n ?? 0),
+          eligible: eligible.rows.map((r) => r.id),
+          mine: holding.rows.filter((r) => r.worker_id === hb.workerId).map((r) => r.camera_id),
           workers: workers.rows.map((w) => ({
             id: w.id,
             capacity: Number(w.capacity),
             holding: held.get(w.id) ?? 0,
+            filter: w.camera_filter,
           })),
           me: hb.workerId,
         });
