@@ -32,7 +32,7 @@ export function scriptedDetections(index: number, tsMs: number): Detection[] {
 }
 
 /** The real analytics, fed the script's detections for each frame's timestamp. */
-const scriptedAnalytics =
+export const scriptedAnalytics =
   (indexOf: (cameraId: string) => number): AnalyticsFactory =>
   (camera) => {
     const real = createCameraAnalytics(camera);
