@@ -389,20 +389,32 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
         // Locks the touched hours first, in key order: a concurrent batch of another session for the
         // same minute waits here, and its recompute then sees this one's contribution.
         await tx.query(CLAIM_ROLLUPS, planTouchedHours(rows));
-        const res = await tx.query<{ inserted: boolean }>(
+        const sessionKeys = [
+          rows.map((a) => a.cameraId),
+          rows.map((a) => a.intervalStart),
+          rows.map((a) => a.lane),
+          rows.map((a) => a.class),
+          rows.map((a) => a.session ?? NIL_SESSION),
+        ];
+        // Which of them this session already sent: counted before the write rather than read from
+        // RETURNING xmax, which PostgreSQL refuses on a partitioned table (the table is to be
+        // partitioned by time in a later release, which must not break this one's ingestion).
+        const known = await tx.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM interval_contributions c
+           JOIN unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[]) AS k(camera_id, interval_start, lane, class, session_id)
+             ON c.camera_id = k.camera_id AND c.interval_start = k.interval_start AND c.lane = k.lane
+               AND c.class = k.class AND c.session_id = k.session_id`,
+          sessionKeys,
+        );
+        await tx.query(
           `INSERT INTO interval_contributions
              (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct, observed_ms, mean_speed_kmh, p85_speed_kmh)
            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::float8[], $8::int[], $9::float8[], $10::float8[])
            ON CONFLICT (camera_id, interval_start, lane, class, session_id) DO UPDATE SET
              volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, observed_ms = EXCLUDED.observed_ms,
-             mean_speed_kmh = EXCLUDED.mean_speed_kmh, p85_speed_kmh = EXCLUDED.p85_speed_kmh
-           RETURNING (xmax = 0) AS inserted`,
+             mean_speed_kmh = EXCLUDED.mean_speed_kmh, p85_speed_kmh = EXCLUDED.p85_speed_kmh`,
           [
-            rows.map((a) => a.cameraId),
-            rows.map((a) => a.intervalStart),
-            rows.map((a) => a.lane),
-            rows.map((a) => a.class),
-            rows.map((a) => a.session ?? NIL_SESSION),
+            ...sessionKeys,
             rows.map((a) => a.volume),
             rows.map((a) => a.occupancyPct),
             rows.map((a) => a.observedMs ?? null),
@@ -421,7 +433,7 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           keys.map((a) => a.class),
           now,
         ]);
-        const accepted = res.rows.filter((r) => r.inserted).length;
+        const accepted = rows.length - Number(known.rows[0]?.n ?? 0);
         return {
           accepted,
           duplicates: aggregates.length - accepted,
