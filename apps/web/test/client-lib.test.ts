@@ -1,8 +1,17 @@
-/** The dashboard's pure logic (ranges, live counts, formatting, wire parsing), tested without a browser. */
+/**
+ * The dashboard's pure logic (ranges, live counts, formatting, wire parsing, the workers view), tested
+ * without a browser.
+ */
 import { describe, expect, it } from 'vitest';
-import type { AggregateBucket, CrossingEvent, IntervalAggregate } from '@its/contracts';
+import type { AggregateBucket, CrossingEvent, IntervalAggregate, WorkerList } from '@its/contracts';
 import { ApiError, createApiClient, toQuery } from '../src/client/lib/api-client.js';
-import { formatRelative, planAxis, planTimeTicks } from '../src/client/lib/format.js';
+import {
+  formatAgo,
+  formatDuration,
+  formatRelative,
+  planAxis,
+  planTimeTicks,
+} from '../src/client/lib/format.js';
 import { parseLiveMessage } from '../src/client/lib/live-hub.js';
 import {
   applyLiveEvent,
@@ -18,6 +27,7 @@ import {
   summarizeSeries,
 } from '../src/client/lib/ranges.js';
 import { matchRoute } from '../src/client/lib/router.js';
+import { summarizeWorkers } from '../src/client/lib/workers.js';
 
 const CAM = '6c1f0b7e-1111-4000-8000-000000000001';
 const OTHER = '6c1f0b7e-2222-4000-8000-000000000002';
@@ -250,6 +260,27 @@ describe('formatting', () => {
     expect(formatRelative(iso, T0)).toBe(expected);
   });
 
+  it.each([
+    [0, '0 s'],
+    [3.9, '3 s'],
+    [59.9, '59 s'],
+    [60, '1 min'],
+    [3599, '59 min'],
+    [3600, '1 h'],
+    [3900, '1 h 5 min'],
+    [86_400, '1 d'],
+    [2 * 86_400 + 3 * 3600 + 59, '2 d 3 h'],
+    [-4, '0 s'],
+    [Number.NaN, '0 s'],
+  ])('formatDuration(%s) → %s', (s, expected) => {
+    expect(formatDuration(s)).toBe(expected);
+  });
+
+  it('formats an age as "… ago"', () => {
+    expect(formatAgo(3.2)).toBe('3 s ago');
+    expect(formatAgo(125)).toBe('2 min ago');
+  });
+
   it('plans nice axes', () => {
     expect(planAxis(0)).toEqual({ max: 1, step: 1, ticks: [0, 1] });
     expect(planAxis(7)).toMatchObject({ max: 8, step: 2, ticks: [0, 2, 4, 6, 8] });
@@ -264,6 +295,86 @@ describe('formatting', () => {
     const steps = ticks.slice(1).map((t, i) => t - ticks[i]!);
     expect(new Set(steps).size).toBe(1);
     expect(planTimeTicks([], MIN, 5)).toEqual([]);
+  });
+});
+
+describe('summarizeWorkers', () => {
+  const W1 = '0a000000-0000-4000-8000-000000000001';
+  const W2 = '0a000000-0000-4000-8000-000000000002';
+  const W3 = '0a000000-0000-4000-8000-000000000003';
+  const GONE = '6c1f0b7e-9999-4000-8000-000000000009';
+  const at = '2026-11-25T10:00:00.000Z';
+  const lease = (cameraId: string, epoch: number, handOffRequested = false) => ({
+    cameraId,
+    epoch,
+    grantedAt: at,
+    leaseAgeS: 120,
+    renewedAgeS: 2,
+    handOffRequested,
+  });
+  const worker = (id: string, name: string, over: Partial<WorkerList['workers'][number]> = {}) => ({
+    id,
+    name,
+    version: '1.0.0',
+    capacity: 2,
+    live: true,
+    registeredAt: at,
+    heartbeatAt: at,
+    heartbeatAgeS: 3,
+    cameras: [],
+    ...over,
+  });
+  const list: WorkerList = {
+    ttlMs: 15_000,
+    workers: [
+      worker(W1, 'zeta', { live: false, heartbeatAgeS: 900, cameras: [] }),
+      worker(W2, 'beta', { cameras: [lease(CAM, 3), lease(OTHER, 1, true)] }),
+      worker(W3, 'alpha', { version: null, heartbeatAgeS: 10, cameras: [lease(GONE, 2)] }),
+    ],
+    unassigned: [OTHER, CAM],
+  };
+  const cameras = [
+    { id: CAM, name: 'Main St' },
+    { id: OTHER, name: 'Harbor Bridge' },
+  ];
+
+  it('lists live workers first, by name, with camera names, links, load and hand-off markers', () => {
+    const view = summarizeWorkers(list, cameras, 0);
+    expect(view.workers.map((w) => [w.name, w.live, w.held])).toEqual([
+      ['alpha', true, 1],
+      ['beta', true, 2],
+      ['zeta', false, 0],
+    ]);
+    expect(view.workers[1]!.cameras).toEqual([
+      {
+        id: OTHER,
+        name: 'Harbor Bridge',
+        known: true,
+        href: `/cameras/${OTHER}`,
+        epoch: 1,
+        leaseAgeS: 120,
+        renewedAgeS: 2,
+        handingOff: true,
+      },
+      expect.objectContaining({ id: CAM, name: 'Main St', epoch: 3, handingOff: false }),
+    ]);
+    // A camera the list does not have (deleted, past its page) still shows, by a short id.
+    expect(view.workers[0]!.cameras[0]).toMatchObject({ name: 'Camera 6c1f0b7e', known: false });
+    expect(view.unassigned.map((c) => c.name)).toEqual(['Harbor Bridge', 'Main St']);
+    expect(view).toMatchObject({ ttlS: 15, live: 2, held: 3 });
+  });
+
+  it('ages heartbeats and leases since the answer, and a heartbeat older than the TTL is not live', () => {
+    const view = summarizeWorkers(list, cameras, 6_000);
+    expect(view.workers.map((w) => [w.name, w.live, w.heartbeatAgeS])).toEqual([
+      ['beta', true, 9],
+      ['alpha', false, 16],
+      ['zeta', false, 906],
+    ]);
+    expect(view.workers[0]!.cameras[0]).toMatchObject({ leaseAgeS: 126, renewedAgeS: 8 });
+    expect(view.live).toBe(1);
+    // A clock that went backwards never makes an age younger than the API said.
+    expect(summarizeWorkers(list, cameras, -5_000).workers[0]!.heartbeatAgeS).toBe(10);
   });
 });
 
@@ -331,6 +442,18 @@ describe('api client', () => {
     expect((err as ApiError).message).toMatch(
       /^unexpected response from \/api\/v1\/cameras\?limit=200&offset=0: items\.0\.id: /,
     );
+  });
+
+  it('validates the workers list with the contract', async () => {
+    const ok = { ttlMs: 15_000, workers: [], unassigned: [CAM] };
+    expect(await createApiClient('http://api.test', respond(200, ok)).getWorkers()).toEqual(ok);
+    const err = await createApiClient('http://api.test', respond(200, { ttlMs: 15_000, workers: [] }))
+      .getWorkers()
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      kind: 'contract',
+      message: expect.stringMatching(/^unexpected response from \/api\/v1\/workers: unassigned: /),
+    });
   });
 
   it('reports an unreachable API as a network error naming the base URL', async () => {

@@ -16,7 +16,7 @@ import { build } from 'vite';
 import type { Browser, Page } from 'puppeteer-core';
 import type { FastifyInstance } from 'fastify';
 import { startApi, type RunningApi } from '@its/api';
-import type { Camera, IntervalAggregate } from '@its/contracts';
+import type { Camera, IntervalAggregate, WorkerLeases } from '@its/contracts';
 import { freePort } from '@its/testkit';
 import { buildWebApp } from '../src/app.js';
 import {
@@ -74,7 +74,8 @@ async function startStack(browserName: BrowserName): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), `its-web-api-${browserName}-`));
   const webPort = await freePort();
   const webUrl = `http://127.0.0.1:${webPort}`;
-  const api = await startApi({ dataDir, env: { CORS_ORIGINS: webUrl } });
+  // A long lease TTL: the workers the system-page test registers must stay live through a slow browser.
+  const api = await startApi({ dataDir, env: { CORS_ORIGINS: webUrl, LEASE_TTL_MS: '300000' } });
   const key = (await api.createApiKey('page-test')).key;
 
   const main = (await postJson(
@@ -183,6 +184,11 @@ async function withPage(
 
 const text = (page: Page, testId: string) =>
   page.$eval(`[data-testid="${testId}"]`, (el) => el.textContent?.trim() ?? '');
+type Lease = { cameraId: string; epoch: number };
+const unassignedLinks = (page: Page) =>
+  page.$$eval('[data-testid="unassigned-cameras"] [data-testid="unassigned-camera-link"]', (els) =>
+    els.map((a) => [a.textContent?.trim(), a.getAttribute('href')]),
+  );
 const waitText = (page: Page, selector: string, expected: string) =>
   page.waitForFunction(
     (s, e) => document.querySelector(s)?.textContent?.trim() === e,
@@ -389,6 +395,159 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
         lis.map((li) => li.getAttribute('data-testid')),
       );
       expect(shown).toEqual(report.checks.map((c) => `check-${c.name}`));
+
+      // No worker has registered yet: the page says how to start one, and every enabled camera is unassigned.
+      await page.waitForSelector('[data-testid="workers-empty"]');
+      expect(await text(page, 'workers-empty')).toContain('npm start -w @its/vision-worker');
+      expect(await unassignedLinks(page)).toEqual([
+        ['Harbor Bridge eastbound', `/cameras/${side.id}`],
+        ['Main St northbound', `/cameras/${main.id}`],
+      ]);
+    });
+  }, 60_000);
+
+  it('shows each vision worker with its cameras, lease ages and heartbeat, and the unassigned cameras', async () => {
+    // Registers workers through the real lease API. Runs after the tests that count cameras: it adds two.
+    const heartbeat = (
+      workerId: string,
+      body: {
+        name: string;
+        capacity: number;
+        version?: string;
+        held?: Lease[];
+        released?: Lease[];
+        leaving?: boolean;
+      },
+    ) =>
+      postJson(
+        api.url,
+        '/api/v1/workers/heartbeat',
+        { workerId, cameraIds: null, held: [], released: [], ...body },
+        key,
+      ) as Promise<WorkerLeases>;
+    const refs = (a: WorkerLeases) => a.leases.map((l) => ({ cameraId: l.cameraId, epoch: l.epoch }));
+    const createCamera = async (name: string) =>
+      (await postJson(
+        api.url,
+        '/api/v1/cameras',
+        {
+          name,
+          streamUrl: 'rtsp://10.0.0.9/s1',
+          location: { lat: 47.6, lon: -122.3 },
+          lines: [countLine('l-1', 'L-1')],
+        },
+        key,
+      )) as Camera;
+    const dock = await createCamera('Dock Rd southbound');
+    const [a, b, old] = [randomUUID(), randomUUID(), randomUUID()];
+
+    // A worker that came and left: listed, not live, holding nothing (it held Main St: epoch 1).
+    const oldAnswer = await heartbeat(old, { name: 'vision-old', capacity: 1 });
+    await heartbeat(old, { name: 'vision-old', capacity: 1, held: refs(oldAnswer), leaving: true });
+    // vision-a alone takes all three; vision-b joins with no camera left, so vision-a is asked to hand
+    // one off; it releases that one and (vision-b still being below its share) is asked for another;
+    // vision-b then takes the released camera.
+    const a1 = await heartbeat(a, { name: 'vision-a', version: '1.4.0', capacity: 3 });
+    expect(a1.leases).toHaveLength(3);
+    expect((await heartbeat(b, { name: 'vision-b', capacity: 1 })).leases).toEqual([]);
+    const a2 = await heartbeat(a, { name: 'vision-a', version: '1.4.0', capacity: 3, held: refs(a1) });
+    expect(a2.handOff).toHaveLength(1);
+    const released = a2.handOff[0]!;
+    const a3 = await heartbeat(a, {
+      name: 'vision-a',
+      version: '1.4.0',
+      capacity: 3,
+      held: refs(a2).filter((l) => l.cameraId !== released.cameraId),
+      released: [released],
+    });
+    expect(a3.leases).toHaveLength(2);
+    expect(a3.handOff).toHaveLength(1);
+    const b2 = await heartbeat(b, { name: 'vision-b', capacity: 1 });
+    expect(b2.leases.map((l) => l.cameraId)).toEqual([released.cameraId]);
+    // Created after every heartbeat: nobody holds it.
+    const quay = await createCamera('Quay St westbound');
+
+    const cameraName = new Map([main, side, dock, quay].map((c) => [c.id, c.name]));
+    const rows = (answer: WorkerLeases) =>
+      answer.leases
+        .map((l) => ({
+          name: cameraName.get(l.cameraId)!,
+          href: `/cameras/${l.cameraId}`,
+          epoch: String(l.epoch),
+          handingOff: answer.handOff.some((h) => h.cameraId === l.cameraId),
+        }))
+        .sort((x, y) => x.name.localeCompare(y.name));
+
+    await withPage(stack, 'workers', 'desktop', async (page) => {
+      await page.goto(`${webUrl}/system`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-testid="worker"]');
+      const workers = await page.$$eval('[data-testid="worker"]', (els) =>
+        els.map((el) => {
+          const q = (id: string) => el.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? null;
+          return {
+            id: el.getAttribute('data-worker-id'),
+            name: q('worker-name'),
+            live: el.querySelector('[data-testid="worker-live"]')?.getAttribute('data-state'),
+            badge: q('worker-live'),
+            version: q('worker-version'),
+            load: q('worker-load'),
+            heartbeat: q('worker-heartbeat'),
+            heading: el.querySelector('h3')?.id === el.getAttribute('aria-labelledby'),
+            cameras: [...el.querySelectorAll('[data-testid="worker-camera"]')].map((r) => ({
+              name: r.querySelector('[data-testid="worker-camera-link"]')?.textContent?.trim(),
+              href: r.querySelector('a')?.getAttribute('href'),
+              epoch: r.querySelector('[data-testid="worker-camera-epoch"]')?.textContent?.trim(),
+              handingOff: r.querySelector('[data-testid="worker-camera-handoff"]') !== null,
+              age: r.querySelector('[data-testid="worker-camera-lease-age"]')?.textContent?.trim(),
+            })),
+          };
+        }),
+      );
+      // Live first, then by name.
+      expect(workers.map((w) => [w.id, w.name, w.live, w.badge, w.version, w.load])).toEqual([
+        [a, 'vision-a', 'live', 'Live', '1.4.0', '2 / 3'],
+        [b, 'vision-b', 'live', 'Live', '—', '1 / 1'],
+        [old, 'vision-old', 'not-live', 'Not live', '—', '0 / 1'],
+      ]);
+      for (const w of workers) {
+        expect(w.heartbeat).toMatch(/^\d+ s ago$/);
+        expect(w.heading).toBe(true);
+        for (const c of w.cameras) expect(c.age).toMatch(/^\d+ s$/);
+      }
+      const shownCameras = (i: number) => workers[i]!.cameras.map(({ age: _age, ...c }) => c);
+      expect(shownCameras(0)).toEqual(rows(a3));
+      expect(shownCameras(0).filter((c) => c.handingOff)).toHaveLength(1);
+      expect(shownCameras(1)).toEqual(rows(b2));
+      expect(workers[2]!.cameras).toEqual([]);
+      expect(await text(page, 'workers-summary')).toBe('2 of 3 live · 3 cameras held · lease TTL 300 s');
+      expect(await unassignedLinks(page)).toEqual([['Quay St westbound', `/cameras/${quay.id}`]]);
+      expect(await page.$('[data-testid="workers-empty"]')).toBeNull();
+
+      // "Check now" refreshes the workers too: vision-a releases its second hand-off and, below its share
+      // now that Quay St counts, takes the free cameras; nothing is unassigned any more.
+      const handing = a3.handOff[0]!;
+      const a4 = await heartbeat(a, {
+        name: 'vision-a',
+        version: '1.4.0',
+        capacity: 3,
+        held: refs(a3).filter((l) => l.cameraId !== handing.cameraId),
+        released: [handing],
+      });
+      expect(a4.leases).toHaveLength(3);
+      await page.click('[data-testid="system-refresh"]');
+      await page.waitForSelector('[data-testid="unassigned-cameras"]', { hidden: true });
+      await waitText(page, `[data-worker-id="${a}"] [data-testid="worker-load"]`, '3 / 3');
+      expect(
+        await page.$$eval(`[data-worker-id="${a}"] [data-testid="worker-camera-link"]`, (els) =>
+          els.map((e) => e.textContent),
+        ),
+      ).toEqual(rows(a4).map((r) => r.name));
+
+      // A camera's name links to its page (client-side navigation).
+      await page.click(`[data-worker-id="${b}"] [data-testid="worker-camera-link"]`);
+      await page.waitForSelector('[data-testid="camera-name"]');
+      expect(new URL(page.url()).pathname).toBe(`/cameras/${released.cameraId}`);
+      expect(await text(page, 'camera-name')).toBe(cameraName.get(released.cameraId));
     });
   }, 60_000);
 
@@ -403,14 +562,21 @@ describe.each(BROWSERS)('dashboard page test in %s (real API)', (browserName) =>
   describe.each(Object.keys(VIEWPORTS) as ViewportName[])('layout at %s', (viewport) => {
     it('has no horizontal overflow on any page and keeps the navigation reachable', async () => {
       await withPage(stack, 'layout', viewport, async (page) => {
-        const pages: [string, string][] = [
-          ['/', '[data-testid="camera-row"]'],
-          [`/cameras/${main.id}`, '[data-testid="counts-table"]'],
-          ['/system', '[data-testid="check-database"]'],
+        const pages: [string, string[]][] = [
+          ['/', ['[data-testid="camera-row"]']],
+          [`/cameras/${main.id}`, ['[data-testid="counts-table"]']],
+          [
+            '/system',
+            [
+              '[data-testid="check-database"]',
+              // Workers when the workers test has run before, the empty state otherwise.
+              '[data-testid="worker-cameras"], [data-testid="workers-empty"]',
+            ],
+          ],
         ];
         for (const [path, ready] of pages) {
           await page.goto(`${webUrl}${path}`, { waitUntil: 'load' });
-          await page.waitForSelector(ready);
+          for (const selector of ready) await page.waitForSelector(selector);
           const m = await page.evaluate(() => ({
             scrollWidth: document.documentElement.scrollWidth,
             innerWidth: window.innerWidth,

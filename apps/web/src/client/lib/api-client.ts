@@ -9,6 +9,7 @@ import {
   ErrorBody,
   Page,
   ReadinessReport,
+  WorkerList,
   type AggregateQuery,
 } from '@its/contracts';
 import type { z } from 'zod';
@@ -82,6 +83,8 @@ export function createApiClient(baseUrl: string, fetchFn: FetchLike = (i, init) 
     // 503 is a *report* (one entry per failing check), not a transport failure.
     getReadiness: (opts: { signal?: AbortSignal } = {}) =>
       getJson(API_ROUTES.ready, ReadinessReport, { ...opts, acceptStatus: [503] }),
+    /** Vision workers seen in the last hour, the cameras each holds, and enabled cameras nobody holds. */
+    getWorkers: (opts: { signal?: AbortSignal } = {}) => getJson(API_ROUTES.workers, WorkerList, opts),
   };
 }
 

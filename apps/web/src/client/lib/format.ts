@@ -22,6 +22,27 @@ export function formatRelative(iso: string | null, nowMs: number): string {
   return `${Math.round(h / 24)} d ago`;
 }
 
+/**
+ * A duration in seconds, to the unit an operator reads at a glance: "3 s", "4 min", "2 h 5 min",
+ * "3 d 1 h". Negative or non-finite input (clock skew, a missing value) reads as "0 s".
+ */
+export function formatDuration(seconds: number): string {
+  const s = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) {
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return m ? `${h} h ${m} min` : `${h} h`;
+  }
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  return h ? `${d} d ${h} h` : `${d} d`;
+}
+
+/** "3 s ago": how long since something happened, from its age in seconds. */
+export const formatAgo = (seconds: number): string => `${formatDuration(seconds)} ago`;
+
 export function formatClock(ms: number, withSeconds = false): string {
   const d = new Date(ms);
   const hh = String(d.getHours()).padStart(2, '0');

@@ -1,11 +1,19 @@
-/** System health: the API's deep readiness checks, refreshed while the page is open. */
+/**
+ * System health: the API's deep readiness checks and the vision workers with the cameras each holds,
+ * refreshed while the page is open.
+ */
 import { describeError } from '../lib/api-client.js';
-import { formatClock, titleCase } from '../lib/format.js';
-import { useAsync, useDocumentTitle, useInterval, useLiveState, useServices } from '../lib/hooks.js';
-import { Card, ErrorState, Icon, Loading } from '../components/ui.js';
+import { formatAgo, formatClock, formatCount, formatDuration, titleCase } from '../lib/format.js';
+import { useAsync, useDocumentTitle, useInterval, useLiveState, useNow, useServices } from '../lib/hooks.js';
+import { summarizeWorkers, type WorkerRow, type WorkersView } from '../lib/workers.js';
+import { Card, EmptyState, ErrorState, Icon, Link, Loading } from '../components/ui.js';
 import { LiveIndicator } from './camera-page.js';
 
 const REFRESH_MS = 15_000;
+/** Heartbeat and lease ages count in seconds between refreshes. */
+const TICK_MS = 1_000;
+/** The vision worker's README ("Run"); the key needs the ingest scope. */
+const START_WORKER = 'npm run build -w @its/vision-worker && API_KEY=its_... npm start -w @its/vision-worker';
 
 export function SystemPage() {
   useDocumentTitle('System');
@@ -15,7 +23,23 @@ export function SystemPage() {
     async (signal) => ({ report: await api.getReadiness({ signal }), at: Date.now() }),
     [],
   );
-  useInterval(ready.reload, REFRESH_MS);
+  // Names come from the camera list the overview uses: the workers answer carries ids only.
+  const workers = useAsync(async (signal) => {
+    const [list, cameras] = await Promise.all([
+      api.getWorkers({ signal }),
+      api.listCameras({ limit: 500, signal }),
+    ]);
+    return { list, cameras: cameras.items, at: Date.now() };
+  }, []);
+  const refresh = () => {
+    ready.reload();
+    workers.reload();
+  };
+  useInterval(refresh, REFRESH_MS);
+  const now = useNow(TICK_MS);
+  const fleet = workers.data
+    ? summarizeWorkers(workers.data.list, workers.data.cameras, now - workers.data.at)
+    : null;
 
   const report = ready.data?.report;
   const failing = report?.checks.filter((c) => c.status === 'fail') ?? [];
@@ -26,12 +50,7 @@ export function SystemPage() {
           <h1 class="page-title">System</h1>
           <p class="page-subtitle">Readiness of the API and the services it depends on</p>
         </div>
-        <button
-          type="button"
-          class="button button--secondary"
-          onClick={ready.reload}
-          data-testid="system-refresh"
-        >
+        <button type="button" class="button button--secondary" onClick={refresh} data-testid="system-refresh">
           <Icon name="refresh" class="icon--inline" />
           Check now
         </button>
@@ -102,6 +121,32 @@ export function SystemPage() {
         </>
       )}
 
+      <Card
+        title="Vision workers"
+        id="workers"
+        data-testid="workers"
+        actions={
+          fleet && (
+            <p class="muted small workers__summary" data-testid="workers-summary">
+              {fleet.live} of {fleet.workers.length} live · {formatCount(fleet.held)}{' '}
+              {fleet.held === 1 ? 'camera' : 'cameras'} held · lease TTL {fleet.ttlS} s
+            </p>
+          )
+        }
+      >
+        {workers.status === 'loading' && !fleet && (
+          <Loading label="Loading the vision workers" lines={2} height={64} />
+        )}
+        {workers.status === 'error' && (
+          <ErrorState
+            title="The API did not list its vision workers"
+            message={describeError(workers.error)}
+            onRetry={workers.reload}
+          />
+        )}
+        {fleet && <VisionWorkers fleet={fleet} />}
+      </Card>
+
       <Card title="Connection" id="connection">
         <dl class="kv">
           <div>
@@ -127,5 +172,161 @@ export function SystemPage() {
         </dl>
       </Card>
     </div>
+  );
+}
+
+function VisionWorkers({ fleet }: { fleet: WorkersView }) {
+  const n = fleet.unassigned.length;
+  return (
+    <>
+      {n > 0 && (
+        <div
+          class="banner banner--warn workers__warning"
+          role="status"
+          data-testid="unassigned-cameras"
+          data-count={n}
+        >
+          <Icon name="alert" class="banner__icon" />
+          <div>
+            <p class="banner__title">
+              {n} {n === 1 ? 'camera has' : 'cameras have'} no worker
+            </p>
+            <p class="banner__sub">
+              Enabled, but no live worker holds {n === 1 ? 'it' : 'them'}: nothing counts{' '}
+              {n === 1 ? 'its' : 'their'} traffic until a worker with room takes {n === 1 ? 'it' : 'them'}.
+            </p>
+            <ul class="link-list" aria-label="Unassigned cameras">
+              {fleet.unassigned.map((c) => (
+                <li key={c.id} data-camera-id={c.id}>
+                  <Link href={c.href} data-testid="unassigned-camera-link">
+                    {c.name}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      )}
+      {fleet.workers.length === 0 ? (
+        <EmptyState
+          title="No vision worker has registered in the last hour"
+          icon="server"
+          data-testid="workers-empty"
+        >
+          <p>Start one, with an API key that has the ingest scope:</p>
+          <p>
+            <code>{START_WORKER}</code>
+          </p>
+        </EmptyState>
+      ) : (
+        <ul class="workers" data-testid="worker-list">
+          {fleet.workers.map((w) => (
+            <WorkerItem key={w.id} worker={w} />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function WorkerItem({ worker: w }: { worker: WorkerRow }) {
+  const headingId = `worker-${w.id}`;
+  return (
+    <li
+      class={`worker worker--${w.live ? 'live' : 'not-live'}`}
+      aria-labelledby={headingId}
+      data-testid="worker"
+      data-worker-id={w.id}
+      data-live={String(w.live)}
+    >
+      <div class="worker__header">
+        <h3 class="worker__name" id={headingId} data-testid="worker-name">
+          {w.name}
+        </h3>
+        <span
+          class={`badge badge--${w.live ? 'online' : 'offline'}`}
+          data-testid="worker-live"
+          data-state={w.live ? 'live' : 'not-live'}
+        >
+          <span class="badge__dot" aria-hidden="true" />
+          {w.live ? 'Live' : 'Not live'}
+        </span>
+      </div>
+      <dl class="worker__meta">
+        <div>
+          <dt>Version</dt>
+          <dd data-testid="worker-version">{w.version ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Cameras</dt>
+          <dd data-testid="worker-load" title={`${w.held} held, capacity ${w.capacity}`}>
+            {w.held} / {w.capacity}
+          </dd>
+        </div>
+        <div>
+          <dt>Last heartbeat</dt>
+          <dd>
+            <time dateTime={w.heartbeatAt} title={w.heartbeatAt} data-testid="worker-heartbeat">
+              {formatAgo(w.heartbeatAgeS)}
+            </time>
+          </dd>
+        </div>
+      </dl>
+      {w.cameras.length === 0 ? (
+        <p class="muted small worker__none" data-testid="worker-no-cameras">
+          Holds no camera.
+        </p>
+      ) : (
+        <table class="table worker-cameras" data-testid="worker-cameras">
+          <caption class="visually-hidden">Cameras held by {w.name}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Camera</th>
+              <th scope="col" class="num">
+                Lease age
+              </th>
+              <th scope="col" class="num">
+                Epoch
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {w.cameras.map((c) => (
+              <tr
+                key={c.id}
+                data-testid="worker-camera"
+                data-camera-id={c.id}
+                data-handing-off={String(c.handingOff)}
+              >
+                <td>
+                  <Link href={c.href} class="camera-link" data-testid="worker-camera-link">
+                    {c.name}
+                  </Link>
+                  {c.handingOff && (
+                    <span
+                      class="pill pill--warn"
+                      data-testid="worker-camera-handoff"
+                      title="Asked to stop, flush and release this camera for another worker"
+                    >
+                      Handing off
+                    </span>
+                  )}
+                </td>
+                <td
+                  class="num"
+                  data-testid="worker-camera-lease-age"
+                  title={`renewed ${formatAgo(c.renewedAgeS)}`}
+                >
+                  {formatDuration(c.leaseAgeS)}
+                </td>
+                <td class="num" data-testid="worker-camera-epoch">
+                  {c.epoch}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </li>
   );
 }
