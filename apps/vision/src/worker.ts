@@ -287,7 +287,10 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
       if (mode !== 'legacy')
         // Camera edits, removals and freed cameras: act now, not at the next heartbeat.
         void deps.client.watchCameraChanges(() => {
-          if (mode === 'leases' && !stopping) void worker.refresh();
+          if (mode !== 'leases' || stopping) return;
+          // Every worker hears a freed camera at once: a little jitter spreads their heartbeats.
+          const t = setTimeout(() => void worker.refresh(), Math.random() * 250);
+          t.unref();
         }, watch.signal);
     },
     async refresh() {
