@@ -265,6 +265,41 @@ export function describeLeases(name: string, open: () => Promise<Store>, close: 
       expect((await stored(cam!.id)).map((r) => r.volume).sort()).toEqual([6, 8]);
     });
 
+    it('partial figures stay out of the stored minute until the session’s final ones, or its lease ends without them', async () => {
+      const [cam] = await addCameras(1);
+      const a = worker();
+      const b = worker();
+      await a.beat();
+      await b.beat();
+      const sa = randomUUID();
+      // a, still counting minute 08:00, sends its figures so far: nothing is stored yet.
+      expect(
+        (await ingest([agg(cam!.id, { epoch: 1, session: sa, volume: 2, partial: true })])).statusCode,
+      ).toBe(200);
+      expect(await stored(cam!.id)).toEqual([]);
+      expect(
+        (await ingest([agg(cam!.id, { epoch: 1, session: sa, volume: 4, partial: true })])).statusCode,
+      ).toBe(200);
+      expect(await stored(cam!.id)).toEqual([]);
+      // a is killed: after the TTL b takes the camera (epoch 2) and a's last partial figures count.
+      nowMs += TTL + 1000;
+      live.length = 0;
+      await b.beat();
+      expect(b.held).toEqual([{ cameraId: cam!.id, epoch: 2 }]);
+      expect(await stored(cam!.id)).toEqual([{ volume: 4, occupancy: 10, speed: 40 }]);
+      expect(live).toContainEqual({ type: 'aggregate', data: expect.objectContaining({ volume: 4 }) });
+      // b's final figures for the same minute add to them.
+      const sb = randomUUID();
+      await ingest([agg(cam!.id, { epoch: 2, session: sb, volume: 5, meanSpeedKmh: 40 })]);
+      expect((await stored(cam!.id)).map((r) => r.volume)).toEqual([9]);
+      // Had a only been cut off, its final figures (counted before its lease ended) replace its partial
+      // ones; a partial arriving after a final never replaces it.
+      await ingest([agg(cam!.id, { epoch: 1, session: sa, volume: 6 })]);
+      expect((await stored(cam!.id)).map((r) => r.volume)).toEqual([11]);
+      await ingest([agg(cam!.id, { epoch: 1, session: sa, volume: 1, partial: true })]);
+      expect((await stored(cam!.id)).map((r) => r.volume)).toEqual([11]);
+    });
+
     it('status from a worker that no longer holds the camera is ignored; a disabled camera’s lease ends', async () => {
       const [cam] = await addCameras(1);
       const a = worker();
@@ -317,10 +352,13 @@ export function describeLeases(name: string, open: () => Promise<Store>, close: 
       const small = worker(1);
       await small.beat();
       expect(small.held).toHaveLength(1);
+      // A filtered worker takes only its cameras (one the small worker does not hold: cameras created in
+      // the same millisecond are granted in id order).
+      const target = cams.find((c) => c.id !== small.held[0]!.cameraId)!.id;
       const only = worker();
-      await only.beat({ cameraIds: [cams[3]!.id] });
-      const answer = await only.beat({ cameraIds: [cams[3]!.id] });
-      expect(answer.leases.map((l) => l.cameraId)).toEqual([cams[3]!.id]);
+      await only.beat({ cameraIds: [target] });
+      const answer = await only.beat({ cameraIds: [target] });
+      expect(answer.leases.map((l) => l.cameraId)).toEqual([target]);
       const bad = await app.inject({
         method: 'POST',
         url: API_ROUTES.workerHeartbeat,

@@ -13,6 +13,8 @@ export interface FrameDetections {
 export interface CameraAnalytics {
   processFrame(f: FrameDetections): { crossings: CrossingEvent[]; closed: IntervalAggregate[] };
   flush(nowMs: number): IntervalAggregate[];
+  /** The open minutes as they stand (sent as partial figures); absent: never sent. */
+  snapshot?(): IntervalAggregate[];
   readonly tracksAlive: number;
 }
 

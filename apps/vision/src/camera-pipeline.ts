@@ -31,6 +31,11 @@ export interface PipelineSettings {
   motionMaxSkipMs?: number;
   /** Crossing events are sent at most this often (ms), as one batch. 1 s: live enough for the dashboard. */
   eventFlushMs?: number;
+  /**
+   * Under a lease, the open minutes' figures so far are sent this often as partial figures (0: never),
+   * so that a worker killed mid-minute loses only what it counted since. Default 10 000 ms.
+   */
+  partialFlushMs?: number;
   ioTimeoutMs?: number;
   backoff?: BackoffPolicy;
 }
@@ -87,8 +92,13 @@ export function createCameraPipeline(
   const session = randomUUID();
   const stampEvents = (events: CrossingEvent[]): CrossingEvent[] =>
     lease ? events.map((e) => ({ ...e, epoch: lease.epoch })) : events;
-  const stampAggregates = (aggregates: IntervalAggregate[]): IntervalAggregate[] =>
-    aggregates.map((a) => ({ ...a, session, ...(lease ? { epoch: lease.epoch } : {}) }));
+  const stampAggregates = (aggregates: IntervalAggregate[], partial = false): IntervalAggregate[] =>
+    aggregates.map((a) => {
+      if (lease) return { ...a, session, epoch: lease.epoch, ...(partial ? { partial } : {}) };
+      // An API without leases predates sessions too: it would refuse the fields it does not know.
+      const { observedMs: _observed, ...legacy } = a;
+      return legacy;
+    });
   const label = { camera: camera.id };
   const analytics: CameraAnalytics = deps.createAnalytics({
     ...camera,
@@ -114,6 +124,21 @@ export function createCameraPipeline(
     );
   }, settings.eventFlushMs ?? 1000);
   eventTimer.unref();
+  const partialFlushMs = settings.partialFlushMs ?? 10_000;
+  const partialTimer =
+    lease && partialFlushMs > 0
+      ? setInterval(() => {
+          if (stopped || flushed) return;
+          const open = analytics.snapshot?.() ?? [];
+          if (open.length === 0) return;
+          deps.outbox
+            .enqueue({ kind: 'aggregates', body: { aggregates: stampAggregates(open, true) } })
+            .catch((err: Error) =>
+              deps.log('warn', `camera ${camera.id}: partial figures not buffered: ${err.message}`),
+            );
+        }, partialFlushMs)
+      : null;
+  partialTimer?.unref();
 
   const sendEvents = async () => {
     if (!pendingEvents.length) return;
@@ -225,6 +250,7 @@ export function createCameraPipeline(
     async stop() {
       stopped = true;
       clearInterval(eventTimer);
+      if (partialTimer) clearInterval(partialTimer);
       await source.stop();
       await pumping;
       queue.clear();

@@ -91,6 +91,11 @@ export const WorkerEnv = z.object({
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /**
+   * 10 s: how often the minutes still being counted are sent as partial figures (under a lease). A
+   * worker killed mid-minute then loses at most this much of that minute's counts. 0: never.
+   */
+  PARTIAL_FLUSH_MS: int(0, 600_000).default(10_000),
   /** Shown in the API's GET /api/v1/workers and the dashboard's System page. Default: the host name. */
   WORKER_NAME: z
     .string()

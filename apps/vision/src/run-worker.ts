@@ -82,6 +82,7 @@ export async function runWorker(
       cameraIds: config.CAMERA_IDS,
       cameraRefreshMs: config.CAMERA_REFRESH_MS,
       heartbeatMs: config.HEARTBEAT_MS,
+      partialFlushMs: config.PARTIAL_FLUSH_MS,
       name: config.WORKER_NAME,
       version: process.env.APP_VERSION?.slice(0, 64) || null,
       capacity: config.MAX_CAMERAS,

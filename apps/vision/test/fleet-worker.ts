@@ -40,6 +40,7 @@ export const scriptedAnalytics =
     return {
       processFrame: (f) => real.processFrame({ tsMs: f.tsMs, detections: scriptedDetections(index, f.tsMs) }),
       flush: (nowMs) => real.flush(nowMs),
+      snapshot: () => real.snapshot(),
       get tracksAlive() {
         return real.tracksAlive;
       },

@@ -8,6 +8,8 @@
  * 3. A fourth worker joins and takes its share by hand-off.
  * 4. Per camera and minute, the stored volume is never above the truth (nothing doubled), and equals it
  *    in every full minute a camera was not moving between workers.
+ * In the minute of the kill, the killed worker's last partial figures count (its leases ended without
+ * final ones) and the new holder's add to them: only the crossings between the two are missing.
  * Beside them, a thirteenth camera has its own worker (CAMERA_IDS), restarted inside a minute: that
  * minute's stored count is the sum of both sessions', and equals the truth but for the crossings that
  * fell in the restart's gap.
@@ -25,6 +27,8 @@ import { SCRIPT_PERIOD_MS, crossingOffsetMs } from './fleet-worker.js';
 
 const WORKER = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
 const MINUTE = 60_000;
+/** The worker's default PARTIAL_FLUSH_MS. */
+const PARTIAL_FLUSH_MS = 10_000;
 const PER_MINUTE = MINUTE / SCRIPT_PERIOD_MS;
 
 let dir: string;
@@ -151,7 +155,7 @@ async function contributions(
   minute: number,
 ): Promise<{ session: string; volume: number }[]> {
   const res = await api.store.db.query<{ session_id: string; volume: number }>(
-    'SELECT session_id, sum(volume)::int AS volume FROM interval_contributions WHERE camera_id = $1 AND interval_start = $2 GROUP BY 1',
+    'SELECT session_id, sum(volume)::int AS volume FROM interval_contributions WHERE camera_id = $1 AND interval_start = $2 AND NOT partial GROUP BY 1',
     [cameraId, new Date(minute)],
   );
   return res.rows.map((r) => ({ session: r.session_id, volume: Number(r.volume) }));
@@ -234,11 +238,25 @@ describe('camera leases across real worker processes (real PostgreSQL, real API)
       expect(spread.get(solo)).toBe('solo-a');
       const spreadAt = Date.now();
 
-      // 2. kill -9 of w1: its cameras are processed elsewhere within TTL + 5 s.
+      // 2. 15–25 s into a minute (so that the minute holds counts before and after): kill -9 of w1, and
+      // a restart of the solo camera's worker (SIGTERM, then a new process on the same buffer).
+      await until('15–25 s into a minute', 70_000, async () => {
+        const sec = Date.now() % MINUTE;
+        return sec >= 15_000 && sec <= 25_000 ? true : undefined;
+      });
       const victims = fleet.filter((id) => spread.get(id) === 'w1');
       const killedAt = Date.now();
       w1.proc.kill('SIGKILL');
+      const restartMinute = minuteOf(Date.now());
+      const stopAt = Date.now();
+      restarted.proc.kill('SIGTERM');
       await w1.exited;
+      expect(await restarted.exited).toBe(0);
+      restarted = await startWorker('solo-b', [solo], 'solo');
+      const soloB = restarted;
+      const soloResumed = until('the solo camera processed again', 20_000, async () =>
+        (await framesProcessed(soloB, solo)) > 0 ? Date.now() : undefined,
+      );
       const movedAt = new Map<string, number>();
       await until(`w1's cameras processed by w2 or w3`, DEFAULT_LEASE_TTL_MS + 5000 + 5000, async () => {
         const h = await holders();
@@ -255,21 +273,7 @@ describe('camera leases across real worker processes (real PostgreSQL, real API)
       );
       expect(failoverMs).toBeLessThanOrEqual(DEFAULT_LEASE_TTL_MS + 5000);
 
-      // Beside it: the solo camera's worker restarts inside a minute (SIGTERM, then a new process on the
-      // same buffer). Wait for a moment 15–40 s into a minute so that both sessions share the minute.
-      await until('15–40 s into a minute', 70_000, async () => {
-        const s = Date.now() % MINUTE;
-        return s >= 15_000 && s <= 40_000 ? true : undefined;
-      });
-      const restartMinute = minuteOf(Date.now());
-      const stopAt = Date.now();
-      restarted.proc.kill('SIGTERM');
-      expect(await restarted.exited).toBe(0);
-      restarted = await startWorker('solo-b', [solo], 'solo');
-      await until('the solo camera processed again', 20_000, async () =>
-        (await framesProcessed(restarted, solo)) > 0 ? true : undefined,
-      );
-      const resumedAt = Date.now();
+      const resumedAt = await soloResumed;
 
       // 3. A fourth worker joins and takes its share: 4 / 4 / 4 again.
       const joinedAt = Date.now();
@@ -325,6 +329,19 @@ describe('camera leases across real worker processes (real PostgreSQL, real API)
         }
       }
       expect(exactMinutes).toBeGreaterThanOrEqual(12);
+
+      // The minute w1 was killed in: its last partial figures (sent every 10 s, counted once its leases
+      // expired) plus the new holder's. Only crossings between those last figures and the first frame
+      // processed elsewhere are missing (one more allowed for a car the new holder picks up mid-line).
+      const killMinute = minuteOf(killedAt);
+      for (const id of victims) {
+        const index = fleet.indexOf(id);
+        const gapFrom = Math.max(killMinute, killedAt - PARTIAL_FLUSH_MS - 1000);
+        const gapTo = Math.min(killMinute + MINUTE, movedAt.get(id)! + 1000);
+        const expected = truth(index, killMinute, killMinute + MINUTE) - truth(index, gapFrom, gapTo) - 1;
+        const got = stored.get(id)?.get(killMinute) ?? 0;
+        expect(got, `camera ${index}, the minute of the kill`).toBeGreaterThanOrEqual(expected);
+      }
 
       // The restart: two sessions in that minute, stored = their sum, short of the truth by at most the
       // crossings inside the gap between the old process's last frame and the new one's first.

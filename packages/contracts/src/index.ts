@@ -233,6 +233,12 @@ export const IntervalAggregate = z
     observedMs: z.number().int().min(0).max(60_000).optional(),
     /** The lease epoch it was counted under (see leaseEpoch). */
     epoch: leaseEpoch.optional(),
+    /**
+     * The session's figures so far for a minute it is still counting (sent every PARTIAL_FLUSH_MS):
+     * not part of the stored minute unless the session's lease ends before its final figures arrive
+     * (a worker killed mid-minute then loses only what it counted since).
+     */
+    partial: z.boolean().optional(),
   })
   .strict();
 export type IntervalAggregate = z.infer<typeof IntervalAggregate>;

@@ -97,6 +97,20 @@ describe('createIntervalAggregator', () => {
     expect(row!.observedMs).toBe(3000);
   });
 
+  it('snapshot gives the open intervals as they stand and closes nothing', () => {
+    const agg = createIntervalAggregator({ cameraId: CAMERA, maxFrameGapMs: 2000 });
+    agg.observe(T0, T0 + 1000, [{ lane: 'nb', class: 'car' }]);
+    agg.addCrossing(T0 + 500, 'nb', 'car', 50);
+    const partial = agg.snapshot();
+    expect(partial).toMatchObject([{ volume: 1, occupancyPct: 100, observedMs: 1000 }]);
+    // Counting goes on; the closed interval holds everything, the snapshot's figures included.
+    agg.observe(T0 + 1000, T0 + 2000, []);
+    agg.addCrossing(T0 + 1500, 'nb', 'car', 60);
+    expect(agg.snapshot()).toMatchObject([{ volume: 2, occupancyPct: 50, observedMs: 2000 }]);
+    expect(agg.closeUntil(T0 + 60_000)).toMatchObject([{ volume: 2, meanSpeedKmh: 55, observedMs: 2000 }]);
+    expect(agg.snapshot()).toEqual([]);
+  });
+
   it('rows without volume or occupancy are left out', () => {
     const agg = createIntervalAggregator({ cameraId: CAMERA, maxFrameGapMs: 2000 });
     agg.observe(T0, T0 + 1000, []);

@@ -46,6 +46,12 @@ export interface IntervalAggregator {
   addCrossing(tsMs: number, lane: string, cls: VehicleClass, speedKmh: number | null): void;
   /** Emit and forget every interval that ends at or before `untilMs`, oldest first. */
   closeUntil(untilMs: number): IntervalAggregate[];
+  /**
+   * The intervals still open, as they stand now, oldest first; nothing is closed. A worker sends them
+   * now and then as partial figures, so that a worker killed mid-minute loses only what it counted
+   * since the last ones.
+   */
+  snapshot(): IntervalAggregate[];
 }
 
 export function alignToInterval(tsMs: number): number {
@@ -76,6 +82,31 @@ export function createIntervalAggregator(options: AggregatorOptions): IntervalAg
     return c;
   };
 
+  const rowsOf = (start: number, b: Bucket): IntervalAggregate[] => {
+    const cells = [...b.cells.values()].sort((x, y) =>
+      x.lane === y.lane ? x.class.localeCompare(y.class) : x.lane.localeCompare(y.lane),
+    );
+    const out: IntervalAggregate[] = [];
+    for (const c of cells) {
+      if (c.volume === 0 && c.occupiedMs === 0) continue;
+      const m = mean(c.speeds);
+      const p85 = percentile(c.speeds, 0.85);
+      out.push({
+        cameraId: options.cameraId,
+        intervalStart: new Date(start).toISOString(),
+        lane: c.lane,
+        class: c.class,
+        volume: c.volume,
+        occupancyPct: b.observedMs > 0 ? Math.min(100, roundTo((100 * c.occupiedMs) / b.observedMs, 2)) : 0,
+        meanSpeedKmh: m === null ? null : roundTo(m, 2),
+        p85SpeedKmh: p85 === null ? null : roundTo(p85, 2),
+        // The occupancy's denominator: the API weighs two sessions' occupancy of one minute by it.
+        observedMs: Math.min(INTERVAL_MS, Math.round(b.observedMs)),
+      });
+    }
+    return out;
+  };
+
   return {
     observe(fromMs, toMs, occupied) {
       let from = Math.max(fromMs, closedUntil);
@@ -99,33 +130,15 @@ export function createIntervalAggregator(options: AggregatorOptions): IntervalAg
       const due = [...buckets.keys()].filter((s) => s + INTERVAL_MS <= untilMs).sort((a, b) => a - b);
       const out: IntervalAggregate[] = [];
       for (const start of due) {
-        const b = buckets.get(start)!;
+        out.push(...rowsOf(start, buckets.get(start)!));
         buckets.delete(start);
         closedUntil = Math.max(closedUntil, start + INTERVAL_MS);
-        const cells = [...b.cells.values()].sort((x, y) =>
-          x.lane === y.lane ? x.class.localeCompare(y.class) : x.lane.localeCompare(y.lane),
-        );
-        for (const c of cells) {
-          if (c.volume === 0 && c.occupiedMs === 0) continue;
-          const m = mean(c.speeds);
-          const p85 = percentile(c.speeds, 0.85);
-          out.push({
-            cameraId: options.cameraId,
-            intervalStart: new Date(start).toISOString(),
-            lane: c.lane,
-            class: c.class,
-            volume: c.volume,
-            occupancyPct:
-              b.observedMs > 0 ? Math.min(100, roundTo((100 * c.occupiedMs) / b.observedMs, 2)) : 0,
-            meanSpeedKmh: m === null ? null : roundTo(m, 2),
-            p85SpeedKmh: p85 === null ? null : roundTo(p85, 2),
-            // The occupancy's denominator: the API weighs two sessions' occupancy of one minute by it.
-            observedMs: Math.min(INTERVAL_MS, Math.round(b.observedMs)),
-          });
-        }
       }
       if (Number.isFinite(untilMs)) closedUntil = Math.max(closedUntil, alignToInterval(untilMs));
       return out;
+    },
+    snapshot() {
+      return [...buckets.keys()].sort((a, b) => a - b).flatMap((start) => rowsOf(start, buckets.get(start)!));
     },
   };
 }

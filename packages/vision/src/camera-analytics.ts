@@ -79,6 +79,8 @@ export interface CameraAnalytics {
   processFrame(f: FrameDetections): FrameResult;
   /** Close and return every interval ending at or before nowMs (Infinity: all, e.g. at shutdown). */
   flush(nowMs: number): IntervalAggregate[];
+  /** The open intervals as they stand, closing nothing (the worker sends them as partial figures). */
+  snapshot(): IntervalAggregate[];
   /** Confirmed tracks matched in the latest frame. */
   readonly tracksAlive: number;
   /** Every track the tracker holds: tentative, confirmed and lost. */
@@ -308,6 +310,7 @@ export function createCameraAnalytics(
       }
       return aggregator.closeUntil(nowMs);
     },
+    snapshot: () => aggregator.snapshot(),
     get tracksAlive() {
       return views.filter((t) => t.state === 'confirmed').length;
     },

@@ -240,8 +240,13 @@ export const MIGRATIONS: readonly Migration[] = [
         observed_ms integer,
         mean_speed_kmh double precision,
         p85_speed_kmh double precision,
+        -- A minute the session is still counting: left out of the stored minute until the session sends
+        -- its final figures, or its lease ends without them (a worker killed mid-minute).
+        partial boolean NOT NULL DEFAULT false,
+        epoch integer,
         PRIMARY KEY (camera_id, interval_start, lane, class, session_id)
       )`,
+      `CREATE INDEX interval_contributions_partial_idx ON interval_contributions (camera_id, epoch) WHERE partial`,
       `CREATE INDEX interval_contributions_start_idx ON interval_contributions (interval_start)`,
       `INSERT INTO interval_contributions (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct,
          observed_ms, mean_speed_kmh, p85_speed_kmh)

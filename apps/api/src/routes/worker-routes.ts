@@ -32,7 +32,7 @@ export function registerWorkerRoutes(app: ZodApp, ctx: RouteContext) {
     },
     async (req) => {
       const body = req.body;
-      const { answer, freed } = await leases.heartbeat(
+      const { answer, freed, finalized } = await leases.heartbeat(
         {
           workerId: body.workerId,
           name: body.name,
@@ -45,6 +45,9 @@ export function registerWorkerRoutes(app: ZodApp, ctx: RouteContext) {
         },
         ctx.clock(),
       );
+      // A dead session's partial minutes became part of the stored counts.
+      if (finalized.length > 0) await ctx.cache.invalidate();
+      await Promise.all(finalized.map((data) => ctx.bus.publish({ type: 'aggregate', data })));
       // Workers follow the live stream: one with room takes a freed camera now, not at its next heartbeat.
       await Promise.all(
         freed.map((cameraId) =>

@@ -20,10 +20,18 @@
  *   camera then. Items timed before the end are kept, however late they arrive (a buffered batch after
  *   a restart), which is what makes a restart lose nothing.
  */
-import type { Camera, WorkerHeartbeat, WorkerInfo, WorkerLeases, WorkerList } from '@its/contracts';
+import type {
+  Camera,
+  IntervalAggregate,
+  WorkerHeartbeat,
+  WorkerInfo,
+  WorkerLeases,
+  WorkerList,
+} from '@its/contracts';
 import type { Db, Queryable } from '../db/db.js';
 import { conflict } from '../errors.js';
 import { toIso } from './aggregate-query.js';
+import { finalizeEndedSessions } from './contributions.js';
 
 // Any constant, distinct from the migrations' lock: serialises lease decisions across API replicas.
 const LEASE_LOCK_KEY = 727_274_002;
@@ -156,28 +164,37 @@ export function createLeaseStore(
 
   /** Ends every lease whose TTL ran out (at its expiry, which is what fencing compares against). */
   const expire = (q: Queryable, now: Date) =>
-    q.query<{ camera_id: string }>(
+    q.query<{ camera_id: string; epoch: number }>(
       `UPDATE camera_leases SET ended_at = expires_at, end_reason = 'expired'
-       WHERE ended_at IS NULL AND expires_at <= $1::timestamptz RETURNING camera_id`,
+       WHERE ended_at IS NULL AND expires_at <= $1::timestamptz RETURNING camera_id, epoch`,
       [now],
     );
 
   return {
     ttlMs: ttl,
 
-    /** `freed`: cameras whose lease this call ended (released, expired, taken away): tell the other workers. */
-    async heartbeat(hb: Heartbeat, now: Date): Promise<{ answer: WorkerLeases; freed: string[] }> {
+    /**
+     * `freed`: cameras whose lease this call ended (released, expired, taken away): tell the other
+     * workers. `finalized`: minutes recombined because an ended lease's session left partial figures.
+     */
+    async heartbeat(
+      hb: Heartbeat,
+      now: Date,
+    ): Promise<{ answer: WorkerLeases; freed: string[]; finalized: IntervalAggregate[] }> {
       const expiresAt = new Date(now.getTime() + ttl);
       return db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [LEASE_LOCK_KEY]);
         const freed: string[] = [];
-        const collect = (res: { rows: { camera_id: string }[] }) =>
+        const ended: { cameraId: string; epoch: number }[] = [];
+        const collect = (res: { rows: { camera_id: string; epoch: number }[] }) => {
           freed.push(...res.rows.map((r) => r.camera_id));
+          ended.push(...res.rows.map((r) => ({ cameraId: r.camera_id, epoch: Number(r.epoch) })));
+        };
         if (hb.leaving) {
           collect(
-            await tx.query<{ camera_id: string }>(
+            await tx.query<{ camera_id: string; epoch: number }>(
               `UPDATE camera_leases SET ended_at = $2::timestamptz, end_reason = 'worker leaving'
-               WHERE worker_id = $1 AND ended_at IS NULL RETURNING camera_id`,
+               WHERE worker_id = $1 AND ended_at IS NULL RETURNING camera_id, epoch`,
               [hb.workerId, now],
             ),
           );
@@ -185,7 +202,8 @@ export function createLeaseStore(
             hb.workerId,
             now,
           ]);
-          return { answer: { ttlMs: ttl, leases: [], handOff: [] }, freed };
+          const finalized = await finalizeEndedSessions(tx, ended, now);
+          return { answer: { ttlMs: ttl, leases: [], handOff: [] }, freed, finalized };
         }
         await tx.query(
           `INSERT INTO workers (id, name, version, capacity, camera_filter, registered_at, heartbeat_at, expires_at)
@@ -198,23 +216,25 @@ export function createLeaseStore(
         collect(await expire(tx, now));
         if (hb.released.length > 0)
           collect(
-            await tx.query<{ camera_id: string }>(
+            await tx.query<{ camera_id: string; epoch: number }>(
               `UPDATE camera_leases l SET ended_at = $4::timestamptz, end_reason = 'released'
                FROM unnest($2::uuid[], $3::int[]) AS u(camera_id, epoch)
                WHERE l.camera_id = u.camera_id AND l.epoch = u.epoch AND l.worker_id = $1 AND l.ended_at IS NULL
-               RETURNING l.camera_id`,
+               RETURNING l.camera_id, l.epoch`,
               [hb.workerId, hb.released.map((r) => r.cameraId), hb.released.map((r) => r.epoch), now],
             ),
           );
         // A disabled camera, or one outside the worker's filter, is taken away at once: what the worker
         // counted before now is still accepted (fencing is by time), what it counts after is refused.
-        await tx.query(
+        const takenAway = await tx.query<{ camera_id: string; epoch: number }>(
           `UPDATE camera_leases l SET ended_at = $2::timestamptz, end_reason = 'camera disabled or filtered out'
            FROM cameras c
            WHERE l.camera_id = c.id AND l.worker_id = $1 AND l.ended_at IS NULL
-             AND (NOT c.enabled OR ($3::uuid[] IS NOT NULL AND NOT (c.id = ANY($3::uuid[]))))`,
+             AND (NOT c.enabled OR ($3::uuid[] IS NOT NULL AND NOT (c.id = ANY($3::uuid[]))))
+           RETURNING l.camera_id, l.epoch`,
           [hb.workerId, now, hb.cameraIds],
         );
+        ended.push(...takenAway.rows.map((r) => ({ cameraId: r.camera_id, epoch: Number(r.epoch) })));
         // Freed for another worker only when it is enabled; a disabled camera needs nobody.
         if (freed.length > 0) {
           const enabled = await tx.query<{ id: string }>(
@@ -313,7 +333,8 @@ export function createLeaseStore(
             .filter((r) => r.handoff_requested_at !== null)
             .map((r) => ({ cameraId: r.camera_id, epoch: Number(r.epoch) })),
         };
-        return { answer, freed: [...new Set(freed)] };
+        const finalized = await finalizeEndedSessions(tx, ended, now);
+        return { answer, freed: [...new Set(freed)], finalized };
       });
     },
 

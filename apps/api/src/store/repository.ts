@@ -20,6 +20,7 @@ import type {
 import type { Db, Queryable } from '../db/db.js';
 import { notFound } from '../errors.js';
 import { mapInSlices } from '../event-loop.js';
+import { CLAIM_ROLLUPS, combineContributions, planTouchedHours } from './contributions.js';
 import { fenceItems, openEpochs } from './leases.js';
 import {
   planAggregateQuery,
@@ -137,6 +138,8 @@ function dedupeBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
 }
 
+export { planTouchedHours } from './contributions.js';
+
 export interface RepositoryOptions {
   /**
    * Default 'rollup': hourly and daily aggregate queries read whole past hours from the hourly rollup.
@@ -145,90 +148,6 @@ export interface RepositoryOptions {
    */
   aggregateSource?: 'rollup' | 'raw';
 }
-
-const HOUR_MS = 3_600_000;
-
-/** The distinct camera × hour × lane × class keys the minutes of a batch fall into, sorted. */
-export function planTouchedHours(
-  rows: readonly Pick<IntervalAggregate, 'cameraId' | 'intervalStart' | 'lane' | 'class'>[],
-): [string[], string[], string[], string[]] {
-  const keys = dedupeBy(
-    rows.map((a) => ({
-      cameraId: a.cameraId,
-      hour: new Date(Math.floor(new Date(a.intervalStart).getTime() / HOUR_MS) * HOUR_MS).toISOString(),
-      lane: a.lane,
-      class: a.class,
-    })),
-    (k) => JSON.stringify([k.cameraId, k.hour, k.lane, k.class]),
-  );
-  return [
-    keys.map((k) => k.cameraId),
-    keys.map((k) => k.hour),
-    keys.map((k) => k.lane),
-    keys.map((k) => k.class),
-  ];
-}
-
-/**
- * Locks (inserting empty where missing) the rollup rows of the keys in $1..$4, in key order, before the
- * minutes are written. The triggers lock the same rows again, but per trigger: an upsert fires the
- * insert trigger (hours of its new minutes) and then the update trigger (hours of its re-sent ones),
- * so two batches could each hold an hour the other's second trigger waits for — a deadlock. Taking
- * them all up front, in one order, makes the second batch wait for the first instead.
- */
-const CLAIM_ROLLUPS = `INSERT INTO interval_rollups_hourly AS r (camera_id, hour_start, lane, class)
- SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) ORDER BY 1, 2, 3, 4
- ON CONFLICT (camera_id, hour_start, lane, class) DO UPDATE SET minutes = r.minutes`;
-
-/**
- * Recomputes the minutes keyed by $1..$4 from their sessions' contributions: volumes summed, occupancy
- * weighted by each session's observed time (a session without one observed the whole minute), mean
- * and 85th-percentile speeds weighted by the volume of the sessions that have one (the p85 of merged
- * sessions is thus an estimate; a single session's is exact). Returns the combined rows.
- */
-const COMBINE_CONTRIBUTIONS = `INSERT INTO interval_aggregates AS a
-   (camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh, updated_at)
- SELECT c.camera_id, c.interval_start, c.lane, c.class, sum(c.volume)::int,
-   CASE WHEN count(*) = 1 THEN max(c.occupancy_pct)
-        WHEN sum(coalesce(c.observed_ms, 60000)) > 0
-        THEN round((sum(c.occupancy_pct * coalesce(c.observed_ms, 60000)) / sum(coalesce(c.observed_ms, 60000)))::numeric, 2)::float8
-        ELSE 0 END,
-   CASE WHEN count(*) = 1 THEN max(c.mean_speed_kmh)
-        ELSE round((sum(c.mean_speed_kmh * c.volume) / nullif(sum(c.volume) FILTER (WHERE c.mean_speed_kmh IS NOT NULL), 0))::numeric, 2)::float8 END,
-   CASE WHEN count(*) = 1 THEN max(c.p85_speed_kmh)
-        ELSE round((sum(c.p85_speed_kmh * c.volume) / nullif(sum(c.volume) FILTER (WHERE c.p85_speed_kmh IS NOT NULL), 0))::numeric, 2)::float8 END,
-   $5::timestamptz
- FROM interval_contributions c
- JOIN (SELECT DISTINCT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[])) AS k(camera_id, interval_start, lane, class)
-   ON c.camera_id = k.camera_id AND c.interval_start = k.interval_start AND c.lane = k.lane AND c.class = k.class
- GROUP BY c.camera_id, c.interval_start, c.lane, c.class
- ORDER BY 1, 2, 3, 4
- ON CONFLICT (camera_id, interval_start, lane, class) DO UPDATE SET
-   volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, mean_speed_kmh = EXCLUDED.mean_speed_kmh,
-   p85_speed_kmh = EXCLUDED.p85_speed_kmh, updated_at = EXCLUDED.updated_at
- RETURNING camera_id, interval_start, lane, class, volume, occupancy_pct, mean_speed_kmh, p85_speed_kmh`;
-
-interface CombinedRow {
-  camera_id: string;
-  interval_start: Date | string;
-  lane: string;
-  class: VehicleClass;
-  volume: number;
-  occupancy_pct: number;
-  mean_speed_kmh: number | null;
-  p85_speed_kmh: number | null;
-}
-
-const toIntervalAggregate = (r: CombinedRow): IntervalAggregate => ({
-  cameraId: r.camera_id,
-  intervalStart: toIso(r.interval_start),
-  lane: r.lane,
-  class: r.class,
-  volume: Number(r.volume),
-  occupancyPct: Number(r.occupancy_pct),
-  meanSpeedKmh: r.mean_speed_kmh === null ? null : Number(r.mean_speed_kmh),
-  p85SpeedKmh: r.p85_speed_kmh === null ? null : Number(r.p85_speed_kmh),
-});
 
 export function createRepository(db: Db, opts: RepositoryOptions = {}) {
   const rollup = (opts.aggregateSource ?? 'rollup') === 'rollup';
@@ -355,8 +274,9 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
 
     /**
      * Stores each session's figures for its minutes — inserted, or replacing that same session's on a
-     * re-send — and recomputes the touched minutes of interval_aggregates as the combination of every
-     * session's (COMBINE_CONTRIBUTIONS); one transaction, fenced by lease epoch (store/leases.ts). The
+     * re-send; partial figures of a minute still being counted (`partial`) replace the session's earlier
+     * partial ones, never its final ones — and recomputes the touched minutes of interval_aggregates as
+     * the combination of every session's final figures (store/contributions.ts); one transaction, fenced by lease epoch (store/leases.ts). The
      * hourly rollup of the touched hours is recomputed by the table's triggers (migration 3) inside this
      * transaction, so a batch whose rollup cannot be updated stores nothing. `stored` holds the combined
      * minutes: what live viewers must see.
@@ -407,12 +327,15 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           sessionKeys,
         );
         await tx.query(
-          `INSERT INTO interval_contributions
-             (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct, observed_ms, mean_speed_kmh, p85_speed_kmh)
-           SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::float8[], $8::int[], $9::float8[], $10::float8[])
+          // A session's partial figures never replace its final ones (a late, reordered partial).
+          `INSERT INTO interval_contributions AS c
+             (camera_id, interval_start, lane, class, session_id, volume, occupancy_pct, observed_ms, mean_speed_kmh, p85_speed_kmh, partial, epoch)
+           SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::float8[], $8::int[], $9::float8[], $10::float8[], $11::boolean[], $12::int[])
            ON CONFLICT (camera_id, interval_start, lane, class, session_id) DO UPDATE SET
              volume = EXCLUDED.volume, occupancy_pct = EXCLUDED.occupancy_pct, observed_ms = EXCLUDED.observed_ms,
-             mean_speed_kmh = EXCLUDED.mean_speed_kmh, p85_speed_kmh = EXCLUDED.p85_speed_kmh`,
+             mean_speed_kmh = EXCLUDED.mean_speed_kmh, p85_speed_kmh = EXCLUDED.p85_speed_kmh,
+             partial = EXCLUDED.partial, epoch = EXCLUDED.epoch
+           WHERE c.partial OR NOT EXCLUDED.partial`,
           [
             ...sessionKeys,
             rows.map((a) => a.volume),
@@ -420,24 +343,21 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
             rows.map((a) => a.observedMs ?? null),
             rows.map((a) => a.meanSpeedKmh),
             rows.map((a) => a.p85SpeedKmh),
+            rows.map((a) => a.partial === true),
+            rows.map((a) => a.epoch ?? null),
           ],
         );
         const keys = dedupeBy(
           rows,
           (a) => `${a.cameraId}|${new Date(a.intervalStart).getTime()}|${a.lane}|${a.class}`,
         );
-        const combined = await tx.query<CombinedRow>(COMBINE_CONTRIBUTIONS, [
-          keys.map((a) => a.cameraId),
-          keys.map((a) => a.intervalStart),
-          keys.map((a) => a.lane),
-          keys.map((a) => a.class),
-          now,
-        ]);
+        const combined = await combineContributions(tx, keys, now);
         const accepted = rows.length - Number(known.rows[0]?.n ?? 0);
         return {
           accepted,
           duplicates: aggregates.length - accepted,
-          stored: combined.rows.map(toIntervalAggregate),
+          // Minutes only partial figures reached are not stored yet: nothing to show live.
+          stored: combined,
         };
       });
     },
