@@ -24,6 +24,12 @@ export interface DiskBuffer {
   /** The oldest batch still waiting, or null. */
   oldest(): Promise<BufferedBatch | null>;
   remove(seq: number): Promise<void>;
+  /**
+   * Moves another directory's batches (a stopped or dead worker's) into this buffer, oldest first, each
+   * with a rename: a batch that another worker moved first is skipped, so each is adopted exactly once.
+   * Resolves with the number adopted.
+   */
+  adopt(fromDir: string): Promise<number>;
   readonly depth: number;
   readonly bytes: number;
   /** Batches deleted unsent because the buffer was full. */
@@ -38,6 +44,8 @@ interface Entry {
 }
 
 const FILE_RE = /^(\d{12})\.(events|aggregates)\.json$/;
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 export async function openDiskBuffer(options: DiskBufferOptions): Promise<DiskBuffer> {
   await mkdir(options.dir, { recursive: true });
@@ -61,6 +69,14 @@ export async function openDiskBuffer(options: DiskBufferOptions): Promise<DiskBu
     await unlink(e.file).catch(() => undefined);
   };
 
+  // Keep the newest batch even if it alone exceeds the bound: dropping what was just produced would lose the freshest data.
+  const enforceBound = async () => {
+    while (bytes > options.maxBytes && entries.length > 1) {
+      await removeEntry(0);
+      dropped++;
+    }
+  };
+
   const buffer: DiskBuffer = {
     async append(kind, body) {
       const seq = nextSeq++;
@@ -71,21 +87,41 @@ export async function openDiskBuffer(options: DiskBufferOptions): Promise<DiskBu
       await rename(`${file}.tmp`, file);
       entries.push({ seq, kind, file, bytes: size });
       bytes += size;
-      // Keep the newest batch even if it alone exceeds the bound: dropping what was just produced would lose the freshest data.
-      while (bytes > options.maxBytes && entries.length > 1) {
-        await removeEntry(0);
-        dropped++;
+      await enforceBound();
+    },
+    async adopt(fromDir) {
+      const names = (await readdir(fromDir).catch(() => [] as string[]))
+        .filter((n) => FILE_RE.test(n))
+        .sort();
+      let adopted = 0;
+      for (const name of names) {
+        const kind = FILE_RE.exec(name)![2] as BatchKind;
+        const seq = nextSeq++;
+        const file = join(options.dir, `${String(seq).padStart(12, '0')}.${kind}.json`);
+        try {
+          await rename(join(fromDir, name), file);
+        } catch (err) {
+          if (isMissing(err)) continue; // another worker adopted it first
+          throw err;
+        }
+        const size = (await stat(file)).size;
+        entries.push({ seq, kind, file, bytes: size });
+        bytes += size;
+        adopted++;
       }
+      await enforceBound();
+      return adopted;
     },
     async oldest() {
       const e = entries[0];
       if (!e) return null;
       try {
         return { seq: e.seq, kind: e.kind, body: JSON.parse(await readFile(e.file, 'utf8')) as unknown };
-      } catch {
+      } catch (err) {
+        // Gone: a worker that took this one for dead adopted it and delivers it; nothing is lost.
         // Unreadable (truncated by a crash or a full disk): it can never be delivered, so skip it.
         await removeEntry(0);
-        dropped++;
+        if (!isMissing(err)) dropped++;
         return buffer.oldest();
       }
     },

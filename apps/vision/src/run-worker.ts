@@ -8,6 +8,7 @@ import { createDetector, type Detector } from '@its/vision/detector';
 import { createDefaultAnalytics, type AnalyticsFactory } from './analytics.js';
 import { createApiClient } from './api-client.js';
 import type { WorkerConfig } from './config.js';
+import { CLAIM_TOUCH_MS, claimBufferDir } from './buffer-claim.js';
 import { openDiskBuffer } from './disk-buffer.js';
 import { createStatusServer } from './http-server.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -53,7 +54,16 @@ export async function runWorker(
     }));
   const createAnalytics = overrides.createAnalytics ?? createDefaultAnalytics;
   const client = createApiClient({ baseUrl: config.API_URL, apiKey: config.API_KEY });
-  const buffer = await openDiskBuffer({ dir: config.BUFFER_DIR, maxBytes: config.BUFFER_MAX_BYTES });
+  // A directory of its own under BUFFER_DIR (replicas may share the volume), plus what stopped or dead
+  // workers left there: delivered first, before this worker produces anything.
+  const claim = await claimBufferDir({ root: config.BUFFER_DIR, name: config.WORKER_NAME });
+  const buffer = await openDiskBuffer({ dir: claim.dir, maxBytes: config.BUFFER_MAX_BYTES });
+  const adoptOrphans = async () => {
+    const adopted = await claim.adoptOrphans(buffer);
+    if (adopted) log('info', `adopted ${adopted} undelivered batch(es) left in ${config.BUFFER_DIR}`);
+    return adopted;
+  };
+  await adoptOrphans();
   const metrics = createWorkerMetrics({ defaultMetrics: true });
   // The worker exists only once the outbox does; a 409 names a lease that is no longer ours.
   let onFenced: (cameraId: string, epoch: number) => void = () => undefined;
@@ -90,6 +100,17 @@ export async function runWorker(
     { client, detector, createAnalytics, outbox, metrics, log },
   );
   onFenced = (cameraId, epoch) => void worker.dropCamera(cameraId, epoch);
+  // Keeps this directory ours and picks up what a peer on the same volume leaves behind later.
+  let upkeep: Promise<unknown> = Promise.resolve();
+  const claimTimer = setInterval(() => {
+    upkeep = claim
+      .touch()
+      .then(adoptOrphans)
+      // drain(0) only wakes the delivery loop for the adopted batches.
+      .then((n) => (n ? outbox.drain(0) : undefined))
+      .catch((err: Error) => log('warn', `buffer directory upkeep failed: ${err.message}`));
+  }, CLAIM_TOUCH_MS);
+  claimTimer.unref();
   const server: Server = createStatusServer({
     registry: metrics.registry,
     worker,
@@ -111,7 +132,10 @@ export async function runWorker(
     metricsUrl: `http://${config.METRICS_HOST}:${port}/metrics`,
     stop() {
       stopped ??= (async () => {
+        clearInterval(claimTimer);
+        await upkeep;
         await worker.stop();
+        await claim.release(buffer).catch((err: Error) => log('warn', `buffer directory: ${err.message}`));
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await detector.close();
       })();
