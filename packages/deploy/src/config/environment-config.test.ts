@@ -55,6 +55,14 @@ describe('environment files', () => {
       expect(await enabled(name), name).toBe(false);
   });
 
+  it('runs two vision workers, start-first: camera leases keep two workers off one camera', async () => {
+    const vision = await loadEnvironment(repoEnvironments, 'development-vision');
+    expect(vision.replicas).toBe(2);
+    expect(vision.strategy).toMatchObject({ default: 'rolling', order: 'start-first', batchSize: 1 });
+    // Each replica buffers in its own container, never in a shared volume.
+    expect(vision.env.BUFFER_DIR).toBe('/tmp/vision-buffer');
+  });
+
   it('the database check is on only when the file turns it on', () => {
     const parse = (healthChecks: string) =>
       parseEnvironment(`app: x\nimage: { repository: r }\nrouter: { port: 1 }\n${healthChecks}`, 'e', 'e.yml')

@@ -386,8 +386,8 @@ export const EnvironmentSchema = z.strictObject({
       default: z.enum(STRATEGIES).default('rolling'),
       /**
        * start-first (default): a new replica serves before an old one stops — no capacity lost.
-       * stop-first: the old one stops first — for replicas that must never run twice at once (a worker
-       * owning every camera would count each vehicle twice); rolling only.
+       * stop-first: the old one stops first — for a singleton that must never run twice at once and has
+       * nothing to arbitrate between two copies (the vision worker does not: camera leases do); rolling only.
        */
       order: z.enum(['start-first', 'stop-first']).default('start-first'),
       /** Replicas replaced per rolling step; 1 keeps the most capacity while replacing. */
