@@ -97,9 +97,8 @@ function renderPerson(dir: string): void {
 }
 
 /**
- * The camera: one ffmpeg renders the scene live (-re: at wall-clock rate, which the worker's frame
- * timestamps assume; a looped file copied with -stream_loop ran at half that rate here), the person
- * walking across every LOOP_S seconds, a key frame every half second so that a worker joining the
+ * The camera: one ffmpeg renders the scene live (-re: at wall-clock rate, like a camera; the truth per
+ * minute then follows from the wall clock alone), the person walking across every LOOP_S seconds, a key frame every half second so that a worker joining the
  * stream decodes at once; its MPEG-TS bytes go to every client.
  */
 const CAMERA_SERVER = `
