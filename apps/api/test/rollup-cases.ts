@@ -120,6 +120,30 @@ async function expectSameAnswers(store: Store, queries: readonly AggregateFilter
   return buckets;
 }
 
+/** Totals for ranges cut at whole hours, inside hours and minutes, open ends, one camera; raw vs rollup. */
+async function expectSameTotals(store: Store, cameras: readonly string[]): Promise<number> {
+  const { raw, rollup } = repos(store);
+  const ranges: { cameraId?: string; from?: string; to?: string }[] = [
+    {},
+    { from: at(-60), to: at(240) },
+    { from: at(0), to: at(180) },
+    { from: '2025-03-01T08:17:30.000Z', to: '2025-03-01T10:45:10.000Z' },
+    { from: at(10), to: at(50) },
+    { from: at(-600), to: at(-300) },
+    { from: at(30) },
+    { to: at(150) },
+    ...[at(220), at(237), '2025-03-01T11:59:30.000Z'].map((to) => ({ from: at(-60), to })),
+    ...cameras.flatMap((cameraId) => [{ cameraId }, { cameraId, from: at(10), to: at(237) }]),
+  ];
+  let intervals = 0;
+  for (const q of ranges) {
+    const fromMinutes = await raw.totals(q);
+    expect({ query: q, totals: await rollup.totals(q) }).toEqual({ query: q, totals: fromMinutes });
+    intervals += fromMinutes.intervals;
+  }
+  return intervals;
+}
+
 function queryTable(cameras: readonly string[], now: Date): AggregateFilter[] {
   const [a] = cameras;
   const base = { now, groupBy: [] as AggregateFilter['groupBy'] };
@@ -353,6 +377,49 @@ export const ROLLUP_CASES: RollupCase[] = [
       // A day bucket adds up both sources; 15-minute buckets never read the rollup.
       expect(await volumes(rollup, { ...cut, bucket: '1d' })).toEqual([2055]);
       expect(await volumes(rollup, { ...whole, bucket: '15m' })).toEqual([10, 10, 10, 10, 15, 10, 10]);
+    },
+  },
+  {
+    name: 'rollup: totals from the rollup (whole hours) and the minutes (edges) equal the raw minutes’, after re-sent and late minutes and a deleted camera',
+    async run({ store }) {
+      const cameras = [randomUUID(), randomUUID(), randomUUID()];
+      for (const [i, id] of cameras.entries()) {
+        await store.repo.createCamera(id, newCamera({ name: `cam ${i}` }), new Date(NOW.getTime() + i));
+      }
+      const minutes = sparseMinutes(cameras, 21);
+      for (let i = 0; i < minutes.length; i += 250) {
+        await store.repo.upsertAggregates(minutes.slice(i, i + 250), NOW);
+      }
+      expect(await expectSameTotals(store, cameras)).toBeGreaterThan(1000);
+      // Re-sent minutes with new volumes, and late minutes for hours already rolled up.
+      const next = random(23);
+      const stored = new Set(minutes.map((m) => `${m.cameraId}|${m.intervalStart}|${m.lane}|${m.class}`));
+      const late = sparseMinutes(cameras, 57).filter(
+        (m) => !stored.has(`${m.cameraId}|${m.intervalStart}|${m.lane}|${m.class}`) && next() < 0.1,
+      );
+      const resent = minutes.filter(() => next() < 0.2).map((m) => ({ ...m, volume: m.volume + 7 }));
+      expect(late.length).toBeGreaterThan(10);
+      await store.repo.upsertAggregates([...resent, ...late], NOW);
+      const before = await store.repo.totals({});
+      expect(await expectSameTotals(store, cameras)).toBeGreaterThan(1000);
+      // A deleted camera takes its minutes and its rollup rows with it.
+      expect(await store.repo.deleteCamera(cameras[1]!)).toBe(true);
+      const after = await store.repo.totals({});
+      expect(after.intervals).toBeLessThan(before.intervals);
+      expect(await expectSameTotals(store, cameras)).toBeGreaterThan(500);
+      // Whole hours really come from the rollup: marked rows show in its answer, not in the raw one.
+      await store.db.query(
+        'UPDATE interval_rollups_hourly SET volume = volume + 1000, minutes = minutes + 1',
+      );
+      const { raw, rollup } = repos(store);
+      const q = { from: at(0), to: at(180) };
+      const rows = await store.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM interval_rollups_hourly WHERE hour_start >= $1 AND hour_start < $2`,
+        [q.from, q.to],
+      );
+      const [fromMinutes, fromRollup] = [await raw.totals(q), await rollup.totals(q)];
+      expect(fromRollup.volume - fromMinutes.volume).toBe(1000 * rows.rows[0]!.n);
+      expect(fromRollup.intervals - fromMinutes.intervals).toBe(rows.rows[0]!.n);
     },
   },
   {

@@ -161,23 +161,52 @@ export function planAggregateQuery(
     `SELECT ${rawColumns(exact)}
   FROM interval_aggregates
   WHERE ${range('interval_start', from, to).join(' AND ')}`;
+  const speedSums = (col: string) => `sum(${col}_sum) AS ${col}_sum, sum(${col}_volume) AS ${col}_volume`;
   const hours = opts.rollup === false ? undefined : planRollupHours(f);
+  const perSeriesOf = (
+    from: string,
+  ) => `SELECT date_bin($1::interval, interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start,
+    camera_id, lane, class,
+    sum(volume) AS volume,
+    sum(occupancy_sum) AS occupancy_sum,
+    max(last_minute) AS last_minute,
+    ${speedSums('mean_speed_kmh')},
+    ${speedSums('p85_speed_kmh')}
+  FROM ${from}
+  GROUP BY 1, camera_id, lane, class`;
   let source: string;
+  let perSeries = perSeriesOf('source');
   if (hours) {
     params.push(hours.from, hours.tail);
     const [hFrom, hTail] = [`$${params.length - 1}`, `$${params.length}`];
     // The raw minutes are read by index ranges (the head, the tail hour) rather than as the range
     // minus the rolled-up hours, so the minutes the rollup answers for are never read.
-    source = `SELECT ${ROLLUP_COLUMNS}
+    const rollupRows = (columns: string) => `SELECT ${columns}
   FROM interval_rollups_hourly
-  WHERE ${[...range('hour_start', hFrom, '$3'), 'last_minute < $3::timestamptz'].join(' AND ')}
-  UNION ALL
-  ${raw('$2', hFrom)}
+  WHERE ${[...range('hour_start', hFrom, '$3'), 'last_minute < $3::timestamptz'].join(' AND ')}`;
+    const rawEdges = `${raw('$2', hFrom)}
   UNION ALL
   ${raw(hTail, '$3')}
     AND (camera_id, lane, class) IN (
       SELECT camera_id, lane, class FROM interval_rollups_hourly
       WHERE ${['hour_start = ' + hTail + '::timestamptz', 'last_minute >= $3::timestamptz', ...filters].join(' AND ')})`;
+    if (f.bucket === '1h') {
+      // An hour bucket of one series is either one rollup row or raw minutes, never both: the head's
+      // minutes lie before the first rolled-up hour, and a series read raw in the tail hour is one whose
+      // rollup row there is left out. So a rollup row is already that series' sums for its bucket and
+      // skips the per-series grouping, which at 1 000 cameras grouped 96 000 (24 h) to 672 000 (7 d)
+      // rows of numeric sums, spilling to disk; only the raw edges are grouped per series.
+      source = rawEdges;
+      perSeries = `${perSeries}
+  UNION ALL
+  ${rollupRows(`hour_start AS bucket_start, camera_id, lane, class, volume::bigint AS volume, occupancy_sum, last_minute,
+    mean_speed_kmh_sum, mean_speed_kmh_volume::bigint AS mean_speed_kmh_volume,
+    p85_speed_kmh_sum, p85_speed_kmh_volume::bigint AS p85_speed_kmh_volume`)}`;
+    } else {
+      source = `${rollupRows(ROLLUP_COLUMNS)}
+  UNION ALL
+  ${rawEdges}`;
+    }
   } else {
     source = raw('$2', '$3');
   }
@@ -187,7 +216,6 @@ export function planAggregateQuery(
   // cheap, where count(DISTINCT (camera_id, lane, class)) sorted every interval (5× slower on PGlite
   // at 100 k intervals). sum() skips the NULL products of intervals without a speed; their volume is
   // NULL too (the CASE), so it is left out of the divisor.
-  const speedSums = (col: string) => `sum(${col}_sum) AS ${col}_sum, sum(${col}_volume) AS ${col}_volume`;
   const speedMean = (col: string) => `(sum(${col}_sum) / NULLIF(sum(${col}_volume), 0))::float8 AS ${col}`;
   // Countable minutes run from the later of the bucket's start and the range's first minute to the
   // earlier of the bucket's end and the range's countable end, but at least to the bucket's last
@@ -198,15 +226,7 @@ export function planAggregateQuery(
   const sql = `WITH source AS (
   ${source}
 ), per_series AS (
-  SELECT date_bin($1::interval, interval_start, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start,
-    camera_id, lane, class,
-    sum(volume) AS volume,
-    sum(occupancy_sum) AS occupancy_sum,
-    max(last_minute) AS last_minute,
-    ${speedSums('mean_speed_kmh')},
-    ${speedSums('p85_speed_kmh')}
-  FROM source
-  GROUP BY 1, camera_id, lane, class
+  ${perSeries}
 ), grouped AS (
   SELECT ${keys},
     sum(volume)::float8 AS volume,

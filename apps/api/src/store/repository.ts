@@ -22,6 +22,7 @@ import { notFound } from '../errors.js';
 import { mapInSlices } from '../event-loop.js';
 import { CLAIM_ROLLUPS, combineContributions, planTouchedHours } from './contributions.js';
 import { fenceItems, openEpochs } from './leases.js';
+import { planTotalsByClass } from './totals-query.js';
 import {
   planAggregateQuery,
   toAggregateBucket,
@@ -476,11 +477,11 @@ export function createRepository(db: Db, opts: RepositoryOptions = {}) {
           'SELECT count(*)::int AS n FROM cameras WHERE ($1::uuid IS NULL OR id = $1::uuid)',
           [filter.cameraId ?? null],
         ),
-        db.query<{ class: VehicleClass; volume: number; n: number }>(
-          `SELECT class, sum(volume)::float8 AS volume, count(*)::int AS n FROM interval_aggregates
-           WHERE ${range('interval_start')} GROUP BY class ORDER BY class`,
-          params,
-        ),
+        (() => {
+          // Whole hours from the hourly rollup, the edges from the minutes (store/totals-query.ts).
+          const q = planTotalsByClass(filter, { rollup });
+          return db.query<{ class: VehicleClass; volume: number; n: number }>(q.sql, q.params);
+        })(),
         db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM crossing_events WHERE ${range('ts')}`,
           params,
