@@ -116,6 +116,12 @@ export function describeLeases(name: string, open: () => Promise<Store>, close: 
       p85SpeedKmh: 50,
       ...over,
     });
+    const sessions = new Map<string, string>();
+    const sessionOf = (cameraId: string, round: number) => {
+      const k = `${cameraId}/${round}`;
+      if (!sessions.has(k)) sessions.set(k, randomUUID());
+      return sessions.get(k)!;
+    };
     const stored = async (cameraId: string) =>
       (
         await store.db.query<{ volume: number; occupancy_pct: number; mean_speed_kmh: number }>(
@@ -298,6 +304,43 @@ export function describeLeases(name: string, open: () => Promise<Store>, close: 
       expect((await stored(cam!.id)).map((r) => r.volume)).toEqual([11]);
       await ingest([agg(cam!.id, { epoch: 1, session: sa, volume: 1, partial: true })]);
       expect((await stored(cam!.id)).map((r) => r.volume)).toEqual([11]);
+    });
+
+    it('a session’s final batch racing its worker’s leaving heartbeat neither deadlocks nor loses a figure', async () => {
+      const cams = await addCameras(3);
+      for (let round = 0; round < 6; round++) {
+        const w = worker();
+        await w.beat();
+        expect(w.held).toHaveLength(3);
+        const minutes = ['2025-03-01T07:00:00.000Z', '2025-03-01T07:59:00.000Z', '2025-03-01T08:00:00.000Z'];
+        const rows = (partial: boolean) =>
+          w.held.flatMap((h) =>
+            minutes.map((intervalStart) =>
+              agg(h.cameraId, {
+                intervalStart,
+                epoch: h.epoch,
+                session: sessionOf(h.cameraId, round),
+                volume: partial ? 1 : 5,
+                ...(partial ? { partial: true } : {}),
+              }),
+            ),
+          );
+        expect((await ingest(rows(true))).statusCode).toBe(200);
+        // As a stopping worker does: its outbox delivers the final figures while it says it is leaving.
+        const [final, leaving] = await Promise.all([
+          ingest(rows(false)),
+          app.inject({
+            method: 'POST',
+            url: API_ROUTES.workerHeartbeat,
+            headers: auth,
+            payload: { workerId: w.id, name: 'w', capacity: 100, leaving: true },
+          }),
+        ]);
+        expect(final.statusCode, final.body).toBe(200);
+        expect(leaving.statusCode, leaving.body).toBe(200);
+      }
+      // Every round's final figures, once each: 6 rounds × 5 per minute.
+      for (const c of cams) expect((await stored(c.id)).map((r) => r.volume)).toEqual([30, 30, 30]);
     });
 
     it('status from a worker that no longer holds the camera is ignored; a disabled camera’s lease ends', async () => {

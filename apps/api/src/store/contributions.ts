@@ -118,25 +118,46 @@ export async function finalizeEndedSessions(
   now: Date,
 ): Promise<IntervalAggregate[]> {
   if (ended.length === 0) return [];
-  const promoted = await q.query<{
+  const params = [ended.map((e) => e.cameraId), ended.map((e) => e.epoch)];
+  const partial = await q.query<{
     camera_id: string;
     interval_start: Date | string;
     lane: string;
     class: VehicleClass;
   }>(
-    `UPDATE interval_contributions c SET partial = false
-     FROM unnest($1::uuid[], $2::int[]) AS e(camera_id, epoch)
-     WHERE c.camera_id = e.camera_id AND c.epoch = e.epoch AND c.partial
-     RETURNING c.camera_id, c.interval_start, c.lane, c.class`,
-    [ended.map((e) => e.cameraId), ended.map((e) => e.epoch)],
+    `SELECT DISTINCT c.camera_id, c.interval_start, c.lane, c.class FROM interval_contributions c
+     JOIN unnest($1::uuid[], $2::int[]) AS e(camera_id, epoch) ON c.camera_id = e.camera_id AND c.epoch = e.epoch
+     WHERE c.partial`,
+    params,
   );
-  if (promoted.rows.length === 0) return [];
-  const keys = promoted.rows.map((r) => ({
+  if (partial.rows.length === 0) return [];
+  const keys = partial.rows.map((r) => ({
     cameraId: r.camera_id,
     intervalStart: toIso(r.interval_start),
     lane: r.lane,
     class: r.class,
   }));
+  // The rollup rows first, like ingestion: a session's final batch arriving now (it was being
+  // delivered as its worker stopped) holds them and then writes its contribution rows; taking the
+  // contribution rows first here would deadlock with it. After the claim, that batch has committed
+  // and its final figures are no longer partial, so they are left alone below.
   await q.query(CLAIM_ROLLUPS, planTouchedHours(keys));
+  // Only the minutes selected (and claimed) above: a partial figure written since is for the next call.
+  const promoted = await q.query<{ camera_id: string }>(
+    `UPDATE interval_contributions c SET partial = false
+     FROM unnest($1::uuid[], $2::int[]) AS e(camera_id, epoch),
+       unnest($3::uuid[], $4::timestamptz[], $5::text[], $6::text[]) AS k(camera_id, interval_start, lane, class)
+     WHERE c.camera_id = e.camera_id AND c.epoch = e.epoch AND c.partial
+       AND c.camera_id = k.camera_id AND c.interval_start = k.interval_start AND c.lane = k.lane AND c.class = k.class
+     RETURNING c.camera_id`,
+    [
+      ...params,
+      keys.map((k) => k.cameraId),
+      keys.map((k) => k.intervalStart),
+      keys.map((k) => k.lane),
+      keys.map((k) => k.class),
+    ],
+  );
+  if (promoted.rows.length === 0) return [];
   return combineContributions(q, keys, now);
 }
