@@ -119,13 +119,14 @@ export const ConfigSchema = z.object({
    */
   LEASE_TTL_MS: int(3_000, 600_000).default(15_000),
   /**
-   * 35 days of raw minutes (1m and 15m buckets, edge hours): a month of minute detail plus a few days to
-   * look back over it. Older hours answer from the hourly rollup. 0 keeps minutes forever. At 1 000
-   * cameras a day of minutes is ≈ 6 M rows a table; this is what bounds the store's size.
+   * Days of raw minutes (1m and 15m buckets, edge hours) kept; older hours answer from the hourly
+   * rollup. Default 0: kept forever — deleting counts is the operator's decision, and a minute older
+   * than the horizon is accepted but not kept. A fleet should set it (35: a month of minute detail and
+   * a few days to look back over it); at 1 000 cameras a day of minutes is ≈ 6 M rows a table.
    */
-  RETENTION_RAW_DAYS: int(0, 36_500).default(35),
-  /** 730 days (two years) of hourly rollups, for year-on-year comparison; 0 keeps them forever. */
-  RETENTION_ROLLUP_DAYS: int(0, 36_500).default(730),
+  RETENTION_RAW_DAYS: int(0, 36_500).default(0),
+  /** Days of hourly rollups kept (730: two years, for year-on-year comparison). Default 0: forever. */
+  RETENTION_ROLLUP_DAYS: int(0, 36_500).default(0),
   /**
    * 1 hour: how often retention runs after the run at start; the horizons move a day at a time, so more
    * often only catches up sooner after downtime. 0 runs it at start only.

@@ -49,10 +49,10 @@ describe('retention settings', () => {
       return err.message;
     }
   };
-  it('defaults: 35 days of minutes, 730 of rollups, hourly', () => {
+  it('defaults: everything kept (retention is the operator’s decision), checked hourly', () => {
     const c = loadConfig(env);
     expect([c.RETENTION_RAW_DAYS, c.RETENTION_ROLLUP_DAYS, c.RETENTION_INTERVAL_MS]).toEqual([
-      35, 730, 3_600_000,
+      0, 0, 3_600_000,
     ]);
   });
   it.each([
@@ -64,7 +64,7 @@ describe('retention settings', () => {
       'RETENTION_ROLLUP_DAYS: 30 is shorter than RETENTION_RAW_DAYS (40)',
     ],
     [
-      { RETENTION_RAW_DAYS: '0' },
+      { RETENTION_RAW_DAYS: '0', RETENTION_ROLLUP_DAYS: '730' },
       'RETENTION_ROLLUP_DAYS: 730 would delete hourly rollups while RETENTION_RAW_DAYS=0',
     ],
   ])('%j is refused naming the variable', (extra, message) => {
