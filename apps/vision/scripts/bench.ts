@@ -122,11 +122,17 @@ async function benchPipeline(clip: string, cameras: number, dir: string) {
     updatedAt: new Date(0).toISOString(),
   }));
   const sink = { accepted: 0, duplicates: 0 };
+  // The API replaced by a sink that has no camera leases (a 404 on the heartbeat): the worker serves
+  // the listed cameras, as it does against an API from before leases.
   const client = {
     listCameras: async () => list,
     postEvents: async () => sink,
     postAggregates: async () => sink,
     postStatus: async () => undefined,
+    heartbeat: async (): Promise<never> => {
+      throw new worker.ApiRejectedError(404, 'POST /api/v1/workers/heartbeat: HTTP 404 (bench sink)');
+    },
+    watchCameraChanges: async () => undefined,
   };
   const metrics = worker.createWorkerMetrics();
   const outbox = worker.createOutbox({
@@ -144,6 +150,9 @@ async function benchPipeline(clip: string, cameras: number, dir: string) {
       cameraIds: null,
       cameraRefreshMs: 3_600_000,
       heartbeatMs: 3_600_000,
+      name: 'bench',
+      version: null,
+      capacity: cameras,
     },
     { client, detector, createAnalytics, outbox, metrics, log: () => undefined },
   );
