@@ -115,6 +115,7 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
   let leaseTimer: NodeJS.Timeout | null = null;
   /** When the last successful lease heartbeat was sent: the API's expiry is at least TTL after it. */
   let lastOkSentAt = -Infinity;
+  const jitterTimers = new Set<NodeJS.Timeout>();
   /** Stopped and flushed, to be reported in the next heartbeat. */
   let released: LeaseRef[] = [];
   const fenceMarginMs = settings.fenceMarginMs ?? 2000;
@@ -223,7 +224,9 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
       if (!stopping) await reconcile(answer);
       return 'ok';
     } catch (err) {
-      if (err instanceof ApiRejectedError && err.status === 404) return 'no-leases';
+      // A 404 means "an API without leases" only before this worker ever got an answer: once it runs
+      // under leases, a 404 (a request that reached an old replica mid-rollout) is a failed heartbeat.
+      if (err instanceof ApiRejectedError && err.status === 404 && mode !== 'leases') return 'no-leases';
       deps.metrics.leaseHeartbeatFailures.inc();
       deps.log('warn', `lease heartbeat failed: ${(err as Error).message}`);
       return 'failed';
@@ -251,6 +254,8 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
   };
 
   const doRefresh = async () => {
+    // A heartbeat after stop() would register the stopped worker again (and be granted cameras).
+    if (stopping) return;
     if (mode === 'legacy') return legacyRefresh();
     do {
       again = false;
@@ -289,8 +294,12 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
         void deps.client.watchCameraChanges(() => {
           if (mode !== 'leases' || stopping) return;
           // Every worker hears a freed camera at once: a little jitter spreads their heartbeats.
-          const t = setTimeout(() => void worker.refresh(), Math.random() * 250);
+          const t = setTimeout(() => {
+            jitterTimers.delete(t);
+            void worker.refresh();
+          }, Math.random() * 250);
           t.unref();
+          jitterTimers.add(t);
         }, watch.signal);
     },
     async refresh() {
@@ -325,6 +334,7 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
       stopping = true;
       watch.abort();
       for (const t of timers) clearInterval(t);
+      for (const t of jitterTimers) clearTimeout(t);
       if (leaseTimer) clearTimeout(leaseTimer);
       await refreshing;
       const all = [...pipelines.values()];

@@ -169,4 +169,61 @@ describe('worker timers', () => {
     expect(lists).toBeGreaterThanOrEqual(4);
     expect(worker.mode()).toBe('legacy');
   });
+
+  it('under leases, a 404 from the heartbeat (an old API replica mid-rollout) is a failed heartbeat, not a switch to the camera list', async () => {
+    let calls = 0;
+    let lists = 0;
+    const client = {
+      listCameras: async () => (lists++, [makeCamera()]),
+      postStatus: async () => {},
+      heartbeat: async () => {
+        if (++calls === 1) return { ttlMs: 15_000, leases: [], handOff: [] };
+        throw new ApiRejectedError(404, 'POST /api/v1/workers/heartbeat: HTTP 404');
+      },
+      watchCameraChanges: async () => {},
+    } as unknown as ApiClient;
+    const outbox = {
+      enqueue: async () => {},
+      drain: async () => true,
+      stop: () => {},
+      buffer: { depth: 0, bytes: 0, dropped: 0 },
+      stats: { failures: 0 },
+    } as unknown as Outbox;
+    const metrics = createWorkerMetrics();
+    const worker = createWorker(
+      {
+        width: 64,
+        height: 32,
+        fps: 10,
+        realtime: false,
+        queueCapacity: 8,
+        motionThreshold: 0,
+        cameraIds: null,
+        cameraRefreshMs: 60_000,
+        heartbeatMs: 60_000,
+        name: 'rollout',
+        version: null,
+        capacity: 8,
+      },
+      {
+        client,
+        detector: { detect: async () => [] },
+        createAnalytics: crossingPerFrame,
+        outbox,
+        metrics,
+        log: () => undefined,
+      },
+    );
+    await worker.start();
+    expect(worker.mode()).toBe('leases');
+    await worker.refresh();
+    expect(calls).toBe(2);
+    expect(worker.mode()).toBe('leases');
+    expect(lists).toBe(0);
+    expect(worker.pipelines().size).toBe(0);
+    expect(
+      await metrics.registry.getSingleMetricAsString('its_vision_lease_heartbeat_failures_total'),
+    ).toMatch(/ 1$/m);
+    await worker.stop();
+  });
 });
