@@ -70,13 +70,15 @@ export async function createRuntime(
       if (warning) logger.warn({ cameras, limit: EMBEDDED_STORE_MAX_CAMERAS }, warning);
     }
     // In the background: a first run on a store that has never been purged may take its whole budget.
-    retention = scheduleRetention(store.db, {
-      settings: { rawDays: config.RETENTION_RAW_DAYS, rollupDays: config.RETENTION_ROLLUP_DAYS },
-      intervalMs: config.RETENTION_INTERVAL_MS,
-      holder: `${hostname()}:${process.pid}`,
-      logger,
-      ...(opts.clock ? { now: opts.clock } : {}),
-    });
+    // Off (both 0, the default): nothing can be deleted, so nothing runs.
+    if (config.RETENTION_RAW_DAYS > 0 || config.RETENTION_ROLLUP_DAYS > 0)
+      retention = scheduleRetention(store.db, {
+        settings: { rawDays: config.RETENTION_RAW_DAYS, rollupDays: config.RETENTION_ROLLUP_DAYS },
+        intervalMs: config.RETENTION_INTERVAL_MS,
+        holder: `${hostname()}:${process.pid}`,
+        logger,
+        ...(opts.clock ? { now: opts.clock } : {}),
+      });
     bus = config.REDIS_URL ? await createRedisBus({ url: config.REDIS_URL, logger }) : createMemoryBus();
     const ttlMs = config.CACHE_TTL_MS;
     cache =
@@ -106,7 +108,7 @@ export async function createRuntime(
       close() {
         closing ??= (async () => {
           await app.close();
-          await stopRetention.stop();
+          await stopRetention?.stop();
           await closeBus.close();
           await closeCache.close();
           await store.close();
