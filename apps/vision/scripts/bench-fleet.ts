@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_ROUTES, type Camera, type WorkerList } from '@its/contracts';
-import { makeWalkingPersonVideo } from '../test/fixtures.js';
+import { callApi, makeWalkingPersonVideo } from '../test/fixtures.js';
 
 const require = createRequire(import.meta.url);
 const BIN = fileURLToPath(new URL('../src/bin/vision-worker.ts', import.meta.url));
@@ -66,18 +66,8 @@ async function main() {
       x: 'mod(t*260,1500)-240',
       y: '220',
     });
-    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${api.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${admin}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
-    };
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(api.url, admin, method, path, body);
     const cameras: Camera[] = [];
     for (let i = 0; i < cameraCount; i++)
       cameras.push(

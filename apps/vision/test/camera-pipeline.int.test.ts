@@ -6,7 +6,7 @@ import { createCameraPipeline } from '../src/camera-pipeline.js';
 import { createWorkerMetrics } from '../src/metrics.js';
 import type { Outbox, OutboxBatch } from '../src/outbox.js';
 import type { ApiClient } from '../src/api-client.js';
-import { createWorker } from '../src/worker.js';
+import { createWorker, type WorkerSettings } from '../src/worker.js';
 import { ApiRejectedError } from '../src/errors.js';
 import { makeTempDir, makeTestVideo } from './fixtures.js';
 
@@ -113,18 +113,36 @@ describe('camera pipeline (real ffmpeg)', () => {
   });
 });
 
+/** An outbox that takes everything and holds nothing (these tests look at the worker's timers). */
+const idleOutbox = () =>
+  ({
+    enqueue: async () => {},
+    drain: async () => true,
+    stop: () => {},
+    buffer: { depth: 0, bytes: 0, dropped: 0 },
+    stats: { failures: 0 },
+  }) as unknown as Outbox;
+
+const workerSettings = (over: Pick<WorkerSettings, 'cameraRefreshMs' | 'name'>): WorkerSettings => ({
+  width: 64,
+  height: 32,
+  fps: 10,
+  realtime: false,
+  queueCapacity: 8,
+  motionThreshold: 0,
+  cameraIds: null,
+  heartbeatMs: 60_000,
+  version: null,
+  capacity: 8,
+  ...over,
+});
+
 describe('worker timers', () => {
   it('logs a failed periodic camera refresh instead of crashing, and the next refresh starts the camera', async () => {
     let lists = 0;
     let analyticsFailuresLeft = 2;
     const logs: string[] = [];
-    const outbox = {
-      enqueue: async () => {},
-      drain: async () => true,
-      stop: () => {},
-      buffer: { depth: 0, bytes: 0, dropped: 0 },
-      stats: { failures: 0 },
-    } as unknown as Outbox;
+    const outbox = idleOutbox();
     const client = {
       listCameras: async () => (++lists === 1 ? [] : [makeCamera()]),
       postStatus: async () => {},
@@ -134,33 +152,17 @@ describe('worker timers', () => {
       },
       watchCameraChanges: async () => {},
     } as unknown as ApiClient;
-    const worker = createWorker(
-      {
-        width: 64,
-        height: 32,
-        fps: 10,
-        realtime: false,
-        queueCapacity: 8,
-        motionThreshold: 0,
-        cameraIds: null,
-        cameraRefreshMs: 20,
-        heartbeatMs: 60_000,
-        name: 'timers',
-        version: null,
-        capacity: 8,
+    const worker = createWorker(workerSettings({ cameraRefreshMs: 20, name: 'timers' }), {
+      client,
+      detector: { detect: async () => [] },
+      createAnalytics: (cam) => {
+        if (analyticsFailuresLeft-- > 0) throw new Error('analytics setup failed');
+        return crossingPerFrame(cam);
       },
-      {
-        client,
-        detector: { detect: async () => [] },
-        createAnalytics: (cam) => {
-          if (analyticsFailuresLeft-- > 0) throw new Error('analytics setup failed');
-          return crossingPerFrame(cam);
-        },
-        outbox,
-        metrics: createWorkerMetrics(),
-        log: (_level, message) => logs.push(message),
-      },
-    );
+      outbox,
+      metrics: createWorkerMetrics(),
+      log: (_level, message) => logs.push(message),
+    });
     await worker.start();
     const deadline = Date.now() + 10_000;
     while (!worker.pipelines().has(CAM) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -182,38 +184,16 @@ describe('worker timers', () => {
       },
       watchCameraChanges: async () => {},
     } as unknown as ApiClient;
-    const outbox = {
-      enqueue: async () => {},
-      drain: async () => true,
-      stop: () => {},
-      buffer: { depth: 0, bytes: 0, dropped: 0 },
-      stats: { failures: 0 },
-    } as unknown as Outbox;
+    const outbox = idleOutbox();
     const metrics = createWorkerMetrics();
-    const worker = createWorker(
-      {
-        width: 64,
-        height: 32,
-        fps: 10,
-        realtime: false,
-        queueCapacity: 8,
-        motionThreshold: 0,
-        cameraIds: null,
-        cameraRefreshMs: 60_000,
-        heartbeatMs: 60_000,
-        name: 'rollout',
-        version: null,
-        capacity: 8,
-      },
-      {
-        client,
-        detector: { detect: async () => [] },
-        createAnalytics: crossingPerFrame,
-        outbox,
-        metrics,
-        log: () => undefined,
-      },
-    );
+    const worker = createWorker(workerSettings({ cameraRefreshMs: 60_000, name: 'rollout' }), {
+      client,
+      detector: { detect: async () => [] },
+      createAnalytics: crossingPerFrame,
+      outbox,
+      metrics,
+      log: () => undefined,
+    });
     await worker.start();
     expect(worker.mode()).toBe('leases');
     await worker.refresh();

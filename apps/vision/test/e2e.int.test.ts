@@ -11,7 +11,7 @@ import { API_ROUTES, type AggregateSeries, type Camera } from '@its/contracts';
 import { startApi, type RunningApi } from '@its/api';
 import { parseWorkerConfig } from '../src/config.js';
 import { runWorker } from '../src/run-worker.js';
-import { makeTempDir, makeWalkingPersonVideo } from './fixtures.js';
+import { callApi, makeTempDir, makeWalkingPersonVideo } from './fixtures.js';
 
 const require = createRequire(import.meta.url);
 let dir: string;
@@ -35,16 +35,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call<T>(method: string, path: string, body?: unknown, bearer = key): Promise<T> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = <T>(method: string, path: string, body?: unknown, bearer = key) =>
+  callApi<T>(api.url, bearer, method, path, body);
 
 describe('vision worker end to end (ffmpeg video → real model → real analytics → real API)', () => {
   it('counts the pedestrian crossing the line once and the aggregate arrives in the API', async () => {

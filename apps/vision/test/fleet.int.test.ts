@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, DEFAULT_LEASE_TTL_MS, type Camera, type WorkerList } from '@its/contracts';
 import { startApi, type RunningApi } from '@its/api';
 import { startPostgres, type PostgresServer } from '@its/testkit';
-import { makeTempDir, makeTestVideo } from './fixtures.js';
+import { callApi, makeTempDir, makeTestVideo } from './fixtures.js';
 import { SCRIPT_PERIOD_MS, crossingOffsetMs } from './fleet-worker.js';
 
 const WORKER = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
@@ -46,16 +46,8 @@ interface FleetWorker {
   exited: Promise<number | null>;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
+const call = <T>(method: string, path: string, body?: unknown) =>
+  callApi<T>(api.url, adminKey, method, path, body);
 
 /** Starts a worker process; resolves once it serves its metrics (it has registered by then). */
 async function startWorker(name: string, cameraIds: string[], bufferDir = name): Promise<FleetWorker> {

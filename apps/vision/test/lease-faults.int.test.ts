@@ -15,7 +15,7 @@ import { openDiskBuffer } from '../src/disk-buffer.js';
 import { createWorkerMetrics } from '../src/metrics.js';
 import { createOutbox } from '../src/outbox.js';
 import { createWorker, type Worker } from '../src/worker.js';
-import { makeTempDir, makeTestVideo } from './fixtures.js';
+import { callApi, makeTempDir, makeTestVideo } from './fixtures.js';
 import { SCRIPT_PERIOD_MS, scriptedAnalytics } from './fleet-worker.js';
 
 const TTL = 3000;
@@ -33,17 +33,12 @@ beforeAll(async () => {
   });
   key = (await api.createApiKey('operator')).key;
   const clip = makeTestVideo(dir, 'loop.mp4', { seconds: 4, fps: 5, size: '64x32' });
-  const res = await fetch(`${api.url}${API_ROUTES.cameras}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: 'partitioned',
-      streamUrl: `file://${clip}`,
-      location: { lat: 0, lon: 0 },
-      lines: [{ id: 'mid', name: 'Mid', a: { x: 0.5, y: 0.02 }, b: { x: 0.5, y: 0.98 }, lane: 'east' }],
-    }),
+  camera = await callApi<Camera>(api.url, key, 'POST', API_ROUTES.cameras, {
+    name: 'partitioned',
+    streamUrl: `file://${clip}`,
+    location: { lat: 0, lon: 0 },
+    lines: [{ id: 'mid', name: 'Mid', a: { x: 0.5, y: 0.02 }, b: { x: 0.5, y: 0.98 }, lane: 'east' }],
   });
-  camera = (await res.json()) as Camera;
 }, 60_000);
 
 afterAll(async () => {
